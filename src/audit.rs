@@ -1,0 +1,88 @@
+//! The audit log: one JSON line per action, appended (time, user, env, host, step, action,
+//! rendered command with secrets redacted, exit code, duration).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::error::{Error, Result};
+
+/// One action as the caller knows it; the log adds time, user and env.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub host: String,
+    pub step: Option<String>,
+    pub action: String,
+    pub command: String,
+    pub exit_code: Option<i32>,
+    pub ms: u64,
+    pub error: Option<String>,
+}
+
+pub struct Audit {
+    path: PathBuf,
+    user: String,
+    env: Option<String>,
+    file: Mutex<std::fs::File>,
+}
+
+impl Audit {
+    pub fn open(path: &Path, env: Option<String>) -> Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::failed(format!(
+                    "cannot create audit log dir {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::failed(format!("cannot open audit log {}: {e}", path.display())))?;
+        Ok(Audit {
+            path: path.to_path_buf(),
+            user: crate::services::current_user(),
+            env,
+            file: Mutex::new(file),
+        })
+    }
+
+    /// The default place: `.hoist/audit.jsonl` beside hoist.toml, else the user's state dir.
+    pub fn default_path(project_dir: Option<&Path>) -> PathBuf {
+        match project_dir {
+            Some(d) => d.join(".hoist").join("audit.jsonl"),
+            None => dirs::state_dir()
+                .or_else(|| dirs::home_dir().map(|h| h.join(".local/state")))
+                .unwrap_or_else(std::env::temp_dir)
+                .join("hoist")
+                .join("audit.jsonl"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn append(&self, e: Entry) {
+        let time = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let line = serde_json::json!({
+            "time": time,
+            "user": self.user,
+            "env": self.env,
+            "host": e.host,
+            "step": e.step,
+            "action": e.action,
+            "command": e.command,
+            "exit_code": e.exit_code,
+            "ms": e.ms,
+            "error": e.error,
+        });
+        let mut f = self.file.lock().expect("audit lock");
+        // One write per line so concurrent hoist runs do not interleave within a line.
+        let _ = f.write_all(format!("{line}\n").as_bytes());
+    }
+}

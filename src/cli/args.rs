@@ -1,0 +1,67 @@
+//! The command line (API.md "CLI").
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hoist",
+    version,
+    about = "Deploy recipes in Rhai: SSH hosts, Docker, compose, mounts, registries",
+    allow_external_subcommands = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct Global {
+    /// Environment of hoist.toml to use (also HOIST_ENV).
+    #[arg(long, global = true)]
+    pub env: Option<String>,
+    /// Set a var (overrides inventory vars and recipe defaults); repeatable.
+    #[arg(long = "set", value_name = "K=V", global = true)]
+    pub sets: Vec<String>,
+    /// Answer yes to every confirm().
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+    /// How many hosts a fan-out works on at once.
+    #[arg(long, global = true, default_value_t = 32)]
+    pub forks: usize,
+    /// Machine output: one JSON object per line.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Trust hosts seen for the first time (a changed key still fails).
+    #[arg(long, global = true)]
+    pub accept_new_host_keys: bool,
+    /// Show every command as it starts.
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a recipe file.
+    Run {
+        file: std::path::PathBuf,
+        /// Not available yet: a plan must come from the same command data as the run.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List recipes (built-in and the project's) with their one-line docs.
+    Recipes,
+    /// Parse, resolve imports and flag unknown functions; runs nothing.
+    Check {
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// Reference for every script function (or the ones matching NAME).
+    Doc { name: Option<String> },
+    /// Interactive session with the same primitives; HOSTs are bound as h1, h2... (`host` for one).
+    Repl { hosts: Vec<String> },
+    /// A recipe: `hoist deploy --tag v2`.
+    #[command(external_subcommand)]
+    Recipe(Vec<String>),
+}

@@ -1,0 +1,354 @@
+//! The `hoist` command line. The only place (with the REPL) that prints.
+
+mod args;
+mod human;
+mod json;
+pub mod style;
+pub mod table;
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use clap::Parser;
+
+pub use args::{Cli, Command, Global};
+use human::Human;
+use json::Json;
+
+use crate::error::{Error, Result};
+use crate::report::SharedReporter;
+use crate::runtime::{Runtime, Settings};
+
+/// Entry point of the binary; returns the process exit code (0 ok, 1 failed, 2 usage).
+pub fn main() -> i32 {
+    init_tracing();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let json = cli.global.json;
+    match dispatch(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            report_error(&e, json);
+            e.exit_code_for_cli()
+        }
+    }
+}
+
+fn init_tracing() {
+    if let Ok(filter) = std::env::var("HOIST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}
+
+fn report_error(e: &Error, json: bool) {
+    if json {
+        Json::emit(&serde_json::json!({"event": "error", "error": e.to_json()}));
+    } else {
+        let p = style::Painter::for_stream(std::io::stderr().is_terminal());
+        let text = e.render();
+        let text = match text.strip_prefix("error:") {
+            Some(rest) => format!("{}{rest}", p.red("error:")),
+            None => text,
+        };
+        eprint!("{text}");
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    let g = cli.global;
+    match cli.command {
+        Command::Run { file, dry_run } => {
+            if dry_run {
+                return Err(Error::usage("--dry-run is not available yet").hint("a plan must be built from the same command data as the run; until then, use `hoist check` to validate a recipe without running it"));
+            }
+            with_runtime(&g, |rt| crate::run_file(rt, &file))
+        }
+        Command::Recipe(argv) => run_recipe_cli(g, argv),
+        Command::Recipes => list_recipes(&g),
+        Command::Check { files } => check(&g, &files),
+        Command::Doc { name } => doc(&g, name.as_deref()),
+        Command::Repl { hosts } => {
+            let rt = build_runtime(&g, reporter(&g).0)?;
+            let r = crate::repl::run(&rt, &hosts);
+            rt.shutdown();
+            r
+        }
+    }
+}
+
+/// Build the runtime for these flags.
+pub fn build_runtime(g: &Global, reporter: SharedReporter) -> Result<Arc<Runtime>> {
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let mut settings = Settings {
+        forks: g.forks.max(1),
+        yes: g.yes,
+        interactive,
+        ..Settings::default()
+    };
+    settings.ssh.accept_new_host_keys = g.accept_new_host_keys;
+    if interactive {
+        settings.confirm = Some(Arc::new(ask_yes_no));
+    }
+    let mut b = Runtime::builder()
+        .reporter(reporter)
+        .env(g.env.clone())
+        .settings(settings);
+    for s in &g.sets {
+        let (k, v) = crate::inventory::parse_set(s)?;
+        b = b.set(k, v);
+    }
+    let rt = b.build()?;
+    rt.services.set_echo_output(g.verbose);
+    let services = rt.services.clone();
+    // First Ctrl-C: stop the script and kill the remote command it waits on. Second: leave.
+    let _ = ctrlc::set_handler(move || {
+        if services.is_cancelled() {
+            std::process::exit(130);
+        }
+        services.cancel();
+    });
+    Ok(rt)
+}
+
+fn ask_yes_no(q: &str) -> Result<bool> {
+    use std::io::Write;
+    eprint!("{q} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim().to_lowercase().as_str(), "y" | "yes"))
+}
+
+fn reporter(g: &Global) -> (SharedReporter, Option<Arc<Human>>) {
+    if g.json {
+        (Arc::new(Json), None)
+    } else {
+        let h = Arc::new(Human::new(g.verbose));
+        (h.clone(), Some(h))
+    }
+}
+
+/// Build a runtime, run `f`, print its value, the host summary, close connections.
+fn with_runtime(
+    g: &Global,
+    f: impl FnOnce(&Arc<Runtime>) -> Result<serde_json::Value>,
+) -> Result<()> {
+    let (rep, human) = reporter(g);
+    let rt = build_runtime(g, rep)?;
+    let result = f(&rt);
+    if let Some(h) = &human {
+        h.summary();
+    }
+    rt.shutdown();
+    let value = result.map_err(|mut e| {
+        redact_error(&rt, &mut e);
+        e
+    })?;
+    if g.json {
+        Json::emit(&serde_json::json!({"event": "result", "value": value}));
+    } else {
+        let text = table::render_value(&value);
+        if !text.is_empty() {
+            println!("{text}");
+        }
+    }
+    Ok(())
+}
+
+fn redact_error(rt: &Runtime, e: &mut Error) {
+    let r = &rt.services.redactor;
+    e.message = r.redact(&e.message);
+    e.stderr_tail = e.stderr_tail.as_ref().map(|s| r.redact(s));
+    e.command = e.command.as_ref().map(|s| r.redact(s));
+    for c in &mut e.causes {
+        redact_error(rt, c);
+    }
+}
+
+/// `hoist <recipe> [--param value]...` (global flags may be mixed in).
+fn run_recipe_cli(mut g: Global, argv: Vec<String>) -> Result<()> {
+    let name = argv.first().cloned().unwrap_or_default();
+    let mut params: Vec<(String, serde_json::Value)> = Vec::new();
+    let mut help = false;
+    let mut it = argv
+        .into_iter()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .peekable();
+    while let Some(a) = it.next() {
+        let Some(flag) = a.strip_prefix("--") else {
+            return Err(
+                Error::usage(format!("unexpected argument `{a}` for recipe `{name}`"))
+                    .hint("recipe parameters are --name value"),
+            );
+        };
+        let (key, inline) = match flag.split_once('=') {
+            Some((k, v)) => (k.to_string(), Some(v.to_string())),
+            None => (flag.to_string(), None),
+        };
+        let value = |it: &mut std::iter::Peekable<std::vec::IntoIter<String>>| -> Result<String> {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| Error::usage(format!("--{key} needs a value")))
+        };
+        match key.as_str() {
+            "help" => help = true,
+            "yes" => g.yes = true,
+            "json" => g.json = true,
+            "verbose" => g.verbose = true,
+            "accept-new-host-keys" => g.accept_new_host_keys = true,
+            "env" => g.env = Some(value(&mut it)?),
+            "set" => g.sets.push(value(&mut it)?),
+            "forks" => {
+                g.forks = value(&mut it)?
+                    .parse()
+                    .map_err(|_| Error::usage("--forks needs a number"))?
+            }
+            _ => {
+                // A flag with no value is a boolean switch.
+                let v = match inline {
+                    Some(v) => v,
+                    None => match it.peek() {
+                        Some(next) if !next.starts_with("--") => it.next().unwrap_or_default(),
+                        _ => "true".into(),
+                    },
+                };
+                let parsed = serde_json::from_str(&v).unwrap_or(serde_json::Value::String(v));
+                params.push((key, parsed));
+            }
+        }
+    }
+    if help {
+        return recipe_help(&g, &name);
+    }
+    with_runtime(&g, |rt| crate::run_recipe(rt, &name, &params))
+}
+
+fn project_dir() -> Result<Option<std::path::PathBuf>> {
+    let inv = crate::inventory::Inventory::discover(&std::env::current_dir()?)?;
+    Ok(inv.project_dir().map(|p| p.to_path_buf()))
+}
+
+fn recipe_help(g: &Global, name: &str) -> Result<()> {
+    let all = crate::recipes::discover(project_dir()?.as_deref())?;
+    let r = all
+        .get(name)
+        .ok_or_else(|| Error::usage(format!("no recipe named `{name}`")))?;
+    if g.json {
+        Json::emit(
+            &serde_json::json!({"name": r.name, "origin": r.origin, "doc": r.doc, "params": r.params.values().map(|p| serde_json::json!({"name": p.name, "default": p.default, "doc": p.doc})).collect::<Vec<_>>()}),
+        );
+        return Ok(());
+    }
+    println!(
+        "hoist {name} [--param value]...   ({})\n\n{}\n",
+        r.origin, r.doc
+    );
+    if !r.params.is_empty() {
+        println!("Parameters:");
+        for p in r.params.values() {
+            let d = match &p.default {
+                Some(v) => format!("default {v}"),
+                None => "required".into(),
+            };
+            println!("  --{:<20} {:<18} {}", p.name.replace('_', "-"), d, p.doc);
+        }
+    }
+    Ok(())
+}
+
+fn list_recipes(g: &Global) -> Result<()> {
+    let all = crate::recipes::discover(project_dir()?.as_deref())?;
+    let rows: Vec<serde_json::Value> = all
+        .values()
+        .map(|r| serde_json::json!({"recipe": r.name, "origin": r.origin, "summary": r.summary}))
+        .collect();
+    if g.json {
+        Json::emit(&serde_json::Value::Array(rows));
+    } else {
+        println!("{}", table::table(&rows));
+    }
+    Ok(())
+}
+
+fn check(g: &Global, files: &[std::path::PathBuf]) -> Result<()> {
+    let rt = Runtime::builder()
+        .env(g.env.clone())
+        .no_audit_log()
+        .build()?;
+    let st = crate::script::ScriptState::new(rt.clone());
+    let engine = crate::script::build(&st);
+    let mut problems = 0;
+    for f in files {
+        let script = crate::script::Script::from_file(f)?;
+        let found = crate::script::check::check(&st, &engine, &script);
+        if g.json {
+            Json::emit(
+                &serde_json::json!({"file": f.display().to_string(), "ok": found.is_empty(), "problems": found.iter().map(Error::to_json).collect::<Vec<_>>()}),
+            );
+        } else if found.is_empty() {
+            println!("ok: {}", f.display());
+        } else {
+            for p in &found {
+                eprint!("{}", p.render());
+            }
+        }
+        problems += found.len();
+    }
+    if problems > 0 {
+        return Err(Error::usage(format!("{problems} problem(s) found")));
+    }
+    Ok(())
+}
+
+fn doc(g: &Global, name: Option<&str>) -> Result<()> {
+    let rt = Runtime::builder().no_audit_log().build()?;
+    let st = crate::script::ScriptState::new(rt);
+    let engine = crate::script::build(&st);
+    let mut fns = crate::script::doc::functions(&engine);
+    if let Some(n) = name {
+        let exact: Vec<_> = fns.iter().filter(|f| f.name == n).cloned().collect();
+        fns = if exact.is_empty() {
+            fns.into_iter()
+                .filter(|f| f.name.contains(n) || f.this_type.as_deref() == Some(n))
+                .collect()
+        } else {
+            exact
+        };
+        if fns.is_empty() {
+            return Err(
+                Error::usage(format!("no function named `{n}`")).hint("`hoist doc` lists them all")
+            );
+        }
+    }
+    if g.json {
+        Json::emit(&serde_json::to_value(&fns).unwrap_or_default());
+        return Ok(());
+    }
+    for f in fns {
+        let call = match &f.this_type {
+            Some(t) => format!(
+                "{}  {}",
+                f.signature,
+                style::Painter { on: false }.dim(&format!("(method of {t})"))
+            ),
+            None => f.signature.clone(),
+        };
+        println!("{call}");
+        for line in f.doc.lines() {
+            println!("    {line}");
+        }
+        println!();
+    }
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! Values as text: an array of maps as a table (so `d.ps()` reads like `docker ps`), other
+//! values as indented JSON-like text. Returns strings; callers print.
+
+use serde_json::Value;
+
+/// Render a value for a person.
+pub fn render_value(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_object) => {
+            table(items)
+        }
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    }
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.replace('\n', " "),
+        other => other.to_string(),
+    }
+}
+
+/// Columns in first-seen order; each column as wide as its widest cell (capped).
+pub fn table(rows: &[Value]) -> String {
+    const MAX: usize = 60;
+    let mut cols: Vec<String> = Vec::new();
+    for r in rows {
+        if let Value::Object(m) = r {
+            for k in m.keys() {
+                if !cols.contains(k) {
+                    cols.push(k.clone());
+                }
+            }
+        }
+    }
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            cols.iter()
+                .map(|c| {
+                    let s = cell(r.get(c).unwrap_or(&Value::Null));
+                    if s.chars().count() > MAX {
+                        format!("{}…", s.chars().take(MAX - 1).collect::<String>())
+                    } else {
+                        s
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            cells
+                .iter()
+                .map(|r| r[i].chars().count())
+                .chain([c.chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |items: &[String]| -> String {
+        items
+            .iter()
+            .zip(&widths)
+            .map(|(s, w)| format!("{s:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = line(&cols.iter().map(|c| c.to_uppercase()).collect::<Vec<_>>());
+    for r in &cells {
+        out.push('\n');
+        out.push_str(&line(r));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_of_maps_is_a_table() {
+        let v = serde_json::json!([{"name": "web", "state": "running"}, {"name": "worker-1", "state": "exited", "extra": 1}]);
+        let t = render_value(&v);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[0], "NAME      STATE    EXTRA");
+        assert_eq!(lines[2], "worker-1  exited   1");
+    }
+}

@@ -1,0 +1,282 @@
+//! Commands as data. A primitive describes what it wants to run as a [`Command`] (argv or a
+//! shell string the user wrote, plus sudo, cwd, env, stdin, timeout); this module is the one
+//! place where that becomes shell text. The executor, the audit log, error messages and (later)
+//! the dry-run plan all use the same renderer, so what is shown is what runs.
+
+use std::time::Duration;
+
+use crate::secret::{REDACTED, Secret};
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Program {
+    /// A shell command line written by the user, run by `sh` as is.
+    Shell(String),
+    /// An argv; every item is quoted, so it arrives byte for byte.
+    Argv(Vec<String>),
+}
+
+/// An environment value; secrets are redacted when displayed.
+#[derive(Debug, Clone)]
+pub enum Value {
+    Plain(String),
+    Secret(Secret),
+}
+
+impl Value {
+    fn expose(&self) -> &str {
+        match self {
+            Value::Plain(s) => s,
+            Value::Secret(s) => s.expose(),
+        }
+    }
+}
+
+/// Data fed to the command's standard input.
+#[derive(Debug, Clone)]
+pub enum Stdin {
+    Bytes(Vec<u8>),
+    Secret(Secret),
+}
+
+impl Stdin {
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Stdin::Bytes(b) => b,
+            Stdin::Secret(s) => s.expose().as_bytes(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Command {
+    pub program: Program,
+    pub sudo: bool,
+    pub cwd: Option<String>,
+    pub env: Vec<(String, Value)>,
+    pub stdin: Option<Stdin>,
+    pub timeout: Option<Duration>,
+    /// Fail (return an error) on a non-zero exit.
+    pub check: bool,
+    /// Stream output lines to the reporter as they arrive: `None` follows the run's default
+    /// (on with `-v` and in the REPL), `Some(false)` for file transfers and probes.
+    pub stream: Option<bool>,
+}
+
+impl Command {
+    pub fn shell(text: impl Into<String>) -> Self {
+        Self::with_program(Program::Shell(text.into()))
+    }
+    pub fn argv<I, S>(args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self::with_program(Program::Argv(args.into_iter().map(Into::into).collect()))
+    }
+    fn with_program(program: Program) -> Self {
+        Command {
+            program,
+            sudo: false,
+            cwd: None,
+            env: Vec::new(),
+            stdin: None,
+            timeout: None,
+            check: true,
+            stream: None,
+        }
+    }
+    pub fn sudo(mut self, sudo: bool) -> Self {
+        self.sudo = sudo;
+        self
+    }
+    pub fn cwd(mut self, cwd: impl Into<String>) -> Self {
+        self.cwd = Some(cwd.into());
+        self
+    }
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), Value::Plain(value.into())));
+        self
+    }
+    pub fn env_secret(mut self, key: impl Into<String>, value: Secret) -> Self {
+        self.env.push((key.into(), Value::Secret(value)));
+        self
+    }
+    pub fn stdin(mut self, data: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(Stdin::Bytes(data.into()));
+        self
+    }
+    pub fn stdin_secret(mut self, secret: Secret) -> Self {
+        self.stdin = Some(Stdin::Secret(secret));
+        self
+    }
+    pub fn timeout(mut self, t: Option<Duration>) -> Self {
+        self.timeout = t;
+        self
+    }
+    pub fn check(mut self, check: bool) -> Self {
+        self.check = check;
+        self
+    }
+    pub fn quiet(mut self) -> Self {
+        self.stream = Some(false);
+        self
+    }
+    pub fn stream(mut self, on: Option<bool>) -> Self {
+        self.stream = on;
+        self
+    }
+
+    /// The shell text that runs this command (secrets included: for the executor only).
+    pub fn render(&self) -> String {
+        self.render_with(false)
+    }
+
+    /// The same text with secret values replaced: for display, audit and errors.
+    pub fn display(&self) -> String {
+        self.render_with(true)
+    }
+
+    fn render_with(&self, redact: bool) -> String {
+        let value = |v: &Value| -> String {
+            match (v, redact) {
+                (Value::Secret(_), true) => REDACTED.to_string(),
+                _ => quote(v.expose()),
+            }
+        };
+        let program = match &self.program {
+            Program::Shell(s) => s.clone(),
+            Program::Argv(argv) => join(argv),
+        };
+        let mut prefix = String::new();
+        if let Some(cwd) = &self.cwd {
+            prefix.push_str(&format!("cd {} && ", quote_path(cwd)));
+        }
+        if !self.sudo {
+            for (k, v) in &self.env {
+                prefix.push_str(&format!("export {}={} && ", env_key(k), value(v)));
+            }
+            return format!("{prefix}{program}");
+        }
+        // Under sudo the inner script is an argv item of `sh -c`, visible in `ps`: plain env
+        // values go inside it; secret values are exported outside and kept across sudo with
+        // --preserve-env, so they never appear in any argv.
+        let mut outer = String::new();
+        let mut keep = Vec::new();
+        let mut inner = prefix;
+        for (k, v) in &self.env {
+            match v {
+                Value::Plain(_) => {
+                    inner.push_str(&format!("export {}={} && ", env_key(k), value(v)))
+                }
+                Value::Secret(_) => {
+                    outer.push_str(&format!("export {}={} && ", env_key(k), value(v)));
+                    keep.push(env_key(k));
+                }
+            }
+        }
+        inner.push_str(&program);
+        let preserve = if keep.is_empty() {
+            String::new()
+        } else {
+            format!("--preserve-env={} ", keep.join(","))
+        };
+        format!("{outer}sudo -n {preserve}-- sh -c {}", quote(&inner))
+    }
+}
+
+/// Quote one value for a POSIX shell. The only quoting function in hoist.
+pub fn quote(s: &str) -> String {
+    if s.is_empty() {
+        return "''".to_string();
+    }
+    let safe = s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b));
+    if safe && !s.starts_with('-') {
+        return s.to_string();
+    }
+    // Single quotes keep every byte literal except the quote itself, which is closed,
+    // escaped and reopened. A leading dash is quoted too (it stays a dash for the program;
+    // programs that parse options need `--`, which argv-building primitives add).
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// A path that may start with `~/`: the tilde is left for the shell to expand (so `~/apps`
+/// means the remote user's home), the rest is quoted.
+pub fn quote_path(p: &str) -> String {
+    if p == "~" {
+        return "~".to_string();
+    }
+    if let Some(rest) = p.strip_prefix("~/") {
+        return format!("~/{}", quote(rest));
+    }
+    quote(p)
+}
+
+/// Join an argv into a shell command line, quoting every item.
+pub fn join<S: AsRef<str>>(argv: &[S]) -> String {
+    argv.iter()
+        .map(|a| quote(a.as_ref()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn env_key(k: &str) -> String {
+    // Environment names are identifiers; anything else would be shell syntax, so it is
+    // replaced rather than passed through.
+    k.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_keeps_safe_words_bare() {
+        assert_eq!(quote("abc/def-1.2"), "abc/def-1.2");
+        assert_eq!(quote(""), "''");
+        assert_eq!(quote("-n"), "'-n'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote("$(id)"), "'$(id)'");
+    }
+
+    #[test]
+    fn render_argv_with_cwd_env_and_sudo() {
+        let c = Command::argv(["echo", "a b"])
+            .cwd("/tmp/x y")
+            .env("K", "v 1");
+        assert_eq!(c.render(), "cd '/tmp/x y' && export K='v 1' && echo 'a b'");
+        let s = Command::argv(["id"]).sudo(true).env("A", "1");
+        assert_eq!(s.render(), "sudo -n -- sh -c 'export A=1 && id'");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_display_and_kept_out_of_sudo_argv() {
+        let c = Command::argv(["env"])
+            .sudo(true)
+            .env_secret("TOKEN", Secret::new("s3cr3t"));
+        assert!(!c.display().contains("s3cr3t"));
+        assert!(c.display().contains("[REDACTED]"));
+        let real = c.render();
+        let sudo_part = real.split("sudo").nth(1).unwrap();
+        assert!(
+            !sudo_part.contains("s3cr3t"),
+            "secret must not be in sudo argv: {real}"
+        );
+        assert!(real.contains("--preserve-env=TOKEN"));
+    }
+
+    #[test]
+    fn tilde_paths_expand_remotely() {
+        assert_eq!(quote_path("~/apps/my app"), "~/'apps/my app'");
+    }
+}

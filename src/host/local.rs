@@ -1,0 +1,144 @@
+//! The local machine as a host: each command is a `sh` child process in its own process
+//! group, so a timeout or Ctrl-C stops it and everything it started.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::process::Command as Process;
+
+use super::tunnel::{self, ForwardTarget, LocalEnd, Tunnel};
+use super::{ExecRequest, RawOutput, Transport};
+use crate::error::{Error, Result};
+use crate::report::Stream;
+
+/// The script travels in the environment (readable only by the same user), not in argv
+/// (readable by everyone through `ps`), because it may carry secret env values.
+pub(super) const EVAL_FROM_ENV: &str =
+    r#"__hoist_s=$HOIST_SCRIPT; unset HOIST_SCRIPT; eval "$__hoist_s""#;
+
+pub struct LocalTransport;
+
+impl LocalTransport {
+    pub fn new() -> Self {
+        LocalTransport
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for LocalTransport {
+    async fn exec(&self, req: ExecRequest<'_>) -> Result<RawOutput> {
+        let mut child = Process::new("sh")
+            .arg("-c")
+            .arg(EVAL_FROM_ENV)
+            .env("HOIST_SCRIPT", req.script)
+            .stdin(if req.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| Error::wrap("cannot start sh", e))?;
+        let pid = child.id().unwrap_or(0) as i32;
+        let stdin_task = match (req.stdin, child.stdin.take()) {
+            (Some(data), Some(mut pipe)) => {
+                let data = data.to_vec();
+                Some(tokio::spawn(async move {
+                    // A command that exits without reading its stdin is not an error.
+                    let _ = pipe.write_all(&data).await;
+                    let _ = pipe.shutdown().await;
+                }))
+            }
+            _ => None,
+        };
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let sink = req.sink;
+        let work = async {
+            let (out, err) = tokio::join!(
+                pump(stdout, Stream::Stdout, sink),
+                pump(stderr, Stream::Stderr, sink)
+            );
+            let status = child.wait().await?;
+            Ok::<_, std::io::Error>((status, out?, err?))
+        };
+        let outcome = super::shell::race(work, req.timeout, &req.cancel).await;
+        if let Some(t) = stdin_task {
+            t.abort();
+        }
+        match outcome {
+            super::shell::Race::Done(r) => {
+                let (status, stdout, stderr) = r.map_err(|e| Error::wrap("local command", e))?;
+                use std::os::unix::process::ExitStatusExt;
+                let code = status
+                    .code()
+                    .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+                Ok(RawOutput {
+                    code,
+                    stdout,
+                    stderr,
+                    ms: 0,
+                })
+            }
+            super::shell::Race::TimedOut(t) => {
+                kill_group(pid).await;
+                Err(Error::failed(format!(
+                    "timed out after {}s; the command was killed",
+                    t.as_secs_f64()
+                )))
+            }
+            super::shell::Race::Cancelled => {
+                kill_group(pid).await;
+                Err(Error::cancelled())
+            }
+        }
+    }
+
+    async fn forward(&self, local: LocalEnd, target: &ForwardTarget) -> Result<Tunnel> {
+        tunnel::proxy(local, target.clone()).await
+    }
+
+    async fn connect(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn close(&self) {}
+}
+
+async fn pump<R: AsyncRead + Unpin>(
+    mut r: R,
+    stream: Stream,
+    sink: Option<&super::LineSink>,
+) -> std::io::Result<Vec<u8>> {
+    let mut all = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = r.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(all);
+        }
+        if let Some(s) = sink {
+            s.feed(stream, &buf[..n]);
+        }
+        all.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// TERM the whole process group, then KILL what is left.
+async fn kill_group(pid: i32) {
+    if pid <= 0 {
+        return;
+    }
+    // SAFETY: plain syscalls on a process group we created (process_group(0) above).
+    unsafe {
+        libc::killpg(pid, libc::SIGTERM);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    unsafe {
+        libc::killpg(pid, libc::SIGKILL);
+    }
+}

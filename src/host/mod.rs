@@ -1,0 +1,277 @@
+//! Hosts: one [`Host`] type for the local machine and SSH servers. A host knows how to run a
+//! shell script ([`Transport::exec`]) and forward a port ([`Transport::forward`]); everything
+//! else — files, templates, facts, and the docker/compose/mount primitives — is written once
+//! on top of that, so it works the same on every host.
+
+mod facts;
+mod files;
+mod local;
+mod shell;
+mod sink;
+mod spec;
+mod ssh;
+mod tunnel;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::command::Command;
+use crate::error::{Error, Result};
+use crate::report::Event;
+use crate::services::Services;
+
+pub use facts::Facts;
+pub use files::{FileOpts, MkdirOpts};
+pub use sink::LineSink;
+pub use spec::HostSpec;
+pub use ssh::SshOptions;
+pub use tunnel::{ForwardTarget, Tunnel};
+
+/// What a finished command left behind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub ms: u64,
+}
+
+impl Output {
+    pub fn ok(&self) -> bool {
+        self.code == 0
+    }
+}
+
+/// Raw bytes of a finished command, before decoding.
+#[derive(Debug, Clone, Default)]
+pub struct RawOutput {
+    pub code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub ms: u64,
+}
+
+/// One request to a transport: a rendered script plus how to feed and watch it.
+pub struct ExecRequest<'a> {
+    /// Shell text to run (may contain secret values: never shown).
+    pub script: &'a str,
+    pub stdin: Option<&'a [u8]>,
+    pub timeout: Option<Duration>,
+    pub cancel: CancellationToken,
+    /// Where output lines go as they arrive; `None` for quiet transfers.
+    pub sink: Option<&'a LineSink>,
+}
+
+/// How a host runs things. Implemented by the local machine and by SSH.
+#[async_trait::async_trait]
+pub trait Transport: Send + Sync {
+    /// Run `script` with `sh`, returning its exit code and output. A timeout or cancellation
+    /// kills the process (and its children) and returns an error.
+    async fn exec(&self, req: ExecRequest<'_>) -> Result<RawOutput>;
+    /// Forward a local TCP port (0 = pick one) or a local unix socket to a target on the host.
+    async fn forward(&self, local: tunnel::LocalEnd, target: &ForwardTarget) -> Result<Tunnel>;
+    /// Make sure the host is reachable (connect if not yet connected).
+    async fn connect(&self) -> Result<()>;
+    /// Close connections; later calls reconnect.
+    async fn close(&self);
+}
+
+struct HostInner {
+    name: String,
+    spec: HostSpec,
+    transport: Box<dyn Transport>,
+    services: Services,
+}
+
+/// A machine hoist can act on. Cheap to clone; clones share the connection.
+#[derive(Clone)]
+pub struct Host {
+    inner: Arc<HostInner>,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Host({})", self.inner.name)
+    }
+}
+
+impl Host {
+    /// The machine hoist runs on.
+    pub fn local(services: Services) -> Host {
+        let spec = HostSpec::local();
+        Host {
+            inner: Arc::new(HostInner {
+                name: "local".into(),
+                transport: Box::new(local::LocalTransport::new()),
+                spec,
+                services,
+            }),
+        }
+    }
+
+    /// An SSH host. Nothing is connected until the first command (or [`Host::connect`]).
+    pub fn ssh(services: Services, spec: HostSpec, opts: SshOptions) -> Host {
+        if spec.is_local() {
+            return Host::local(services);
+        }
+        let name = spec.display_name();
+        Host {
+            inner: Arc::new(HostInner {
+                name,
+                transport: Box::new(ssh::SshTransport::new(spec.clone(), opts)),
+                spec,
+                services,
+            }),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+    /// The address the host is reached at (host name or IP; `localhost` for local).
+    pub fn addr(&self) -> String {
+        self.inner.spec.host.clone()
+    }
+    /// The login user, if one was named (else the SSH config's or the current user).
+    pub fn user(&self) -> String {
+        self.inner
+            .spec
+            .user
+            .clone()
+            .unwrap_or_else(crate::services::current_user)
+    }
+    pub fn spec(&self) -> &HostSpec {
+        &self.inner.spec
+    }
+    pub fn is_local(&self) -> bool {
+        self.inner.spec.is_local()
+    }
+    pub fn services(&self) -> &Services {
+        &self.inner.services
+    }
+
+    pub async fn connect(&self) -> Result<()> {
+        self.inner
+            .transport
+            .connect()
+            .await
+            .map_err(|e| e.host(self.name()))
+    }
+
+    pub async fn close(&self) {
+        self.inner.transport.close().await
+    }
+
+    /// Run a command. With `check` (the default) a non-zero exit is an error naming the host,
+    /// the command, the exit code and the tail of stderr.
+    pub async fn run(&self, cmd: &Command) -> Result<Output> {
+        let raw = self.run_raw(cmd).await?;
+        Ok(Output {
+            code: raw.code,
+            stdout: String::from_utf8_lossy(&raw.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&raw.stderr).into_owned(),
+            ms: raw.ms,
+        })
+    }
+
+    /// Run a command and keep its output as bytes (file transfers).
+    pub async fn run_raw(&self, cmd: &Command) -> Result<RawOutput> {
+        let svc = &self.inner.services;
+        let display = svc.redactor.redact(&cmd.display());
+        let step = crate::step::current();
+        svc.reporter.event(Event::CommandStarted {
+            host: self.name().to_string(),
+            command: display.clone(),
+        });
+        let script = cmd.render();
+        let sink = LineSink::new(self.name(), svc.reporter.clone(), svc.redactor.clone());
+        let started = Instant::now();
+        let req = ExecRequest {
+            script: &script,
+            stdin: cmd.stdin.as_ref().map(|s| s.bytes()),
+            timeout: cmd.timeout,
+            cancel: svc.cancel_token(),
+            sink: if cmd.stream.unwrap_or_else(|| svc.echo_output()) {
+                Some(&sink)
+            } else {
+                None
+            },
+        };
+        let result = self.inner.transport.exec(req).await;
+        sink.flush();
+        let ms = started.elapsed().as_millis() as u64;
+        let (code, err) = match &result {
+            Ok(raw) => (Some(raw.code), None),
+            Err(e) => (None, Some(e.message.clone())),
+        };
+        svc.audit(crate::audit::Entry {
+            host: self.name().to_string(),
+            step: step.clone(),
+            action: "run".into(),
+            command: display.clone(),
+            exit_code: code,
+            ms,
+            error: err,
+        });
+        let mut raw = result.map_err(|e| e.host(self.name()).command(display.clone()))?;
+        raw.ms = ms;
+        svc.reporter.event(Event::CommandFinished {
+            host: self.name().to_string(),
+            command: display.clone(),
+            code: raw.code,
+            ms,
+        });
+        if cmd.check && raw.code != 0 {
+            let stderr = svc.redactor.redact(&String::from_utf8_lossy(&raw.stderr));
+            let mut err = Error::failed("command failed")
+                .host(self.name())
+                .command(display)
+                .exit_code(raw.code)
+                .stderr(&stderr);
+            if cmd.sudo
+                && (stderr.contains("a password is required")
+                    || stderr.contains("a terminal is required"))
+            {
+                err.message = "sudo needs a password".into();
+                err = err.hint(format!(
+                    "hoist runs `sudo -n` (never prompts): give {} passwordless sudo (NOPASSWD) for this command",
+                    self.user()
+                ));
+            }
+            return Err(err);
+        }
+        Ok(raw)
+    }
+
+    /// Exit status 0?
+    pub async fn test(&self, cmd: &Command) -> Result<bool> {
+        let mut c = cmd.clone();
+        c.check = false;
+        Ok(self.run(&c).await?.code == 0)
+    }
+
+    /// Forward a local port (0 = any free one) to `target` on this host.
+    pub async fn forward(&self, local_port: u16, target: &ForwardTarget) -> Result<Tunnel> {
+        self.inner
+            .transport
+            .forward(tunnel::LocalEnd::Tcp(local_port), target)
+            .await
+            .map_err(|e| e.host(self.name()))
+    }
+
+    /// Forward a fresh local unix socket to `target` (how docker reaches a remote engine).
+    pub async fn forward_to_local_socket(&self, target: &ForwardTarget) -> Result<Tunnel> {
+        let dir = tempfile::Builder::new().prefix("hoist-fwd-").tempdir()?;
+        let path = dir.path().join("s.sock");
+        let mut t = self
+            .inner
+            .transport
+            .forward(tunnel::LocalEnd::Unix(path), target)
+            .await
+            .map_err(|e| e.host(self.name()))?;
+        t.keep_dir(dir);
+        Ok(t)
+    }
+}

@@ -1,0 +1,64 @@
+//! Turns a command's output bytes into whole lines for the reporter, per stream, as they
+//! arrive. Secrets are redacted here, before anything leaves the host layer.
+
+use std::sync::Mutex;
+
+use crate::report::{Event, SharedReporter, Stream};
+use crate::secret::Redactor;
+
+pub struct LineSink {
+    host: String,
+    reporter: SharedReporter,
+    redactor: Redactor,
+    partial: Mutex<[Vec<u8>; 2]>,
+}
+
+impl LineSink {
+    pub fn new(host: &str, reporter: SharedReporter, redactor: Redactor) -> Self {
+        LineSink {
+            host: host.to_string(),
+            reporter,
+            redactor,
+            partial: Mutex::new([Vec::new(), Vec::new()]),
+        }
+    }
+
+    fn index(stream: Stream) -> usize {
+        match stream {
+            Stream::Stdout => 0,
+            Stream::Stderr => 1,
+        }
+    }
+
+    /// Feed bytes exactly as the command wrote them.
+    pub fn feed(&self, stream: Stream, bytes: &[u8]) {
+        let mut partial = self.partial.lock().expect("sink lock");
+        let buf = &mut partial[Self::index(stream)];
+        buf.extend_from_slice(bytes);
+        while let Some(pos) = memchr::memchr(b'\n', buf) {
+            let line: Vec<u8> = buf.drain(..=pos).collect();
+            self.emit(stream, &line[..line.len() - 1]);
+        }
+    }
+
+    /// Emit whatever is left without a trailing newline.
+    pub fn flush(&self) {
+        let mut partial = self.partial.lock().expect("sink lock");
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            let buf = std::mem::take(&mut partial[Self::index(stream)]);
+            if !buf.is_empty() {
+                self.emit(stream, &buf);
+            }
+        }
+    }
+
+    fn emit(&self, stream: Stream, line: &[u8]) {
+        let text = String::from_utf8_lossy(line);
+        let text = text.strip_suffix('\r').unwrap_or(&text);
+        self.reporter.event(Event::Output {
+            host: self.host.clone(),
+            stream,
+            line: self.redactor.redact(text),
+        });
+    }
+}

@@ -1,0 +1,414 @@
+//! SSH hosts over the system OpenSSH client (so ~/.ssh/config, agents and ProxyJump behave as
+//! users expect), through one ControlMaster connection per host per run, spoken to with the
+//! native mux protocol. Commands go through long-lived framed shells ([`super::shell`]);
+//! a fresh channel is opened only for large stdin.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use openssh::{
+    ChildStderr, ChildStdin, ChildStdout, ForwardType, KnownHosts, Session, SessionBuilder, Socket,
+    Stdio,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Mutex;
+
+use super::shell::{self, INLINE_STDIN_MAX, Race, Shell};
+use super::spec::HostSpec;
+use super::tunnel::{ForwardTarget, LocalEnd, Tunnel};
+use super::{ExecRequest, RawOutput, Transport};
+use crate::error::{Error, Result};
+use crate::report::Stream;
+
+/// How to connect. Host keys are checked strictly unless `accept_new_host_keys` is set.
+#[derive(Debug, Clone)]
+pub struct SshOptions {
+    /// Accept (and remember) the key of a host never seen before; a changed key still fails.
+    pub accept_new_host_keys: bool,
+    /// An ssh_config file to use instead of ~/.ssh/config (`ssh -F`); `HOIST_SSH_CONFIG`.
+    pub config_file: Option<PathBuf>,
+    pub connect_timeout: Duration,
+}
+
+impl Default for SshOptions {
+    fn default() -> Self {
+        SshOptions {
+            accept_new_host_keys: false,
+            config_file: std::env::var_os("HOIST_SSH_CONFIG").map(PathBuf::from),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+struct OpenShell {
+    shell: Shell<ChildStdin, ChildStdout, ChildStderr>,
+    /// Keeps the channel open.
+    _child: openssh::Child<Arc<Session>>,
+    /// The shell's private temp dir on the host (holds the running command's pid).
+    dir: String,
+}
+
+pub struct SshTransport {
+    spec: HostSpec,
+    opts: SshOptions,
+    session: Mutex<Option<Arc<Session>>>,
+    /// Idle shells; a command takes one (or opens one) and puts it back when done, so
+    /// concurrent use of one host opens more shells instead of waiting.
+    shells: std::sync::Mutex<Vec<OpenShell>>,
+}
+
+impl SshTransport {
+    pub fn new(spec: HostSpec, opts: SshOptions) -> Self {
+        SshTransport {
+            spec,
+            opts,
+            session: Mutex::new(None),
+            shells: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    async fn session(&self) -> Result<Arc<Session>> {
+        let mut guard = self.session.lock().await;
+        if let Some(s) = guard.as_ref() {
+            return Ok(s.clone());
+        }
+        let session = Arc::new(self.open_session().await?);
+        *guard = Some(session.clone());
+        Ok(session)
+    }
+
+    async fn open_session(&self) -> Result<Session> {
+        let mut b = SessionBuilder::default();
+        b.known_hosts_check(if self.opts.accept_new_host_keys {
+            KnownHosts::Add
+        } else {
+            KnownHosts::Strict
+        });
+        b.connect_timeout(self.opts.connect_timeout);
+        b.server_alive_interval(Duration::from_secs(15));
+        b.control_directory(std::env::temp_dir());
+        if let Some(u) = &self.spec.user {
+            b.user(u.clone());
+        }
+        if let Some(p) = self.spec.port {
+            b.port(p);
+        }
+        if let Some(k) = &self.spec.key {
+            b.keyfile(expand_home(k));
+        }
+        if let Some(j) = &self.spec.jump {
+            b.jump_hosts([j]);
+        }
+        if let Some(cfg) = &self.opts.config_file {
+            b.config_file(cfg);
+        }
+        b.connect_mux(&self.spec.host)
+            .await
+            .map_err(|e| connect_error(&self.spec, &e))
+    }
+
+    async fn open_shell(&self, session: &Arc<Session>) -> Result<OpenShell> {
+        let mut child = session
+            .clone()
+            .arc_raw_command("sh")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .await
+            .map_err(|e| Error::wrap("cannot open a shell channel", e))?;
+        let stdin = child.stdin().take().expect("piped");
+        let stdout = child.stdout().take().expect("piped");
+        let stderr = child.stderr().take().expect("piped");
+        let (shell, dir) = Shell::start(stdin, stdout, stderr).await?;
+        Ok(OpenShell {
+            shell,
+            _child: child,
+            dir,
+        })
+    }
+
+    /// Kill the process a shell is running (and its process group), via a fresh channel.
+    async fn kill_running(&self, session: &Arc<Session>, dir: &str) {
+        let pidfile = format!("{dir}/pid");
+        let script = format!(
+            "p=$(cat {f} 2>/dev/null) || exit 0; kill -TERM -$p 2>/dev/null || kill -TERM $p 2>/dev/null; \
+             sleep 1; kill -KILL -$p 2>/dev/null || kill -KILL $p 2>/dev/null; exit 0",
+            f = crate::command::quote(&pidfile)
+        );
+        let _ = tokio::time::timeout(
+            Duration::from_secs(10),
+            session.command("sh").arg("-c").arg(script).status(),
+        )
+        .await;
+    }
+
+    /// Large stdin: a fresh channel whose first stdin line carries the script (base64, so it
+    /// is never in argv), followed by the data.
+    async fn exec_fresh(&self, session: &Arc<Session>, req: &ExecRequest<'_>) -> Result<RawOutput> {
+        use base64::Engine;
+        let mut child = session
+            .clone()
+            .arc_raw_command(r#"sh -c 'IFS= read -r __l; __s=$(printf %s "$__l" | base64 -d); unset __l; eval "$__s"'"#)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .await
+            .map_err(|e| Error::wrap("cannot open a channel", e))?;
+        let mut stdin = child.stdin().take().expect("piped");
+        let mut stdout = child.stdout().take().expect("piped");
+        let mut stderr = child.stderr().take().expect("piped");
+        let mut head = base64::engine::general_purpose::STANDARD
+            .encode(req.script)
+            .into_bytes();
+        head.push(b'\n');
+        let data = req.stdin.unwrap_or_default();
+        let sink = req.sink;
+        let work = async {
+            let feed = async {
+                stdin.write_all(&head).await?;
+                // A command may exit without reading all its input: not an error.
+                let _ = stdin.write_all(data).await;
+                let _ = stdin.shutdown().await;
+                drop(stdin);
+                Ok::<_, std::io::Error>(())
+            };
+            let read = |mut r: Box<dyn tokio::io::AsyncRead + Unpin + Send>, stream: Stream| async move {
+                let mut all = Vec::new();
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    let n = r.read(&mut buf).await?;
+                    if n == 0 {
+                        return Ok::<_, std::io::Error>(all);
+                    }
+                    if let Some(s) = sink {
+                        s.feed(stream, &buf[..n]);
+                    }
+                    all.extend_from_slice(&buf[..n]);
+                }
+            };
+            let (f, o, e) = tokio::join!(
+                feed,
+                read(Box::new(&mut stdout), Stream::Stdout),
+                read(Box::new(&mut stderr), Stream::Stderr)
+            );
+            f?;
+            Ok::<_, std::io::Error>((o?, e?))
+        };
+        match shell::race(work, req.timeout, &req.cancel).await {
+            Race::Done(r) => {
+                let (stdout, stderr) = r.map_err(|e| Error::wrap("connection lost", e))?;
+                let status = child
+                    .wait()
+                    .await
+                    .map_err(|e| Error::wrap("connection lost", e))?;
+                Ok(RawOutput {
+                    code: status.code().unwrap_or(-1),
+                    stdout,
+                    stderr,
+                    ms: 0,
+                })
+            }
+            Race::TimedOut(t) => Err(Error::failed(format!(
+                "timed out after {}s",
+                t.as_secs_f64()
+            ))),
+            Race::Cancelled => Err(Error::cancelled()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for SshTransport {
+    async fn exec(&self, req: ExecRequest<'_>) -> Result<RawOutput> {
+        let session = self.session().await?;
+        if req.stdin.is_some_and(|s| s.len() > INLINE_STDIN_MAX) {
+            return self.exec_fresh(&session, &req).await;
+        }
+        let idle = self.shells.lock().expect("shell pool").pop();
+        let mut open = match idle {
+            Some(s) => s,
+            None => match self.open_shell(&session).await {
+                Ok(s) => s,
+                Err(e) => {
+                    // The master may have died (dropped connection): reconnect once.
+                    if session.check().await.is_err() {
+                        *self.session.lock().await = None;
+                        let session = self.session().await?;
+                        self.open_shell(&session).await?
+                    } else {
+                        return Err(e);
+                    }
+                }
+            },
+        };
+        let outcome = shell::race(
+            open.shell.exec(req.script, req.stdin, req.sink),
+            req.timeout,
+            &req.cancel,
+        )
+        .await;
+        match outcome {
+            Race::Done(Ok((code, stdout, stderr))) => {
+                self.shells.lock().expect("shell pool").push(open);
+                Ok(RawOutput {
+                    code,
+                    stdout,
+                    stderr,
+                    ms: 0,
+                })
+            }
+            Race::Done(Err(e)) => {
+                // The shell died under the command: the connection is suspect, drop it.
+                if session.check().await.is_err() {
+                    *self.session.lock().await = None;
+                }
+                Err(e)
+            }
+            Race::TimedOut(t) => {
+                self.kill_running(&session, &open.dir).await;
+                Err(Error::failed(format!(
+                    "timed out after {}s; the remote command was killed",
+                    t.as_secs_f64()
+                )))
+            }
+            Race::Cancelled => {
+                self.kill_running(&session, &open.dir).await;
+                Err(Error::cancelled())
+            }
+        }
+    }
+
+    async fn forward(&self, local: LocalEnd, target: &ForwardTarget) -> Result<Tunnel> {
+        let session = self.session().await?;
+        let (listen, port, path) = match local {
+            LocalEnd::Tcp(p) => {
+                let port = if p == 0 {
+                    super::tunnel::free_port()?
+                } else {
+                    p
+                };
+                (
+                    Socket::TcpSocket {
+                        host: "127.0.0.1".into(),
+                        port,
+                    },
+                    Some(port),
+                    None,
+                )
+            }
+            LocalEnd::Unix(path) => (
+                Socket::UnixSocket {
+                    path: path.clone().into(),
+                },
+                None,
+                Some(path),
+            ),
+        };
+        let connect = match target {
+            ForwardTarget::Tcp { host, port } => Socket::TcpSocket {
+                host: host.clone().into(),
+                port: *port,
+            },
+            ForwardTarget::Unix(p) => Socket::UnixSocket {
+                path: PathBuf::from(p).into(),
+            },
+        };
+        session
+            .request_port_forward(ForwardType::Local, listen.clone(), connect.clone())
+            .await
+            .map_err(|e| {
+                Error::failed(format!(
+                    "cannot forward {} to {target}: {e}",
+                    describe(&listen)
+                ))
+            })?;
+        let listen = socket_owned(listen);
+        let connect = socket_owned(connect);
+        let closer: super::tunnel::Closer = Box::new(move || {
+            Box::pin(async move {
+                let _ = session
+                    .close_port_forward(ForwardType::Local, listen, connect)
+                    .await;
+            })
+        });
+        Ok(Tunnel::new(port, path, target.clone(), closer))
+    }
+
+    async fn connect(&self) -> Result<()> {
+        self.session().await.map(|_| ())
+    }
+
+    async fn close(&self) {
+        self.shells.lock().expect("shell pool").clear();
+        if let Some(s) = self.session.lock().await.take()
+            && let Ok(s) = Arc::try_unwrap(s)
+        {
+            let _ = s.close().await;
+        }
+    }
+}
+
+fn socket_owned(s: Socket<'_>) -> Socket<'static> {
+    match s {
+        Socket::TcpSocket { host, port } => Socket::TcpSocket {
+            host: host.into_owned().into(),
+            port,
+        },
+        Socket::UnixSocket { path } => Socket::UnixSocket {
+            path: path.into_owned().into(),
+        },
+    }
+}
+
+fn describe(s: &Socket<'_>) -> String {
+    match s {
+        Socket::TcpSocket { host, port } => format!("{host}:{port}"),
+        Socket::UnixSocket { path } => path.display().to_string(),
+    }
+}
+
+fn expand_home(p: &str) -> PathBuf {
+    match (p.strip_prefix("~/"), dirs::home_dir()) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(p),
+    }
+}
+
+/// Turn what ssh said into an error that tells the user what to do.
+fn connect_error(spec: &HostSpec, e: &openssh::Error) -> Error {
+    let text = format!("{e}");
+    let detail = std::error::Error::source(e)
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    let all = format!("{text}: {detail}");
+    let name = spec.display_name();
+    let mut err = Error::failed(format!("cannot connect to {name}"))
+        .host(name.clone())
+        .stderr(&detail);
+    if all.contains("Host key verification failed")
+        || all.contains("No ED25519 host key is known")
+        || all.contains("host key")
+    {
+        err.message = format!("cannot connect to {name}: host key verification failed");
+        err = err.hint(
+            "the host's key is unknown or changed. Check it (ssh-keyscan) and add it to known_hosts, \
+             or pass --accept-new-host-keys to trust a host seen for the first time",
+        );
+    } else if all.contains("Connection refused")
+        || all.contains("timed out")
+        || all.contains("No route")
+        || all.contains("Could not resolve")
+    {
+        err.message = format!("cannot connect to {name}: host unreachable");
+        err = err
+            .hint("is the address right and sshd running? (`ssh` with the same spec tells more)");
+    } else if all.contains("Permission denied") {
+        err.message = format!("cannot connect to {name}: authentication failed");
+        err =
+            err.hint("load a key into ssh-agent or name one with ssh(#{key: ...}) / ~/.ssh/config");
+    }
+    err
+}

@@ -1,0 +1,88 @@
+//! hoist: deploy recipes in Rhai with real primitives — SSH hosts, Docker, compose, mounts,
+//! registries, templates. This crate is both the `hoist` binary and a library:
+//!
+//! ```no_run
+//! use hoist::{Runtime, command::Command};
+//! let rt = Runtime::builder().no_audit_log().build().unwrap();
+//! let out = rt.block_on(rt.local().run(&Command::argv(["uname", "-a"]))).unwrap();
+//! println!("{}", out.stdout);
+//! // or run a recipe file:
+//! let value = hoist::run_file(&rt, std::path::Path::new("examples/hello.rhai")).unwrap();
+//! ```
+
+pub mod audit;
+pub mod cli;
+pub mod command;
+pub mod docker;
+pub mod error;
+pub mod host;
+pub mod inventory;
+pub mod recipes;
+pub mod repl;
+pub mod report;
+pub mod runtime;
+pub mod script;
+pub mod secret;
+pub mod services;
+pub mod step;
+pub mod template;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use error::{Error, ErrorKind, Result};
+pub use host::{Host, Output};
+pub use runtime::{Runtime, RuntimeBuilder, Settings};
+
+/// Run a script file with the runtime's vars; returns the script's last value.
+pub fn run_file(rt: &Arc<Runtime>, path: &Path) -> Result<serde_json::Value> {
+    let script = script::Script::from_file(path)?;
+    run_script(rt, &script, &rt.vars)
+}
+
+/// Run script text (named `name` in errors).
+pub fn run_script(
+    rt: &Arc<Runtime>,
+    script: &script::Script,
+    vars: &serde_json::Map<String, serde_json::Value>,
+) -> Result<serde_json::Value> {
+    let st = script::ScriptState::new(rt.clone());
+    let engine = script::build(&st);
+    Ok(script::run::run(&st, &engine, script, vars)?.value)
+}
+
+/// Run a recipe (built-in or the project's) with `--param value` arguments. Vars are
+/// inventory vars < recipe defaults and parameters < `--set`.
+pub fn run_recipe(
+    rt: &Arc<Runtime>,
+    name: &str,
+    args: &[(String, serde_json::Value)],
+) -> Result<serde_json::Value> {
+    let all = recipes::discover(rt.project_dir())?;
+    let recipe = all.get(name).ok_or_else(|| {
+        Error::usage(format!("no recipe or command named `{name}`")).hint(format!(
+            "recipes: {}",
+            all.keys().cloned().collect::<Vec<_>>().join(", ")
+        ))
+    })?;
+    let mut vars = rt.vars.clone();
+    vars.extend(recipe.bind(args)?);
+    vars.extend(rt.overrides.clone());
+    let base_dir = match &recipe.path {
+        Some(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
+        None => rt
+            .project_dir()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| std::env::current_dir().unwrap_or_default()),
+    };
+    let script = script::Script {
+        name: recipe
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| format!("{name}.rhai (built-in)")),
+        text: recipe.source.clone(),
+        base_dir,
+    };
+    run_script(rt, &script, &vars)
+}

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(hoist::cli::main());
+}

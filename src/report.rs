@@ -1,0 +1,105 @@
+//! Events a run produces. Primitives and the script runtime describe what happens as
+//! [`Event`]s; a [`Reporter`] (implemented in `cli/`, the only place that prints) turns them
+//! into human or JSON output. Library users plug in their own.
+
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Info,
+    Warn,
+}
+
+/// One thing worth telling the user about.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Script `print`/`debug`.
+    Print {
+        text: String,
+    },
+    /// `info(msg)` / `warn(msg)`.
+    Message {
+        level: Level,
+        text: String,
+    },
+    StepStarted {
+        name: String,
+    },
+    StepFinished {
+        name: String,
+        ok: bool,
+        ms: u64,
+    },
+    /// A command is starting on a host.
+    CommandStarted {
+        host: String,
+        command: String,
+    },
+    /// One line of a command's output, as it arrives.
+    Output {
+        host: String,
+        stream: Stream,
+        line: String,
+    },
+    /// A command finished.
+    CommandFinished {
+        host: String,
+        command: String,
+        code: i32,
+        ms: u64,
+    },
+    /// Progress of a long operation (image build, push, pull). `current`/`total` in units the
+    /// operation chooses (bytes, layers, steps); `id` tells parallel items (layers) apart.
+    Progress {
+        host: String,
+        task: String,
+        id: String,
+        status: String,
+        current: Option<u64>,
+        total: Option<u64>,
+    },
+    /// A long operation ended; a progress display can close.
+    ProgressDone {
+        host: String,
+        task: String,
+    },
+    /// One host of a fan-out finished.
+    HostFinished {
+        host: String,
+        ok: bool,
+        ms: u64,
+        error: Option<String>,
+    },
+}
+
+pub trait Reporter: Send + Sync {
+    fn event(&self, event: Event);
+}
+
+/// Discards everything: the default for embedding.
+pub struct Silent;
+
+impl Reporter for Silent {
+    fn event(&self, _event: Event) {}
+}
+
+/// Collects events in memory: handy for embedding programs and tests.
+#[derive(Default)]
+pub struct Collect(pub std::sync::Mutex<Vec<Event>>);
+
+impl Reporter for Collect {
+    fn event(&self, event: Event) {
+        self.0.lock().expect("collect lock").push(event);
+    }
+}
+
+pub type SharedReporter = Arc<dyn Reporter>;

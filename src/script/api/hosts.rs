@@ -1,0 +1,463 @@
+//! `local()`, `ssh()`, `hosts()` and the `Host` methods.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rhai::{Array, Dynamic, Engine, Map};
+
+use crate::command::Command;
+use crate::host::{FileOpts, ForwardTarget, Host, HostSpec, MkdirOpts, Output, Tunnel};
+use crate::script::convert::{self, Text, options, take};
+use crate::script::errors::{RhaiResult, lift, usage};
+use crate::script::register::func;
+use crate::script::state::ScriptState;
+
+/// Options of `h.run` / `h.test` (env and stdin are read separately: they may be secrets).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunOpts {
+    #[serde(default)]
+    sudo: bool,
+    #[serde(default)]
+    cwd: Option<String>,
+    /// Seconds.
+    #[serde(default)]
+    timeout: Option<f64>,
+    #[serde(default)]
+    check: Option<bool>,
+    /// Show output lines as they arrive (default: with -v and in the REPL).
+    #[serde(default)]
+    stream: Option<bool>,
+}
+
+/// Build the command a script asked for: `cmd` is a shell string or an argv array.
+pub fn command(cmd: Dynamic, opts: Option<Map>, what: &str) -> RhaiResult<Command> {
+    let mut opts = opts;
+    let env = take(&mut opts, "env");
+    let stdin = take(&mut opts, "stdin");
+    let o: RunOpts = options(opts, what)?;
+    let mut c = if cmd.is_string() {
+        Command::shell(cmd.into_string().unwrap_or_default())
+    } else if cmd.is_array() {
+        let argv = convert::strings(cmd.into_array().unwrap_or_default(), "command argv")?;
+        if argv.is_empty() {
+            return usage(format!("{what}: the argv array is empty"));
+        }
+        Command::argv(argv)
+    } else {
+        return usage(format!(
+            "{what}: the command must be a string (run by sh) or an array (argv), not {}",
+            cmd.type_name()
+        ));
+    };
+    c = c
+        .sudo(o.sudo)
+        .check(o.check.unwrap_or(true))
+        .stream(o.stream);
+    if let Some(cwd) = o.cwd {
+        c = c.cwd(cwd);
+    }
+    if let Some(t) = o.timeout {
+        if !(t > 0.0 && t.is_finite()) {
+            return usage(format!(
+                "{what}: timeout must be a positive number of seconds"
+            ));
+        }
+        c = c.timeout(Some(Duration::from_secs_f64(t)));
+    }
+    if let Some(env) = env {
+        let Some(map) = env.try_cast::<Map>() else {
+            return usage(format!(
+                "{what}: env must be a map like #{{KEY: \"value\"}}"
+            ));
+        };
+        for (k, v) in map {
+            c = match convert::text(v, &format!("env.{k}"))? {
+                Text::Plain(s) => c.env(k.as_str(), s),
+                Text::Secret(s) => c.env_secret(k.as_str(), s),
+            };
+        }
+    }
+    if let Some(stdin) = stdin {
+        c = match convert::text(stdin, "stdin")? {
+            Text::Plain(s) => c.stdin(s.into_bytes()),
+            Text::Secret(s) => c.stdin_secret(s),
+        };
+    }
+    Ok(c)
+}
+
+fn output_to_map(o: &Output) -> Map {
+    let mut m = Map::new();
+    m.insert("code".into(), (o.code as i64).into());
+    m.insert("ok".into(), o.ok().into());
+    m.insert("stdout".into(), o.stdout.clone().into());
+    m.insert("stderr".into(), o.stderr.clone().into());
+    m.insert("ms".into(), (o.ms as i64).into());
+    m
+}
+
+/// A tunnel shared between script values (closing one closes it for all).
+#[derive(Clone)]
+pub struct TunnelHandle(pub Arc<std::sync::Mutex<Tunnel>>);
+
+pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
+    engine.register_type_with_name::<Host>("Host");
+    engine.register_type_with_name::<Output>("Output");
+    engine.register_type_with_name::<TunnelHandle>("Tunnel");
+
+    engine.register_get("name", |h: &mut Host| h.name().to_string());
+    engine.register_get("addr", |h: &mut Host| h.addr());
+    engine.register_get("user", |h: &mut Host| h.user());
+    engine.register_fn("to_string", |h: &mut Host| h.name().to_string());
+    engine.register_fn("to_debug", |h: &mut Host| format!("Host({})", h.name()));
+
+    engine.register_get("code", |o: &mut Output| o.code as i64);
+    engine.register_get("ok", |o: &mut Output| o.ok());
+    engine.register_get("stdout", |o: &mut Output| o.stdout.clone());
+    engine.register_get("stderr", |o: &mut Output| o.stderr.clone());
+    engine.register_get("ms", |o: &mut Output| o.ms as i64);
+    engine.register_fn("to_map", |o: &mut Output| output_to_map(o));
+    engine.register_fn("to_string", |o: &mut Output| {
+        o.stdout.trim_end().to_string()
+    });
+    engine.register_fn("to_debug", |o: &mut Output| {
+        format!("{:?}", output_to_map(o))
+    });
+
+    engine.register_get("port", |t: &mut TunnelHandle| {
+        t.0.lock()
+            .expect("tunnel")
+            .port()
+            .map(|p| p as i64)
+            .unwrap_or(0)
+    });
+    engine.register_get("local", |t: &mut TunnelHandle| {
+        t.0.lock().expect("tunnel").local()
+    });
+    engine.register_fn("to_string", |t: &mut TunnelHandle| {
+        format!("{:?}", t.0.lock().expect("tunnel"))
+    });
+    {
+        let s = st.clone();
+        func(
+            engine,
+            "close",
+            "t: Tunnel",
+            "Close the tunnel.",
+            move |t: &mut TunnelHandle| {
+                let mut guard = t.0.lock().expect("tunnel");
+                s.rt.block_on(guard.close());
+            },
+        );
+    }
+
+    let s = st.clone();
+    func(
+        engine,
+        "local",
+        "-> Host",
+        "The machine hoist runs on, as a Host.",
+        move || s.rt.local(),
+    );
+
+    let s = st.clone();
+    func(
+        engine,
+        "ssh",
+        "spec: String -> Host",
+        "An SSH host: \"[user@]host[:port]\". Connects now, so an unreachable host fails at this line.\nKeys, ProxyJump and ports also come from ~/.ssh/config.",
+        move |spec: &str| -> RhaiResult<Host> {
+            let spec = lift(HostSpec::parse(spec))?;
+            connect(&s, spec)
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "ssh",
+        "spec: Map -> Host",
+        "An SSH host from #{host, user, port, key, jump}.",
+        move |spec: Map| -> RhaiResult<Host> {
+            let spec: HostSpec = options(Some(spec), "ssh()")?;
+            if spec.host.is_empty() {
+                return usage("ssh(#{...}) needs `host`");
+            }
+            connect(&s, spec)
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "hosts",
+        "group: String -> Array",
+        "The hosts of an inventory group in the selected environment.",
+        move |g: &str| -> RhaiResult<Array> {
+            Ok(lift(s.rt.group(Some(g)))?
+                .into_iter()
+                .map(Dynamic::from)
+                .collect())
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "hosts",
+        "-> Array",
+        "Every host of the selected environment.",
+        move || -> RhaiResult<Array> {
+            Ok(lift(s.rt.group(None))?
+                .into_iter()
+                .map(Dynamic::from)
+                .collect())
+        },
+    );
+
+    register_run(engine, st);
+    register_files(engine, st);
+
+    let s = st.clone();
+    func(
+        engine,
+        "forward",
+        "h: Host, local_port: i64, target: String -> Tunnel",
+        "Forward a local port (0 = any free one) to \"addr:port\" or \"/remote.sock\" on the host.",
+        move |h: &mut Host, port: i64, target: &str| -> RhaiResult<TunnelHandle> {
+            let Ok(port) = u16::try_from(port) else {
+                return usage(format!("forward(): {port} is not a port"));
+            };
+            let target = lift(ForwardTarget::parse(target))?;
+            let t = lift(s.rt.block_on(h.forward(port, &target)))?;
+            Ok(TunnelHandle(Arc::new(std::sync::Mutex::new(t))))
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "facts",
+        "h: Host -> Map",
+        "#{hostname, os, arch, kernel, cpus, mem_mb, user} of the host, in one command.",
+        move |h: &mut Host| -> RhaiResult<Dynamic> {
+            let f = lift(s.rt.block_on(h.facts()))?;
+            convert::to_dynamic(&f)
+        },
+    );
+}
+
+fn connect(s: &ScriptState, spec: HostSpec) -> RhaiResult<Host> {
+    let h = s.rt.host(&spec);
+    lift(s.rt.block_on(h.connect()))?;
+    Ok(h)
+}
+
+fn register_run(engine: &mut Engine, st: &Arc<ScriptState>) {
+    let doc = "Run a command: a string is run by sh; an array is an argv, each item quoted.\n\
+               opts: #{sudo, cwd, env: #{..}, stdin, timeout (s), check: true, stream}.\n\
+               With check (default) a non-zero exit throws, naming host, command, code and stderr.";
+    for with_opts in [false, true] {
+        let s = st.clone();
+        if with_opts {
+            func(
+                engine,
+                "run",
+                "h: Host, cmd: Dynamic, opts: Map -> Output",
+                doc,
+                move |h: &mut Host, cmd: Dynamic, opts: Map| -> RhaiResult<Output> {
+                    let c = command(cmd, Some(opts), "h.run()")?;
+                    lift(s.rt.block_on(h.run(&c)))
+                },
+            );
+        } else {
+            func(
+                engine,
+                "run",
+                "h: Host, cmd: Dynamic -> Output",
+                doc,
+                move |h: &mut Host, cmd: Dynamic| -> RhaiResult<Output> {
+                    let c = command(cmd, None, "h.run()")?;
+                    lift(s.rt.block_on(h.run(&c)))
+                },
+            );
+        }
+    }
+    let s = st.clone();
+    func(
+        engine,
+        "test",
+        "h: Host, cmd: Dynamic -> bool",
+        "Run a command; true when it exits 0.",
+        move |h: &mut Host, cmd: Dynamic| -> RhaiResult<bool> {
+            let c = command(cmd, None, "h.test()")?;
+            lift(s.rt.block_on(h.test(&c)))
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "test",
+        "h: Host, cmd: Dynamic, opts: Map -> bool",
+        "Run a command with options; true when it exits 0.",
+        move |h: &mut Host, cmd: Dynamic, opts: Map| -> RhaiResult<bool> {
+            let c = command(cmd, Some(opts), "h.test()")?;
+            lift(s.rt.block_on(h.test(&c)))
+        },
+    );
+}
+
+fn register_files(engine: &mut Engine, st: &Arc<ScriptState>) {
+    let s = st.clone();
+    func(
+        engine,
+        "read",
+        "h: Host, path: String -> String",
+        "A file's text.",
+        move |h: &mut Host, p: &str| lift(s.rt.block_on(h.read(p))),
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "exists",
+        "h: Host, path: String -> bool",
+        "Does the path exist?",
+        move |h: &mut Host, p: &str| lift(s.rt.block_on(h.exists(p))),
+    );
+    for with_opts in [false, true] {
+        let s = st.clone();
+        let doc = "Write text to a file atomically (temp file + rename); true if it changed.\nopts: #{mode, owner, sudo}.";
+        if with_opts {
+            func(
+                engine,
+                "write",
+                "h: Host, path: String, text: String, opts: Map -> bool",
+                doc,
+                move |h: &mut Host, p: &str, text: &str, opts: Map| -> RhaiResult<bool> {
+                    let o: FileOpts = options(Some(opts), "h.write()")?;
+                    lift(s.rt.block_on(h.write(p, text, &o)))
+                },
+            );
+        } else {
+            func(
+                engine,
+                "write",
+                "h: Host, path: String, text: String -> bool",
+                doc,
+                move |h: &mut Host, p: &str, text: &str| -> RhaiResult<bool> {
+                    lift(s.rt.block_on(h.write(p, text, &FileOpts::default())))
+                },
+            );
+        }
+        let s = st.clone();
+        let doc = "Create a directory and its parents. opts: #{mode, owner, sudo}.";
+        if with_opts {
+            func(
+                engine,
+                "mkdir",
+                "h: Host, path: String, opts: Map",
+                doc,
+                move |h: &mut Host, p: &str, opts: Map| -> RhaiResult<()> {
+                    let o: MkdirOpts = options(Some(opts), "h.mkdir()")?;
+                    lift(s.rt.block_on(h.mkdir(p, &o)))
+                },
+            );
+        } else {
+            func(
+                engine,
+                "mkdir",
+                "h: Host, path: String",
+                doc,
+                move |h: &mut Host, p: &str| -> RhaiResult<()> {
+                    lift(s.rt.block_on(h.mkdir(p, &MkdirOpts::default())))
+                },
+            );
+        }
+        let s = st.clone();
+        let doc = "Copy a local file to the host (atomic); true if it changed. opts: #{mode, owner, sudo}.";
+        if with_opts {
+            func(
+                engine,
+                "upload",
+                "h: Host, local: String, remote: String, opts: Map -> bool",
+                doc,
+                move |h: &mut Host, l: &str, r: &str, opts: Map| -> RhaiResult<bool> {
+                    let o: FileOpts = options(Some(opts), "h.upload()")?;
+                    let l = resolve_local(&s, l);
+                    lift(s.rt.block_on(h.upload(&l, r, &o)))
+                },
+            );
+        } else {
+            func(
+                engine,
+                "upload",
+                "h: Host, local: String, remote: String -> bool",
+                doc,
+                move |h: &mut Host, l: &str, r: &str| -> RhaiResult<bool> {
+                    let l = resolve_local(&s, l);
+                    lift(s.rt.block_on(h.upload(&l, r, &FileOpts::default())))
+                },
+            );
+        }
+        let s = st.clone();
+        let doc = "Render a minijinja template file locally and write it to the host; true if it changed.\nAn undefined variable is an error naming it. opts: #{mode, owner, sudo}.";
+        if with_opts {
+            func(
+                engine,
+                "template",
+                "h: Host, src: String, dest: String, vars: Map, opts: Map -> bool",
+                doc,
+                move |h: &mut Host,
+                      src: &str,
+                      dest: &str,
+                      vars: Map,
+                      opts: Map|
+                      -> RhaiResult<bool> {
+                    let o: FileOpts = options(Some(opts), "h.template()")?;
+                    let src = resolve_local(&s, src);
+                    let v = convert::to_json(&Dynamic::from_map(vars));
+                    lift(s.rt.block_on(h.template(&src, dest, &v, &o)))
+                },
+            );
+        } else {
+            func(
+                engine,
+                "template",
+                "h: Host, src: String, dest: String, vars: Map -> bool",
+                doc,
+                move |h: &mut Host, src: &str, dest: &str, vars: Map| -> RhaiResult<bool> {
+                    let src = resolve_local(&s, src);
+                    let v = convert::to_json(&Dynamic::from_map(vars));
+                    lift(s.rt.block_on(h.template(&src, dest, &v, &FileOpts::default())))
+                },
+            );
+        }
+    }
+    let s = st.clone();
+    func(
+        engine,
+        "download",
+        "h: Host, remote: String, local: String",
+        "Copy a file from the host to a local path (atomic locally).",
+        move |h: &mut Host, r: &str, l: &str| -> RhaiResult<()> {
+            let l = resolve_local(&s, l);
+            lift(s.rt.block_on(h.download(r, &l)))
+        },
+    );
+}
+
+/// Local paths in a script are relative to the script's directory, like imports.
+pub fn resolve_local(s: &ScriptState, p: &str) -> String {
+    let path = std::path::Path::new(p);
+    if path.is_absolute() {
+        return p.to_string();
+    }
+    if let Some(rest) = p.strip_prefix("~/")
+        && let Some(home) = dirs::home_dir()
+    {
+        return home.join(rest).display().to_string();
+    }
+    s.base_dir
+        .read()
+        .expect("base dir")
+        .join(path)
+        .display()
+        .to_string()
+}

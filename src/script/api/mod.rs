@@ -1,0 +1,5 @@
+//! One module per primitive; each only converts arguments and results.
+
+pub mod fanout;
+pub mod hosts;
+pub mod run_control;

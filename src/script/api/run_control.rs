@@ -1,0 +1,187 @@
+//! Run control: `step`, `info`, `warn`, `fail`, `confirm`, `secret`, `render`, `sleep`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rhai::{Dynamic, Engine, FnPtr, Map, NativeCallContext};
+
+use crate::error::Error;
+use crate::report::{Event, Level};
+use crate::script::convert;
+use crate::script::errors::{RhaiResult, lift, to_rhai, usage};
+use crate::script::register::func;
+use crate::script::state::ScriptState;
+use crate::secret::Secret;
+
+pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
+    engine.register_type_with_name::<Secret>("Secret");
+    engine.register_fn("to_string", |s: &mut Secret| s.to_string());
+    engine.register_fn("to_debug", |s: &mut Secret| s.to_string());
+    // Joining a secret into a string keeps it redacted rather than leaking it.
+    engine.register_fn("+", |a: &str, s: Secret| format!("{a}{s}"));
+    engine.register_fn("+", |s: Secret, a: &str| format!("{s}{a}"));
+
+    let s = st.clone();
+    func(
+        engine,
+        "step",
+        "name: String, body: FnPtr -> Dynamic",
+        "Run `body` as a named step: shown as a banner, timed, and named in every error inside it.",
+        move |ctx: NativeCallContext, name: &str, body: FnPtr| -> RhaiResult<Dynamic> {
+            let reporter = &s.rt.services.reporter;
+            reporter.event(Event::StepStarted {
+                name: name.to_string(),
+            });
+            let started = Instant::now();
+            let result = {
+                let _guard = crate::step::enter(name);
+                body.call_within_context::<Dynamic>(&ctx, ())
+            };
+            reporter.event(Event::StepFinished {
+                name: name.to_string(),
+                ok: result.is_ok(),
+                ms: started.elapsed().as_millis() as u64,
+            });
+            result
+        },
+    );
+
+    for (fname, level) in [("info", Level::Info), ("warn", Level::Warn)] {
+        let s = st.clone();
+        func(
+            engine,
+            fname,
+            "message: Dynamic",
+            "Tell the user something (goes to the reporter, and to --json).",
+            move |m: Dynamic| {
+                let text = s.rt.services.redactor.redact(&m.to_string());
+                s.rt.services.reporter.event(Event::Message { level, text });
+            },
+        );
+    }
+
+    func(
+        engine,
+        "fail",
+        "message: String",
+        "Stop the run with this error (the position of the call is shown).",
+        |m: &str| -> RhaiResult<()> { Err(to_rhai(Error::failed(m))) },
+    );
+
+    let s = st.clone();
+    func(
+        engine,
+        "confirm",
+        "question: String -> bool",
+        "Ask yes/no on the terminal. --yes answers yes; with no terminal and no --yes it is an error.",
+        move |q: &str| -> RhaiResult<bool> {
+            let settings = &s.rt.settings;
+            if settings.yes {
+                return Ok(true);
+            }
+            match (&settings.confirm, settings.interactive) {
+                (Some(ask), true) => lift(ask(q)),
+                _ => Err(to_rhai(
+                    Error::usage(format!(
+                        "confirm(\"{q}\") needs an answer but there is no terminal"
+                    ))
+                    .hint("pass --yes to answer yes"),
+                )),
+            }
+        },
+    );
+
+    let s = st.clone();
+    func(
+        engine,
+        "secret",
+        "value: String -> Secret",
+        "Mark a value secret: shown as [REDACTED] in every output, plan, log and error.\nIt reaches commands only through opts.env or opts.stdin, never argv.",
+        move |v: &str| {
+            let secret = Secret::new(v);
+            s.rt.services.redactor.register(&secret);
+            secret
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "secret_env",
+        "name: String -> Secret",
+        "A secret read from a local environment variable (an error when unset).",
+        move |name: &str| -> RhaiResult<Secret> {
+            let v = std::env::var(name).map_err(|_| {
+                to_rhai(Error::usage(format!(
+                    "secret_env(): environment variable {name} is not set"
+                )))
+            })?;
+            let secret = Secret::new(v);
+            s.rt.services.redactor.register(&secret);
+            Ok(secret)
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "secret_file",
+        "path: String -> Secret",
+        "A secret read from a local file (trailing newline removed).",
+        move |path: &str| -> RhaiResult<Secret> {
+            let p = super::hosts::resolve_local(&s, path);
+            let v = std::fs::read_to_string(&p).map_err(|e| {
+                to_rhai(Error::usage(format!("secret_file(): cannot read {p}: {e}")))
+            })?;
+            let secret = Secret::new(v.trim_end_matches(['\n', '\r']));
+            s.rt.services.redactor.register(&secret);
+            Ok(secret)
+        },
+    );
+    func(
+        engine,
+        "expose",
+        "s: Secret -> String",
+        "The secret's real text. Only for passing it on to a primitive that wants a string.",
+        |s: &mut Secret| s.expose().to_string(),
+    );
+
+    func(
+        engine,
+        "render",
+        "template: String, vars: Map -> String",
+        "Render minijinja template text with vars (undefined variables are errors).",
+        |t: &str, vars: Map| -> RhaiResult<String> {
+            let v = convert::to_json(&Dynamic::from_map(vars));
+            lift(crate::template::render_str("render()", t, &v))
+        },
+    );
+
+    let s = st.clone();
+    func(
+        engine,
+        "sleep",
+        "seconds: f64",
+        "Wait (interrupted by Ctrl-C).",
+        move |secs: f64| -> RhaiResult<()> { sleep(&s, secs) },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "sleep",
+        "seconds: i64",
+        "Wait (interrupted by Ctrl-C).",
+        move |secs: i64| -> RhaiResult<()> { sleep(&s, secs as f64) },
+    );
+}
+
+fn sleep(s: &ScriptState, secs: f64) -> RhaiResult<()> {
+    if !(secs >= 0.0 && secs.is_finite()) {
+        return usage("sleep(): seconds must be >= 0");
+    }
+    let cancel = s.rt.services.cancel_token();
+    s.rt.block_on(async {
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs_f64(secs)) => Ok(()),
+            _ = cancel.cancelled() => Err(to_rhai(Error::cancelled())),
+        }
+    })
+}

@@ -1,0 +1,85 @@
+//! Converting values across the boundary: Rhai `Dynamic` <-> JSON values, and option maps
+//! into typed Rust structs (`deny_unknown_fields`, so a typo'd key is an error naming it).
+
+use rhai::{Dynamic, Map};
+use serde::de::DeserializeOwned;
+
+use super::errors::{RhaiResult, to_rhai};
+use crate::error::Error;
+use crate::secret::Secret;
+
+pub fn to_json(d: &Dynamic) -> serde_json::Value {
+    if let Some(s) = d.read_lock::<Secret>() {
+        // A secret inside data stays hidden; it is exposed only where a primitive asks for it.
+        return serde_json::Value::String(s.to_string());
+    }
+    rhai::serde::from_dynamic::<serde_json::Value>(d)
+        .unwrap_or_else(|_| serde_json::Value::String(d.to_string()))
+}
+
+pub fn from_json(v: &serde_json::Value) -> Dynamic {
+    rhai::serde::to_dynamic(v).unwrap_or(Dynamic::UNIT)
+}
+
+pub fn map_from_json(m: &serde_json::Map<String, serde_json::Value>) -> Map {
+    m.iter()
+        .map(|(k, v)| (k.as_str().into(), from_json(v)))
+        .collect()
+}
+
+/// Any serializable Rust value as a Rhai value.
+pub fn to_dynamic<T: serde::Serialize>(v: &T) -> RhaiResult<Dynamic> {
+    rhai::serde::to_dynamic(v)
+}
+
+/// An option map as a typed struct. `what` names the call in the error (`h.run()`).
+pub fn options<T: DeserializeOwned + Default>(map: Option<Map>, what: &str) -> RhaiResult<T> {
+    let Some(map) = map else {
+        return Ok(T::default());
+    };
+    rhai::serde::from_dynamic::<T>(&Dynamic::from_map(map)).map_err(|e| {
+        let msg = e.to_string();
+        let msg = msg.split(" (line ").next().unwrap_or(&msg).to_string();
+        to_rhai(Error::usage(format!("bad option for {what}: {msg}")))
+    })
+}
+
+/// Take a key out of an option map (for values serde cannot carry, like secrets).
+pub fn take(map: &mut Option<Map>, key: &str) -> Option<Dynamic> {
+    map.as_mut().and_then(|m| m.remove(key))
+}
+
+/// A string or a Secret.
+pub enum Text {
+    Plain(String),
+    Secret(Secret),
+}
+
+pub fn text(d: Dynamic, what: &str) -> RhaiResult<Text> {
+    if let Some(s) = d.read_lock::<Secret>() {
+        return Ok(Text::Secret(s.clone()));
+    }
+    if d.is_string() {
+        return Ok(Text::Plain(d.into_string().unwrap_or_default()));
+    }
+    if d.is_int() || d.is_float() || d.is_bool() || d.is_char() {
+        return Ok(Text::Plain(d.to_string()));
+    }
+    Err(to_rhai(Error::usage(format!(
+        "{what} must be a string or secret, not {}",
+        d.type_name()
+    ))))
+}
+
+/// An array of strings (argv).
+pub fn strings(arr: rhai::Array, what: &str) -> RhaiResult<Vec<String>> {
+    arr.into_iter()
+        .map(|d| match text(d, what)? {
+            Text::Plain(s) => Ok(s),
+            Text::Secret(_) => Err(to_rhai(
+                Error::usage(format!("{what}: a secret cannot go into a command line (argv is visible to every user on the host)"))
+                    .hint("pass it through opts.env or opts.stdin"),
+            )),
+        })
+        .collect()
+}

@@ -1,0 +1,121 @@
+//! The function reference, read from the engine's own metadata (`hoist doc`, `:help`, REPL
+//! completion): it cannot drift from what scripts can call.
+
+use rhai::Engine;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FnDoc {
+    pub name: String,
+    /// e.g. `run(h: Host, cmd: Dynamic) -> Output`
+    pub signature: String,
+    /// The first parameter's type when the function reads as a method (`h.run(...)`).
+    pub this_type: Option<String>,
+    pub params: Vec<String>,
+    pub doc: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Meta {
+    functions: Vec<MetaFn>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MetaFn {
+    name: String,
+    #[serde(default)]
+    params: Vec<MetaParam>,
+    #[serde(default)]
+    return_type: String,
+    #[serde(default)]
+    doc_comments: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct MetaParam {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default, rename = "type")]
+    typ: Option<String>,
+}
+
+/// hoist's own functions (those registered with documentation), sorted by name.
+pub fn functions(engine: &Engine) -> Vec<FnDoc> {
+    let json = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
+    let meta: Meta = serde_json::from_str(&json).unwrap_or(Meta {
+        functions: Vec::new(),
+    });
+    let mut out: Vec<FnDoc> = meta
+        .functions
+        .into_iter()
+        .filter(|f| !f.doc_comments.is_empty() && !f.name.contains('$'))
+        .map(|f| {
+            let params: Vec<String> = f
+                .params
+                .iter()
+                .map(|p| match (&p.name, &p.typ) {
+                    (Some(n), Some(t)) if n != "_" => format!("{n}: {t}"),
+                    (Some(n), None) => n.clone(),
+                    (_, Some(t)) => t.clone(),
+                    _ => "_".into(),
+                })
+                .collect();
+            let ret = if f.return_type.is_empty() || f.return_type == "()" {
+                String::new()
+            } else {
+                format!(" -> {}", f.return_type)
+            };
+            let this_type = f.params.first().and_then(|p| p.typ.clone()).filter(|t| {
+                [
+                    "Host", "Tunnel", "Output", "Secret", "Docker", "Compose", "Registry",
+                    "Service", "Repo",
+                ]
+                .contains(&t.as_str())
+            });
+            let doc = f
+                .doc_comments
+                .iter()
+                .flat_map(|c| c.lines())
+                .map(|l| {
+                    l.trim_start()
+                        .trim_start_matches("///")
+                        .trim_start_matches("/**")
+                        .trim_end_matches("*/")
+                        .trim()
+                        .to_string()
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            FnDoc {
+                signature: format!("{}({}){ret}", f.name, params.join(", ")),
+                name: f.name,
+                this_type,
+                params,
+                doc,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.name
+            .cmp(&b.name)
+            .then(a.params.len().cmp(&b.params.len()))
+    });
+    out
+}
+
+/// Every callable name the engine knows, including Rhai's standard library.
+pub fn all_names(engine: &Engine) -> std::collections::BTreeSet<String> {
+    engine
+        .gen_fn_signatures(true)
+        .iter()
+        .filter_map(|s| s.split('(').next())
+        .map(|n| {
+            n.trim()
+                .trim_start_matches("get$")
+                .trim_start_matches("set$")
+                .to_string()
+        })
+        .filter(|n| !n.is_empty())
+        .collect()
+}

@@ -1,0 +1,109 @@
+//! What every primitive needs from the run it belongs to: where events go, which secrets to
+//! hide, the cancellation signal and the audit log. Cheap to clone.
+
+use std::sync::{Arc, Mutex};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::audit::{Audit, Entry};
+use crate::report::{SharedReporter, Silent};
+use crate::secret::Redactor;
+
+struct Inner {
+    reporter: SharedReporter,
+    redactor: Redactor,
+    cancel: Mutex<CancellationToken>,
+    audit: Option<Audit>,
+    echo: std::sync::atomic::AtomicBool,
+}
+
+#[derive(Clone)]
+pub struct Services {
+    inner: Arc<Inner>,
+    pub reporter: SharedReporter,
+    pub redactor: Redactor,
+}
+
+impl Services {
+    pub fn new(reporter: SharedReporter, redactor: Redactor, audit: Option<Audit>) -> Self {
+        Services {
+            reporter: reporter.clone(),
+            redactor: redactor.clone(),
+            inner: Arc::new(Inner {
+                reporter,
+                redactor,
+                cancel: Mutex::new(CancellationToken::new()),
+                audit,
+                echo: std::sync::atomic::AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Nothing printed, nothing logged: for embedding and unit tests.
+    pub fn silent() -> Self {
+        Self::new(Arc::new(Silent), Redactor::default(), None)
+    }
+
+    /// Whether command output is streamed to the reporter by default.
+    pub fn echo_output(&self) -> bool {
+        self.inner.echo.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_echo_output(&self, on: bool) {
+        self.inner
+            .echo
+            .store(on, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The token commands watch; cancelled by Ctrl-C.
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.inner.cancel.lock().expect("cancel lock").clone()
+    }
+
+    /// Stop whatever is running now.
+    pub fn cancel(&self) {
+        self.inner.cancel.lock().expect("cancel lock").cancel();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.inner
+            .cancel
+            .lock()
+            .expect("cancel lock")
+            .is_cancelled()
+    }
+
+    /// Arm a fresh token (the REPL goes on after a Ctrl-C).
+    pub fn reset_cancel(&self) {
+        *self.inner.cancel.lock().expect("cancel lock") = CancellationToken::new();
+    }
+
+    /// Append one action to the audit log (if there is one), secrets redacted.
+    pub fn audit(&self, mut entry: Entry) {
+        if let Some(a) = &self.inner.audit {
+            entry.command = self.inner.redactor.redact(&entry.command);
+            a.append(entry);
+        }
+        let _ = &self.inner.reporter;
+    }
+
+    pub fn audit_path(&self) -> Option<std::path::PathBuf> {
+        self.inner.audit.as_ref().map(|a| a.path().to_path_buf())
+    }
+}
+
+/// The name of the user running hoist.
+pub fn current_user() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| {
+            // SAFETY: geteuid has no preconditions.
+            let uid = unsafe { libc::geteuid() };
+            if uid == 0 {
+                "root".into()
+            } else {
+                uid.to_string()
+            }
+        })
+}
