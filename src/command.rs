@@ -193,12 +193,12 @@ pub fn quote(s: &str) -> String {
     let safe = s
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b));
-    if safe && !s.starts_with('-') {
+    if safe {
         return s.to_string();
     }
     // Single quotes keep every byte literal except the quote itself, which is closed,
-    // escaped and reopened. A leading dash is quoted too (it stays a dash for the program;
-    // programs that parse options need `--`, which argv-building primitives add).
+    // escaped and reopened. (A leading dash is no shell syntax: whether `-n` is an option is
+    // the program's business, so argv-building primitives add `--` where it matters.)
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
@@ -244,7 +244,7 @@ mod tests {
     fn quote_keeps_safe_words_bare() {
         assert_eq!(quote("abc/def-1.2"), "abc/def-1.2");
         assert_eq!(quote(""), "''");
-        assert_eq!(quote("-n"), "'-n'");
+        assert_eq!(quote("-n"), "-n");
         assert_eq!(quote("it's"), r"'it'\''s'");
         assert_eq!(quote("$(id)"), "'$(id)'");
     }

@@ -77,6 +77,9 @@ fn check_one(
             Some(ASTNode::Expr(Expr::FnCall(x, pos))) if x.namespace.is_empty() => {
                 calls.push((x.name.to_string(), *pos))
             }
+            Some(ASTNode::Stmt(Stmt::FnCall(x, pos))) if x.namespace.is_empty() => {
+                calls.push((x.name.to_string(), *pos))
+            }
             Some(ASTNode::Expr(Expr::MethodCall(x, pos))) => calls.push((x.name.to_string(), *pos)),
             Some(ASTNode::Stmt(Stmt::Import(x, pos))) => {
                 if let Expr::StringConstant(s, _) = &x.0 {

@@ -1,0 +1,305 @@
+//! The `hoist` binary: exit codes, run/check/doc/recipes, --json, project recipes.
+
+mod support;
+
+use std::process::Output;
+
+use support::{hoist_cmd, sshd};
+
+fn hoist(dir: &std::path::Path, args: &[&str]) -> Output {
+    hoist_cmd()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run hoist")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn hello_example_runs_on_the_local_machine() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = hoist(root, &["run", "examples/hello.rhai"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("host ") && out.contains("cpus ") && out.contains("memory "),
+        "{out}"
+    );
+}
+
+#[test]
+fn exit_codes_are_0_1_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("ok.rhai"), "1 + 1").unwrap();
+    std::fs::write(d.join("fail.rhai"), "local().run(\"exit 5\");").unwrap();
+    std::fs::write(d.join("syntax.rhai"), "let x = ;").unwrap();
+    assert_eq!(hoist(d, &["run", "ok.rhai"]).status.code(), Some(0));
+    let o = hoist(d, &["run", "fail.rhai"]);
+    assert_eq!(o.status.code(), Some(1));
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("fail.rhai:1:") && err.contains("exit code: 5"),
+        "{err}"
+    );
+    assert_eq!(hoist(d, &["run", "syntax.rhai"]).status.code(), Some(2));
+    assert_eq!(hoist(d, &["run", "missing.rhai"]).status.code(), Some(2));
+    assert_eq!(hoist(d, &["--bogus-flag"]).status.code(), Some(2));
+    assert_eq!(
+        hoist(d, &["run", "ok.rhai", "--env", "nope"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn fan_out_over_the_inventory_prints_host_prefixes_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("hoist.toml"),
+        format!(
+            "[env.test.hosts]\nweb = [\"{}\", \"{}\"]\n",
+            sshd().spec(1),
+            sshd().spec(2)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("r.rhai"),
+        "on(hosts(\"web\"), |h| h.run(\"echo hello from $(hostname)\", #{stream: true}));\n",
+    )
+    .unwrap();
+    let o = hoist(d, &["run", "r.rhai", "--env", "test"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains(&format!("[{}] hello from", sshd().spec(1))),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("[{}] hello from", sshd().spec(2))),
+        "{out}"
+    );
+    assert!(err.contains("2 ok, 0 failed"), "summary table: {err}");
+    // The audit log lands beside hoist.toml.
+    let log = std::fs::read_to_string(d.join(".hoist/audit.jsonl")).unwrap();
+    assert_eq!(log.lines().filter(|l| l.contains("echo hello")).count(), 2);
+    assert!(log.contains("\"env\":\"test\""));
+}
+
+#[test]
+fn json_mode_emits_one_object_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("j.rhai"),
+        "info(\"hi\");\nstep(\"S\", || local().run(\"echo x\"));\n#{answer: 42}",
+    )
+    .unwrap();
+    let o = hoist(d, &["run", "j.rhai", "--json"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "message" && e["text"] == "hi")
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "step_finished" && e["name"] == "S" && e["ok"] == true)
+    );
+    assert_eq!(events.last().unwrap()["value"]["answer"], 42);
+    std::fs::write(d.join("bad.rhai"), "local().run(\"exit 3\")").unwrap();
+    let o = hoist(d, &["run", "bad.rhai", "--json"]);
+    let (out, _) = text(&o);
+    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "error");
+    assert_eq!(last["error"]["exit_code"], 3);
+    assert_eq!(last["error"]["location"]["line"], 1);
+}
+
+#[test]
+fn check_flags_unknown_functions_and_bad_imports_without_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("good.rhai"),
+        "fn f(h) { h.run(\"x\") }\nlet h = local();\non([h], |x| f(x));\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("bad.rhai"), "// would delete things if run\nlet h = local();\nh.runn(\"rm -rf /tmp/nothing\");\nfrobnicate(1);\nimport \"missing_mod\" as m;\n").unwrap();
+    let o = hoist(d, &["check", "good.rhai"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = hoist(d, &["check", "bad.rhai"]);
+    assert_eq!(o.status.code(), Some(2));
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("unknown function `runn`") && err.contains("bad.rhai:3:"),
+        "{err}"
+    );
+    assert!(
+        err.contains("unknown function `frobnicate`") && err.contains("bad.rhai:4:"),
+        "{err}"
+    );
+    assert!(err.contains("missing_mod"), "{err}");
+}
+
+#[test]
+fn doc_comes_from_the_engine() {
+    let d = std::env::temp_dir();
+    let o = hoist(&d, &["doc", "run"]);
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    assert!(
+        out.contains("run(h: Host, cmd: Dynamic, opts: Map) -> Output"),
+        "{out}"
+    );
+    assert!(out.contains("sudo, cwd, env"));
+    let o = hoist(&d, &["doc", "--json"]);
+    let all: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    for name in [
+        "local", "ssh", "hosts", "on", "step", "secret", "render", "confirm", "write", "forward",
+        "facts",
+    ] {
+        assert!(
+            all.iter().any(|f| f["name"] == name),
+            "`{name}` missing from hoist doc"
+        );
+    }
+    assert_eq!(hoist(&d, &["doc", "no_such_fn"]).status.code(), Some(2));
+}
+
+#[test]
+fn project_recipes_override_builtins_and_take_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("hoist.toml"), "[env.dev.hosts]\nweb = [\"local\"]\n").unwrap();
+    std::fs::create_dir(d.join("recipes")).unwrap();
+    std::fs::write(
+        d.join("recipes/greet.rhai"),
+        "//! Say hello.\n//! @param who = \"world\" whom to greet\n`hello ${vars.who}`\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("recipes/facts.rhai"),
+        "//! Project facts override.\n\"overridden\"\n",
+    )
+    .unwrap();
+    let o = hoist(d, &["recipes"]);
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("greet")
+            && out.contains("Say hello.")
+            && out.contains("Project facts override."),
+        "{out}"
+    );
+    let o = hoist(d, &["greet"]);
+    assert_eq!(text(&o).0.trim(), "hello world");
+    let o = hoist(d, &["greet", "--who", "lab"]);
+    assert_eq!(text(&o).0.trim(), "hello lab");
+    let o = hoist(d, &["greet", "--who", "lab", "--set", "who=override"]);
+    assert_eq!(
+        text(&o).0.trim(),
+        "hello override",
+        "--set beats recipe parameters"
+    );
+    assert_eq!(text(&hoist(d, &["facts"])).0.trim(), "overridden");
+    let o = hoist(d, &["greet", "--whom", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("--whom"));
+    let o = hoist(d, &["greet", "--help"]);
+    assert!(text(&o).0.contains("--who") && text(&o).0.contains("whom to greet"));
+    assert_eq!(hoist(d, &["nosuchrecipe"]).status.code(), Some(2));
+}
+
+#[test]
+fn builtin_exec_recipe_fans_out_over_the_inventory() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("hoist.toml"),
+        format!(
+            "[env.t.hosts]\nall = [\"{}\", \"{}\", \"{}\"]\n",
+            sshd().spec(4),
+            sshd().spec(5),
+            sshd().spec(6)
+        ),
+    )
+    .unwrap();
+    let o = hoist(d, &["exec", "--cmd", "test -d /tmp", "--json"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let rows = last["value"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r["code"] == 0));
+}
+
+#[test]
+fn unknown_host_key_fails_by_default_and_accept_new_host_keys_trusts_a_first_seen_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A private known_hosts copy without the test hosts, so the host is new to ssh.
+    let kh = d.join("known_hosts");
+    std::fs::write(&kh, "").unwrap();
+    let cfg = d.join("ssh_config");
+    let base = std::fs::read_to_string(&sshd().config).unwrap();
+    let kh_line = base
+        .lines()
+        .find(|l| l.contains("UserKnownHostsFile"))
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        &cfg,
+        base.replace(&kh_line, &format!("  UserKnownHostsFile {}", kh.display())),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("r.rhai"),
+        format!("ssh(\"{}\").run(\"true\");", sshd().spec(7)),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut c = hoist_cmd();
+        c.current_dir(d)
+            .env("HOIST_SSH_CONFIG", &cfg)
+            .args(["run", "r.rhai"])
+            .args(extra);
+        c.output().unwrap()
+    };
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).1.contains("host key verification failed"),
+        "{}",
+        text(&o).1
+    );
+    let o = run(&["--accept-new-host-keys"]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert!(
+        std::fs::read_to_string(&kh).unwrap().contains("127.0.0.7"),
+        "key remembered"
+    );
+    let o = run(&[]);
+    assert!(o.status.success(), "known now: {}", text(&o).1);
+}
+
+#[test]
+fn dry_run_is_refused_honestly() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x.rhai"), "1").unwrap();
+    let o = hoist(dir.path(), &["run", "x.rhai", "--dry-run"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("not available yet"));
+}

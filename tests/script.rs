@@ -1,0 +1,366 @@
+//! The script runtime end to end: errors with positions, typed options, steps, secrets, the
+//! audit log, vars precedence, fan-out, cancellation — against the real sshd.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use hoist::ErrorKind;
+use hoist::report::Event;
+use support::{run_script, runtime, runtime_with, sshd};
+
+#[test]
+fn syntax_error_shows_file_line_and_caret() {
+    let (rt, _) = runtime();
+    let e = run_script(&rt, "let a = 1;\nlet b = (2 + ;\n").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Usage);
+    let loc = e.location.clone().expect("location");
+    assert_eq!((loc.file.as_str(), loc.line), ("test.rhai", 2));
+    let text = e.render();
+    assert!(
+        text.contains("test.rhai:2:") && text.contains("let b = (2 + ;") && text.contains('^'),
+        "{text}"
+    );
+}
+
+#[test]
+fn unknown_option_key_is_an_error_naming_the_key_and_line() {
+    let (rt, _) = runtime();
+    let e = run_script(
+        &rt,
+        "let h = local();\n\nh.run(\"true\", #{sudo: false, cdw: \"/tmp\"});\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Usage);
+    assert!(
+        e.message.contains("cdw") && e.message.contains("h.run()"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.location.as_ref().unwrap().line, 3);
+}
+
+#[test]
+fn failing_remote_command_names_line_host_step_command_code_stderr() {
+    let (rt, _) = runtime();
+    let script = format!(
+        "let h = ssh(\"{}\");\nstep(\"Migrate\", || {{\n    h.run(\"echo boom >&2; exit 4\");\n}});\n",
+        sshd().spec(1)
+    );
+    let e = run_script(&rt, &script).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Failed);
+    assert_eq!(e.exit_code, Some(4));
+    assert_eq!(e.step.as_deref(), Some("Migrate"));
+    assert_eq!(e.host.as_deref(), Some(sshd().spec(1).as_str()));
+    assert_eq!(e.location.as_ref().unwrap().line, 3);
+    let text = e.render();
+    for want in [
+        "exit 4",
+        "boom",
+        "Migrate",
+        "test.rhai:3:",
+        "h.run(\"echo boom >&2; exit 4\");",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+}
+
+#[test]
+fn argv_from_a_script_arrives_byte_exact() {
+    let (rt, _) = runtime();
+    let script = format!(
+        r#"let h = ssh("{}");
+let args = ["a b", "it's", "$(id)", "`id`", "\\", "new\nline", "-n", "", "✓"];
+let out = h.run(["printf", "%s|"] + args);
+out.stdout"#,
+        sshd().spec(1)
+    );
+    let v = run_script(&rt, &script).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!("a b|it's|$(id)|`id`|\\|new\nline|-n||✓|")
+    );
+}
+
+#[test]
+fn output_fields_and_check_false() {
+    let (rt, _) = runtime();
+    let v = run_script(&rt, "let o = local().run(\"echo hi; exit 2\", #{check: false}); [o.code, o.ok, o.stdout, o.ms >= 0]").unwrap();
+    assert_eq!(v, serde_json::json!([2, false, "hi\n", true]));
+    let v = run_script(&rt, "[local().test(\"true\"), local().test([\"false\"])]").unwrap();
+    assert_eq!(v, serde_json::json!([true, false]));
+}
+
+#[test]
+fn secrets_never_reach_output_errors_argv_or_the_audit_log() {
+    let audit_dir = tempfile::tempdir().unwrap();
+    let audit = audit_dir.path().join("audit.jsonl");
+    let a2 = audit.clone();
+    let (rt, events) = runtime_with(move |b| b.audit_log(a2));
+    rt.services.set_echo_output(true);
+    let script = format!(
+        r#"let h = ssh("{}");
+let pw = secret("hunter2-topsecret");
+print("the password is " + pw);
+let o = h.run("echo got:$PW; cat; ps -eo args | grep -c hunter2-topsecret || true", #{{env: #{{PW: pw}}, stdin: pw}});
+h.run(["echo", "x"], #{{env: #{{PW: pw}}, sudo: true}});
+h.run("echo $PW >&2; exit 3", #{{env: #{{PW: pw}}}});
+"#,
+        sshd().spec(1)
+    );
+    let e = run_script(&rt, &script).unwrap_err();
+    // The secret leaked into the command's own output: still redacted everywhere.
+    let events = events.0.lock().unwrap();
+    let all = format!("{events:?}");
+    assert!(!all.contains("hunter2"), "secret in events: {all}");
+    assert!(all.contains("the password is [REDACTED]"));
+    assert!(all.contains("got:[REDACTED]"));
+    let err = e.render();
+    assert!(
+        !err.contains("hunter2") && err.contains("[REDACTED]"),
+        "{err}"
+    );
+    let log = std::fs::read_to_string(&audit).unwrap();
+    assert!(!log.contains("hunter2"), "secret in audit log: {log}");
+    // A secret cannot be put into argv.
+    let e = run_script(&rt, "local().run([\"echo\", secret(\"abcdef\")])").unwrap_err();
+    assert!(e.message.contains("argv"), "{}", e.message);
+}
+
+#[test]
+fn audit_log_records_every_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("a.jsonl");
+    let a2 = audit.clone();
+    let (rt, _) = runtime_with(move |b| b.audit_log(a2));
+    run_script(
+        &rt,
+        &format!(
+            "step(\"Check\", || ssh(\"{}\").run([\"uname\", \"-s\"]));",
+            sshd().spec(1)
+        ),
+    )
+    .unwrap();
+    let log = std::fs::read_to_string(&audit).unwrap();
+    let entry: serde_json::Value = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["command"] == "uname -s")
+        .unwrap_or_else(|| panic!("uname not logged in {log}"));
+    assert_eq!(entry["host"], sshd().spec(1));
+    assert_eq!(entry["step"], "Check");
+    assert_eq!(entry["action"], "run");
+    assert_eq!(entry["exit_code"], 0);
+    assert_eq!(entry["user"], "root");
+    assert!(entry["time"].as_str().unwrap().contains('T'));
+    assert!(entry["ms"].is_u64());
+}
+
+#[test]
+fn vars_precedence_inventory_then_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!(
+        "[env.staging]\nvars = {{ app = \"inv\", replicas = 1 }}\n[env.staging.hosts]\nweb = [\"{}\", \"{}\"]\ndb = [\"local\"]\n",
+        sshd().spec(1),
+        sshd().spec(2)
+    );
+    std::fs::write(dir.path().join("hoist.toml"), toml).unwrap();
+    let inv = hoist::inventory::Inventory::discover(dir.path()).unwrap();
+    let (rt, _) = runtime_with(move |b| {
+        b.inventory(inv)
+            .env(Some("staging".into()))
+            .set("replicas", serde_json::json!(3))
+    });
+    let v = run_script(&rt, "[env, vars.app, vars.replicas, hosts(\"web\").len(), hosts(\"web\")[1].name, hosts().len()]").unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!(["staging", "inv", 3, 2, sshd().spec(2), 3])
+    );
+    let e = run_script(&rt, "hosts(\"wbe\")").unwrap_err();
+    assert!(
+        e.message.contains("`wbe`") && e.hint.as_deref().unwrap().contains("web"),
+        "{}",
+        e.render()
+    );
+}
+
+#[test]
+fn fan_out_runs_concurrently_and_names_every_failed_host() {
+    let (rt, events) = runtime();
+    let specs: Vec<String> = (1..=6).map(|n| sshd().spec(n)).collect();
+    let list = specs
+        .iter()
+        .map(|s| format!("ssh(\"{s}\")"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Every host sleeps 1 s: concurrently that is ~1 s, not 6.
+    let started = Instant::now();
+    let v = run_script(&rt, &format!("let hs = [{list}];\non(hs, |h| {{ let s = h.run(\"sleep 1; echo ok\").stdout; s.trim(); s }})")).unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "fan-out was not concurrent: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(v.as_object().unwrap().len(), 6);
+    assert!(v.as_object().unwrap().values().all(|x| x == "ok"));
+    // Hosts 2 and 5 fail; the others still run to the end; one error names both.
+    let script = format!(
+        "let hs = [{list}];\non(hs, |h| {{\n  if h.name.contains(\"127.0.0.2:\") || h.name.contains(\"127.0.0.5:\") {{ h.run(\"echo nope >&2; exit 9\"); }}\n  h.run(\"touch /tmp/hoist-fan-$PPID-done\"); 1\n}})"
+    );
+    let e = run_script(&rt, &script).unwrap_err();
+    assert!(e.message.contains("2 of 6 hosts failed"), "{}", e.render());
+    assert!(e.message.contains(&specs[1]) && e.message.contains(&specs[4]));
+    assert_eq!(e.causes.len(), 2);
+    for c in &e.causes {
+        assert_eq!(c.exit_code, Some(9));
+        assert!(c.stderr_tail.as_deref().unwrap().contains("nope"));
+        assert_eq!(
+            c.location.as_ref().unwrap().line,
+            3,
+            "position of the failing call inside the closure"
+        );
+    }
+    let finished = events
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, Event::HostFinished { .. }))
+        .count();
+    assert!(finished >= 12, "a HostFinished event per host per fan-out");
+}
+
+#[test]
+fn forks_bounds_concurrency() {
+    let (rt, _) = runtime_with(|b| {
+        let settings = hoist::Settings {
+            forks: 2,
+            ssh: sshd().ssh_options(),
+            ..Default::default()
+        };
+        b.settings(settings)
+    });
+    let started = Instant::now();
+    run_script(
+        &rt,
+        "on([local(), local(), local(), local()], |h| h.run(\"sleep 0.5\"))",
+    )
+    .unwrap();
+    let t = started.elapsed();
+    assert!(
+        t >= Duration::from_millis(950),
+        "4 jobs at 2 forks take two rounds: {t:?}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_the_script_and_kills_the_remote_command() {
+    let (rt, _) = runtime();
+    let rt2 = rt.clone();
+    let marker = format!("hoist-cancel-{}", std::process::id());
+    let script = format!(
+        "let h = ssh(\"{}\");\nh.run(\"sleep 77 # {marker}\");\n\"finished\"",
+        sshd().spec(3)
+    );
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        rt2.services.cancel();
+    });
+    let started = Instant::now();
+    let e = run_script(&rt, &script).unwrap_err();
+    t.join().unwrap();
+    assert_eq!(e.kind, ErrorKind::Cancelled, "{}", e.render());
+    assert!(started.elapsed() < Duration::from_secs(6));
+    std::thread::sleep(Duration::from_millis(1500));
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", &marker])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&left.stdout).trim().is_empty(),
+        "remote sleep survived Ctrl-C"
+    );
+}
+
+#[test]
+fn run_control_render_fail_confirm() {
+    let (rt, events) = runtime();
+    assert_eq!(
+        run_script(&rt, "render(\"hi {{ who }}\", #{who: \"there\"})").unwrap(),
+        "hi there"
+    );
+    let e = run_script(&rt, "render(\"hi {{ whom }}\", #{who: 1})").unwrap_err();
+    assert!(e.message.contains("whom"), "{}", e.message);
+    let e = run_script(&rt, "info(\"a\");\nwarn(\"b\");\nfail(\"stop here\");").unwrap_err();
+    assert_eq!(
+        (e.message.as_str(), e.location.as_ref().unwrap().line),
+        ("stop here", 3)
+    );
+    let e = run_script(&rt, "confirm(\"Deploy?\")").unwrap_err();
+    assert!(e.hint.as_deref().unwrap().contains("--yes"));
+    let msgs = format!("{:?}", events.0.lock().unwrap());
+    assert!(msgs.contains("Info") && msgs.contains("Warn"));
+    let (rt, _) = runtime_with(|b| {
+        b.settings(hoist::Settings {
+            yes: true,
+            ssh: sshd().ssh_options(),
+            ..Default::default()
+        })
+    });
+    assert_eq!(run_script(&rt, "confirm(\"Deploy?\")").unwrap(), true);
+}
+
+#[test]
+fn host_file_methods_from_a_script() {
+    let (rt, _) = runtime();
+    let dir = format!("/tmp/hoist-script-files-{}", std::process::id());
+    let script = format!(
+        r#"let h = ssh("{spec}");
+h.mkdir("{dir}/a", #{{mode: "0750"}});
+let c1 = h.write("{dir}/a/f.txt", "one\n");
+let c2 = h.write("{dir}/a/f.txt", "one\n");
+[c1, c2, h.read("{dir}/a/f.txt"), h.exists("{dir}/a"), h.exists("{dir}/zz"), h.name, h.user, h.addr]"#,
+        spec = sshd().spec(1)
+    );
+    let v = run_script(&rt, &script).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!([
+            true,
+            false,
+            "one\n",
+            true,
+            false,
+            sshd().spec(1),
+            "root",
+            "127.0.0.1"
+        ])
+    );
+    let e = run_script(
+        &rt,
+        &format!(
+            "ssh(\"{}\").write(\"{dir}/b\", \"x\", #{{mdoe: 1}})",
+            sshd().spec(1)
+        ),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("mdoe"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn imports_resolve_relative_files_and_the_embedded_stdlib() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lib.rhai"), "fn double(x) { x * 2 }\n").unwrap();
+    let main = dir.path().join("main.rhai");
+    std::fs::write(&main, "import \"lib\" as l;\nimport \"util\" as u;\nlet m = #{b: 1, a: 2};\n[l::double(21), u::sorted_keys(m)]").unwrap();
+    let (rt, _) = runtime();
+    assert_eq!(
+        hoist::run_file(&rt, &main).unwrap(),
+        serde_json::json!([42, ["a", "b"]])
+    );
+    std::fs::write(&main, "import \"nope\" as n;\n1").unwrap();
+    let e = hoist::run_file(&rt, &main).unwrap_err();
+    assert!(e.message.contains("nope"), "{}", e.render());
+    assert!(e.location.as_ref().unwrap().file.ends_with("main.rhai"));
+}
