@@ -8,7 +8,6 @@
 //! Run: `cargo bench --bench ssh` (starts its own sshd instances on loopback).
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::io::Write;
