@@ -5,6 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+
 use hoist::ErrorKind;
 use hoist::report::Event;
 use support::{run_script, runtime, runtime_with, sshd};
@@ -193,16 +194,14 @@ fn fan_out_runs_concurrently_and_names_every_failed_host() {
         .map(|s| format!("ssh(\"{s}\")"))
         .collect::<Vec<_>>()
         .join(", ");
-    // Every host sleeps 1 s: concurrently that is ~1 s, not 6.
-    let started = Instant::now();
-    let v = run_script(&rt, &format!("let hs = [{list}];\non(hs, |h| {{ let s = h.run(\"sleep 1; echo ok\").stdout; s.trim(); s }})")).unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "fan-out was not concurrent: {:?}",
-        started.elapsed()
-    );
-    assert_eq!(v.as_object().unwrap().len(), 6);
-    assert!(v.as_object().unwrap().values().all(|x| x == "ok"));
+    // Each host records when its command started and ended (on the host's clock): run
+    // concurrently, every start comes before every end.
+    let v = run_script(&rt, &format!("let hs = [{list}];\non(hs, |h| {{ let s = h.run(\"date +%s%N; sleep 1; date +%s%N\").stdout; s.split(\"\\n\") }})")).unwrap();
+    let spans = spans(&v);
+    assert_eq!(spans.len(), 6);
+    let last_start = spans.iter().map(|s| s.0).max().unwrap();
+    let first_end = spans.iter().map(|s| s.1).min().unwrap();
+    assert!(last_start < first_end, "fan-out was not concurrent: {spans:?}");
     // Hosts 2 and 5 fail; the others still run to the end; one error names both.
     let script = format!(
         "let hs = [{list}];\non(hs, |h| {{\n  if h.name.contains(\"127.0.0.2:\") || h.name.contains(\"127.0.0.5:\") {{ h.run(\"echo nope >&2; exit 9\"); }}\n  h.run(\"touch /tmp/hoist-fan-$PPID-done\"); 1\n}})"
@@ -230,27 +229,30 @@ fn fan_out_runs_concurrently_and_names_every_failed_host() {
     assert!(finished >= 12, "a HostFinished event per host per fan-out");
 }
 
+/// (start, end) in ns of each host's command, from `date +%s%N` lines.
+fn spans(v: &serde_json::Value) -> Vec<(u128, u128)> {
+    v.as_object()
+        .unwrap()
+        .values()
+        .map(|lines| {
+            let l: Vec<u128> = lines.as_array().unwrap().iter().filter_map(|x| x.as_str()?.trim().parse().ok()).collect();
+            (l[0], l[1])
+        })
+        .collect()
+}
+
 #[test]
 fn forks_bounds_concurrency() {
     let (rt, _) = runtime_with(|b| {
-        let settings = hoist::Settings {
-            forks: 2,
-            ssh: sshd().ssh_options(),
-            ..Default::default()
-        };
+        let settings = hoist::Settings { forks: 2, ssh: sshd().ssh_options(), ..Default::default() };
         b.settings(settings)
     });
-    let started = Instant::now();
-    run_script(
-        &rt,
-        "on([local(), local(), local(), local()], |h| h.run(\"sleep 0.5\"))",
-    )
-    .unwrap();
-    let t = started.elapsed();
-    assert!(
-        t >= Duration::from_millis(950),
-        "4 jobs at 2 forks take two rounds: {t:?}"
-    );
+    let list = (1..=5).map(|n| format!("ssh(\"{}\")", sshd().spec(n))).collect::<Vec<_>>().join(", ");
+    let v = run_script(&rt, &format!("on([{list}], |h| {{ let s = h.run(\"date +%s%N; sleep 0.3; date +%s%N\").stdout; s.split(\"\\n\") }})")).unwrap();
+    let spans = spans(&v);
+    // At no instant do more than 2 commands run at once.
+    let most = spans.iter().map(|(t, _)| spans.iter().filter(|(s, e)| s <= t && t < e).count()).max().unwrap();
+    assert_eq!(most, 2, "--forks 2 must allow 2 at once, never more: {spans:?}");
 }
 
 #[test]
