@@ -17,7 +17,13 @@ use std::time::{Duration, Instant};
 use hoist::command::Command;
 use hoist::host::HostSpec;
 
-const CMDS: [&str; 5] = ["true", "uname -a", "cat /etc/os-release", "test -d /tmp", "date"];
+const CMDS: [&str; 5] = [
+    "true",
+    "uname -a",
+    "cat /etc/os-release",
+    "test -d /tmp",
+    "date",
+];
 
 fn ssh(cfg: &std::path::Path) -> Proc {
     let mut c = Proc::new("ssh");
@@ -33,18 +39,45 @@ fn ssh_target(spec: &str) -> (String, String) {
 
 fn start_master(cfg: &std::path::Path, spec: &str, sock: &std::path::Path) {
     let (dest, port) = ssh_target(spec);
-    let st = ssh(cfg).args(["-M", "-f", "-N", "-o", "ControlPersist=yes", "-p", &port, "-S"]).arg(sock).arg(&dest).status().unwrap();
+    let st = ssh(cfg)
+        .args([
+            "-M",
+            "-f",
+            "-N",
+            "-o",
+            "ControlPersist=yes",
+            "-p",
+            &port,
+            "-S",
+        ])
+        .arg(sock)
+        .arg(&dest)
+        .status()
+        .unwrap();
     assert!(st.success(), "ControlMaster for {spec}");
 }
 
 fn stop_master(cfg: &std::path::Path, spec: &str, sock: &std::path::Path) {
     let (dest, port) = ssh_target(spec);
-    let _ = ssh(cfg).args(["-p", &port, "-S"]).arg(sock).args(["-O", "exit"]).arg(&dest).stderr(Stdio::null()).status();
+    let _ = ssh(cfg)
+        .args(["-p", &port, "-S"])
+        .arg(sock)
+        .args(["-O", "exit"])
+        .arg(&dest)
+        .stderr(Stdio::null())
+        .status();
 }
 
 fn via_master(cfg: &std::path::Path, spec: &str, sock: &std::path::Path, cmd: &str) {
     let (dest, port) = ssh_target(spec);
-    let out = ssh(cfg).args(["-p", &port, "-S"]).arg(sock).arg(&dest).arg(cmd).stdout(Stdio::null()).status().unwrap();
+    let out = ssh(cfg)
+        .args(["-p", &port, "-S"])
+        .arg(sock)
+        .arg(&dest)
+        .arg(cmd)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
     assert!(out.success());
 }
 
@@ -76,9 +109,20 @@ fn sequential(cfg: &std::path::Path, spec: &str) {
     stop_master(cfg, spec, &sock);
 
     println!("(a) {N} sequential `true` on one open host");
-    println!("    hoist (long-lived shell)     {:8.3} s   {:7.2} ms/command", secs(hoist_t), secs(hoist_t) * 1000.0 / N as f64);
-    println!("    ssh via ControlMaster        {:8.3} s   {:7.2} ms/command", secs(cm_t), secs(cm_t) * 1000.0 / N as f64);
-    println!("    ratio ControlMaster / hoist  {:8.1}x", secs(cm_t) / secs(hoist_t));
+    println!(
+        "    hoist (long-lived shell)     {:8.3} s   {:7.2} ms/command",
+        secs(hoist_t),
+        secs(hoist_t) * 1000.0 / N as f64
+    );
+    println!(
+        "    ssh via ControlMaster        {:8.3} s   {:7.2} ms/command",
+        secs(cm_t),
+        secs(cm_t) * 1000.0 / N as f64
+    );
+    println!(
+        "    ratio ControlMaster / hoist  {:8.1}x",
+        secs(cm_t) / secs(hoist_t)
+    );
 }
 
 fn fan_out(cfg: &std::path::Path, n: usize) {
@@ -86,10 +130,25 @@ fn fan_out(cfg: &std::path::Path, n: usize) {
     let specs: Vec<String> = (1..=n).map(|i| sshd.spec(i)).collect();
     let dir = tempfile::tempdir().unwrap();
     // hoist run with an inventory and on(...)
-    let toml = format!("[env.bench.hosts]\nall = [{}]\n", specs.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", "));
+    let toml = format!(
+        "[env.bench.hosts]\nall = [{}]\n",
+        specs
+            .iter()
+            .map(|s| format!("\"{s}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     std::fs::write(dir.path().join("hoist.toml"), toml).unwrap();
-    let cmds = CMDS.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
-    std::fs::write(dir.path().join("b.rhai"), format!("on(hosts(), |h| {{ for c in [{cmds}] {{ h.run(c); }} }});\n")).unwrap();
+    let cmds = CMDS
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    std::fs::write(
+        dir.path().join("b.rhai"),
+        format!("on(hosts(), |h| {{ for c in [{cmds}] {{ h.run(c); }} }});\n"),
+    )
+    .unwrap();
     let t = Instant::now();
     let o = support::hoist_cmd()
         .current_dir(dir.path())
@@ -121,7 +180,14 @@ fn fan_out(cfg: &std::path::Path, n: usize) {
         for spec in &specs {
             s.spawn(move || {
                 let (dest, port) = ssh_target(spec);
-                let mut child = ssh(cfg).args(["-p", &port]).arg(&dest).arg("sh").stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+                let mut child = ssh(cfg)
+                    .args(["-p", &port])
+                    .arg(&dest)
+                    .arg("sh")
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .unwrap();
                 let mut stdin = child.stdin.take().unwrap();
                 for c in CMDS {
                     writeln!(stdin, "{c}").unwrap();
@@ -133,17 +199,33 @@ fn fan_out(cfg: &std::path::Path, n: usize) {
     });
     let stream_t = t.elapsed();
 
-    println!("(b) {n} hosts x {} commands, connections included", CMDS.len());
+    println!(
+        "(b) {n} hosts x {} commands, connections included",
+        CMDS.len()
+    );
     println!("    hoist run + on(...)          {:8.3} s", secs(hoist_t));
-    println!("    OpenSSH ControlMaster        {:8.3} s   ratio hoist/this {:5.2}", secs(cm_t), secs(hoist_t) / secs(cm_t));
-    println!("    streamed `ssh host sh`       {:8.3} s   ratio hoist/this {:5.2}  (target <= 1.3)", secs(stream_t), secs(hoist_t) / secs(stream_t));
+    println!(
+        "    OpenSSH ControlMaster        {:8.3} s   ratio hoist/this {:5.2}",
+        secs(cm_t),
+        secs(hoist_t) / secs(cm_t)
+    );
+    println!(
+        "    streamed `ssh host sh`       {:8.3} s   ratio hoist/this {:5.2}  (target <= 1.3)",
+        secs(stream_t),
+        secs(hoist_t) / secs(stream_t)
+    );
 }
 
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` passes nothing special: run both ways.
     let sshd = support::sshd();
     let cfg = sshd.config.clone();
-    println!("hoist SSH benchmark (loopback sshd, {} cores)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "hoist SSH benchmark (loopback sshd, {} cores)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     sequential(&cfg, &sshd.spec(1));
     for n in [10, 40] {
         fan_out(&cfg, n);

@@ -44,11 +44,13 @@ pub enum Event {
         host: String,
         command: String,
     },
-    /// One line of a command's output, as it arrives.
+    /// One line of a command's output, as it arrives. `echo`: the user asked to see it
+    /// (`-v`, the REPL, or `stream: true`); machine reporters get every line regardless.
     Output {
         host: String,
         stream: Stream,
         line: String,
+        echo: bool,
     },
     /// A command finished.
     CommandFinished {

@@ -5,7 +5,6 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-
 use hoist::ErrorKind;
 use hoist::report::Event;
 use support::{run_script, runtime, runtime_with, sshd};
@@ -201,7 +200,10 @@ fn fan_out_runs_concurrently_and_names_every_failed_host() {
     assert_eq!(spans.len(), 6);
     let last_start = spans.iter().map(|s| s.0).max().unwrap();
     let first_end = spans.iter().map(|s| s.1).min().unwrap();
-    assert!(last_start < first_end, "fan-out was not concurrent: {spans:?}");
+    assert!(
+        last_start < first_end,
+        "fan-out was not concurrent: {spans:?}"
+    );
     // Hosts 2 and 5 fail; the others still run to the end; one error names both.
     let script = format!(
         "let hs = [{list}];\non(hs, |h| {{\n  if h.name.contains(\"127.0.0.2:\") || h.name.contains(\"127.0.0.5:\") {{ h.run(\"echo nope >&2; exit 9\"); }}\n  h.run(\"touch /tmp/hoist-fan-$PPID-done\"); 1\n}})"
@@ -235,7 +237,12 @@ fn spans(v: &serde_json::Value) -> Vec<(u128, u128)> {
         .unwrap()
         .values()
         .map(|lines| {
-            let l: Vec<u128> = lines.as_array().unwrap().iter().filter_map(|x| x.as_str()?.trim().parse().ok()).collect();
+            let l: Vec<u128> = lines
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|x| x.as_str()?.trim().parse().ok())
+                .collect();
             (l[0], l[1])
         })
         .collect()
@@ -244,15 +251,29 @@ fn spans(v: &serde_json::Value) -> Vec<(u128, u128)> {
 #[test]
 fn forks_bounds_concurrency() {
     let (rt, _) = runtime_with(|b| {
-        let settings = hoist::Settings { forks: 2, ssh: sshd().ssh_options(), ..Default::default() };
+        let settings = hoist::Settings {
+            forks: 2,
+            ssh: sshd().ssh_options(),
+            ..Default::default()
+        };
         b.settings(settings)
     });
-    let list = (1..=5).map(|n| format!("ssh(\"{}\")", sshd().spec(n))).collect::<Vec<_>>().join(", ");
+    let list = (1..=5)
+        .map(|n| format!("ssh(\"{}\")", sshd().spec(n)))
+        .collect::<Vec<_>>()
+        .join(", ");
     let v = run_script(&rt, &format!("on([{list}], |h| {{ let s = h.run(\"date +%s%N; sleep 0.3; date +%s%N\").stdout; s.split(\"\\n\") }})")).unwrap();
     let spans = spans(&v);
     // At no instant do more than 2 commands run at once.
-    let most = spans.iter().map(|(t, _)| spans.iter().filter(|(s, e)| s <= t && t < e).count()).max().unwrap();
-    assert_eq!(most, 2, "--forks 2 must allow 2 at once, never more: {spans:?}");
+    let most = spans
+        .iter()
+        .map(|(t, _)| spans.iter().filter(|(s, e)| s <= t && t < e).count())
+        .max()
+        .unwrap();
+    assert_eq!(
+        most, 2,
+        "--forks 2 must allow 2 at once, never more: {spans:?}"
+    );
 }
 
 #[test]

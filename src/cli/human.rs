@@ -130,11 +130,17 @@ impl Reporter for Human {
                     );
                 }
             }
-            Event::Output { host, stream, line } => match stream {
-                Stream::Stdout => {
+            Event::Output {
+                host,
+                stream,
+                line,
+                echo,
+            } => match (echo || self.verbose, stream) {
+                (false, _) => {}
+                (true, Stream::Stdout) => {
                     self.line(false, &format!("{}{line}", self.prefix(&self.out, &host)))
                 }
-                Stream::Stderr => {
+                (true, Stream::Stderr) => {
                     self.line(true, &format!("{}{line}", self.prefix(&self.err, &host)))
                 }
             },

@@ -186,17 +186,25 @@ impl Host {
             command: display.clone(),
         });
         let script = cmd.render();
-        let sink = LineSink::new(self.name(), svc.reporter.clone(), svc.redactor.clone());
+        // Lines go to the reporter unless the command is quiet (file transfers, probes);
+        // whether a person sees them is the `echo` flag.
+        let echo = cmd.stream.unwrap_or_else(|| svc.echo_output());
+        let sink = LineSink::new(
+            self.name(),
+            svc.reporter.clone(),
+            svc.redactor.clone(),
+            echo,
+        );
         let started = Instant::now();
         let req = ExecRequest {
             script: &script,
             stdin: cmd.stdin.as_ref().map(|s| s.bytes()),
             timeout: cmd.timeout,
             cancel: svc.cancel_token(),
-            sink: if cmd.stream.unwrap_or_else(|| svc.echo_output()) {
-                Some(&sink)
-            } else {
+            sink: if cmd.stream == Some(false) {
                 None
+            } else {
+                Some(&sink)
             },
         };
         let result = self.inner.transport.exec(req).await;

@@ -10,15 +10,17 @@ pub struct LineSink {
     host: String,
     reporter: SharedReporter,
     redactor: Redactor,
+    echo: bool,
     partial: Mutex<[Vec<u8>; 2]>,
 }
 
 impl LineSink {
-    pub fn new(host: &str, reporter: SharedReporter, redactor: Redactor) -> Self {
+    pub fn new(host: &str, reporter: SharedReporter, redactor: Redactor, echo: bool) -> Self {
         LineSink {
             host: host.to_string(),
             reporter,
             redactor,
+            echo,
             partial: Mutex::new([Vec::new(), Vec::new()]),
         }
     }
@@ -59,6 +61,7 @@ impl LineSink {
             host: self.host.clone(),
             stream,
             line: self.redactor.redact(text),
+            echo: self.echo,
         });
     }
 }
