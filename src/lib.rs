@@ -17,6 +17,7 @@ pub mod docker;
 pub mod error;
 pub mod host;
 pub mod inventory;
+pub mod options;
 pub mod recipes;
 pub mod repl;
 pub mod report;
@@ -24,6 +25,7 @@ pub mod runtime;
 pub mod script;
 pub mod secret;
 pub mod services;
+pub mod stdlib;
 pub mod step;
 pub mod template;
 

@@ -89,6 +89,11 @@ fn output_fields_and_check_false() {
     assert_eq!(v, serde_json::json!([2, false, "hi\n", true]));
     let v = run_script(&rt, "[local().test(\"true\"), local().test([\"false\"])]").unwrap();
     assert_eq!(v, serde_json::json!([true, false]));
+    // Seconds may be written as integers or floats.
+    let e = run_script(&rt, "local().run(\"sleep 5\", #{timeout: 1})").unwrap_err();
+    assert!(e.message.contains("timed out after 1s"), "{}", e.message);
+    let v = run_script(&rt, "local().run(\"echo ok\", #{timeout: 2.5}).stdout").unwrap();
+    assert_eq!(v, serde_json::json!("ok\n"));
 }
 
 #[test]

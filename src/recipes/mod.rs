@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 pub const BUILTIN: &[(&str, &str)] = &[
     ("facts", include_str!("../../recipes/facts.rhai")),
     ("exec", include_str!("../../recipes/exec.rhai")),
+    ("gitpull", include_str!("../../recipes/gitpull.rhai")),
 ];
 
 /// Embedded helper modules for `import "NAME"`.

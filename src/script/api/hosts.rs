@@ -21,7 +21,7 @@ struct RunOpts {
     #[serde(default)]
     cwd: Option<String>,
     /// Seconds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::options::opt_float")]
     timeout: Option<f64>,
     #[serde(default)]
     check: Option<bool>,

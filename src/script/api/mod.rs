@@ -3,3 +3,4 @@
 pub mod fanout;
 pub mod hosts;
 pub mod run_control;
+pub mod stdlib;

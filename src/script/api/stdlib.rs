@@ -1,0 +1,187 @@
+//! `h.systemd(unit)`, `h.git(dir)`, `wait_http(url)`.
+
+use std::sync::Arc;
+
+use rhai::{Engine, Map};
+
+use crate::host::Host;
+use crate::script::convert::options;
+use crate::script::errors::{RhaiResult, lift};
+use crate::script::register::func;
+use crate::script::state::ScriptState;
+use crate::stdlib::git::{CloneOpts, Repo};
+use crate::stdlib::health::{WaitHttpOpts, wait_http};
+use crate::stdlib::systemd::{JournalOpts, Service, ServiceOpts};
+
+pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
+    engine.register_type_with_name::<Service>("Service");
+    engine.register_type_with_name::<Repo>("Repo");
+    engine.register_get("unit", |s: &mut Service| s.unit.clone());
+    engine.register_get("dir", |r: &mut Repo| r.dir.clone());
+
+    func(
+        engine,
+        "systemd",
+        "h: Host, unit: String -> Service",
+        "A systemd unit on the host: .start() .stop() .restart() .enable() .active() .install(text) .journal(#{since, lines}).",
+        |h: &mut Host, unit: &str| Service::new(h.clone(), unit, ServiceOpts::default()),
+    );
+    func(
+        engine,
+        "systemd",
+        "h: Host, unit: String, opts: Map -> Service",
+        "A systemd unit; opts #{sudo, user}.",
+        |h: &mut Host, unit: &str, opts: Map| -> RhaiResult<Service> {
+            Ok(Service::new(
+                h.clone(),
+                unit,
+                options(Some(opts), "h.systemd()")?,
+            ))
+        },
+    );
+    for (name, doc) in [
+        ("start", "Start the unit."),
+        ("stop", "Stop the unit."),
+        ("restart", "Restart the unit."),
+        ("enable", "Enable the unit at boot."),
+    ] {
+        let s = st.clone();
+        func(
+            engine,
+            name,
+            "s: Service",
+            doc,
+            move |svc: &mut Service| -> RhaiResult<()> {
+                lift(s.rt.block_on(async {
+                    match name {
+                        "start" => svc.start().await,
+                        "stop" => svc.stop().await,
+                        "restart" => svc.restart().await,
+                        _ => svc.enable().await,
+                    }
+                }))
+            },
+        );
+    }
+    let s = st.clone();
+    func(
+        engine,
+        "active",
+        "s: Service -> bool",
+        "Is the unit active?",
+        move |svc: &mut Service| lift(s.rt.block_on(svc.active())),
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "install",
+        "s: Service, unit_text: String -> bool",
+        "Write the unit file atomically; daemon-reload if it changed; true if changed.",
+        move |svc: &mut Service, text: &str| lift(s.rt.block_on(svc.install(text))),
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "journal",
+        "s: Service, opts: Map -> String",
+        "The unit's journal; opts #{since: \"1 hour ago\", lines}.",
+        move |svc: &mut Service, opts: Map| -> RhaiResult<String> {
+            let o: JournalOpts = options(Some(opts), "s.journal()")?;
+            lift(s.rt.block_on(svc.journal(&o)))
+        },
+    );
+
+    func(
+        engine,
+        "git",
+        "h: Host, dir: String -> Repo",
+        "A git checkout on the host: .clone(url, [#{branch}]) .pull() .head() .checkout(ref) .dirty().",
+        |h: &mut Host, dir: &str| Repo::new(h.clone(), dir),
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "clone",
+        "r: Repo, url: String -> bool",
+        "Clone url into the directory unless a checkout is there; true if cloned.",
+        move |r: &mut Repo, url: &str| {
+            lift(s.rt.block_on(r.clone_repo(url, &CloneOpts::default())))
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "clone",
+        "r: Repo, url: String, opts: Map -> bool",
+        "Clone with #{branch}.",
+        move |r: &mut Repo, url: &str, opts: Map| -> RhaiResult<bool> {
+            let o: CloneOpts = options(Some(opts), "r.clone()")?;
+            lift(s.rt.block_on(r.clone_repo(url, &o)))
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "pull",
+        "r: Repo -> bool",
+        "git pull --ff-only; true if HEAD moved.",
+        move |r: &mut Repo| lift(s.rt.block_on(r.pull())),
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "head",
+        "r: Repo -> String",
+        "The commit HEAD points at.",
+        move |r: &mut Repo| lift(s.rt.block_on(r.head())),
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "checkout",
+        "r: Repo, reference: String",
+        "git checkout a branch, tag or commit.",
+        move |r: &mut Repo, reference: &str| lift(s.rt.block_on(r.checkout(reference))),
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "dirty",
+        "r: Repo -> bool",
+        "Uncommitted changes in the checkout?",
+        move |r: &mut Repo| lift(s.rt.block_on(r.dirty())),
+    );
+
+    for with_opts in [false, true] {
+        let s = st.clone();
+        let doc = "Poll an URL until it answers 2xx (or opts.status) and contains opts.contains; opts #{timeout (s, 30), status, contains, interval}. Throws after the timeout with what it saw last.";
+        if with_opts {
+            func(
+                engine,
+                "wait_http",
+                "url: String, opts: Map -> bool",
+                doc,
+                move |url: &str, opts: Map| -> RhaiResult<bool> {
+                    let o: WaitHttpOpts = options(Some(opts), "wait_http()")?;
+                    lift(s.rt.block_on(wait_http(url, &o, &s.rt.services.cancel_token())))
+                        .map(|_| true)
+                },
+            );
+        } else {
+            func(
+                engine,
+                "wait_http",
+                "url: String -> bool",
+                doc,
+                move |url: &str| -> RhaiResult<bool> {
+                    lift(s.rt.block_on(wait_http(
+                        url,
+                        &WaitHttpOpts::default(),
+                        &s.rt.services.cancel_token(),
+                    )))
+                    .map(|_| true)
+                },
+            );
+        }
+    }
+}
