@@ -65,6 +65,14 @@ impl Human {
         }
     }
 
+    /// A dimmed, host-prefixed line on stderr, only with `-v`.
+    fn verbose_note(&self, host: &str, text: &str) {
+        if self.verbose {
+            let line = format!("{}{}", self.prefix(&self.err, host), self.err.dim(text));
+            self.line(true, &line);
+        }
+    }
+
     /// The fan-out summary (hosts that ran), as a table, on stderr.
     pub fn summary(&self) {
         let st = self.state.lock().expect("human state");
@@ -119,16 +127,7 @@ impl Reporter for Human {
                 );
             }
             Event::CommandStarted { host, command } => {
-                if self.verbose {
-                    self.line(
-                        true,
-                        &format!(
-                            "{}{}",
-                            self.prefix(&self.err, &host),
-                            self.err.dim(&format!("$ {command}"))
-                        ),
-                    );
-                }
+                self.verbose_note(&host, &format!("$ {command}"));
             }
             Event::Output {
                 host,
@@ -150,16 +149,7 @@ impl Reporter for Human {
                 code,
                 ms,
             } => {
-                if self.verbose {
-                    self.line(
-                        true,
-                        &format!(
-                            "{}{}",
-                            self.prefix(&self.err, &host),
-                            self.err.dim(&format!("exit {code} in {ms} ms: {command}"))
-                        ),
-                    );
-                }
+                self.verbose_note(&host, &format!("exit {code} in {ms} ms: {command}"));
             }
             Event::Progress {
                 host,

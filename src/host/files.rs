@@ -7,7 +7,7 @@ use super::Host;
 use crate::command::{Command, quote, quote_path};
 use crate::error::{Error, Result};
 
-/// Options of `write`, `upload` and `template`.
+/// Options of `write`, `upload`, `template` and `mkdir`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileOpts {
@@ -21,16 +21,8 @@ pub struct FileOpts {
     pub sudo: bool,
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MkdirOpts {
-    #[serde(default, deserialize_with = "de_mode")]
-    pub mode: Option<u32>,
-    #[serde(default)]
-    pub owner: Option<String>,
-    #[serde(default)]
-    pub sudo: bool,
-}
+/// `mkdir` takes the same options as a file.
+pub type MkdirOpts = FileOpts;
 
 /// Modes come as strings ("0644", "755") or numbers (which users mean in octal when they
 /// write 644, and in decimal when they write 0o644 = 420). A number that reads as octal

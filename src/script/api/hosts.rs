@@ -6,7 +6,7 @@ use std::time::Duration;
 use rhai::{Array, Dynamic, Engine, Map};
 
 use crate::command::Command;
-use crate::host::{FileOpts, ForwardTarget, Host, HostSpec, MkdirOpts, Output, Tunnel};
+use crate::host::{FileOpts, ForwardTarget, Host, HostSpec, Output, Tunnel};
 use crate::script::convert::{self, Text, options, take};
 use crate::script::errors::{RhaiResult, lift, usage};
 use crate::script::register::func;
@@ -254,54 +254,53 @@ fn register_run(engine: &mut Engine, st: &Arc<ScriptState>) {
     let doc = "Run a command: a string is run by sh; an array is an argv, each item quoted.\n\
                opts: #{sudo, cwd, env: #{..}, stdin, timeout (s), check: true, stream}.\n\
                With check (default) a non-zero exit throws, naming host, command, code and stderr.";
-    for with_opts in [false, true] {
-        let s = st.clone();
-        if with_opts {
-            func(
-                engine,
-                "run",
-                "h: Host, cmd: Dynamic, opts: Map -> Output",
-                doc,
-                move |h: &mut Host, cmd: Dynamic, opts: Map| -> RhaiResult<Output> {
-                    let c = command(cmd, Some(opts), "h.run()")?;
-                    lift(s.rt.block_on(h.run(&c)))
-                },
-            );
-        } else {
-            func(
-                engine,
-                "run",
-                "h: Host, cmd: Dynamic -> Output",
-                doc,
-                move |h: &mut Host, cmd: Dynamic| -> RhaiResult<Output> {
-                    let c = command(cmd, None, "h.run()")?;
-                    lift(s.rt.block_on(h.run(&c)))
-                },
-            );
-        }
-    }
+    let run = |s: &ScriptState, h: &Host, cmd: Dynamic, opts: Option<Map>| -> RhaiResult<Output> {
+        let c = command(cmd, opts, "h.run()")?;
+        lift(s.rt.block_on(h.run(&c)))
+    };
+    let s = st.clone();
+    func(
+        engine,
+        "run",
+        "h: Host, cmd: Dynamic -> Output",
+        doc,
+        move |h: &mut Host, cmd: Dynamic| run(&s, h, cmd, None),
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "run",
+        "h: Host, cmd: Dynamic, opts: Map -> Output",
+        doc,
+        move |h: &mut Host, cmd: Dynamic, o: Map| run(&s, h, cmd, Some(o)),
+    );
+
+    let doc = "Run a command; true when it exits 0. opts as for run.";
+    let test = |s: &ScriptState, h: &Host, cmd: Dynamic, opts: Option<Map>| -> RhaiResult<bool> {
+        let c = command(cmd, opts, "h.test()")?;
+        lift(s.rt.block_on(h.test(&c)))
+    };
     let s = st.clone();
     func(
         engine,
         "test",
         "h: Host, cmd: Dynamic -> bool",
-        "Run a command; true when it exits 0.",
-        move |h: &mut Host, cmd: Dynamic| -> RhaiResult<bool> {
-            let c = command(cmd, None, "h.test()")?;
-            lift(s.rt.block_on(h.test(&c)))
-        },
+        doc,
+        move |h: &mut Host, cmd: Dynamic| test(&s, h, cmd, None),
     );
     let s = st.clone();
     func(
         engine,
         "test",
         "h: Host, cmd: Dynamic, opts: Map -> bool",
-        "Run a command with options; true when it exits 0.",
-        move |h: &mut Host, cmd: Dynamic, opts: Map| -> RhaiResult<bool> {
-            let c = command(cmd, Some(opts), "h.test()")?;
-            lift(s.rt.block_on(h.test(&c)))
-        },
+        doc,
+        move |h: &mut Host, cmd: Dynamic, o: Map| test(&s, h, cmd, Some(o)),
     );
+}
+
+/// Parse an optional file-options map for `what`.
+fn file_opts(opts: Option<Map>, what: &str) -> RhaiResult<FileOpts> {
+    options(opts, what)
 }
 
 fn register_files(engine: &mut Engine, st: &Arc<ScriptState>) {
@@ -321,115 +320,108 @@ fn register_files(engine: &mut Engine, st: &Arc<ScriptState>) {
         "Does the path exist?",
         move |h: &mut Host, p: &str| lift(s.rt.block_on(h.exists(p))),
     );
-    for with_opts in [false, true] {
-        let s = st.clone();
-        let doc = "Write text to a file atomically (temp file + rename); true if it changed.\nopts: #{mode, owner, sudo}.";
-        if with_opts {
-            func(
-                engine,
-                "write",
-                "h: Host, path: String, text: String, opts: Map -> bool",
-                doc,
-                move |h: &mut Host, p: &str, text: &str, opts: Map| -> RhaiResult<bool> {
-                    let o: FileOpts = options(Some(opts), "h.write()")?;
-                    lift(s.rt.block_on(h.write(p, text, &o)))
-                },
-            );
-        } else {
-            func(
-                engine,
-                "write",
-                "h: Host, path: String, text: String -> bool",
-                doc,
-                move |h: &mut Host, p: &str, text: &str| -> RhaiResult<bool> {
-                    lift(s.rt.block_on(h.write(p, text, &FileOpts::default())))
-                },
-            );
-        }
-        let s = st.clone();
-        let doc = "Create a directory and its parents. opts: #{mode, owner, sudo}.";
-        if with_opts {
-            func(
-                engine,
-                "mkdir",
-                "h: Host, path: String, opts: Map",
-                doc,
-                move |h: &mut Host, p: &str, opts: Map| -> RhaiResult<()> {
-                    let o: MkdirOpts = options(Some(opts), "h.mkdir()")?;
-                    lift(s.rt.block_on(h.mkdir(p, &o)))
-                },
-            );
-        } else {
-            func(
-                engine,
-                "mkdir",
-                "h: Host, path: String",
-                doc,
-                move |h: &mut Host, p: &str| -> RhaiResult<()> {
-                    lift(s.rt.block_on(h.mkdir(p, &MkdirOpts::default())))
-                },
-            );
-        }
-        let s = st.clone();
-        let doc = "Copy a local file to the host (atomic); true if it changed. opts: #{mode, owner, sudo}.";
-        if with_opts {
-            func(
-                engine,
-                "upload",
-                "h: Host, local: String, remote: String, opts: Map -> bool",
-                doc,
-                move |h: &mut Host, l: &str, r: &str, opts: Map| -> RhaiResult<bool> {
-                    let o: FileOpts = options(Some(opts), "h.upload()")?;
-                    let l = resolve_local(&s, l);
-                    lift(s.rt.block_on(h.upload(&l, r, &o)))
-                },
-            );
-        } else {
-            func(
-                engine,
-                "upload",
-                "h: Host, local: String, remote: String -> bool",
-                doc,
-                move |h: &mut Host, l: &str, r: &str| -> RhaiResult<bool> {
-                    let l = resolve_local(&s, l);
-                    lift(s.rt.block_on(h.upload(&l, r, &FileOpts::default())))
-                },
-            );
-        }
-        let s = st.clone();
-        let doc = "Render a minijinja template file locally and write it to the host; true if it changed.\nAn undefined variable is an error naming it. opts: #{mode, owner, sudo}.";
-        if with_opts {
-            func(
-                engine,
-                "template",
-                "h: Host, src: String, dest: String, vars: Map, opts: Map -> bool",
-                doc,
-                move |h: &mut Host,
-                      src: &str,
-                      dest: &str,
-                      vars: Map,
-                      opts: Map|
-                      -> RhaiResult<bool> {
-                    let o: FileOpts = options(Some(opts), "h.template()")?;
-                    let src = resolve_local(&s, src);
-                    let v = convert::to_json(&Dynamic::from_map(vars));
-                    lift(s.rt.block_on(h.template(&src, dest, &v, &o)))
-                },
-            );
-        } else {
-            func(
-                engine,
-                "template",
-                "h: Host, src: String, dest: String, vars: Map -> bool",
-                doc,
-                move |h: &mut Host, src: &str, dest: &str, vars: Map| -> RhaiResult<bool> {
-                    let src = resolve_local(&s, src);
-                    let v = convert::to_json(&Dynamic::from_map(vars));
-                    lift(s.rt.block_on(h.template(&src, dest, &v, &FileOpts::default())))
-                },
-            );
-        }
-    }
+
+    let doc = "Write text to a file atomically (temp file + rename); true if it changed.\nopts: #{mode, owner, sudo}.";
+    let write =
+        |s: &ScriptState, h: &Host, p: &str, text: &str, o: Option<Map>| -> RhaiResult<bool> {
+            let o = file_opts(o, "h.write()")?;
+            lift(s.rt.block_on(h.write(p, text, &o)))
+        };
+    let s = st.clone();
+    func(
+        engine,
+        "write",
+        "h: Host, path: String, text: String -> bool",
+        doc,
+        move |h: &mut Host, p: &str, t: &str| write(&s, h, p, t, None),
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "write",
+        "h: Host, path: String, text: String, opts: Map -> bool",
+        doc,
+        move |h: &mut Host, p: &str, t: &str, o: Map| write(&s, h, p, t, Some(o)),
+    );
+
+    let doc = "Create a directory and its parents. opts: #{mode, owner, sudo}.";
+    let mkdir = |s: &ScriptState, h: &Host, p: &str, o: Option<Map>| -> RhaiResult<()> {
+        let o = file_opts(o, "h.mkdir()")?;
+        lift(s.rt.block_on(h.mkdir(p, &o)))
+    };
+    let s = st.clone();
+    func(
+        engine,
+        "mkdir",
+        "h: Host, path: String",
+        doc,
+        move |h: &mut Host, p: &str| mkdir(&s, h, p, None),
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "mkdir",
+        "h: Host, path: String, opts: Map",
+        doc,
+        move |h: &mut Host, p: &str, o: Map| mkdir(&s, h, p, Some(o)),
+    );
+
+    let doc =
+        "Copy a local file to the host (atomic); true if it changed. opts: #{mode, owner, sudo}.";
+    let upload =
+        |s: &ScriptState, h: &Host, l: &str, r: &str, o: Option<Map>| -> RhaiResult<bool> {
+            let o = file_opts(o, "h.upload()")?;
+            lift(s.rt.block_on(h.upload(&resolve_local(s, l), r, &o)))
+        };
+    let s = st.clone();
+    func(
+        engine,
+        "upload",
+        "h: Host, local: String, remote: String -> bool",
+        doc,
+        move |h: &mut Host, l: &str, r: &str| upload(&s, h, l, r, None),
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "upload",
+        "h: Host, local: String, remote: String, opts: Map -> bool",
+        doc,
+        move |h: &mut Host, l: &str, r: &str, o: Map| upload(&s, h, l, r, Some(o)),
+    );
+
+    let doc = "Render a minijinja template file locally and write it to the host; true if it changed.\n\
+               An undefined variable is an error naming it. opts: #{mode, owner, sudo}.";
+    let template = |s: &ScriptState,
+                    h: &Host,
+                    src: &str,
+                    dest: &str,
+                    vars: Map,
+                    o: Option<Map>|
+     -> RhaiResult<bool> {
+        let o = file_opts(o, "h.template()")?;
+        let v = convert::to_json(&Dynamic::from_map(vars));
+        lift(s.rt.block_on(h.template(&resolve_local(s, src), dest, &v, &o)))
+    };
+    let s = st.clone();
+    func(
+        engine,
+        "template",
+        "h: Host, src: String, dest: String, vars: Map -> bool",
+        doc,
+        move |h: &mut Host, src: &str, dest: &str, v: Map| template(&s, h, src, dest, v, None),
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "template",
+        "h: Host, src: String, dest: String, vars: Map, opts: Map -> bool",
+        doc,
+        move |h: &mut Host, src: &str, dest: &str, v: Map, o: Map| {
+            template(&s, h, src, dest, v, Some(o))
+        },
+    );
+
     let s = st.clone();
     func(
         engine,
@@ -437,8 +429,7 @@ fn register_files(engine: &mut Engine, st: &Arc<ScriptState>) {
         "h: Host, remote: String, local: String",
         "Copy a file from the host to a local path (atomic locally).",
         move |h: &mut Host, r: &str, l: &str| -> RhaiResult<()> {
-            let l = resolve_local(&s, l);
-            lift(s.rt.block_on(h.download(r, &l)))
+            lift(s.rt.block_on(h.download(r, &resolve_local(&s, l))))
         },
     );
 }
