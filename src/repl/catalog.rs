@@ -89,6 +89,13 @@ impl Catalog {
             .collect()
     }
 
+    /// Does some overload of the plain function `name` take arguments?
+    pub fn takes_args(&self, name: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.name == name && !e.property && e.num_params > 0)
+    }
+
     /// Methods and properties a value of type `ty` has, as (name, is_property, takes_args).
     pub fn members(&self, ty: &str) -> Vec<(String, bool, bool)> {
         let mut out: Vec<(String, bool, bool)> = Vec::new();

@@ -146,7 +146,12 @@ pub fn suggest(catalog: &Catalog, known: &Known, line: &str, pos: usize) -> Vec<
     for f in catalog.functions() {
         if f.starts_with(word) {
             let desc = catalog.documented(f).first().map(|e| e.signature.clone());
-            out.push(item(format!("{f}("), desc, span));
+            let call = if catalog.takes_args(f) {
+                format!("{f}(")
+            } else {
+                format!("{f}()")
+            };
+            out.push(item(call, desc, span));
         }
     }
     for k in lexer::KEYWORDS {
@@ -501,6 +506,7 @@ mod tests {
         assert_eq!(values("gre"), ["greet("]);
         assert_eq!(values("ho"), ["host"]);
         assert!(values("ss").contains(&"ssh(".to_string()));
+        assert_eq!(values("loc"), ["local()"]);
         assert_eq!(values(":he"), [":help "]);
     }
 }

@@ -175,10 +175,9 @@ impl Session {
         }
         for input in &self.history {
             out.push_str(input);
-            // Statements on separate lines still need separating (`let x = 1` then `x`).
-            if !input.ends_with(';') && !input.ends_with('}') {
-                out.push(';');
-            } else if input.ends_with('}') && !starts_block_statement(input) {
+            // Statements on separate lines still need separating (`let x = 1` then `x`);
+            // Rhai takes a `;` after a block statement too (`fn f() {};`).
+            if !input.ends_with(';') {
                 out.push(';');
             }
             out.push('\n');
@@ -213,27 +212,28 @@ fn host_expr(h: &Host) -> String {
     format!("ssh(#{{{}}})", fields.join(", "))
 }
 
-/// `fn`, `if`, `for`, `while`, `loop`, `do`, `switch`, `try` and bare blocks end with `}` and
-/// need no `;`; an expression ending in `}` (`let m = #{a: 1}`) does.
-fn starts_block_statement(input: &str) -> bool {
-    let first = input
-        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '{'))
-        .next()
-        .unwrap_or_default();
-    matches!(
-        first,
-        "fn" | "private" | "if" | "for" | "while" | "loop" | "do" | "switch" | "try"
-    ) || input.starts_with('{')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn block_statements_need_no_semicolon() {
-        assert!(starts_block_statement("fn f() { 1 }"));
-        assert!(starts_block_statement("if x { 1 }"));
-        assert!(!starts_block_statement("let m = #{a: 1}"));
+    fn saved_inputs_form_one_script() {
+        let rt = crate::Runtime::builder()
+            .inventory(crate::inventory::Inventory::default())
+            .no_audit_log()
+            .build()
+            .unwrap();
+        let mut s = Session::new(&rt);
+        for input in [
+            "let m = #{a: 1}",
+            "fn f(x) { x + 1 }",
+            "if true { 1 }",
+            "f(m.a)",
+        ] {
+            let _ = s.eval(input).unwrap();
+        }
+        let recipe = s.recipe();
+        let value: i64 = s.engine.eval(&recipe).unwrap();
+        assert_eq!(value, 2, "{recipe}");
     }
 }
