@@ -30,6 +30,13 @@ impl Catalog {
     pub fn from_engine(engine: &Engine) -> Self {
         let json = engine.gen_fn_metadata_to_json(true).unwrap_or_default();
         let meta: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        // hoist's own functions say whether they read as methods (`h.run()`) or not
+        // (`confirm("sure?")` takes a string but is no method of strings).
+        let not_methods: Vec<(String, usize)> = crate::script::doc::functions(engine)
+            .into_iter()
+            .filter(|f| f.this_type.is_none())
+            .map(|f| (f.name, f.params.len()))
+            .collect();
         let mut entries = Vec::new();
         for f in meta["functions"].as_array().into_iter().flatten() {
             let Some(raw) = f["name"].as_str() else {
@@ -47,7 +54,8 @@ impl Catalog {
             let receiver = params
                 .first()
                 .and_then(|p| p["type"].as_str())
-                .map(normalize);
+                .map(normalize)
+                .filter(|_| !not_methods.contains(&(name.to_string(), params.len())));
             let doc = f["docComments"]
                 .as_array()
                 .into_iter()
@@ -73,7 +81,13 @@ impl Catalog {
                 }),
                 property,
                 num_params: params.len(),
-                signature: f["signature"].as_str().unwrap_or(raw).to_string(),
+                signature: if property {
+                    // `get$addr(_: &mut Host) -> string` reads better as what it is.
+                    let ret = f["returnType"].as_str().unwrap_or("?");
+                    format!(".{name} -> {ret} (property)")
+                } else {
+                    f["signature"].as_str().unwrap_or(raw).to_string()
+                },
                 doc: doc.trim().to_string(),
             });
         }

@@ -103,7 +103,11 @@ pub fn suggest(catalog: &Catalog, known: &Known, line: &str, pos: usize) -> Vec<
             let desc = catalog
                 .entries
                 .iter()
-                .find(|e| e.name == name && e.receiver.as_deref() == Some(ty.as_str()))
+                .find(|e| {
+                    e.name == name
+                        && e.property == property
+                        && e.receiver.as_deref() == Some(ty.as_str())
+                })
                 .map(|e| e.signature.clone());
             out.push(item(value, desc, span));
         }
