@@ -76,7 +76,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Check { files } => check(&g, &files),
         Command::Doc { name } => doc(&g, name.as_deref()),
         Command::Repl { hosts } => {
-            let rt = build_runtime(&g, reporter(&g).0)?;
+            let rt = build_runtime(&g, crate::repl::reporter(g.verbose))?;
             let r = crate::repl::run(&rt, &hosts);
             rt.shutdown();
             r
