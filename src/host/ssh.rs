@@ -134,7 +134,8 @@ impl SshTransport {
         let pidfile = format!("{dir}/pid");
         let script = format!(
             "p=$(cat {f} 2>/dev/null) || exit 0; kill -TERM -$p 2>/dev/null || kill -TERM $p 2>/dev/null; \
-             sleep 1; kill -KILL -$p 2>/dev/null || kill -KILL $p 2>/dev/null; exit 0",
+             for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 $p 2>/dev/null || exit 0; sleep 0.1; done; \
+             kill -KILL -$p 2>/dev/null || kill -KILL $p 2>/dev/null; exit 0",
             f = crate::command::quote(&pidfile)
         );
         let _ = tokio::time::timeout(
