@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod cli;
 pub mod command;
+pub mod compose;
 pub mod docker;
 pub mod error;
 pub mod host;
