@@ -18,6 +18,7 @@ pub mod docker;
 pub mod error;
 pub mod host;
 pub mod inventory;
+pub mod mount;
 pub mod recipes;
 pub mod repl;
 pub mod report;
