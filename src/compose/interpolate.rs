@@ -25,10 +25,16 @@ impl fmt::Display for InterpolateError {
                 write!(f, "required variable {variable} is missing a value")
             }
             InterpolateError::Required { variable, message } => {
-                write!(f, "required variable {variable} is missing a value: {message}")
+                write!(
+                    f,
+                    "required variable {variable} is missing a value: {message}"
+                )
             }
             InterpolateError::Invalid { template, reason } => {
-                write!(f, "invalid interpolation format in \"{template}\": {reason}")
+                write!(
+                    f,
+                    "invalid interpolation format in \"{template}\": {reason}"
+                )
             }
         }
     }
@@ -84,12 +90,11 @@ pub fn interpolate(
                 i = end;
             }
             Some('{') => {
-                let close = matching_brace(&chars, i + 2).ok_or_else(|| {
-                    InterpolateError::Invalid {
+                let close =
+                    matching_brace(&chars, i + 2).ok_or_else(|| InterpolateError::Invalid {
                         template: chars[i..].iter().collect(),
                         reason: "`${` is never closed".into(),
-                    }
-                })?;
+                    })?;
                 let inner: String = chars[i + 2..close].iter().collect();
                 let whole: String = chars[i..=close].iter().collect();
                 out.push_str(&braced(&inner, &whole, lookup)?);

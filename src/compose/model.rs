@@ -432,7 +432,9 @@ impl ComposeFile {
             .filter(|(_, s)| match &s.profiles {
                 None => true,
                 Some(p) if p.is_empty() => true,
-                Some(p) => p.iter().any(|x| profiles.contains(x) || profiles.iter().any(|a| a == "*")),
+                Some(p) => p
+                    .iter()
+                    .any(|x| profiles.contains(x) || profiles.iter().any(|a| a == "*")),
             })
             .map(|(n, _)| n.clone())
             .collect()

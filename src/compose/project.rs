@@ -120,7 +120,13 @@ pub struct Project {
 
 impl std::fmt::Debug for Project {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Compose({} in {} on {})", self.inner.name, self.inner.dir, self.inner.host.name())
+        write!(
+            f,
+            "Compose({} in {} on {})",
+            self.inner.name,
+            self.inner.dir,
+            self.inner.host.name()
+        )
     }
 }
 
@@ -265,7 +271,9 @@ impl Project {
             .stdout
             .split('\0')
             .filter_map(|kv| kv.split_once('='))
-            .filter(|(k, _)| !k.starts_with("HOIST_") && !["_", "PWD", "OLDPWD", "SHLVL"].contains(k))
+            .filter(|(k, _)| {
+                !k.starts_with("HOIST_") && !["_", "PWD", "OLDPWD", "SHLVL"].contains(k)
+            })
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect())
     }
@@ -283,7 +291,11 @@ impl Project {
         let path = self.path(file);
         match self.inner.host.read(&path).await {
             Ok(t) => Ok(Some(t)),
-            Err(e) if e.stderr_tail.as_deref().is_some_and(|s| s.contains("No such file")) => {
+            Err(e)
+                if e.stderr_tail
+                    .as_deref()
+                    .is_some_and(|s| s.contains("No such file")) =>
+            {
                 if required {
                     Err(Error::usage(format!("{what} {path} does not exist"))
                         .host(self.inner.host.name()))
@@ -501,20 +513,29 @@ impl Project {
                 .collect();
             let bad: Vec<&ContainerState> = states
                 .iter()
-                .filter(|c| matches!(c.state.as_str(), "exited" | "dead") || c.health == "unhealthy")
+                .filter(|c| {
+                    matches!(c.state.as_str(), "exited" | "dead") || c.health == "unhealthy"
+                })
                 .collect();
             if let Some(c) = bad.first() {
                 return Err(Error::failed(format!(
                     "service {} of compose project {} is {} ({})",
-                    c.service, self.inner.name, if c.health == "unhealthy" { "unhealthy" } else { &c.state }, c.status
+                    c.service,
+                    self.inner.name,
+                    if c.health == "unhealthy" {
+                        "unhealthy"
+                    } else {
+                        &c.state
+                    },
+                    c.status
                 ))
                 .host(self.inner.host.name())
                 .hint("p.logs(#{service: ...}) shows why"));
             }
             let ready = !states.is_empty()
-                && states
-                    .iter()
-                    .all(|c| c.state == "running" && (c.health.is_empty() || c.health == "healthy"));
+                && states.iter().all(|c| {
+                    c.state == "running" && (c.health.is_empty() || c.health == "healthy")
+                });
             if ready {
                 return Ok(());
             }

@@ -36,9 +36,8 @@ pub fn render(sources: &[Source], lookup: &dyn Fn(&str) -> Option<String>) -> Re
     }
     let mut merged = Value::Mapping(Mapping::new());
     for src in sources {
-        let mut doc: Value = serde_yaml::from_str(&src.text).map_err(|e| {
-            Error::usage(format!("{} is not valid YAML: {e}", src.name))
-        })?;
+        let mut doc: Value = serde_yaml::from_str(&src.text)
+            .map_err(|e| Error::usage(format!("{} is not valid YAML: {e}", src.name)))?;
         if !doc.is_mapping() {
             return Err(Error::usage(format!(
                 "{}: a compose file is a mapping with `services:` at the top",
@@ -64,8 +63,7 @@ fn located(src: &Source, e: InterpolateError, path: &str) -> Error {
         .lines()
         .position(|l| {
             let code = l.trim_start();
-            !code.starts_with('#')
-                && (l.contains(&format!("${{{needle}")) || l.contains(&needle))
+            !code.starts_with('#') && (l.contains(&format!("${{{needle}")) || l.contains(&needle))
         })
         .map(|i| i + 1);
     let at = match line {
@@ -233,8 +231,16 @@ pub fn validate(value: &Value, name: &str) -> Result<ComposeFile> {
             )));
         }
         if let Some(p) = &s.pull_policy
-            && !["always", "never", "missing", "if_not_present", "build", "daily", "weekly"]
-                .contains(&p.as_str())
+            && ![
+                "always",
+                "never",
+                "missing",
+                "if_not_present",
+                "build",
+                "daily",
+                "weekly",
+            ]
+            .contains(&p.as_str())
             && !p.starts_with("every_")
         {
             return Err(Error::usage(format!(
@@ -271,7 +277,8 @@ mod tests {
 
     #[test]
     fn missing_required_variable_names_file_line_and_variable() {
-        let text = "services:\n  web:\n    image: x\n    volumes:\n      - ${DATA:?set DATA}:/data\n";
+        let text =
+            "services:\n  web:\n    image: x\n    volumes:\n      - ${DATA:?set DATA}:/data\n";
         let e = render(&src(text), &|_| None).unwrap_err();
         assert!(
             e.message
@@ -283,12 +290,18 @@ mod tests {
 
     #[test]
     fn unknown_key_and_wrong_type_are_rejected_with_their_path() {
-        let e = render(&src("services:\n  web:\n    image: x\n    bogus: 1\n"), &|_| None)
-            .unwrap_err();
+        let e = render(
+            &src("services:\n  web:\n    image: x\n    bogus: 1\n"),
+            &|_| None,
+        )
+        .unwrap_err();
         assert!(e.message.contains("services.web"), "{}", e.message);
         assert!(e.message.contains("bogus"), "{}", e.message);
-        let e = render(&src("services:\n  web:\n    image: x\n    ports: 8080\n"), &|_| None)
-            .unwrap_err();
+        let e = render(
+            &src("services:\n  web:\n    image: x\n    ports: 8080\n"),
+            &|_| None,
+        )
+        .unwrap_err();
         assert!(e.message.contains("services.web.ports"), "{}", e.message);
         // Extensions are fine.
         render(
@@ -315,7 +328,10 @@ mod tests {
         let env = web.environment.as_ref().unwrap().pairs();
         assert_eq!(
             env,
-            vec![("A".into(), Some("1".into())), ("B".into(), Some("3".into()))]
+            vec![
+                ("A".into(), Some("1".into())),
+                ("B".into(), Some("3".into()))
+            ]
         );
     }
 }

@@ -122,7 +122,9 @@ mod tests {
         let added = upsert(base, "/mnt/x", line).unwrap();
         assert_eq!(added, format!("{base}{line}\n"));
         assert_eq!(upsert(&added, "/mnt/x", line), None);
-        let dup = format!("{base}tmpfs /mnt/x tmpfs size=2m 0 0\nother /y none bind 0 0\ntmpfs /mnt/x tmpfs ro 0 0\n");
+        let dup = format!(
+            "{base}tmpfs /mnt/x tmpfs size=2m 0 0\nother /y none bind 0 0\ntmpfs /mnt/x tmpfs ro 0 0\n"
+        );
         let fixed = upsert(&dup, "/mnt/x", line).unwrap();
         assert_eq!(fixed, format!("{base}{line}\nother /y none bind 0 0\n"));
     }
@@ -131,6 +133,9 @@ mod tests {
     fn escapes_spaces() {
         assert_eq!(escape("/mnt/my dir"), "/mnt/my\\040dir");
         assert_eq!(unescape("/mnt/my\\040dir"), "/mnt/my dir");
-        assert_eq!(targets("a /mnt/my\\040dir none bind 0 0").unwrap(), "/mnt/my dir");
+        assert_eq!(
+            targets("a /mnt/my\\040dir none bind 0 0").unwrap(),
+            "/mnt/my dir"
+        );
     }
 }

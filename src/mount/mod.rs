@@ -45,34 +45,56 @@ impl Host {
             None
         };
         let same = current.as_ref().is_some_and(|e| {
-            plan::same_mount(spec, e, bind_root.as_ref().map(|(d, r)| (d.as_str(), r.as_str())))
+            plan::same_mount(
+                spec,
+                e,
+                bind_root.as_ref().map(|(d, r)| (d.as_str(), r.as_str())),
+            )
         });
         if !same {
             if current.is_some() {
                 // Mounted, but not like this: replace it.
                 self.run(&Command::argv(["umount", spec.target.as_str()]).sudo(spec.sudo))
                     .await
-                    .map_err(|e| Error::failed(format!("cannot unmount {} to remount it", spec.target)).host(self.name()).command(e.command.clone().unwrap_or_default()).stderr(e.stderr_tail.as_deref().unwrap_or_default()))?;
+                    .map_err(|e| {
+                        Error::failed(format!("cannot unmount {} to remount it", spec.target))
+                            .host(self.name())
+                            .command(e.command.clone().unwrap_or_default())
+                            .stderr(e.stderr_tail.as_deref().unwrap_or_default())
+                    })?;
             }
             let prep = self.run(&plan.prepare.clone().check(false)).await?;
             if prep.code == plan::NOT_A_DIRECTORY {
-                return Err(Error::usage(format!("mount target {} exists and is not a directory", spec.target))
-                    .host(self.name()));
+                return Err(Error::usage(format!(
+                    "mount target {} exists and is not a directory",
+                    spec.target
+                ))
+                .host(self.name()));
             }
             if !prep.ok() {
-                return Err(Error::failed(format!("cannot create the mount target {}", spec.target))
-                    .host(self.name())
-                    .exit_code(prep.code)
-                    .stderr(&prep.stderr));
+                return Err(Error::failed(format!(
+                    "cannot create the mount target {}",
+                    spec.target
+                ))
+                .host(self.name())
+                .exit_code(prep.code)
+                .stderr(&prep.stderr));
             }
             self.run(&plan.mount).await.map_err(|mut e| {
-                e.message = format!("{} mount of {} on {} failed", format!("{:?}", spec.kind).to_lowercase(), spec.source(), spec.target);
+                e.message = format!(
+                    "{} mount of {} on {} failed",
+                    format!("{:?}", spec.kind).to_lowercase(),
+                    spec.source(),
+                    spec.target
+                );
                 e
             })?;
             changed = true;
         }
         if let Some(line) = &plan.fstab_line {
-            changed |= self.persist(&spec.fstab, &spec.target, line, spec.sudo).await?;
+            changed |= self
+                .persist(&spec.fstab, &spec.target, line, spec.sudo)
+                .await?;
         }
         Ok(changed)
     }
@@ -82,7 +104,8 @@ impl Host {
         if !self.is_mounted(target).await? {
             return Ok(false);
         }
-        self.run(&Command::argv(["umount", target]).sudo(sudo)).await?;
+        self.run(&Command::argv(["umount", target]).sudo(sudo))
+            .await?;
         Ok(true)
     }
 
@@ -103,14 +126,23 @@ impl Host {
         if lines.next() == Some(want.as_str()) && lines.next() == Some("600") {
             return Ok(false);
         }
-        self.run(&plan::write_private(&c.path, &c.content, sudo)).await?;
+        self.run(&plan::write_private(&c.path, &c.content, sudo))
+            .await?;
         Ok(true)
     }
 
     /// The (device, root) a bind mount of `source` shows in mountinfo.
-    async fn bind_root(&self, source: &str, entries: &[MountEntry]) -> Result<Option<(String, String)>> {
+    async fn bind_root(
+        &self,
+        source: &str,
+        entries: &[MountEntry],
+    ) -> Result<Option<(String, String)>> {
         let out = self
-            .run(&Command::argv(["readlink", "-f", "--", source]).check(false).quiet())
+            .run(
+                &Command::argv(["readlink", "-f", "--", source])
+                    .check(false)
+                    .quiet(),
+            )
             .await?;
         let real = out.stdout.trim();
         if !out.ok() || real.is_empty() {
@@ -119,7 +151,10 @@ impl Host {
         let Some(fs) = mountinfo::containing(entries, real) else {
             return Ok(None);
         };
-        let rel = real.strip_prefix(fs.target.as_str()).unwrap_or(real).trim_start_matches('/');
+        let rel = real
+            .strip_prefix(fs.target.as_str())
+            .unwrap_or(real)
+            .trim_start_matches('/');
         let root = if rel.is_empty() {
             fs.root.clone()
         } else if fs.root == "/" {
@@ -131,10 +166,22 @@ impl Host {
     }
 
     /// Keep exactly one fstab line for `target`; the previous file is kept as `<fstab>.hoist.bak`.
-    async fn persist(&self, fstab_path: &str, target: &str, line: &str, sudo: bool) -> Result<bool> {
+    async fn persist(
+        &self,
+        fstab_path: &str,
+        target: &str,
+        line: &str,
+        sudo: bool,
+    ) -> Result<bool> {
         let current = match self.read_bytes(fstab_path, sudo).await {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(e) if e.stderr_tail.as_deref().is_some_and(|s| s.contains("No such file")) => String::new(),
+            Err(e)
+                if e.stderr_tail
+                    .as_deref()
+                    .is_some_and(|s| s.contains("No such file")) =>
+            {
+                String::new()
+            }
             Err(e) => return Err(e),
         };
         let Some(new) = fstab::upsert(&current, &mountinfo::normalize(target), line) else {
@@ -151,7 +198,15 @@ impl Host {
             .quiet(),
         )
         .await?;
-        self.write(fstab_path, &new, &FileOpts { sudo, ..FileOpts::default() }).await?;
+        self.write(
+            fstab_path,
+            &new,
+            &FileOpts {
+                sudo,
+                ..FileOpts::default()
+            },
+        )
+        .await?;
         Ok(true)
     }
 }

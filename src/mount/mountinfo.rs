@@ -67,16 +67,18 @@ pub fn containing<'a>(entries: &'a [MountEntry], path: &str) -> Option<&'a Mount
         .iter()
         .rev()
         .filter(|e| {
-            e.target == "/"
-                || path == e.target
-                || path.starts_with(&format!("{}/", e.target))
+            e.target == "/" || path == e.target || path.starts_with(&format!("{}/", e.target))
         })
         .max_by_key(|e| e.target.len())
 }
 
 pub fn normalize(p: &str) -> String {
     let t = p.trim_end_matches('/');
-    if t.is_empty() { "/".to_string() } else { t.to_string() }
+    if t.is_empty() {
+        "/".to_string()
+    } else {
+        t.to_string()
+    }
 }
 
 #[cfg(test)]

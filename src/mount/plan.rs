@@ -74,7 +74,11 @@ pub fn plan(spec: &MountSpec) -> Result<MountPlan> {
     let mut credentials = None;
     match spec.kind {
         MountType::Bind => {
-            let o = if opts.is_empty() { "bind".to_string() } else { format!("bind,{opts}") };
+            let o = if opts.is_empty() {
+                "bind".to_string()
+            } else {
+                format!("bind,{opts}")
+            };
             argv.extend(["mount".into(), "-o".into(), o, source, spec.target.clone()]);
         }
         MountType::Tmpfs | MountType::Nfs => {
@@ -87,7 +91,11 @@ pub fn plan(spec: &MountSpec) -> Result<MountPlan> {
         MountType::Cifs => {
             let mut o = Vec::new();
             if let (Some(c), Some(path)) = (&spec.credentials, spec.credentials_file()) {
-                let mut text = format!("username={}\npassword={}\n", c.username, c.password.expose());
+                let mut text = format!(
+                    "username={}\npassword={}\n",
+                    c.username,
+                    c.password.expose()
+                );
                 if let Some(d) = &c.domain {
                     text.push_str(&format!("domain={d}\n"));
                 }
@@ -128,8 +136,19 @@ pub fn plan(spec: &MountSpec) -> Result<MountPlan> {
 fn visible(kind: MountType, opt: &str) -> bool {
     let key = opt.split('=').next().unwrap_or_default();
     const FLAGS: &[&str] = &[
-        "ro", "rw", "nosuid", "nodev", "noexec", "noatime", "nodiratime", "relatime",
-        "strictatime", "sync", "dirsync", "allow_other", "default_permissions",
+        "ro",
+        "rw",
+        "nosuid",
+        "nodev",
+        "noexec",
+        "noatime",
+        "nodiratime",
+        "relatime",
+        "strictatime",
+        "sync",
+        "dirsync",
+        "allow_other",
+        "default_permissions",
     ];
     FLAGS.contains(&key)
         || (kind == MountType::Tmpfs && ["size", "mode", "uid", "gid", "nr_inodes"].contains(&key))
@@ -156,7 +175,8 @@ fn option_matches(kind: MountType, want: &str, have: &[&str]) -> bool {
     have.iter().any(|h| match h.split_once('=') {
         Some((hk, hv)) if hk == k => {
             hv == v
-                || (k == "mode" && u32::from_str_radix(hv, 8).ok() == u32::from_str_radix(v, 8).ok())
+                || (k == "mode"
+                    && u32::from_str_radix(hv, 8).ok() == u32::from_str_radix(v, 8).ok())
                 || bytes(hv).is_some() && bytes(hv) == bytes(v)
         }
         _ => false,
@@ -167,10 +187,14 @@ fn option_matches(kind: MountType, want: &str, have: &[&str]) -> bool {
 /// `bind_root` is the (device, root) a bind of the source would show.
 pub fn same_mount(spec: &MountSpec, entry: &MountEntry, bind_root: Option<(&str, &str)>) -> bool {
     let same_source = match spec.kind {
-        MountType::Bind => bind_root.is_some_and(|(dev, root)| entry.device == dev && entry.root == root),
+        MountType::Bind => {
+            bind_root.is_some_and(|(dev, root)| entry.device == dev && entry.root == root)
+        }
         MountType::Tmpfs => entry.fstype == "tmpfs" && entry.source == spec.source(),
         MountType::Sshfs => entry.fstype == "fuse.sshfs" && entry.source == spec.source(),
-        MountType::Cifs => entry.fstype == "cifs" && entry.source.eq_ignore_ascii_case(&spec.source()),
+        MountType::Cifs => {
+            entry.fstype == "cifs" && entry.source.eq_ignore_ascii_case(&spec.source())
+        }
         MountType::Nfs => entry.fstype.starts_with("nfs") && entry.source == spec.source(),
     };
     if !same_source {

@@ -95,7 +95,10 @@ impl MountSpec {
                 .chars()
                 .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
                 .collect();
-            format!("{CREDENTIALS_DIR}/{}.cred", if slug.is_empty() { "root".into() } else { slug })
+            format!(
+                "{CREDENTIALS_DIR}/{}.cred",
+                if slug.is_empty() { "root".into() } else { slug }
+            )
         }))
     }
 
@@ -108,7 +111,9 @@ impl MountSpec {
         let source = self.source.as_deref().unwrap_or_default();
         match self.kind {
             MountType::Tmpfs => {}
-            _ if source.is_empty() => return bad(format!("a {:?} mount needs a source", self.kind).to_lowercase()),
+            _ if source.is_empty() => {
+                return bad(format!("a {:?} mount needs a source", self.kind).to_lowercase());
+            }
             MountType::Bind if !source.starts_with('/') => {
                 return bad(format!("bind source `{source}` must be an absolute path"));
             }
@@ -116,7 +121,9 @@ impl MountSpec {
                 return bad(format!("source `{source}` must look like host:/path"));
             }
             MountType::Cifs if !source.starts_with("//") => {
-                return bad(format!("cifs source `{source}` must look like //server/share"));
+                return bad(format!(
+                    "cifs source `{source}` must look like //server/share"
+                ));
             }
             _ => {}
         }
@@ -131,8 +138,10 @@ impl MountSpec {
             if self.kind != MountType::Sshfs && o.contains(',') {
                 return bad(format!("option `{o}`: give one option per item"));
             }
-            if matches!(key, "password" | "pass" | "credentials" | "username" | "user")
-                && self.kind == MountType::Cifs
+            if matches!(
+                key,
+                "password" | "pass" | "credentials" | "username" | "user"
+            ) && self.kind == MountType::Cifs
             {
                 return bad(format!(
                     "option `{key}` would put credentials on the command line; use credentials: #{{username, password}}"

@@ -39,9 +39,15 @@ pub fn ancestors(path: &str) -> Vec<String> {
 
 /// Every directory from `/` down to `path` that `user` (None = any user, via the
 /// others' bits) cannot enter. Symlinks are followed. Root passes everywhere.
-pub async fn check_traversable(host: &Host, path: &str, user: Option<&str>) -> Result<Vec<Blocked>> {
+pub async fn check_traversable(
+    host: &Host,
+    path: &str,
+    user: Option<&str>,
+) -> Result<Vec<Blocked>> {
     if !path.starts_with('/') {
-        return Err(Error::usage(format!("check_traversable(): `{path}` must be an absolute path")));
+        return Err(Error::usage(format!(
+            "check_traversable(): `{path}` must be an absolute path"
+        )));
     }
     let who = match user {
         None => Who::Anyone,
@@ -50,9 +56,11 @@ pub async fn check_traversable(host: &Host, path: &str, user: Option<&str>) -> R
                 .run(&Command::argv(["id", "-u", u]).check(false).quiet())
                 .await?;
             if !out.ok() {
-                return Err(Error::usage(format!("check_traversable(): no user `{u}` on this host"))
-                    .host(host.name())
-                    .stderr(&out.stderr));
+                return Err(Error::usage(format!(
+                    "check_traversable(): no user `{u}` on this host"
+                ))
+                .host(host.name())
+                .stderr(&out.stderr));
             }
             let uid: u32 = out.stdout.trim().parse().unwrap_or(u32::MAX);
             let groups = host.run(&Command::argv(["id", "-G", u]).quiet()).await?;
@@ -68,16 +76,27 @@ pub async fn check_traversable(host: &Host, path: &str, user: Option<&str>) -> R
         }
     };
     let dirs = ancestors(path);
-    let mut argv = vec!["stat".to_string(), "-L".into(), "-c".into(), "%a|%u|%g|%U|%G|%F".into(), "--".into()];
+    let mut argv = vec![
+        "stat".to_string(),
+        "-L".into(),
+        "-c".into(),
+        "%a|%u|%g|%U|%G|%F".into(),
+        "--".into(),
+    ];
     argv.extend(dirs.iter().cloned());
     let out = host.run(&Command::argv(argv).check(false).quiet()).await?;
     let lines: Vec<&str> = out.stdout.lines().collect();
     if !out.ok() || lines.len() != dirs.len() {
         // stat stops at nothing: name the first path that is missing.
-        let missing = dirs.get(lines.len()).cloned().unwrap_or_else(|| path.to_string());
-        return Err(Error::failed(format!("check_traversable(): {missing} does not exist or cannot be read"))
-            .host(host.name())
-            .stderr(&out.stderr));
+        let missing = dirs
+            .get(lines.len())
+            .cloned()
+            .unwrap_or_else(|| path.to_string());
+        return Err(Error::failed(format!(
+            "check_traversable(): {missing} does not exist or cannot be read"
+        ))
+        .host(host.name())
+        .stderr(&out.stderr));
     }
     let mut blocked = Vec::new();
     for (dir, line) in dirs.iter().zip(lines) {

@@ -1,5 +1,7 @@
 //! One module per primitive; each only converts arguments and results.
 
+pub mod compose;
 pub mod fanout;
 pub mod hosts;
+pub mod mount;
 pub mod run_control;
