@@ -7,7 +7,7 @@
 
 use indexmap::IndexMap;
 
-use super::interpolate::{InterpolateError, interpolate};
+use super::interpolate::interpolate;
 
 /// A problem in an env file, with its 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,38 +61,30 @@ pub fn parse(
         };
         let resolve = |name: &str| lookup(name).or_else(|| known.get(name).cloned());
         let value = if let Some(rest) = value.strip_prefix('\'') {
-            let (body, consumed) = quoted(rest, '\'', &lines, &mut n)
-                .ok_or_else(|| err("a single quote is never closed".into()))?;
-            let _ = consumed;
-            body
+            quoted(rest, '\'', &lines, &mut n)
+                .ok_or_else(|| err("a single quote is never closed".into()))?
         } else if let Some(rest) = value.strip_prefix('"') {
-            let (body, _) = quoted(rest, '"', &lines, &mut n)
+            let body = quoted(rest, '"', &lines, &mut n)
                 .ok_or_else(|| err("a double quote is never closed".into()))?;
             let escaped = unescape(&body);
-            interpolate(&escaped, &resolve).map_err(|e| err(describe(&e)))?
+            interpolate(&escaped, &resolve).map_err(|e| err(e.to_string()))?
         } else {
             let bare = match value.find(" #").or_else(|| value.find("\t#")) {
                 Some(i) => &value[..i],
                 None => value,
             };
-            interpolate(bare.trim_end(), &resolve).map_err(|e| err(describe(&e)))?
+            interpolate(bare.trim_end(), &resolve).map_err(|e| err(e.to_string()))?
         };
         known.insert(key.to_string(), value);
     }
     Ok(())
 }
 
-fn describe(e: &InterpolateError) -> String {
-    e.to_string()
-}
-
 /// The body of a quoted value starting right after the opening quote; it may continue on
-/// the following lines (advancing `next`). Returns the body (escape sequences kept for
-/// double quotes) and whether more lines were taken.
-fn quoted(first: &str, q: char, lines: &[&str], next: &mut usize) -> Option<(String, bool)> {
+/// the following lines (advancing `next`). Escape sequences are kept for [`unescape`].
+fn quoted(first: &str, q: char, lines: &[&str], next: &mut usize) -> Option<String> {
     let mut body = String::new();
     let mut text = first.to_string();
-    let mut more = false;
     loop {
         let mut escaped = false;
         for (i, c) in text.char_indices() {
@@ -102,7 +94,7 @@ fn quoted(first: &str, q: char, lines: &[&str], next: &mut usize) -> Option<(Str
             }
             if c == q && !escaped {
                 body.push_str(&text[..i]);
-                return Some((body, more));
+                return Some(body);
             }
             escaped = false;
         }
@@ -113,7 +105,6 @@ fn quoted(first: &str, q: char, lines: &[&str], next: &mut usize) -> Option<(Str
         }
         text = lines[*next].trim_end_matches('\r').to_string();
         *next += 1;
-        more = true;
     }
 }
 

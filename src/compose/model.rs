@@ -125,7 +125,7 @@ pub struct PortLong {
 #[serde(untagged)]
 pub enum ServiceVolume {
     Short(String),
-    Long(VolumeLong),
+    Long(Box<VolumeLong>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -56,11 +56,9 @@ impl Host {
                 // Mounted, but not like this: replace it.
                 self.run(&Command::argv(["umount", spec.target.as_str()]).sudo(spec.sudo))
                     .await
-                    .map_err(|e| {
-                        Error::failed(format!("cannot unmount {} to remount it", spec.target))
-                            .host(self.name())
-                            .command(e.command.clone().unwrap_or_default())
-                            .stderr(e.stderr_tail.as_deref().unwrap_or_default())
+                    .map_err(|mut e| {
+                        e.message = format!("cannot unmount {} to remount it", spec.target);
+                        e
                     })?;
             }
             let prep = self.run(&plan.prepare.clone().check(false)).await?;
