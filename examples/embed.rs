@@ -10,7 +10,10 @@ use hoist::report::{Collect, Event};
 
 fn main() -> hoist::Result<()> {
     let events = Arc::new(Collect::default());
-    let rt = hoist::Runtime::builder().reporter(events.clone()).no_audit_log().build()?;
+    let rt = hoist::Runtime::builder()
+        .reporter(events.clone())
+        .no_audit_log()
+        .build()?;
 
     // The Rust API: a host, a command as data (argv, quoted in one place), typed output.
     let local = rt.local();
@@ -22,13 +25,20 @@ fn main() -> hoist::Result<()> {
     // The same through a script.
     let script = hoist::script::Script {
         name: "inline.rhai".into(),
-        text: "step(\"Count files\", || local().run(\"ls /etc | wc -l\").stdout.parse_int())".into(),
+        text: "step(\"Count files\", || local().run(\"ls /etc | wc -l\").stdout.parse_int())"
+            .into(),
         base_dir: std::env::current_dir()?,
     };
     let n = hoist::run_script(&rt, &script, &rt.vars)?;
     println!("/etc holds {n} entries");
 
-    let steps = events.0.lock().expect("events").iter().filter(|e| matches!(e, Event::StepFinished { .. })).count();
+    let steps = events
+        .0
+        .lock()
+        .expect("events")
+        .iter()
+        .filter(|e| matches!(e, Event::StepFinished { .. }))
+        .count();
     println!("{steps} step(s) reported");
     Ok(())
 }

@@ -13,10 +13,12 @@
 pub mod audit;
 pub mod cli;
 pub mod command;
+pub mod compose;
 pub mod docker;
 pub mod error;
 pub mod host;
 pub mod inventory;
+pub mod mount;
 pub mod options;
 pub mod recipes;
 pub mod repl;

@@ -104,7 +104,9 @@ impl Reporter for ReplReporter {
                     format!("{p}{}", self.err.dim(&format!("exit {code} in {ms} ms"))),
                 );
             }
-            Event::Output { host, stream, line, .. } => match stream {
+            Event::Output {
+                host, stream, line, ..
+            } => match stream {
                 Stream::Stdout => {
                     self.line(false, format!("{}{line}", Self::prefix(&self.out, &host)))
                 }

@@ -48,5 +48,7 @@ pub fn build(st: &Arc<ScriptState>) -> Engine {
     api::run_control::register(&mut engine, st);
     api::fanout::register(&mut engine, st);
     api::stdlib::register(&mut engine, st);
+    api::compose::register(&mut engine, st);
+    api::mount::register(&mut engine, st);
     engine
 }

@@ -287,4 +287,5 @@ pub fn run_script(rt: &Arc<Runtime>, text: &str) -> hoist::Result<serde_json::Va
     };
     hoist::run_script(rt, &script, &rt.vars)
 }
+pub mod busybox_image;
 pub mod tmux;

@@ -1,6 +1,8 @@
 //! One module per primitive; each only converts arguments and results.
 
+pub mod compose;
 pub mod fanout;
 pub mod hosts;
+pub mod mount;
 pub mod run_control;
 pub mod stdlib;

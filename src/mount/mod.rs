@@ -1,0 +1,210 @@
+//! Mounts on any host: bind, tmpfs, sshfs, cifs, nfs. `plan(spec)` gives the exact commands
+//! (no host needed); `Host::mount` compares with what is mounted (mountinfo) and only acts
+//! when something differs, writes CIFS credentials to a 0600 file, and keeps one fstab line
+//! per target when asked to persist.
+
+pub mod fstab;
+pub mod mountinfo;
+pub mod plan;
+pub mod spec;
+pub mod traverse;
+
+pub use mountinfo::MountEntry;
+pub use plan::{MountPlan, plan};
+pub use spec::{Credentials, MountSpec, MountType};
+pub use traverse::{Blocked, check_traversable};
+
+use crate::command::{Command, quote};
+use crate::error::{Error, Result};
+use crate::host::{FileOpts, Host};
+
+impl Host {
+    /// What is mounted on the host (its /proc/self/mountinfo).
+    pub async fn mounts(&self) -> Result<Vec<MountEntry>> {
+        let text = self.read("/proc/self/mountinfo").await?;
+        Ok(mountinfo::parse(&text))
+    }
+
+    pub async fn is_mounted(&self, target: &str) -> Result<bool> {
+        Ok(mountinfo::at(&self.mounts().await?, target).is_some())
+    }
+
+    /// Mount `spec`; true if anything changed (a mount, the credentials file or the fstab
+    /// line). Already mounted with the same source and options: nothing is done.
+    pub async fn mount(&self, spec: &MountSpec) -> Result<bool> {
+        let plan = plan::plan(spec)?;
+        let mut changed = false;
+        if let Some(c) = &plan.credentials {
+            changed |= self.write_credentials(c, spec.sudo).await?;
+        }
+        let entries = self.mounts().await?;
+        let current = mountinfo::at(&entries, &spec.target).cloned();
+        let bind_root = if spec.kind == MountType::Bind {
+            self.bind_root(&spec.source(), &entries).await?
+        } else {
+            None
+        };
+        let same = current.as_ref().is_some_and(|e| {
+            plan::same_mount(
+                spec,
+                e,
+                bind_root.as_ref().map(|(d, r)| (d.as_str(), r.as_str())),
+            )
+        });
+        if !same {
+            if current.is_some() {
+                // Mounted, but not like this: replace it.
+                self.run(&Command::argv(["umount", spec.target.as_str()]).sudo(spec.sudo))
+                    .await
+                    .map_err(|mut e| {
+                        e.message = format!("cannot unmount {} to remount it", spec.target);
+                        e
+                    })?;
+            }
+            let prep = self.run(&plan.prepare.clone().check(false)).await?;
+            if prep.code == plan::NOT_A_DIRECTORY {
+                return Err(Error::usage(format!(
+                    "mount target {} exists and is not a directory",
+                    spec.target
+                ))
+                .host(self.name()));
+            }
+            if !prep.ok() {
+                return Err(Error::failed(format!(
+                    "cannot create the mount target {}",
+                    spec.target
+                ))
+                .host(self.name())
+                .exit_code(prep.code)
+                .stderr(&prep.stderr));
+            }
+            self.run(&plan.mount).await.map_err(|mut e| {
+                e.message = format!(
+                    "{} mount of {} on {} failed",
+                    format!("{:?}", spec.kind).to_lowercase(),
+                    spec.source(),
+                    spec.target
+                );
+                e
+            })?;
+            changed = true;
+        }
+        if let Some(line) = &plan.fstab_line {
+            changed |= self
+                .persist(&spec.fstab, &spec.target, line, spec.sudo)
+                .await?;
+        }
+        Ok(changed)
+    }
+
+    /// Unmount `target`; false when nothing was mounted there.
+    pub async fn umount(&self, target: &str, sudo: bool) -> Result<bool> {
+        if !self.is_mounted(target).await? {
+            return Ok(false);
+        }
+        self.run(&Command::argv(["umount", target]).sudo(sudo))
+            .await?;
+        Ok(true)
+    }
+
+    async fn write_credentials(&self, c: &plan::CredentialsFile, sudo: bool) -> Result<bool> {
+        // Unchanged content (and mode) = no write; compared on the host by hash so the
+        // secret is never read back.
+        use sha2::Digest;
+        let want = hex::encode(sha2::Sha256::digest(c.content.expose().as_bytes()));
+        let p = quote(&c.path);
+        let probe = Command::shell(format!(
+            "if [ -f {p} ]; then sha256sum -- {p} | cut -d' ' -f1; stat -c %a -- {p}; fi"
+        ))
+        .sudo(sudo)
+        .check(false)
+        .quiet();
+        let out = self.run(&probe).await?;
+        let mut lines = out.stdout.lines();
+        if lines.next() == Some(want.as_str()) && lines.next() == Some("600") {
+            return Ok(false);
+        }
+        self.run(&plan::write_private(&c.path, &c.content, sudo))
+            .await?;
+        Ok(true)
+    }
+
+    /// The (device, root) a bind mount of `source` shows in mountinfo.
+    async fn bind_root(
+        &self,
+        source: &str,
+        entries: &[MountEntry],
+    ) -> Result<Option<(String, String)>> {
+        let out = self
+            .run(
+                &Command::argv(["readlink", "-f", "--", source])
+                    .check(false)
+                    .quiet(),
+            )
+            .await?;
+        let real = out.stdout.trim();
+        if !out.ok() || real.is_empty() {
+            return Ok(None);
+        }
+        let Some(fs) = mountinfo::containing(entries, real) else {
+            return Ok(None);
+        };
+        let rel = real
+            .strip_prefix(fs.target.as_str())
+            .unwrap_or(real)
+            .trim_start_matches('/');
+        let root = if rel.is_empty() {
+            fs.root.clone()
+        } else if fs.root == "/" {
+            format!("/{rel}")
+        } else {
+            format!("{}/{rel}", fs.root)
+        };
+        Ok(Some((fs.device.clone(), root)))
+    }
+
+    /// Keep exactly one fstab line for `target`; the previous file is kept as `<fstab>.hoist.bak`.
+    async fn persist(
+        &self,
+        fstab_path: &str,
+        target: &str,
+        line: &str,
+        sudo: bool,
+    ) -> Result<bool> {
+        let current = match self.read_bytes(fstab_path, sudo).await {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(e)
+                if e.stderr_tail
+                    .as_deref()
+                    .is_some_and(|s| s.contains("No such file")) =>
+            {
+                String::new()
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(new) = fstab::upsert(&current, &mountinfo::normalize(target), line) else {
+            return Ok(false);
+        };
+        let backup = format!("{fstab_path}.hoist.bak");
+        self.run(
+            &Command::shell(format!(
+                "if [ -f {f} ]; then cp -p -- {f} {b}; fi",
+                f = quote(fstab_path),
+                b = quote(&backup)
+            ))
+            .sudo(sudo)
+            .quiet(),
+        )
+        .await?;
+        self.write(
+            fstab_path,
+            &new,
+            &FileOpts {
+                sudo,
+                ..FileOpts::default()
+            },
+        )
+        .await?;
+        Ok(true)
+    }
+}
