@@ -282,7 +282,7 @@ fn the_tool_is_detected_and_commands_are_argv() {
         p.command(Tool::V1, &up)
             .unwrap()
             .display()
-            .contains("docker-compose '--project-name' myapp")
+            .contains("docker-compose --project-name myapp")
     );
     // v1 logs has no --since: a clear error naming the tool.
     let e = Project::logs_args(
@@ -408,7 +408,7 @@ fn a_failing_compose_command_names_host_tool_command_code_and_stderr() {
         e.command
             .as_deref()
             .unwrap()
-            .contains("docker-compose '--project-name' hoist-compose-fail")
+            .contains("docker-compose --project-name hoist-compose-fail")
     );
     assert!(e.exit_code.unwrap() != 0);
     assert!(
