@@ -70,7 +70,7 @@ pub fn run_recipe(
         ))
     })?;
     let mut vars = rt.vars.clone();
-    vars.extend(recipe.bind(args)?);
+    vars.extend(recipe.bind(args, &rt.vars)?);
     vars.extend(rt.overrides.clone());
     let base_dir = match &recipe.path {
         Some(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),

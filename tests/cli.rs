@@ -224,7 +224,7 @@ fn project_recipes_override_builtins_and_take_parameters() {
 }
 
 #[test]
-fn builtin_exec_recipe_fans_out_over_the_inventory() {
+fn builtin_adhoc_recipe_fans_out_over_the_inventory() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(
@@ -237,7 +237,7 @@ fn builtin_exec_recipe_fans_out_over_the_inventory() {
         ),
     )
     .unwrap();
-    let o = hoist(d, &["exec", "--cmd", "test -d /tmp", "--json"]);
+    let o = hoist(d, &["adhoc", "--cmd", "test -d /tmp", "--json"]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
@@ -302,4 +302,18 @@ fn dry_run_is_refused_honestly() {
     let o = hoist(dir.path(), &["run", "x.rhai", "--dry-run"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("not available yet"));
+}
+
+#[test]
+fn every_builtin_recipe_and_example_passes_check() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<String> = std::fs::read_dir(root.join("recipes"))
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    files.push(root.join("examples/hello.rhai").display().to_string());
+    let o = hoist_cmd().current_dir(root).arg("check").args(&files).output().unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("ok: ")).count(), files.len());
 }

@@ -17,12 +17,21 @@ use crate::error::{Error, Result};
 /// Built-in recipes: (name, source).
 pub const BUILTIN: &[(&str, &str)] = &[
     ("facts", include_str!("../../recipes/facts.rhai")),
-    ("exec", include_str!("../../recipes/exec.rhai")),
+    ("adhoc", include_str!("../../recipes/adhoc.rhai")),
     ("gitpull", include_str!("../../recipes/gitpull.rhai")),
+    ("deploy", include_str!("../../recipes/deploy.rhai")),
+    ("upgrade", include_str!("../../recipes/upgrade.rhai")),
+    ("status", include_str!("../../recipes/status.rhai")),
+    ("logs", include_str!("../../recipes/logs.rhai")),
+    ("exec", include_str!("../../recipes/exec.rhai")),
+    ("destroy", include_str!("../../recipes/destroy.rhai")),
 ];
 
 /// Embedded helper modules for `import "NAME"`.
-pub const STDLIB: &[(&str, &str)] = &[("util", include_str!("../../stdlib/util.rhai"))];
+pub const STDLIB: &[(&str, &str)] = &[
+    ("util", include_str!("../../stdlib/util.rhai")),
+    ("release", include_str!("../../stdlib/release.rhai")),
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Param {
@@ -79,10 +88,13 @@ impl Recipe {
     }
 
     /// Turn `--name value` arguments into vars, filling defaults; unknown or missing
-    /// parameters are usage errors.
+    /// parameters are usage errors. A parameter without a default is also satisfied by a var
+    /// the run already has (`known`: inventory vars and `--set`), e.g. a registry URL kept in
+    /// hoist.toml.
     pub fn bind(
         &self,
         args: &[(String, serde_json::Value)],
+        known: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<serde_json::Map<String, serde_json::Value>> {
         let mut vars = serde_json::Map::new();
         for (k, v) in args {
@@ -101,6 +113,7 @@ impl Recipe {
                     Some(d) => {
                         vars.insert(p.name.clone(), d.clone());
                     }
+                    None if known.contains_key(&p.name) => {}
                     None => {
                         return Err(Error::usage(format!(
                             "recipe `{}` needs --{}",
