@@ -18,6 +18,7 @@ pub mod error;
 pub mod host;
 pub mod inventory;
 pub mod recipes;
+pub mod registry;
 pub mod repl;
 pub mod report;
 pub mod runtime;
