@@ -47,5 +47,7 @@ pub fn build(st: &Arc<ScriptState>) -> Engine {
     api::hosts::register(&mut engine, st);
     api::run_control::register(&mut engine, st);
     api::fanout::register(&mut engine, st);
+    api::docker::register(&mut engine, st);
+    api::registry::register(&mut engine, st);
     engine
 }

@@ -3,3 +3,5 @@
 pub mod fanout;
 pub mod hosts;
 pub mod run_control;
+pub mod docker;
+pub mod registry;
