@@ -69,7 +69,10 @@ fn run_ps_logs_exec_inspect_ip_health_stop_rm_on_local_and_ssh() {
 
         // Logs: both streams, tail honoured.
         let logs = rt.block_on(d.logs(&name, &LogsOpts::default())).unwrap();
-        assert!(logs.contains("hello-out") && logs.contains("hello-err"), "{logs:?}");
+        assert!(
+            logs.contains("hello-out") && logs.contains("hello-err"),
+            "{logs:?}"
+        );
         let tail = rt
             .block_on(d.logs(
                 &name,
@@ -85,7 +88,11 @@ fn run_ps_logs_exec_inspect_ip_health_stop_rm_on_local_and_ssh() {
         // exec: the same Output as a host's run, stdout and stderr apart.
         let argv = |s: &str| vec!["sh".to_string(), "-c".to_string(), s.to_string()];
         let out = rt
-            .block_on(d.exec(&name, &argv("cat /www/health; echo \"$GREETING $N\""), &exec_opts()))
+            .block_on(d.exec(
+                &name,
+                &argv("cat /www/health; echo \"$GREETING $N\""),
+                &exec_opts(),
+            ))
             .unwrap();
         assert_eq!(out.stdout, "ok\nhi there 3\n");
         let out = rt
@@ -154,7 +161,11 @@ fn run_ps_logs_exec_inspect_ip_health_stop_rm_on_local_and_ssh() {
         rt.block_on(d.start(&name)).unwrap();
         rt.block_on(d.restart(&name)).unwrap();
         let e = rt.block_on(d.rm(&name, &RmOpts::default())).unwrap_err();
-        assert!(e.hint.as_deref().unwrap_or("").contains("force"), "{}", e.render());
+        assert!(
+            e.hint.as_deref().unwrap_or("").contains("force"),
+            "{}",
+            e.render()
+        );
         rt.block_on(d.rm(
             &name,
             &RmOpts {
@@ -181,7 +192,10 @@ fn http_get(addr: &str, path: &str) -> String {
                 return body;
             }
         }
-        assert!(std::time::Instant::now() < deadline, "no answer from {addr}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no answer from {addr}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -276,27 +290,56 @@ fn build_honours_dockerignore_tags_labels_args_and_target() {
         assert_eq!(rt.block_on(d.image_id(&t2)).unwrap(), id);
         let img = rt.block_on(d.api().inspect_image(&t1)).unwrap();
         let labels = img.config.unwrap().labels.unwrap();
-        assert_eq!(labels.get("org.hoist.colour").map(String::as_str), Some("blue"));
+        assert_eq!(
+            labels.get("org.hoist.colour").map(String::as_str),
+            Some("blue")
+        );
 
         let name = unique("built");
-        rt.block_on(d.run(&t1, &RunOpts {
-            name: Some(name.clone()),
-            ..Default::default()
-        }))
+        rt.block_on(d.run(
+            &t1,
+            &RunOpts {
+                name: Some(name.clone()),
+                ..Default::default()
+            },
+        ))
         .unwrap();
         let out = rt
             .block_on(d.exec(
                 &name,
-                &["sh".into(), "-c".into(), "cat /greeting; ls -a /ctx; ls /stage 2>&1 || true".into()],
+                &[
+                    "sh".into(),
+                    "-c".into(),
+                    "cat /greeting; ls -a /ctx; ls /stage 2>&1 || true".into(),
+                ],
                 &exec_opts(),
             ))
             .unwrap();
         assert!(out.stdout.starts_with("hello arg\n"), "{}", out.stdout);
         assert!(out.stdout.contains("keep.txt") && out.stdout.contains("Dockerfile.app"));
-        assert!(!out.stdout.contains("secret.env"), "ignored file sent: {}", out.stdout);
-        assert!(!out.stdout.contains("node_modules"), "ignored dir sent: {}", out.stdout);
-        assert!(out.stdout.contains("No such file"), "target stage not honoured: {}", out.stdout);
-        rt.block_on(d.rm(&name, &RmOpts { force: true, volumes: false })).unwrap();
+        assert!(
+            !out.stdout.contains("secret.env"),
+            "ignored file sent: {}",
+            out.stdout
+        );
+        assert!(
+            !out.stdout.contains("node_modules"),
+            "ignored dir sent: {}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains("No such file"),
+            "target stage not honoured: {}",
+            out.stdout
+        );
+        rt.block_on(d.rm(
+            &name,
+            &RmOpts {
+                force: true,
+                volumes: false,
+            },
+        ))
+        .unwrap();
 
         // Progress went to the reporter as events.
         rt.block_on(d.rmi(&t2, false)).unwrap();
@@ -311,7 +354,11 @@ fn build_progress_is_reported_as_events() {
     let (rt, events) = runtime();
     let d = rt.block_on(rt.docker(&rt.local())).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("Dockerfile"), format!("FROM {base}\nRUN echo built\n")).unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM {base}\nRUN echo built\n"),
+    )
+    .unwrap();
     let tag = format!("{}:1", unique("progress"));
     rt.block_on(d.build(
         dir.path(),
@@ -338,11 +385,16 @@ fn build_progress_is_reported_as_events() {
         })
         .collect();
     assert!(
-        steps.iter().any(|(s, c, t)| s.starts_with("Step 2/2") && *c == Some(2) && *t == Some(2)),
+        steps
+            .iter()
+            .any(|(s, c, t)| s.starts_with("Step 2/2") && *c == Some(2) && *t == Some(2)),
         "{steps:?}"
     );
     assert!(steps.iter().any(|(s, _, _)| s == "built"), "{steps:?}");
-    assert!(ev.iter().any(|e| matches!(e, hoist::report::Event::ProgressDone { task: t, .. } if *t == task)));
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, hoist::report::Event::ProgressDone { task: t, .. } if *t == task))
+    );
     drop(ev);
     rt.block_on(d.rmi(&tag, true)).unwrap();
 }
@@ -365,64 +417,118 @@ fn bad_input_gives_clear_errors() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("Dockerfile"),
-            format!("FROM {base}\nRUN echo fine\nRUN echo boom-output >&2; exit 7\nRUN echo never\n"),
+            format!(
+                "FROM {base}\nRUN echo fine\nRUN echo boom-output >&2; exit 7\nRUN echo never\n"
+            ),
         )
         .unwrap();
         let e = rt
-            .block_on(d.build(dir.path(), &BuildOpts {
-                tag: Some(format!("{}:x", unique("fails"))),
-                ..Default::default()
-            }))
+            .block_on(d.build(
+                dir.path(),
+                &BuildOpts {
+                    tag: Some(format!("{}:x", unique("fails"))),
+                    ..Default::default()
+                },
+            ))
             .unwrap_err();
         let text = e.render();
         assert!(e.message.contains("Step 3/4"), "{text}");
         assert!(e.message.contains("returned a non-zero code: 7"), "{text}");
-        assert!(e.stderr_tail.as_deref().unwrap_or("").contains("boom-output"), "{text}");
+        assert!(
+            e.stderr_tail
+                .as_deref()
+                .unwrap_or("")
+                .contains("boom-output"),
+            "{text}"
+        );
         assert_eq!(e.host.as_deref(), Some(host.as_str()));
 
         // An unknown image.
         let e = rt
             .block_on(d.run("hoist-test/no-such-image:42", &RunOpts::default()))
             .unwrap_err();
-        assert!(e.message.contains("hoist-test/no-such-image:42"), "{}", e.render());
-        assert!(e.message.to_lowercase().contains("no such image"), "{}", e.render());
-        assert!(e.hint.as_deref().unwrap_or("").contains("d.pull"), "{}", e.render());
+        assert!(
+            e.message.contains("hoist-test/no-such-image:42"),
+            "{}",
+            e.render()
+        );
+        assert!(
+            e.message.to_lowercase().contains("no such image"),
+            "{}",
+            e.render()
+        );
+        assert!(
+            e.hint.as_deref().unwrap_or("").contains("d.pull"),
+            "{}",
+            e.render()
+        );
 
         // A port already taken: the engine's message, a hint, and no container left behind.
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = taken.local_addr().unwrap().port();
         let name = unique("port");
         let e = rt
-            .block_on(d.run(base, &RunOpts {
+            .block_on(d.run(
+                base,
+                &RunOpts {
+                    name: Some(name.clone()),
+                    ports: vec![format!("127.0.0.1:{port}:8080")],
+                    ..Default::default()
+                },
+            ))
+            .unwrap_err();
+        assert!(
+            e.message.contains("address already in use"),
+            "{}",
+            e.render()
+        );
+        assert!(
+            e.hint.as_deref().unwrap_or("").contains("port"),
+            "{}",
+            e.render()
+        );
+        let left = rt
+            .block_on(d.ps(&PsOpts {
+                all: true,
                 name: Some(name.clone()),
-                ports: vec![format!("127.0.0.1:{port}:8080")],
                 ..Default::default()
             }))
-            .unwrap_err();
-        assert!(e.message.contains("address already in use"), "{}", e.render());
-        assert!(e.hint.as_deref().unwrap_or("").contains("port"), "{}", e.render());
-        let left = rt
-            .block_on(d.ps(&PsOpts { all: true, name: Some(name.clone()), ..Default::default() }))
             .unwrap();
         assert!(left.is_empty(), "container left behind: {left:?}");
         drop(taken);
 
         // A bad port spec and a bad restart policy are usage errors before anything runs.
         let e = rt
-            .block_on(d.run(base, &RunOpts { ports: vec!["web".into()], ..Default::default() }))
+            .block_on(d.run(
+                base,
+                &RunOpts {
+                    ports: vec!["web".into()],
+                    ..Default::default()
+                },
+            ))
             .unwrap_err();
         assert_eq!(e.kind, hoist::ErrorKind::Usage, "{}", e.render());
 
         // exec into a stopped container.
         let name = unique("stopped");
-        rt.block_on(d.run(base, &RunOpts {
-            name: Some(name.clone()),
-            command: Some(hoist::docker::CommandSpec::Argv(vec!["true".into()])),
-            ..Default::default()
-        }))
+        rt.block_on(d.run(
+            base,
+            &RunOpts {
+                name: Some(name.clone()),
+                command: Some(hoist::docker::CommandSpec::Argv(vec!["true".into()])),
+                ..Default::default()
+            },
+        ))
         .unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while rt.block_on(d.inspect(&name)).unwrap().state.unwrap().running == Some(true) {
+        while rt
+            .block_on(d.inspect(&name))
+            .unwrap()
+            .state
+            .unwrap()
+            .running
+            == Some(true)
+        {
             assert!(std::time::Instant::now() < deadline);
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -431,7 +537,11 @@ fn bad_input_gives_clear_errors() {
             .unwrap_err();
         assert!(e.message.contains("is not running"), "{}", e.render());
         assert!(e.message.contains(&name), "{}", e.render());
-        assert!(e.hint.as_deref().unwrap_or("").contains("start"), "{}", e.render());
+        assert!(
+            e.hint.as_deref().unwrap_or("").contains("start"),
+            "{}",
+            e.render()
+        );
         // wait_healthy on an exited container fails at once, not at the timeout.
         let started = std::time::Instant::now();
         let e = rt
@@ -443,7 +553,11 @@ fn bad_input_gives_clear_errors() {
 
         // A container that does not exist.
         let e = rt.block_on(d.stop("hoist-test-nobody", None)).unwrap_err();
-        assert!(e.message.contains("hoist-test-nobody") && e.message.contains(&host), "{}", e.render());
+        assert!(
+            e.message.contains("hoist-test-nobody") && e.message.contains(&host),
+            "{}",
+            e.render()
+        );
     }
 }
 
@@ -452,33 +566,77 @@ fn networks_and_volumes_ensure_list_remove() {
     let (rt, engines) = engines();
     for d in &engines {
         let net = unique("net");
-        assert!(rt.block_on(d.ensure_network(&net, &Default::default())).unwrap());
-        assert!(!rt.block_on(d.ensure_network(&net, &Default::default())).unwrap());
-        assert!(rt.block_on(d.networks()).unwrap().iter().any(|n| n.name == net && n.driver == "bridge"));
+        assert!(
+            rt.block_on(d.ensure_network(&net, &Default::default()))
+                .unwrap()
+        );
+        assert!(
+            !rt.block_on(d.ensure_network(&net, &Default::default()))
+                .unwrap()
+        );
+        assert!(
+            rt.block_on(d.networks())
+                .unwrap()
+                .iter()
+                .any(|n| n.name == net && n.driver == "bridge")
+        );
         let vol = unique("vol");
-        assert!(rt.block_on(d.ensure_volume(&vol, &Default::default())).unwrap());
-        assert!(!rt.block_on(d.ensure_volume(&vol, &Default::default())).unwrap());
-        assert!(rt.block_on(d.volumes()).unwrap().iter().any(|v| v.name == vol));
+        assert!(
+            rt.block_on(d.ensure_volume(&vol, &Default::default()))
+                .unwrap()
+        );
+        assert!(
+            !rt.block_on(d.ensure_volume(&vol, &Default::default()))
+                .unwrap()
+        );
+        assert!(
+            rt.block_on(d.volumes())
+                .unwrap()
+                .iter()
+                .any(|v| v.name == vol)
+        );
 
         // A container on that network with that volume: its IP on the network, data kept.
         let name = unique("netvol");
-        rt.block_on(d.run(busybox(), &RunOpts {
-            name: Some(name.clone()),
-            network: Some(net.clone()),
-            volumes: vec![format!("{vol}:/data")],
-            ..Default::default()
-        }))
+        rt.block_on(d.run(
+            busybox(),
+            &RunOpts {
+                name: Some(name.clone()),
+                network: Some(net.clone()),
+                volumes: vec![format!("{vol}:/data")],
+                ..Default::default()
+            },
+        ))
         .unwrap();
         let ip = rt.block_on(d.ip(&name, Some(&net))).unwrap();
         assert!(ip.parse::<std::net::Ipv4Addr>().is_ok(), "{ip}");
         let e = rt.block_on(d.ip(&name, Some("bridge"))).unwrap_err();
-        assert!(e.message.contains("no IP address on network bridge"), "{}", e.render());
-        rt.block_on(d.exec(&name, &["sh".into(), "-c".into(), "echo kept > /data/f".into()], &exec_opts()))
-            .unwrap();
+        assert!(
+            e.message.contains("no IP address on network bridge"),
+            "{}",
+            e.render()
+        );
+        rt.block_on(d.exec(
+            &name,
+            &["sh".into(), "-c".into(), "echo kept > /data/f".into()],
+            &exec_opts(),
+        ))
+        .unwrap();
         // In use: removing the volume fails with the engine's reason.
         let e = rt.block_on(d.remove_volume(&vol, false)).unwrap_err();
-        assert!(e.message.contains(&vol) && e.message.contains("in use"), "{}", e.render());
-        rt.block_on(d.rm(&name, &RmOpts { force: true, volumes: false })).unwrap();
+        assert!(
+            e.message.contains(&vol) && e.message.contains("in use"),
+            "{}",
+            e.render()
+        );
+        rt.block_on(d.rm(
+            &name,
+            &RmOpts {
+                force: true,
+                volumes: false,
+            },
+        ))
+        .unwrap();
         assert!(rt.block_on(d.remove_volume(&vol, false)).unwrap());
         assert!(!rt.block_on(d.remove_volume(&vol, false)).unwrap());
         assert!(rt.block_on(d.remove_network(&net)).unwrap());

@@ -85,7 +85,12 @@ fn a_typod_option_key_is_an_error_naming_the_key_and_the_line() {
     assert!(e.message.contains("nmae"), "{}", e.render());
     assert!(e.message.contains("d.run()"), "{}", e.render());
     assert_eq!(e.kind, hoist::ErrorKind::Usage);
-    assert_eq!(e.location.as_ref().map(|l| l.line), Some(2), "{}", e.render());
+    assert_eq!(
+        e.location.as_ref().map(|l| l.line),
+        Some(2),
+        "{}",
+        e.render()
+    );
 
     for (call, key) in [
         ("d.build(\".\", #{ tga: \"x\" })", "tga"),
@@ -144,7 +149,11 @@ fn script_registry_login_push_and_the_server_pulls() {
         ),
     )
     .unwrap_err();
-    assert!(e.message.contains(&reg.addr) && e.message.contains("refused"), "{}", e.render());
+    assert!(
+        e.message.contains(&reg.addr) && e.message.contains("refused"),
+        "{}",
+        e.render()
+    );
     assert_eq!(e.location.as_ref().map(|l| l.line), Some(2));
     assert!(!e.render().contains("wrong-pw"));
 }

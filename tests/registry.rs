@@ -59,7 +59,10 @@ fn round_trip(rt: &hoist::Runtime, d: &Docker, r: &Registry, repo: &str) {
         vec!["1a2b3c4".to_string(), "blue".to_string()]
     );
     let digest = rt.block_on(r.digest(&format!("{repo}:blue"))).unwrap();
-    assert!(digest.starts_with("sha256:") && digest.len() == 71, "{digest}");
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{digest}"
+    );
     assert_eq!(
         rt.block_on(r.digest(&format!("{repo}:1a2b3c4"))).unwrap(),
         digest,
@@ -98,13 +101,20 @@ fn login_push_tags_digest_pull_delete_locally_then_from_the_ssh_host() {
     assert!(e.message.contains("refused"), "{}", e.render());
     assert!(e.message.contains(&reg.user), "{}", e.render());
     assert!(!e.render().contains("not-the-password"));
-    assert!(config_json()["auths"][&reg.addr].is_null(), "a refused login stored nothing");
+    assert!(
+        config_json()["auths"][&reg.addr].is_null(),
+        "a refused login stored nothing"
+    );
 
     // Pushing before login: the engine's refusal and a hint to log in.
     let anon_tag = format!("{}/{}:x", reg.addr, "anon/app");
     rt.block_on(d.tag(busybox(), &anon_tag)).unwrap();
     let e = rt.block_on(d.push(&anon_tag)).unwrap_err();
-    assert!(e.hint.as_deref().unwrap_or("").contains("log in"), "{}", e.render());
+    assert!(
+        e.hint.as_deref().unwrap_or("").contains("log in"),
+        "{}",
+        e.render()
+    );
     rt.block_on(d.rmi(&anon_tag, false)).unwrap();
 
     let r = open(&reg.addr, &reg.user, &reg.password);
@@ -114,7 +124,9 @@ fn login_push_tags_digest_pull_delete_locally_then_from_the_ssh_host() {
         .unwrap()
         .to_string();
     use base64::Engine;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(auth).unwrap();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(auth)
+        .unwrap();
     assert_eq!(
         String::from_utf8(decoded).unwrap(),
         format!("{}:{}", reg.user, reg.password)
@@ -133,11 +145,19 @@ fn login_push_tags_digest_pull_delete_locally_then_from_the_ssh_host() {
 
     // Unknown repository, unreachable registry: named, with what the registry said.
     let e = rt.block_on(r.tags("no/such/repo")).unwrap_err();
-    assert!(e.message.contains(&reg.addr) && e.message.contains("NAME_UNKNOWN"), "{}", e.render());
+    assert!(
+        e.message.contains(&reg.addr) && e.message.contains("NAME_UNKNOWN"),
+        "{}",
+        e.render()
+    );
     let port = support::free_port();
     let gone = open(&format!("127.0.0.1:{port}"), "u", "p");
     let e = rt.block_on(gone.tags("x")).unwrap_err();
-    assert!(e.message.contains("cannot reach registry") && e.message.contains(&port.to_string()), "{}", e.render());
+    assert!(
+        e.message.contains("cannot reach registry") && e.message.contains(&port.to_string()),
+        "{}",
+        e.render()
+    );
 
     // --- the server: its engine over SSH, its own `docker login` ---
     let reg2 = registry::start();
@@ -154,9 +174,7 @@ fn login_push_tags_digest_pull_delete_locally_then_from_the_ssh_host() {
         .unwrap_or_else(|e| panic!("{}", e.render()));
     // The credentials are in the host's docker config (read through the host, as hoist
     // reads them for that engine's pushes and pulls).
-    let remote_conf = rt
-        .block_on(host.read("~/.docker/config.json"))
-        .unwrap();
+    let remote_conf = rt.block_on(host.read("~/.docker/config.json")).unwrap();
     assert!(remote_conf.contains(&reg2.addr), "{remote_conf}");
     // The password never went through argv: the audit log has the command without it.
     let audit = std::fs::read_to_string(rt.services.audit_path().unwrap()).unwrap();
@@ -182,7 +200,10 @@ fn registry_namespaces_and_password_sources() {
     )
     .unwrap();
     rt.block_on(r.verify()).unwrap();
-    assert_eq!(r.image("app", "blue"), format!("{}/lab/images/app:blue", reg.addr));
+    assert_eq!(
+        r.image("app", "blue"),
+        format!("{}/lab/images/app:blue", reg.addr)
+    );
     // Anonymous access is refused by this registry, and says it needs a login.
     let anon = Registry::new(&reg.addr, RegistryOpts::default()).unwrap();
     let e = rt.block_on(anon.tags("lab/images/app")).unwrap_err();
@@ -196,5 +217,9 @@ fn registry_namespaces_and_password_sources() {
         },
     )
     .unwrap_err();
-    assert!(e.message.contains("HOIST_TEST_SURELY_UNSET_VAR"), "{}", e.render());
+    assert!(
+        e.message.contains("HOIST_TEST_SURELY_UNSET_VAR"),
+        "{}",
+        e.render()
+    );
 }

@@ -61,8 +61,11 @@ impl Docker {
         }
         let df_path = dir.join(dockerfile);
         let df_text = std::fs::read_to_string(&df_path).map_err(|e| {
-            Error::usage(format!("{what}: no Dockerfile at {}: {e}", df_path.display()))
-                .hint("pass #{dockerfile: \"path/in/context\"} if it has another name")
+            Error::usage(format!(
+                "{what}: no Dockerfile at {}: {e}",
+                df_path.display()
+            ))
+            .hint("pass #{dockerfile: \"path/in/context\"} if it has another name")
         })?;
         let context = {
             let dir = dir.to_path_buf();
@@ -95,11 +98,9 @@ impl Docker {
         let auth = self.base_image_credentials(&df_text).await?;
 
         let progress = Progress::start(self.services(), self.host_name(), what.clone());
-        let mut stream = self.api().build_image(
-            b.build(),
-            auth,
-            Some(bollard::body_full(context.into())),
-        );
+        let mut stream =
+            self.api()
+                .build_image(b.build(), auth, Some(bollard::body_full(context.into())));
         let mut step = String::new();
         let mut step_n: (Option<i64>, Option<i64>) = (None, None);
         let mut recent: Vec<String> = Vec::new();
@@ -149,8 +150,10 @@ impl Docker {
             (Some(id), _) => id,
             (None, Some(t)) => self.image_id(t).await?,
             (None, None) => {
-                return Err(Error::failed(format!("{what}: the engine did not say which image it built"))
-                    .host(self.host_name()));
+                return Err(Error::failed(format!(
+                    "{what}: the engine did not say which image it built"
+                ))
+                .host(self.host_name()));
             }
         };
         for extra in tags.iter().skip(1) {

@@ -149,9 +149,7 @@ impl Docker {
 /// The HTTP status the engine answered with, if it answered with an error status.
 pub(crate) fn status_of(e: &bollard::errors::Error) -> Option<u16> {
     match e {
-        bollard::errors::Error::DockerResponseServerError { status_code, .. } => {
-            Some(*status_code)
-        }
+        bollard::errors::Error::DockerResponseServerError { status_code, .. } => Some(*status_code),
         _ => None,
     }
 }

@@ -143,9 +143,9 @@ impl Docker {
         let created = match self.api().create_container(Some(copts.build()), body).await {
             Ok(c) => c,
             Err(e) if status_of(&e) == Some(404) => {
-                return Err(self
-                    .fail(&what, e)
-                    .hint(format!("build it (d.build) or pull it (d.pull(\"{image}\")) first")));
+                return Err(self.fail(&what, e).hint(format!(
+                    "build it (d.build) or pull it (d.pull(\"{image}\")) first"
+                )));
             }
             Err(e) if status_of(&e) == Some(409) => {
                 return Err(self
@@ -248,17 +248,14 @@ impl Docker {
             .force(opts.force)
             .v(opts.volumes)
             .build();
-        self.api()
-            .remove_container(c, Some(o))
-            .await
-            .map_err(|e| {
-                let err = self.container_fail("cannot remove", c, e);
-                if err.message.contains("running") {
-                    err.hint("stop it first, or pass #{force: true}")
-                } else {
-                    err
-                }
-            })
+        self.api().remove_container(c, Some(o)).await.map_err(|e| {
+            let err = self.container_fail("cannot remove", c, e);
+            if err.message.contains("running") {
+                err.hint("stop it first, or pass #{force: true}")
+            } else {
+                err
+            }
+        })
     }
 
     /// Everything the engine knows about a container (as `docker inspect` shows it).
@@ -293,7 +290,9 @@ impl Docker {
                 let on: Vec<&String> = nets.keys().collect();
                 let running = i.state.and_then(|s| s.running).unwrap_or(false);
                 Err(Error::failed(match network {
-                    Some(n) => format!("container {c} has no IP address on network {n} (its networks: {on:?})"),
+                    Some(n) => format!(
+                        "container {c} has no IP address on network {n} (its networks: {on:?})"
+                    ),
                     None => format!("container {c} has no IP address"),
                 })
                 .host(self.host_name())
@@ -349,7 +348,11 @@ impl Docker {
                 return Err(Error::failed(format!(
                     "container {c} is not healthy after {:.0} s (state {status}, health {})",
                     timeout.as_secs_f64(),
-                    if health_status.is_empty() { "-" } else { &health_status }
+                    if health_status.is_empty() {
+                        "-"
+                    } else {
+                        &health_status
+                    }
                 ))
                 .host(self.host_name())
                 .stderr(&probe_output()));
@@ -361,9 +364,12 @@ impl Docker {
     /// A failure about one container: "no container X on HOST" for an unknown one.
     pub(crate) fn container_fail(&self, doing: &str, c: &str, e: bollard::errors::Error) -> Error {
         if status_of(&e) == Some(404) {
-            return Error::failed(format!("{doing} container {c}: no such container on {}", self.host_name()))
-                .host(self.host_name())
-                .hint("d.ps(#{all: true}) lists the containers there");
+            return Error::failed(format!(
+                "{doing} container {c}: no such container on {}",
+                self.host_name()
+            ))
+            .host(self.host_name())
+            .hint("d.ps(#{all: true}) lists the containers there");
         }
         self.fail(format!("{doing} container {c}"), e)
     }
@@ -375,7 +381,11 @@ fn container_body(image: &str, o: &RunOpts) -> Result<ContainerCreateBody> {
     for p in &o.ports {
         let (key, binding) = parse_port(p)?;
         exposed.push(key.clone());
-        bindings.entry(key).or_insert_with(|| Some(Vec::new())).get_or_insert_with(Vec::new).push(binding);
+        bindings
+            .entry(key)
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(binding);
     }
     let restart = o.restart.as_deref().map(parse_restart).transpose()?;
     Ok(ContainerCreateBody {
@@ -408,9 +418,13 @@ fn env_list(v: &serde_json::Value) -> Result<Vec<String>> {
         other => other.to_string(),
     };
     match v {
-        serde_json::Value::Object(m) => Ok(m.iter().map(|(k, v)| format!("{k}={}", text(v))).collect()),
+        serde_json::Value::Object(m) => {
+            Ok(m.iter().map(|(k, v)| format!("{k}={}", text(v))).collect())
+        }
         serde_json::Value::Array(a) => Ok(a.iter().map(text).collect()),
-        _ => Err(Error::usage("env must be a map #{KEY: \"value\"} or an array [\"KEY=value\"]")),
+        _ => Err(Error::usage(
+            "env must be a map #{KEY: \"value\"} or an array [\"KEY=value\"]",
+        )),
     }
 }
 
@@ -463,10 +477,9 @@ fn parse_restart(text: &str) -> Result<RestartPolicy> {
         }
     };
     let maximum_retry_count = match count {
-        Some(c) => Some(
-            c.parse::<i64>()
-                .map_err(|_| Error::usage(format!("bad restart policy `{text}`: N must be a number")))?,
-        ),
+        Some(c) => Some(c.parse::<i64>().map_err(|_| {
+            Error::usage(format!("bad restart policy `{text}`: N must be a number"))
+        })?),
         None => None,
     };
     Ok(RestartPolicy {
@@ -501,7 +514,10 @@ mod tests {
     fn port_specs() {
         let (k, b) = parse_port("127.0.0.1:8080:80").unwrap();
         assert_eq!(k, "80/tcp");
-        assert_eq!((b.host_ip.as_deref(), b.host_port.as_deref()), (Some("127.0.0.1"), Some("8080")));
+        assert_eq!(
+            (b.host_ip.as_deref(), b.host_port.as_deref()),
+            (Some("127.0.0.1"), Some("8080"))
+        );
         assert_eq!(parse_port("53:53/udp").unwrap().0, "53/udp");
         assert_eq!(parse_port("80").unwrap().1.host_port.as_deref(), Some(""));
         assert!(parse_port("http").is_err());
@@ -511,7 +527,10 @@ mod tests {
     #[test]
     fn restart_policies() {
         assert!(parse_restart("unless-stopped").is_ok());
-        assert_eq!(parse_restart("on-failure:3").unwrap().maximum_retry_count, Some(3));
+        assert_eq!(
+            parse_restart("on-failure:3").unwrap().maximum_retry_count,
+            Some(3)
+        );
         assert!(parse_restart("sometimes").is_err());
     }
 }

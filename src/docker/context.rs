@@ -48,9 +48,7 @@ pub fn tar_context(dir: &Path, dockerfile: &str) -> Result<Vec<u8>> {
 /// Excluded by .dockerignore? A path is also excluded when a parent directory is (but
 /// the walk still descends, so `!exceptions` inside an ignored directory are kept).
 fn excluded(ignore: &Gitignore, rel: &Path, is_dir: bool) -> bool {
-    ignore
-        .matched_path_or_any_parents(rel, is_dir)
-        .is_ignore()
+    ignore.matched_path_or_any_parents(rel, is_dir).is_ignore()
 }
 
 /// .dockerignore patterns are relative to the context root (`*.log` means top-level logs
@@ -115,7 +113,13 @@ mod tests {
         )
         .unwrap();
         let got = names(&tar_context(p, "Dockerfile").unwrap());
-        for want in ["Dockerfile", ".dockerignore", "sub/app.log", "keep.txt", "README.md"] {
+        for want in [
+            "Dockerfile",
+            ".dockerignore",
+            "sub/app.log",
+            "keep.txt",
+            "README.md",
+        ] {
             assert!(got.iter().any(|g| g == want), "{want} missing from {got:?}");
         }
         for gone in ["app.log", "sub/deep/x.tmp", "secrets/key", "secrets"] {

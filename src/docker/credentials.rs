@@ -140,7 +140,9 @@ async fn from_helper(host: &Host, helper: &str, server: &str) -> Result<Option<D
     let a: Answer = serde_json::from_str(&out.stdout).map_err(|e| {
         Error::failed(format!("{program} gave an answer hoist cannot read: {e}")).host(host.name())
     })?;
-    host.services().redactor.register(&Secret::new(a.secret.clone()));
+    host.services()
+        .redactor
+        .register(&Secret::new(a.secret.clone()));
     let c = if a.username == "<token>" {
         docker_credential::DockerCredential::IdentityToken(a.secret)
     } else {
@@ -174,19 +176,20 @@ pub fn store_local(server: &str, user: &str, password: &Secret) -> Result<PathBu
         return Ok(path);
     }
     use base64::Engine;
-    let auth = base64::engine::general_purpose::STANDARD
-        .encode(format!("{user}:{}", password.expose()));
+    let auth =
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()));
     let obj = doc
         .as_object_mut()
         .ok_or_else(|| Error::failed(format!("{} is not a JSON object", path.display())))?;
-    let auths = obj
-        .entry("auths")
-        .or_insert_with(|| serde_json::json!({}));
+    let auths = obj.entry("auths").or_insert_with(|| serde_json::json!({}));
     if !auths.is_object() {
         *auths = serde_json::json!({});
     }
     auths[server] = serde_json::json!({ "auth": auth });
-    write_private(&path, &serde_json::to_string_pretty(&doc).unwrap_or_default())?;
+    write_private(
+        &path,
+        &serde_json::to_string_pretty(&doc).unwrap_or_default(),
+    )?;
     Ok(path)
 }
 

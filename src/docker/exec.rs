@@ -70,7 +70,11 @@ impl Docker {
             .await
             .map_err(|e| fail("cannot exec in", e))?;
         let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-        if let StartExecResults::Attached { mut output, mut input } = started_exec {
+        if let StartExecResults::Attached {
+            mut output,
+            mut input,
+        } = started_exec
+        {
             if let Some(data) = &opts.stdin {
                 let bytes = data.expose().as_bytes().to_vec();
                 // Feed stdin concurrently with reading, so a large input cannot deadlock

@@ -43,7 +43,9 @@ impl Docker {
                 .exit_code(out.code)
                 .stderr(&said);
                 if said.contains("unauthorized") || said.contains("401") {
-                    err = err.hint(format!("the registry {server} refused the user or password"));
+                    err = err.hint(format!(
+                        "the registry {server} refused the user or password"
+                    ));
                 }
                 return Err(err);
             }
@@ -72,8 +74,14 @@ impl Docker {
             doc["auths"] = serde_json::json!({});
         }
         doc["auths"][server.as_str()] = serde_json::json!({ "auth": auth });
-        host.mkdir("~/.docker", &crate::host::MkdirOpts { mode: Some(0o700), ..Default::default() })
-            .await?;
+        host.mkdir(
+            "~/.docker",
+            &crate::host::MkdirOpts {
+                mode: Some(0o700),
+                ..Default::default()
+            },
+        )
+        .await?;
         let opts = crate::host::FileOpts {
             mode: Some(0o600),
             ..Default::default()

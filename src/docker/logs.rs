@@ -35,7 +35,12 @@ impl Docker {
             .stderr(true)
             .follow(opts.follow)
             .timestamps(opts.timestamps)
-            .tail(&opts.tail.map(|t| t.to_string()).unwrap_or_else(|| "all".into()));
+            .tail(
+                &opts
+                    .tail
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "all".into()),
+            );
         if let Some(s) = &opts.since {
             b = b.since(since_unix(s)?);
         }

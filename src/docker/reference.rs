@@ -68,7 +68,10 @@ mod tests {
         assert_eq!(r.tag, None);
         assert_eq!(r.credentials_key(), "localhost:5000");
         let r = ImageRef::parse("busybox@sha256:abc");
-        assert_eq!((r.name.as_str(), r.digest.as_deref()), ("busybox", Some("sha256:abc")));
+        assert_eq!(
+            (r.name.as_str(), r.digest.as_deref()),
+            ("busybox", Some("sha256:abc"))
+        );
         assert_eq!(r.credentials_key(), DOCKER_HUB_KEY);
         assert_eq!(ImageRef::parse("lab/app:1").registry, None);
     }

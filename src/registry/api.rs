@@ -218,7 +218,9 @@ impl Registry {
             .refused(&format!("cannot delete {reference}"), resp)
             .await;
         Err(if unsupported {
-            err.hint("this registry has deletes turned off (distribution: storage.delete.enabled: true)")
+            err.hint(
+                "this registry has deletes turned off (distribution: storage.delete.enabled: true)",
+            )
         } else {
             err
         })
@@ -266,6 +268,9 @@ impl Registry {
             .send(Method::GET, &url, Some(MANIFEST_TYPES), &scope)
             .await?;
         let body = resp.bytes().await.map_err(|e| self.unreachable(e))?;
-        Ok(Some(format!("sha256:{}", hex::encode(sha2::Sha256::digest(&body)))))
+        Ok(Some(format!(
+            "sha256:{}",
+            hex::encode(sha2::Sha256::digest(&body))
+        )))
     }
 }

@@ -104,7 +104,11 @@ impl Registry {
         if !status.is_success() {
             return Err(Error::failed(format!(
                 "registry {server} refused the login{}: the token service {realm} answered {status}: {}",
-                self.inner.user.as_deref().map(|u| format!(" for {u}")).unwrap_or_default(),
+                self.inner
+                    .user
+                    .as_deref()
+                    .map(|u| format!(" for {u}"))
+                    .unwrap_or_default(),
                 super::api::said(&body)
             )));
         }
@@ -146,6 +150,9 @@ mod tests {
         assert_eq!(c.params["realm"], "https://auth.docker.io/token");
         assert_eq!(c.params["scope"], "repository:library/busybox:pull");
         let c = parse_challenge(r#"Basic realm="hoist-test""#).unwrap();
-        assert_eq!((c.scheme.as_str(), c.params["realm"].as_str()), ("basic", "hoist-test"));
+        assert_eq!(
+            (c.scheme.as_str(), c.params["realm"].as_str()),
+            ("basic", "hoist-test")
+        );
     }
 }

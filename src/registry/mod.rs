@@ -92,7 +92,9 @@ impl Registry {
             .timeout(std::time::Duration::from_secs(120))
             .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")));
         // A private CA the docker engine trusts for this registry is trusted here too.
-        let ca = PathBuf::from("/etc/docker/certs.d").join(&server).join("ca.crt");
+        let ca = PathBuf::from("/etc/docker/certs.d")
+            .join(&server)
+            .join("ca.crt");
         if let Ok(pem) = std::fs::read(&ca) {
             let cert = reqwest::Certificate::from_pem(&pem)
                 .map_err(|e| Error::wrap(format!("bad CA certificate {}", ca.display()), e))?;

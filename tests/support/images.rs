@@ -73,7 +73,10 @@ pub fn remove_containers(prefix: &str) {
             .map(str::to_string)
             .collect();
         if !ids.is_empty() {
-            let _ = Command::new("docker").args(["rm", "-f"]).args(&ids).output();
+            let _ = Command::new("docker")
+                .args(["rm", "-f"])
+                .args(&ids)
+                .output();
         }
     }
 }

@@ -29,7 +29,9 @@ fn env_pairs(env: Option<Dynamic>, what: &str) -> RhaiResult<Vec<(String, Secret
         return Ok(Vec::new());
     };
     let Some(map) = env.try_cast::<Map>() else {
-        return usage(format!("{what}: env must be a map like #{{KEY: \"value\"}}"));
+        return usage(format!(
+            "{what}: env must be a map like #{{KEY: \"value\"}}"
+        ));
     };
     let mut out = Vec::new();
     for (k, v) in map {
@@ -134,7 +136,9 @@ struct ForceOpts {
 
 fn seconds(t: f64, what: &str) -> RhaiResult<Duration> {
     if !(t > 0.0 && t.is_finite()) {
-        return usage(format!("{what}: the timeout must be a positive number of seconds"));
+        return usage(format!(
+            "{what}: the timeout must be a positive number of seconds"
+        ));
     }
     Ok(Duration::from_secs_f64(t))
 }
@@ -441,9 +445,7 @@ fn register_containers(engine: &mut Engine, st: &Arc<ScriptState>) {
         "ip",
         "d: Docker, container: String -> String",
         "The container's IP address (on its first network).",
-        move |d: &mut Docker, c: &str| -> RhaiResult<String> {
-            lift(s.rt.block_on(d.ip(c, None)))
-        },
+        move |d: &mut Docker, c: &str| -> RhaiResult<String> { lift(s.rt.block_on(d.ip(c, None))) },
     );
     let s = st.clone();
     func(
