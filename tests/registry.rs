@@ -180,6 +180,10 @@ fn login_push_tags_digest_pull_delete_locally_then_from_the_ssh_host() {
     let audit = std::fs::read_to_string(rt.services.audit_path().unwrap()).unwrap();
     assert!(audit.contains("--password-stdin"), "{audit}");
     assert!(!audit.contains(&reg2.password));
+    // Engine actions are in the audit log too, with their host.
+    for action in ["\"docker push\"", "\"docker pull\"", "\"docker build\"", "\"docker login\""] {
+        assert!(audit.contains(action), "{action} not audited: {audit}");
+    }
 
     round_trip(&rt, &d2, &r2, "team/web");
 }

@@ -190,3 +190,39 @@ impl Cache {
         }
     }
 }
+
+impl Docker {
+    /// Run one engine action and append it to the audit log (what, where, how it ended).
+    pub(crate) async fn audited<T>(
+        &self,
+        action: &str,
+        command: String,
+        fut: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let step = crate::step::current();
+        let started = std::time::Instant::now();
+        let r = fut.await;
+        self.record(action, command, step, started, r.as_ref().err(), 0);
+        r
+    }
+
+    pub(crate) fn record(
+        &self,
+        action: &str,
+        command: String,
+        step: Option<String>,
+        started: std::time::Instant,
+        err: Option<&Error>,
+        code: i32,
+    ) {
+        self.services().audit(crate::audit::Entry {
+            host: self.host_name().to_string(),
+            step,
+            action: format!("docker {action}"),
+            command,
+            exit_code: if err.is_some() { None } else { Some(code) },
+            ms: started.elapsed().as_millis() as u64,
+            error: err.map(|e| e.message.clone()),
+        });
+    }
+}

@@ -128,6 +128,7 @@ pub struct RmOpts {
 impl Docker {
     /// Create and start a container; returns its id.
     pub async fn run(&self, image: &str, opts: &RunOpts) -> Result<String> {
+        self.audited("run", format!("run {image}{}", opts.name.as_ref().map(|n| format!(" --name {n}")).unwrap_or_default()), async {
         let what = match &opts.name {
             Some(n) => format!("cannot run {image} as {n}"),
             None => format!("cannot run {image}"),
@@ -176,6 +177,7 @@ impl Docker {
             return Err(err);
         }
         Ok(created.id)
+        }).await
     }
 
     /// Containers, like `docker ps` (running only unless `all`).
@@ -216,46 +218,58 @@ impl Docker {
     }
 
     pub async fn start(&self, c: &str) -> Result<()> {
-        self.api()
-            .start_container(c, None)
-            .await
-            .map_err(|e| self.container_fail("cannot start", c, e))
+        self.audited("start", format!("start {c}"), async {
+            self.api()
+                .start_container(c, None)
+                .await
+                .map_err(|e| self.container_fail("cannot start", c, e))
+        })
+        .await
     }
 
     /// Stop (SIGTERM, then SIGKILL after `timeout_s`, default 10 s).
     pub async fn stop(&self, c: &str, timeout_s: Option<i32>) -> Result<()> {
-        let mut b = StopContainerOptionsBuilder::default();
-        if let Some(t) = timeout_s {
-            b = b.t(t);
-        }
-        match self.api().stop_container(c, Some(b.build())).await {
-            Ok(()) => Ok(()),
-            // 304: already stopped — the goal is reached.
-            Err(e) if status_of(&e) == Some(304) => Ok(()),
-            Err(e) => Err(self.container_fail("cannot stop", c, e)),
-        }
+        self.audited("stop", format!("stop {c}"), async {
+            let mut b = StopContainerOptionsBuilder::default();
+            if let Some(t) = timeout_s {
+                b = b.t(t);
+            }
+            match self.api().stop_container(c, Some(b.build())).await {
+                Ok(()) => Ok(()),
+                // 304: already stopped — the goal is reached.
+                Err(e) if status_of(&e) == Some(304) => Ok(()),
+                Err(e) => Err(self.container_fail("cannot stop", c, e)),
+            }
+        })
+        .await
     }
 
     pub async fn restart(&self, c: &str) -> Result<()> {
-        self.api()
-            .restart_container(c, Some(RestartContainerOptionsBuilder::default().build()))
-            .await
-            .map_err(|e| self.container_fail("cannot restart", c, e))
+        self.audited("restart", format!("restart {c}"), async {
+            self.api()
+                .restart_container(c, Some(RestartContainerOptionsBuilder::default().build()))
+                .await
+                .map_err(|e| self.container_fail("cannot restart", c, e))
+        })
+        .await
     }
 
     pub async fn rm(&self, c: &str, opts: &RmOpts) -> Result<()> {
-        let o = RemoveContainerOptionsBuilder::default()
-            .force(opts.force)
-            .v(opts.volumes)
-            .build();
-        self.api().remove_container(c, Some(o)).await.map_err(|e| {
-            let err = self.container_fail("cannot remove", c, e);
-            if err.message.contains("running") {
-                err.hint("stop it first, or pass #{force: true}")
-            } else {
-                err
-            }
+        self.audited("rm", format!("rm {c}"), async {
+            let o = RemoveContainerOptionsBuilder::default()
+                .force(opts.force)
+                .v(opts.volumes)
+                .build();
+            self.api().remove_container(c, Some(o)).await.map_err(|e| {
+                let err = self.container_fail("cannot remove", c, e);
+                if err.message.contains("running") {
+                    err.hint("stop it first, or pass #{force: true}")
+                } else {
+                    err
+                }
+            })
         })
+        .await
     }
 
     /// Everything the engine knows about a container (as `docker inspect` shows it).

@@ -28,6 +28,16 @@ pub struct ExecOpts {
 impl Docker {
     /// Run `argv` in container `c`.
     pub async fn exec(&self, c: &str, argv: &[String], opts: &ExecOpts) -> Result<Output> {
+        let step = crate::step::current();
+        let started = Instant::now();
+        let r = self.exec_inner(c, argv, opts).await;
+        let code = r.as_ref().map(|o| o.code).unwrap_or(0);
+        let shown = format!("exec {c} {}", crate::command::join(argv));
+        self.record("exec", shown, step, started, r.as_ref().err(), code);
+        r
+    }
+
+    async fn exec_inner(&self, c: &str, argv: &[String], opts: &ExecOpts) -> Result<Output> {
         let shown = crate::command::join(argv);
         let started = Instant::now();
         let env: Vec<String> = opts

@@ -28,100 +28,109 @@ pub struct ImageInfo {
 impl Docker {
     /// Give the image `src` (name or id) another name `dst`.
     pub async fn tag(&self, src: &str, dst: &str) -> Result<()> {
-        let r = ImageRef::parse(dst);
-        let opts = TagImageOptionsBuilder::default()
-            .repo(&r.name)
-            .tag(r.tag_or_latest())
-            .build();
-        self.api()
-            .tag_image(src, Some(opts))
-            .await
-            .map_err(|e| self.fail(format!("cannot tag {src} as {dst}"), e))
+        self.audited("tag", format!("tag {src} {dst}"), async {
+            let r = ImageRef::parse(dst);
+            let opts = TagImageOptionsBuilder::default()
+                .repo(&r.name)
+                .tag(r.tag_or_latest())
+                .build();
+            self.api()
+                .tag_image(src, Some(opts))
+                .await
+                .map_err(|e| self.fail(format!("cannot tag {src} as {dst}"), e))
+        })
+        .await
     }
 
     /// Push an image to its registry, with the engine host's credentials for it.
     pub async fn push(&self, reference: &str) -> Result<()> {
-        let r = ImageRef::parse(reference);
-        let auth = credentials::lookup(self.host(), &r.credentials_key()).await?;
-        let opts = PushImageOptionsBuilder::default()
-            .tag(r.tag_or_latest())
-            .build();
-        let what = format!("push {reference}");
-        let progress = Progress::start(self.services(), self.host_name(), what.clone());
-        let mut stream = self.api().push_image(&r.name, Some(opts), auth);
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(info) => {
-                    let d = info.progress_detail.unwrap_or_default();
-                    progress.update(
-                        "",
-                        info.status.as_deref().unwrap_or_default(),
-                        d.current,
-                        d.total,
-                    );
-                }
-                Err(e) => {
-                    let mut err = self.fail(&what, e);
-                    if err.message.contains("no basic auth credentials")
-                        || err.message.contains("unauthorized")
-                        || err.message.contains("authentication required")
-                    {
-                        err = err.hint(format!(
+        self.audited("push", format!("push {reference}"), async {
+            let r = ImageRef::parse(reference);
+            let auth = credentials::lookup(self.host(), &r.credentials_key()).await?;
+            let opts = PushImageOptionsBuilder::default()
+                .tag(r.tag_or_latest())
+                .build();
+            let what = format!("push {reference}");
+            let progress = Progress::start(self.services(), self.host_name(), what.clone());
+            let mut stream = self.api().push_image(&r.name, Some(opts), auth);
+            while let Some(item) = stream.next().await {
+                match item {
+                    Ok(info) => {
+                        let d = info.progress_detail.unwrap_or_default();
+                        progress.update(
+                            "",
+                            info.status.as_deref().unwrap_or_default(),
+                            d.current,
+                            d.total,
+                        );
+                    }
+                    Err(e) => {
+                        let mut err = self.fail(&what, e);
+                        if err.message.contains("no basic auth credentials")
+                            || err.message.contains("unauthorized")
+                            || err.message.contains("authentication required")
+                        {
+                            err = err.hint(format!(
                             "log in to {} on {} first: registry(...).login() or d.login(registry)",
                             r.credentials_key(),
                             self.host_name()
                         ));
-                    } else if err.message.contains("does not exist") {
-                        err = err.hint("build or tag the image under this name first");
+                        } else if err.message.contains("does not exist") {
+                            err = err.hint("build or tag the image under this name first");
+                        }
+                        return Err(err);
                     }
-                    return Err(err);
                 }
             }
-        }
-        progress.done();
-        Ok(())
+            progress.done();
+            Ok(())
+        })
+        .await
     }
 
     /// Pull an image from its registry, with the engine host's credentials for it.
     pub async fn pull(&self, reference: &str) -> Result<()> {
-        let r = ImageRef::parse(reference);
-        let auth = credentials::lookup(self.host(), &r.credentials_key()).await?;
-        let mut b = CreateImageOptionsBuilder::default().from_image(&r.name);
-        b = match &r.digest {
-            Some(d) => b.tag(d),
-            None => b.tag(r.tag_or_latest()),
-        };
-        let what = format!("pull {reference}");
-        let progress = Progress::start(self.services(), self.host_name(), what.clone());
-        let mut stream = self.api().create_image(Some(b.build()), None, auth);
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(info) => {
-                    let d = info.progress_detail.unwrap_or_default();
-                    progress.update(
-                        &info.id.unwrap_or_default(),
-                        info.status.as_deref().unwrap_or_default(),
-                        d.current,
-                        d.total,
-                    );
-                }
-                Err(e) => {
-                    let mut err = self.fail(&what, e);
-                    if err.message.contains("unauthorized")
-                        || err.message.contains("no basic auth credentials")
-                    {
-                        err = err.hint(format!(
-                            "log in to {} on {} first: d.login(registry)",
-                            r.credentials_key(),
-                            self.host_name()
-                        ));
+        self.audited("pull", format!("pull {reference}"), async {
+            let r = ImageRef::parse(reference);
+            let auth = credentials::lookup(self.host(), &r.credentials_key()).await?;
+            let mut b = CreateImageOptionsBuilder::default().from_image(&r.name);
+            b = match &r.digest {
+                Some(d) => b.tag(d),
+                None => b.tag(r.tag_or_latest()),
+            };
+            let what = format!("pull {reference}");
+            let progress = Progress::start(self.services(), self.host_name(), what.clone());
+            let mut stream = self.api().create_image(Some(b.build()), None, auth);
+            while let Some(item) = stream.next().await {
+                match item {
+                    Ok(info) => {
+                        let d = info.progress_detail.unwrap_or_default();
+                        progress.update(
+                            &info.id.unwrap_or_default(),
+                            info.status.as_deref().unwrap_or_default(),
+                            d.current,
+                            d.total,
+                        );
                     }
-                    return Err(err);
+                    Err(e) => {
+                        let mut err = self.fail(&what, e);
+                        if err.message.contains("unauthorized")
+                            || err.message.contains("no basic auth credentials")
+                        {
+                            err = err.hint(format!(
+                                "log in to {} on {} first: d.login(registry)",
+                                r.credentials_key(),
+                                self.host_name()
+                            ));
+                        }
+                        return Err(err);
+                    }
                 }
             }
-        }
-        progress.done();
-        Ok(())
+            progress.done();
+            Ok(())
+        })
+        .await
     }
 
     /// The images the engine has.
@@ -148,12 +157,15 @@ impl Docker {
 
     /// Remove an image (name or id).
     pub async fn rmi(&self, reference: &str, force: bool) -> Result<()> {
-        let opts = RemoveImageOptionsBuilder::default().force(force).build();
-        self.api()
-            .remove_image(reference, Some(opts), None)
-            .await
-            .map(|_| ())
-            .map_err(|e| self.fail(format!("cannot remove image {reference}"), e))
+        self.audited("rmi", format!("rmi {reference}"), async {
+            let opts = RemoveImageOptionsBuilder::default().force(force).build();
+            self.api()
+                .remove_image(reference, Some(opts), None)
+                .await
+                .map(|_| ())
+                .map_err(|e| self.fail(format!("cannot remove image {reference}"), e))
+        })
+        .await
     }
 
     /// The full id (`sha256:…`) of an image; a clear error when there is no such image.

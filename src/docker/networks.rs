@@ -31,23 +31,27 @@ pub struct NetworkInfo {
 impl Docker {
     /// Create the network unless it exists; true if it was created.
     pub async fn ensure_network(&self, name: &str, opts: &NetworkOpts) -> Result<bool> {
-        match self.api().inspect_network(name, None).await {
-            Ok(_) => return Ok(false),
-            Err(e) if status_of(&e) == Some(404) => {}
-            Err(e) => return Err(self.fail(format!("cannot inspect network {name}"), e)),
-        }
-        let req = NetworkCreateRequest {
-            name: name.to_string(),
-            driver: opts.driver.clone(),
-            internal: Some(opts.internal),
-            labels: (!opts.labels.is_empty()).then(|| opts.labels.clone().into_iter().collect()),
-            ..Default::default()
-        };
-        self.api()
-            .create_network(req)
-            .await
-            .map_err(|e| self.fail(format!("cannot create network {name}"), e))?;
-        Ok(true)
+        self.audited("network", format!("ensure network {name}"), async {
+            match self.api().inspect_network(name, None).await {
+                Ok(_) => return Ok(false),
+                Err(e) if status_of(&e) == Some(404) => {}
+                Err(e) => return Err(self.fail(format!("cannot inspect network {name}"), e)),
+            }
+            let req = NetworkCreateRequest {
+                name: name.to_string(),
+                driver: opts.driver.clone(),
+                internal: Some(opts.internal),
+                labels: (!opts.labels.is_empty())
+                    .then(|| opts.labels.clone().into_iter().collect()),
+                ..Default::default()
+            };
+            self.api()
+                .create_network(req)
+                .await
+                .map_err(|e| self.fail(format!("cannot create network {name}"), e))?;
+            Ok(true)
+        })
+        .await
     }
 
     pub async fn networks(&self) -> Result<Vec<NetworkInfo>> {
@@ -71,10 +75,13 @@ impl Docker {
 
     /// Remove a network; true if it existed.
     pub async fn remove_network(&self, name: &str) -> Result<bool> {
-        match self.api().remove_network(name).await {
-            Ok(()) => Ok(true),
-            Err(e) if status_of(&e) == Some(404) => Ok(false),
-            Err(e) => Err(self.fail(format!("cannot remove network {name}"), e)),
-        }
+        self.audited("network", format!("remove network {name}"), async {
+            match self.api().remove_network(name).await {
+                Ok(()) => Ok(true),
+                Err(e) if status_of(&e) == Some(404) => Ok(false),
+                Err(e) => Err(self.fail(format!("cannot remove network {name}"), e)),
+            }
+        })
+        .await
     }
 }

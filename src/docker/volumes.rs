@@ -28,22 +28,26 @@ pub struct VolumeInfo {
 impl Docker {
     /// Create the volume unless it exists; true if it was created.
     pub async fn ensure_volume(&self, name: &str, opts: &VolumeOpts) -> Result<bool> {
-        match self.api().inspect_volume(name).await {
-            Ok(_) => return Ok(false),
-            Err(e) if status_of(&e) == Some(404) => {}
-            Err(e) => return Err(self.fail(format!("cannot inspect volume {name}"), e)),
-        }
-        let req = VolumeCreateRequest {
-            name: Some(name.to_string()),
-            driver: opts.driver.clone(),
-            labels: (!opts.labels.is_empty()).then(|| opts.labels.clone().into_iter().collect()),
-            ..Default::default()
-        };
-        self.api()
-            .create_volume(req)
-            .await
-            .map_err(|e| self.fail(format!("cannot create volume {name}"), e))?;
-        Ok(true)
+        self.audited("volume", format!("ensure volume {name}"), async {
+            match self.api().inspect_volume(name).await {
+                Ok(_) => return Ok(false),
+                Err(e) if status_of(&e) == Some(404) => {}
+                Err(e) => return Err(self.fail(format!("cannot inspect volume {name}"), e)),
+            }
+            let req = VolumeCreateRequest {
+                name: Some(name.to_string()),
+                driver: opts.driver.clone(),
+                labels: (!opts.labels.is_empty())
+                    .then(|| opts.labels.clone().into_iter().collect()),
+                ..Default::default()
+            };
+            self.api()
+                .create_volume(req)
+                .await
+                .map_err(|e| self.fail(format!("cannot create volume {name}"), e))?;
+            Ok(true)
+        })
+        .await
     }
 
     pub async fn volumes(&self) -> Result<Vec<VolumeInfo>> {
@@ -68,11 +72,14 @@ impl Docker {
 
     /// Remove a volume; true if it existed. A volume in use is an error naming it.
     pub async fn remove_volume(&self, name: &str, force: bool) -> Result<bool> {
-        let opts = RemoveVolumeOptionsBuilder::default().force(force).build();
-        match self.api().remove_volume(name, Some(opts)).await {
-            Ok(()) => Ok(true),
-            Err(e) if status_of(&e) == Some(404) => Ok(false),
-            Err(e) => Err(self.fail(format!("cannot remove volume {name}"), e)),
-        }
+        self.audited("volume", format!("remove volume {name}"), async {
+            let opts = RemoveVolumeOptionsBuilder::default().force(force).build();
+            match self.api().remove_volume(name, Some(opts)).await {
+                Ok(()) => Ok(true),
+                Err(e) if status_of(&e) == Some(404) => Ok(false),
+                Err(e) => Err(self.fail(format!("cannot remove volume {name}"), e)),
+            }
+        })
+        .await
     }
 }
