@@ -181,7 +181,12 @@ fn login_push_tags_digest_pull_delete_locally_then_from_the_ssh_host() {
     assert!(audit.contains("--password-stdin"), "{audit}");
     assert!(!audit.contains(&reg2.password));
     // Engine actions are in the audit log too, with their host.
-    for action in ["\"docker push\"", "\"docker pull\"", "\"docker build\"", "\"docker login\""] {
+    for action in [
+        "\"docker push\"",
+        "\"docker pull\"",
+        "\"docker build\"",
+        "\"docker login\"",
+    ] {
         assert!(audit.contains(action), "{action} not audited: {audit}");
     }
 

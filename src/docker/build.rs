@@ -113,12 +113,14 @@ impl Docker {
                             image_id = Some(id);
                         }
                         if let Some(text) = info.stream {
+                            // The engine paints a RUN's stderr red: keep the text, not the paint.
+                            let text = strip_ansi(&text);
                             for line in text.lines().filter(|l| !l.trim().is_empty()) {
                                 if let Some((n, total)) = parse_step(line) {
                                     step = line.trim().to_string();
                                     step_n = (Some(n), Some(total));
                                     recent.clear();
-                                } else {
+                                } else if !is_builder_chatter(line) {
                                     recent.push(line.to_string());
                                     if recent.len() > KEEP_LINES {
                                         recent.remove(0);
@@ -197,6 +199,33 @@ impl Docker {
     }
 }
 
+/// The legacy builder's own bookkeeping lines (not the step's output).
+fn is_builder_chatter(line: &str) -> bool {
+    let l = line.trim_start();
+    l.starts_with("---> ") || l.starts_with("Removing intermediate container")
+}
+
+/// Text without terminal escape sequences (`ESC [ ... letter`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// "Step 3/7 : RUN make" -> (3, 7).
 fn parse_step(line: &str) -> Option<(i64, i64)> {
     let rest = line.trim().strip_prefix("Step ")?;
@@ -207,6 +236,11 @@ fn parse_step(line: &str) -> Option<(i64, i64)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn paint_is_stripped() {
+        assert_eq!(super::strip_ansi("\u{1b}[91mboom\n\u{1b}[0m"), "boom\n");
+    }
+
     #[test]
     fn step_lines() {
         assert_eq!(super::parse_step("Step 3/7 : RUN false"), Some((3, 7)));
