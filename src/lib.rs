@@ -21,6 +21,7 @@ pub mod inventory;
 pub mod mount;
 pub mod options;
 pub mod recipes;
+pub mod registry;
 pub mod repl;
 pub mod report;
 pub mod runtime;

@@ -167,6 +167,7 @@ impl RuntimeBuilder {
             overrides,
             settings: self.settings,
             hosts: Mutex::new(HashMap::new()),
+            dockers: Default::default(),
         }))
     }
 }
@@ -183,6 +184,8 @@ pub struct Runtime {
     pub overrides: serde_json::Map<String, serde_json::Value>,
     pub settings: Settings,
     hosts: Mutex<HashMap<String, Host>>,
+    /// One docker engine handle per host (and its tunnel) for the whole run.
+    pub(crate) dockers: crate::docker::Cache,
 }
 
 impl Runtime {
@@ -243,6 +246,11 @@ impl Runtime {
         Ok(env.hosts(group)?.iter().map(|s| self.host(s)).collect())
     }
 
+    /// The docker engine of `host`, connected once per run (`docker()` / `h.docker()`).
+    pub async fn docker(&self, host: &Host) -> Result<crate::docker::Docker> {
+        self.dockers.get(host).await
+    }
+
     /// Hosts connected so far.
     pub fn connected_hosts(&self) -> Vec<Host> {
         self.hosts
@@ -255,6 +263,7 @@ impl Runtime {
 
     /// Close every connection (the ControlMasters exit).
     pub fn shutdown(&self) {
+        self.dockers.clear();
         let hosts: Vec<Host> = self
             .hosts
             .lock()

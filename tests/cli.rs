@@ -312,8 +312,16 @@ fn every_builtin_recipe_and_example_passes_check() {
         .map(|e| e.unwrap().path().display().to_string())
         .collect();
     files.push(root.join("examples/hello.rhai").display().to_string());
-    let o = hoist_cmd().current_dir(root).arg("check").args(&files).output().unwrap();
+    let o = hoist_cmd()
+        .current_dir(root)
+        .arg("check")
+        .args(&files)
+        .output()
+        .unwrap();
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
-    assert_eq!(out.lines().filter(|l| l.starts_with("ok: ")).count(), files.len());
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("ok: ")).count(),
+        files.len()
+    );
 }

@@ -34,22 +34,53 @@ impl Project {
     fn version(&self, text: &str, good: bool) {
         let ctx = self.dir.path().join("app");
         std::fs::create_dir_all(&ctx).unwrap();
-        let copy = if good { "COPY index.html /www/index.html\n" } else { "RUN [\"rm\", \"/www/index.html\"]\n" };
-        std::fs::write(ctx.join("Dockerfile"), format!("FROM {}\n{copy}", support::images::busybox())).unwrap();
+        let copy = if good {
+            "COPY index.html /www/index.html\n"
+        } else {
+            "RUN [\"rm\", \"/www/index.html\"]\n"
+        };
+        std::fs::write(
+            ctx.join("Dockerfile"),
+            format!("FROM {}\n{copy}", support::images::busybox()),
+        )
+        .unwrap();
         std::fs::write(ctx.join("index.html"), format!("{text}\n")).unwrap();
     }
 
     fn deploy(&self, tag: &str) -> Output {
         let port = self.port.to_string();
         self.hoist(&[
-            "deploy", "--env", "test", "--app", &self.app, "--user", &self.registry.user, "--context", "app", "--tag", tag,
-            "--dir", &self.remote_dir, "--health-port", &port, "--health-path", "/index.html", "--timeout", "20",
+            "deploy",
+            "--env",
+            "test",
+            "--app",
+            &self.app,
+            "--user",
+            &self.registry.user,
+            "--context",
+            "app",
+            "--tag",
+            tag,
+            "--dir",
+            &self.remote_dir,
+            "--health-port",
+            &port,
+            "--health-path",
+            "/index.html",
+            "--timeout",
+            "20",
         ])
     }
 
     fn served(&self) -> String {
         let o = std::process::Command::new("busybox")
-            .args(["wget", "-q", "-O", "-", &format!("http://127.0.0.1:{}/index.html", self.port)])
+            .args([
+                "wget",
+                "-q",
+                "-O",
+                "-",
+                &format!("http://127.0.0.1:{}/index.html", self.port),
+            ])
             .output()
             .unwrap();
         String::from_utf8_lossy(&o.stdout).trim().to_string()
@@ -71,7 +102,10 @@ impl Drop for Project {
 }
 
 fn ok(o: &Output) -> String {
-    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
     assert!(o.status.success(), "hoist failed:\n{out}\n{err}");
     out.into_owned()
 }
@@ -84,7 +118,11 @@ fn project() -> Project {
     let port = support::free_port();
     std::fs::write(
         dir.path().join("hoist.toml"),
-        format!("[env.test]\nvars = {{ registry = \"{}\" }}\n[env.test.hosts]\nweb = [\"{}\"]\n", registry.addr, sshd().spec(1)),
+        format!(
+            "[env.test]\nvars = {{ registry = \"{}\" }}\n[env.test.hosts]\nweb = [\"{}\"]\n",
+            registry.addr,
+            sshd().spec(1)
+        ),
     )
     .unwrap();
     std::fs::write(
@@ -92,7 +130,14 @@ fn project() -> Project {
         format!("services:\n  web:\n    image: ${{IMAGE}}\n    ports:\n      - \"127.0.0.1:{port}:8080\"\n    stop_grace_period: 1s\n"),
     )
     .unwrap();
-    Project { dir, registry, home: tempfile::tempdir().unwrap(), app, remote_dir, port }
+    Project {
+        dir,
+        registry,
+        home: tempfile::tempdir().unwrap(),
+        app,
+        remote_dir,
+        port,
+    }
 }
 
 #[test]
@@ -108,9 +153,21 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
     assert!(p.release_file(".hoist/releases.log").contains(&image("v1")));
     // The remote host logged in to the registry itself (as `docker login` there would).
     let cfg = std::fs::read_to_string("/root/.docker/config.json").unwrap_or_default();
-    assert!(cfg.contains(&p.registry.addr), "the host's docker config has the registry");
+    assert!(
+        cfg.contains(&p.registry.addr),
+        "the host's docker config has the registry"
+    );
 
-    let out = ok(&p.hoist(&["status", "--env", "test", "--app", &p.app, "--dir", &p.remote_dir, "--json"]));
+    let out = ok(&p.hoist(&[
+        "status",
+        "--env",
+        "test",
+        "--app",
+        &p.app,
+        "--dir",
+        &p.remote_dir,
+        "--json",
+    ]));
     let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     let rows = last["value"].as_array().unwrap();
     assert_eq!(rows.len(), 1);
@@ -123,22 +180,55 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
     let o = p.deploy("v2");
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("rolling back") && err.contains("index.html"), "{err}");
+    assert!(
+        err.contains("rolling back") && err.contains("index.html"),
+        "{err}"
+    );
     assert_eq!(p.served(), "v1");
     assert_eq!(p.release_file(".env"), format!("IMAGE={}\n", image("v1")));
-    assert_eq!(p.release_file(".hoist/previous.env"), "", "a failed release leaves the record as it was");
+    assert_eq!(
+        p.release_file(".hoist/previous.env"),
+        "",
+        "a failed release leaves the record as it was"
+    );
 
     // A good second release, then a hand rollback, a re-upgrade and a confirm.
     p.version("v3", true);
     ok(&p.deploy("v3"));
     assert_eq!(p.served(), "v3");
-    assert_eq!(p.release_file(".hoist/previous.env"), format!("IMAGE={}\n", image("v1")));
-    let base = ["upgrade", "--env", "test", "--app", &p.app, "--dir", &p.remote_dir];
+    assert_eq!(
+        p.release_file(".hoist/previous.env"),
+        format!("IMAGE={}\n", image("v1"))
+    );
+    let base = [
+        "upgrade",
+        "--env",
+        "test",
+        "--app",
+        &p.app,
+        "--dir",
+        &p.remote_dir,
+    ];
     ok(&p.hoist(&[&base[..], &["--rollback"]].concat()));
     assert_eq!(p.served(), "v1");
     let port = p.port.to_string();
     let img3 = image("v3");
-    ok(&p.hoist(&[&base[..], &["--image", &img3, "--services", "[\"web\"]", "--health-port", &port, "--health-path", "/index.html"]].concat()));
+    ok(&p.hoist(
+        &[
+            &base[..],
+            &[
+                "--image",
+                &img3,
+                "--services",
+                "[\"web\"]",
+                "--health-port",
+                &port,
+                "--health-path",
+                "/index.html",
+            ],
+        ]
+        .concat(),
+    ));
     assert_eq!(p.served(), "v3");
     ok(&p.hoist(&[&base[..], &["--confirm"]].concat()));
     assert_eq!(p.release_file(".hoist/previous.env"), "");
@@ -147,15 +237,63 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("no previous release"));
 
     // exec in the service, on every host.
-    let out = ok(&p.hoist(&["exec", "--env", "test", "--app", &p.app, "--dir", &p.remote_dir, "--service", "web", "--cmd", "cat /www/index.html"]));
+    let out = ok(&p.hoist(&[
+        "exec",
+        "--env",
+        "test",
+        "--app",
+        &p.app,
+        "--dir",
+        &p.remote_dir,
+        "--service",
+        "web",
+        "--cmd",
+        "cat /www/index.html",
+    ]));
     assert!(out.contains(&format!("[{}] v3", sshd().spec(1))), "{out}");
-    ok(&p.hoist(&["logs", "--env", "test", "--app", &p.app, "--dir", &p.remote_dir, "--tail", "5"]));
+    ok(&p.hoist(&[
+        "logs",
+        "--env",
+        "test",
+        "--app",
+        &p.app,
+        "--dir",
+        &p.remote_dir,
+        "--tail",
+        "5",
+    ]));
 
     // destroy asks; without a terminal it needs --yes.
-    let o = p.hoist(&["destroy", "--env", "test", "--app", &p.app, "--dir", &p.remote_dir]);
+    let o = p.hoist(&[
+        "destroy",
+        "--env",
+        "test",
+        "--app",
+        &p.app,
+        "--dir",
+        &p.remote_dir,
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    ok(&p.hoist(&["destroy", "--env", "test", "--app", &p.app, "--dir", &p.remote_dir, "--yes"]));
-    let out = ok(&p.hoist(&["status", "--env", "test", "--app", &p.app, "--dir", &p.remote_dir, "--json"]));
+    ok(&p.hoist(&[
+        "destroy",
+        "--env",
+        "test",
+        "--app",
+        &p.app,
+        "--dir",
+        &p.remote_dir,
+        "--yes",
+    ]));
+    let out = ok(&p.hoist(&[
+        "status",
+        "--env",
+        "test",
+        "--app",
+        &p.app,
+        "--dir",
+        &p.remote_dir,
+        "--json",
+    ]));
     let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     assert_eq!(last["value"], serde_json::json!([]));
 }

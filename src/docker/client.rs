@@ -1,10 +1,13 @@
 //! Connecting to an engine and negotiating the API version (the engine here may speak only
-//! API 1.41, older than bollard's default).
+//! API 1.41, older than bollard's default), and turning the engine's failures into hoist
+//! errors that name the host and say what the engine said.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::host::{ForwardTarget, Host, Tunnel};
+use crate::services::Services;
 
 /// Seconds a single Engine API request may take (image pulls and builds stream longer).
 const TIMEOUT_S: u64 = 600;
@@ -13,8 +16,8 @@ const TIMEOUT_S: u64 = 600;
 #[derive(Clone)]
 pub struct Docker {
     api: bollard::Docker,
-    /// The host this engine belongs to ("local" or the SSH host's name).
-    host: String,
+    /// The host this engine belongs to: where its credentials live and where `login` runs.
+    on: Host,
     /// Where requests go: the socket path or URL (shown in errors; tests check the tunnel).
     endpoint: String,
     tunnel: Option<Arc<Mutex<Tunnel>>>,
@@ -22,13 +25,17 @@ pub struct Docker {
 
 impl std::fmt::Debug for Docker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Docker({} via {})", self.host, self.endpoint)
+        write!(f, "Docker({} via {})", self.on.name(), self.endpoint)
     }
 }
 
 impl Docker {
     /// The local engine; `DOCKER_HOST` is honoured as the docker CLI does.
     pub async fn local() -> Result<Docker> {
+        Self::local_on(Host::local(Services::silent())).await
+    }
+
+    async fn local_on(on: Host) -> Result<Docker> {
         let (api, endpoint) = match std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()) {
             Some(h) => (
                 bollard::Docker::connect_with_defaults()
@@ -47,13 +54,15 @@ impl Docker {
                 "unix:///var/run/docker.sock".to_string(),
             ),
         };
-        Self::negotiated(api, "local".into(), endpoint, None).await
+        Self::negotiated(api, on, endpoint, None).await
     }
 
-    /// The engine of `host`: local for the local host; over SSH through a forwarded socket.
+    /// The engine of `host`: local for the local host; over SSH through a forwarded socket
+    /// on the host's existing connection (its ControlMaster carries the engine traffic).
+    /// Opens a new tunnel: scripts go through [`Cache`] so there is one per host per run.
     pub async fn on(host: &Host) -> Result<Docker> {
         if host.is_local() {
-            return Self::local().await;
+            return Self::local_on(host.clone()).await;
         }
         let tunnel = host
             .forward_to_local_socket(&ForwardTarget::Unix("/var/run/docker.sock".into()))
@@ -70,7 +79,7 @@ impl Docker {
                 })?;
         Self::negotiated(
             api,
-            host.name().to_string(),
+            host.clone(),
             format!("unix://{path}"),
             Some(Arc::new(Mutex::new(tunnel))),
         )
@@ -79,7 +88,7 @@ impl Docker {
 
     async fn negotiated(
         api: bollard::Docker,
-        host: String,
+        on: Host,
         endpoint: String,
         tunnel: Option<Arc<Mutex<Tunnel>>>,
     ) -> Result<Docker> {
@@ -87,12 +96,12 @@ impl Docker {
             Error::failed(format!(
                 "cannot talk to the docker engine ({endpoint}): {e}"
             ))
-            .host(host.clone())
+            .host(on.name())
             .hint("is dockerd running there, and may this user use its socket?")
         })?;
         Ok(Docker {
             api,
-            host,
+            on,
             endpoint,
             tunnel,
         })
@@ -104,7 +113,16 @@ impl Docker {
     }
 
     pub fn host_name(&self) -> &str {
-        &self.host
+        self.on.name()
+    }
+
+    /// The host whose engine this is.
+    pub fn host(&self) -> &Host {
+        &self.on
+    }
+
+    pub fn services(&self) -> &Services {
+        self.on.services()
     }
 
     pub fn endpoint(&self) -> &str {
@@ -114,5 +132,97 @@ impl Docker {
     /// Whether requests travel through an SSH-forwarded socket.
     pub fn is_tunnelled(&self) -> bool {
         self.tunnel.is_some()
+    }
+
+    /// The engine refused or failed: say what we were doing, on which host, and what the
+    /// engine said.
+    pub(crate) fn fail(&self, doing: impl std::fmt::Display, e: bollard::errors::Error) -> Error {
+        let said = engine_message(&e);
+        let mut err = Error::failed(format!("{doing}: {said}")).host(self.host_name());
+        if matches!(e, bollard::errors::Error::RequestTimeoutError) {
+            err = err.hint(format!("the engine at {} did not answer", self.endpoint));
+        }
+        err
+    }
+}
+
+/// The HTTP status the engine answered with, if it answered with an error status.
+pub(crate) fn status_of(e: &bollard::errors::Error) -> Option<u16> {
+    match e {
+        bollard::errors::Error::DockerResponseServerError { status_code, .. } => Some(*status_code),
+        _ => None,
+    }
+}
+
+/// What the engine said, without bollard's wrapping.
+pub(crate) fn engine_message(e: &bollard::errors::Error) -> String {
+    use bollard::errors::Error as B;
+    match e {
+        B::DockerResponseServerError { message, .. } => message.trim().to_string(),
+        B::DockerStreamError { error } => error.trim().to_string(),
+        B::DockerContainerWaitError { error, code } => format!("{error} (exit code {code})"),
+        other => other.to_string(),
+    }
+}
+
+/// One engine handle per host per run, so a host's tunnel is opened once (concurrent
+/// callers for the same host wait for the first one to connect).
+#[derive(Default)]
+pub struct Cache {
+    engines: tokio::sync::Mutex<HashMap<String, Docker>>,
+}
+
+impl Cache {
+    pub async fn get(&self, host: &Host) -> Result<Docker> {
+        let mut engines = self.engines.lock().await;
+        if let Some(d) = engines.get(host.name()) {
+            return Ok(d.clone());
+        }
+        let d = Docker::on(host).await?;
+        engines.insert(host.name().to_string(), d.clone());
+        Ok(d)
+    }
+
+    /// Forget every engine (their tunnels close with the hosts' connections).
+    pub fn clear(&self) {
+        if let Ok(mut e) = self.engines.try_lock() {
+            e.clear();
+        }
+    }
+}
+
+impl Docker {
+    /// Run one engine action and append it to the audit log (what, where, how it ended).
+    pub(crate) async fn audited<T>(
+        &self,
+        action: &str,
+        command: String,
+        fut: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let step = crate::step::current();
+        let started = std::time::Instant::now();
+        let r = fut.await;
+        self.record(action, command, step, started, r.as_ref().err(), 0);
+        r
+    }
+
+    pub(crate) fn record(
+        &self,
+        action: &str,
+        command: String,
+        step: Option<String>,
+        started: std::time::Instant,
+        err: Option<&Error>,
+        code: i32,
+    ) {
+        self.services().audit(crate::audit::Entry {
+            host: self.host_name().to_string(),
+            step,
+            action: format!("docker {action}"),
+            command,
+            exit_code: if err.is_some() { None } else { Some(code) },
+            ms: started.elapsed().as_millis() as u64,
+            error: err.map(|e| e.message.clone()),
+        });
     }
 }

@@ -1,7 +1,29 @@
 //! Docker through the Engine API (bollard): the local engine, or a host's engine reached
 //! through that host's existing SSH connection by forwarding its /var/run/docker.sock to a
-//! local unix socket.
+//! local unix socket. One concept per file; every method lives on [`Docker`].
 
+mod build;
 mod client;
+mod containers;
+mod context;
+pub mod credentials;
+mod exec;
+mod images;
+mod login;
+mod logs;
+mod networks;
+mod progress;
+pub mod reference;
+mod volumes;
 
-pub use client::Docker;
+pub use build::BuildOpts;
+pub use client::{Cache, Docker};
+pub use containers::{CommandSpec, ContainerInfo, OneOrMany, PsOpts, RmOpts, RunOpts};
+pub use context::tar_context;
+pub use exec::ExecOpts;
+pub use images::{ImageInfo, short_id};
+pub use logs::LogsOpts;
+pub use networks::{NetworkInfo, NetworkOpts};
+pub use progress::Progress;
+pub use reference::ImageRef;
+pub use volumes::{VolumeInfo, VolumeOpts};

@@ -50,5 +50,7 @@ pub fn build(st: &Arc<ScriptState>) -> Engine {
     api::stdlib::register(&mut engine, st);
     api::compose::register(&mut engine, st);
     api::mount::register(&mut engine, st);
+    api::docker::register(&mut engine, st);
+    api::registry::register(&mut engine, st);
     engine
 }

@@ -7,6 +7,9 @@
 
 #![allow(dead_code)]
 
+pub mod images;
+pub mod registry;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
@@ -73,6 +76,11 @@ fn need(bin: &str, package: &str) -> PathBuf {
     panic!(
         "{bin} is missing: install it with `apt-get install -y {package}` (scripts/test does this)"
     );
+}
+
+/// The path of a program the tests need, or a failure saying which package has it.
+pub fn need_bin(bin: &str, package: &str) -> PathBuf {
+    need(bin, package)
 }
 
 fn run_ok(cmd: &mut Command) {

@@ -1,8 +1,10 @@
 //! One module per primitive; each only converts arguments and results.
 
 pub mod compose;
+pub mod docker;
 pub mod fanout;
 pub mod hosts;
 pub mod mount;
+pub mod registry;
 pub mod run_control;
 pub mod stdlib;
