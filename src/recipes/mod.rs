@@ -213,14 +213,19 @@ mod tests {
         assert_eq!(r.params["group"].default, Some(serde_json::json!("web")));
         assert_eq!(r.params["group"].doc, "hosts to use");
         assert_eq!(r.params["app"].default, None);
-        let vars = r.bind(&[("app".into(), serde_json::json!("a1"))]).unwrap();
+        let none = serde_json::Map::new();
+        let vars = r
+            .bind(&[("app".into(), serde_json::json!("a1"))], &none)
+            .unwrap();
         assert_eq!(vars["group"], "web");
-        assert!(r.bind(&[]).unwrap_err().message.contains("--app"));
+        assert!(r.bind(&[], &none).unwrap_err().message.contains("--app"));
+        let typo = r.bind(&[("ap".into(), serde_json::json!(1))], &none);
+        assert!(typo.unwrap_err().message.contains("--ap"));
+        let mut inventory = serde_json::Map::new();
+        inventory.insert("app".into(), serde_json::json!("from-inventory"));
         assert!(
-            r.bind(&[("ap".into(), serde_json::json!(1))])
-                .unwrap_err()
-                .message
-                .contains("--ap")
+            r.bind(&[], &inventory).is_ok(),
+            "a required parameter may come from the inventory"
         );
     }
 
