@@ -72,6 +72,22 @@ impl Project {
         ])
     }
 
+    /// `hoist status --json`: the rows it returns.
+    fn status(&self) -> serde_json::Value {
+        let out = ok(&self.hoist(&[
+            "status",
+            "--env",
+            "test",
+            "--app",
+            &self.app,
+            "--dir",
+            &self.remote_dir,
+            "--json",
+        ]));
+        let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+        last["value"].clone()
+    }
+
     fn served(&self) -> String {
         let o = std::process::Command::new("busybox")
             .args([
@@ -158,18 +174,8 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
         "the host's docker config has the registry"
     );
 
-    let out = ok(&p.hoist(&[
-        "status",
-        "--env",
-        "test",
-        "--app",
-        &p.app,
-        "--dir",
-        &p.remote_dir,
-        "--json",
-    ]));
-    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
-    let rows = last["value"].as_array().unwrap();
+    let status = p.status();
+    let rows = status.as_array().unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["service"], "web");
     assert_eq!(rows[0]["state"], "running");
@@ -284,16 +290,5 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
         &p.remote_dir,
         "--yes",
     ]));
-    let out = ok(&p.hoist(&[
-        "status",
-        "--env",
-        "test",
-        "--app",
-        &p.app,
-        "--dir",
-        &p.remote_dir,
-        "--json",
-    ]));
-    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
-    assert_eq!(last["value"], serde_json::json!([]));
+    assert_eq!(p.status(), serde_json::json!([]));
 }

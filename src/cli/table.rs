@@ -23,19 +23,37 @@ fn cell(v: &Value) -> String {
     }
 }
 
-/// Columns in first-seen order; each column as wide as its widest cell (capped).
+/// Columns people look for first, in this order (script maps come sorted by key, which
+/// would put `id` before `name` and `labels` in the middle); the rest follow as first seen,
+/// and bulky ones go last.
+const LEADING: &[&str] = &[
+    "host", "service", "name", "id", "image", "state", "health", "status", "ports", "code",
+];
+const TRAILING: &[&str] = &["labels"];
+
+/// Each column as wide as its widest cell (capped).
 pub fn table(rows: &[Value]) -> String {
     const MAX: usize = 60;
-    let mut cols: Vec<String> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     for r in rows {
         if let Value::Object(m) = r {
             for k in m.keys() {
-                if !cols.contains(k) {
-                    cols.push(k.clone());
+                if !seen.contains(k) {
+                    seen.push(k.clone());
                 }
             }
         }
     }
+    let rank = |c: &String| match (
+        LEADING.iter().position(|l| l == c),
+        TRAILING.contains(&c.as_str()),
+    ) {
+        (Some(i), _) => i,
+        (None, false) => LEADING.len(),
+        (None, true) => LEADING.len() + 1,
+    };
+    let mut cols = seen;
+    cols.sort_by_key(|c| rank(c)); // stable: unranked columns keep their first-seen order
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -87,10 +105,10 @@ mod tests {
 
     #[test]
     fn array_of_maps_is_a_table() {
-        let v = serde_json::json!([{"name": "web", "state": "running"}, {"name": "worker-1", "state": "exited", "extra": 1}]);
+        let v = serde_json::json!([{"id": "ab", "labels": "x=y", "name": "web", "state": "running"}, {"name": "worker-1", "state": "exited", "extra": 1}]);
         let t = render_value(&v);
         let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines[0], "NAME      STATE    EXTRA");
-        assert_eq!(lines[2], "worker-1  exited   1");
+        assert_eq!(lines[0], "NAME      ID  STATE    EXTRA  LABELS");
+        assert_eq!(lines[2], "worker-1      exited   1");
     }
 }

@@ -56,22 +56,13 @@ impl Catalog {
                 .and_then(|p| p["type"].as_str())
                 .map(normalize)
                 .filter(|_| !not_methods.contains(&(name.to_string(), params.len())));
-            let doc = f["docComments"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|c| c.as_str())
-                .flat_map(str::lines)
-                .map(|l| {
-                    l.trim_start()
-                        .trim_start_matches("///")
-                        .trim_start_matches("/**")
-                        .trim_end_matches("*/")
-                        .trim()
-                        .to_string()
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
+            let doc = crate::script::doc::clean_doc_comments(
+                f["docComments"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c.as_str()),
+            );
             entries.push(Entry {
                 name: name.to_string(),
                 receiver,

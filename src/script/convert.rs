@@ -83,3 +83,31 @@ pub fn strings(arr: rhai::Array, what: &str) -> RhaiResult<Vec<String>> {
         })
         .collect()
 }
+
+/// A command for exec in a container: a string is run by `sh -c` (as `h.run` does); an array
+/// is an argv. `what` names the call in errors (`d.exec()`).
+pub fn exec_argv(cmd: Dynamic, what: &str) -> RhaiResult<Vec<String>> {
+    if cmd.is_string() {
+        return Ok(vec![
+            "sh".into(),
+            "-c".into(),
+            cmd.into_string().unwrap_or_default(),
+        ]);
+    }
+    if cmd.is_array() {
+        let argv = strings(
+            cmd.into_array().unwrap_or_default(),
+            &format!("{what} argv"),
+        )?;
+        if argv.is_empty() {
+            return Err(to_rhai(Error::usage(format!(
+                "{what}: the argv array is empty"
+            ))));
+        }
+        return Ok(argv);
+    }
+    Err(to_rhai(Error::usage(format!(
+        "{what}: the command must be a string (run by sh) or an array (argv), not {}",
+        cmd.type_name()
+    ))))
+}

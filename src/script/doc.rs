@@ -73,20 +73,7 @@ pub fn functions(engine: &Engine) -> Vec<FnDoc> {
                 ]
                 .contains(&t.as_str())
             });
-            let doc = f
-                .doc_comments
-                .iter()
-                .flat_map(|c| c.lines())
-                .map(|l| {
-                    l.trim_start()
-                        .trim_start_matches("///")
-                        .trim_start_matches("/**")
-                        .trim_end_matches("*/")
-                        .trim()
-                        .to_string()
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
+            let doc = clean_doc_comments(f.doc_comments.iter().map(String::as_str));
             FnDoc {
                 signature: format!("{}({}){ret}", f.name, params.join(", ")),
                 name: f.name,
@@ -118,4 +105,21 @@ pub fn all_names(engine: &Engine) -> std::collections::BTreeSet<String> {
         })
         .filter(|n| !n.is_empty())
         .collect()
+}
+
+/// Doc comments as registered (`/// line`, `/** block */`) turned into plain text.
+pub fn clean_doc_comments<'a>(comments: impl IntoIterator<Item = &'a str>) -> String {
+    comments
+        .into_iter()
+        .flat_map(str::lines)
+        .map(|l| {
+            l.trim_start()
+                .trim_start_matches("///")
+                .trim_start_matches("/**")
+                .trim_end_matches("*/")
+                .trim()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -92,21 +92,6 @@ fn services(d: Dynamic, what: &str) -> RhaiResult<Vec<String>> {
     }
 }
 
-/// A command for exec: a string runs with `sh -c` in the container; an array is an argv.
-fn exec_argv(cmd: Dynamic) -> RhaiResult<Vec<String>> {
-    if cmd.is_string() {
-        return Ok(vec![
-            "sh".into(),
-            "-c".into(),
-            cmd.into_string().unwrap_or_default(),
-        ]);
-    }
-    match cmd.try_cast::<Array>() {
-        Some(a) => convert::strings(a, "p.exec() argv"),
-        None => usage("p.exec(): the command must be a string (run by sh) or an array (argv)"),
-    }
-}
-
 pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     engine.register_type_with_name::<Project>("Compose");
     engine.register_get("name", |p: &mut Project| p.name().to_string());
@@ -315,7 +300,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "p: Compose, service: String, cmd: Dynamic -> Output",
         exec_doc,
         move |p: &mut Project, svc: &str, cmd: Dynamic| -> RhaiResult<Output> {
-            let argv = exec_argv(cmd)?;
+            let argv = convert::exec_argv(cmd, "p.exec()")?;
             lift(s.rt.block_on(p.exec(svc, &argv, &ExecOptions::default())))
         },
     );
@@ -326,7 +311,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "p: Compose, service: String, cmd: Dynamic, opts: Map -> Output",
         exec_doc,
         move |p: &mut Project, svc: &str, cmd: Dynamic, o: Map| -> RhaiResult<Output> {
-            let argv = exec_argv(cmd)?;
+            let argv = convert::exec_argv(cmd, "p.exec()")?;
             let o: ExecOptions = options(Some(o), "p.exec()")?;
             lift(s.rt.block_on(p.exec(svc, &argv, &o)))
         },

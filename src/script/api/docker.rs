@@ -97,28 +97,6 @@ fn exec_opts(opts: Option<Map>) -> RhaiResult<ExecOpts> {
     })
 }
 
-/// A command for exec: a string is run by `sh -c` (as `h.run` does); an array is an argv.
-fn exec_argv(cmd: Dynamic) -> RhaiResult<Vec<String>> {
-    if cmd.is_string() {
-        return Ok(vec![
-            "sh".into(),
-            "-c".into(),
-            cmd.into_string().unwrap_or_default(),
-        ]);
-    }
-    if cmd.is_array() {
-        let argv = convert::strings(cmd.into_array().unwrap_or_default(), "d.exec(): argv")?;
-        if argv.is_empty() {
-            return usage("d.exec(): the argv array is empty");
-        }
-        return Ok(argv);
-    }
-    usage(format!(
-        "d.exec(): the command must be a string (run by sh) or an array (argv), not {}",
-        cmd.type_name()
-    ))
-}
-
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StopOpts {
@@ -356,7 +334,7 @@ fn register_containers(engine: &mut Engine, st: &Arc<ScriptState>) {
         "d: Docker, container: String, cmd: Dynamic, opts: Map -> Output",
         exec_doc,
         move |d: &mut Docker, c: &str, cmd: Dynamic, opts: Map| -> RhaiResult<Output> {
-            let argv = exec_argv(cmd)?;
+            let argv = convert::exec_argv(cmd, "d.exec()")?;
             let o = exec_opts(Some(opts))?;
             lift(s.rt.block_on(d.exec(c, &argv, &o)))
         },
@@ -368,7 +346,7 @@ fn register_containers(engine: &mut Engine, st: &Arc<ScriptState>) {
         "d: Docker, container: String, cmd: Dynamic -> Output",
         exec_doc,
         move |d: &mut Docker, c: &str, cmd: Dynamic| -> RhaiResult<Output> {
-            let argv = exec_argv(cmd)?;
+            let argv = convert::exec_argv(cmd, "d.exec()")?;
             let o = exec_opts(None)?;
             lift(s.rt.block_on(d.exec(c, &argv, &o)))
         },
