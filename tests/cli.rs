@@ -325,3 +325,63 @@ fn every_builtin_recipe_and_example_passes_check() {
         files.len()
     );
 }
+
+#[test]
+fn sigint_stops_the_run_and_the_remote_command_with_exit_130() {
+    let dir = tempfile::tempdir().unwrap();
+    // A sleep length no other test uses, so pgrep finds exactly this command.
+    let marker = "^sleep 8801$";
+    std::fs::write(
+        dir.path().join("long.rhai"),
+        format!(
+            "let h = ssh(\"{}\");\nh.run(\"sleep 8801\");\n",
+            sshd().spec(8)
+        ),
+    )
+    .unwrap();
+    let mut child = hoist_cmd()
+        .current_dir(dir.path())
+        .args(["run", "long.rhai"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the remote sleep runs, then press Ctrl-C.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !String::from_utf8_lossy(
+        &std::process::Command::new("pgrep")
+            .args(["-f", marker])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .contains(char::is_numeric)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "remote sleep never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // SAFETY: signalling our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("interrupted"));
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", marker])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&left.stdout).trim().is_empty(),
+        "remote sleep survived Ctrl-C"
+    );
+}

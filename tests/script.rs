@@ -285,13 +285,29 @@ fn forks_bounds_concurrency() {
 fn ctrl_c_stops_the_script_and_kills_the_remote_command() {
     let (rt, _) = runtime();
     let rt2 = rt.clone();
-    let marker = format!("hoist-cancel-{}", std::process::id());
+    // A sleep length no other test uses, so pgrep finds exactly this command.
+    let marker = "^sleep 7701$";
     let script = format!(
-        "let h = ssh(\"{}\");\nh.run(\"sleep 77 # {marker}\");\n\"finished\"",
+        "let h = ssh(\"{}\");\nh.run(\"sleep 7701\");\n\"finished\"",
         sshd().spec(3)
     );
+    let running = || {
+        !String::from_utf8_lossy(
+            &std::process::Command::new("pgrep")
+                .args(["-f", marker])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .trim()
+        .is_empty()
+    };
     let t = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1500));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !running() {
+            assert!(Instant::now() < deadline, "the remote sleep never started");
+            std::thread::sleep(Duration::from_millis(50));
+        }
         rt2.services.cancel();
     });
     let started = Instant::now();
@@ -301,7 +317,7 @@ fn ctrl_c_stops_the_script_and_kills_the_remote_command() {
     assert!(started.elapsed() < Duration::from_secs(6));
     std::thread::sleep(Duration::from_millis(1500));
     let left = std::process::Command::new("pgrep")
-        .args(["-f", &marker])
+        .args(["-f", marker])
         .output()
         .unwrap();
     assert!(
