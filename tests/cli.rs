@@ -339,7 +339,7 @@ fn sigint_stops_the_run_and_the_remote_command_with_exit_130() {
         ),
     )
     .unwrap();
-    let mut child = hoist_cmd()
+    let child = hoist_cmd()
         .current_dir(dir.path())
         .args(["run", "long.rhai"])
         .stdout(std::process::Stdio::piped())
