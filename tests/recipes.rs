@@ -292,3 +292,139 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
     ]));
     assert_eq!(p.status(), serde_json::json!([]));
 }
+
+/// Build `tag` from the test base image, serving `text` at /index.html (docker CLI: test set-up,
+/// independent of the code under test).
+fn local_image(tag: &str, text: &str) {
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(ctx.path().join("index.html"), format!("{text}\n")).unwrap();
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        format!(
+            "FROM {}\nCOPY index.html /www/index.html\n",
+            support::images::busybox()
+        ),
+    )
+    .unwrap();
+    let o = std::process::Command::new("docker")
+        .args(["build", "-q", "-t", tag])
+        .arg(ctx.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn get(port: u16) -> String {
+    let o = std::process::Command::new("busybox")
+        .args([
+            "wget",
+            "-q",
+            "-O",
+            "-",
+            &format!("http://127.0.0.1:{port}/index.html"),
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+#[test]
+fn bluegreen_deploys_the_idle_colour_switches_and_switches_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let app = format!("hoistbg{}", std::process::id());
+    let remote = format!("/tmp/hoist-bg-{}", std::process::id());
+    let (blue, green) = (support::free_port(), support::free_port());
+    let (v1, v2) = (
+        format!("hoist-test/{app}:v1"),
+        format!("hoist-test/{app}:v2"),
+    );
+    local_image(&v1, "v1");
+    local_image(&v2, "v2");
+    std::fs::write(
+        d.join("hoist.toml"),
+        format!("[env.test.hosts]\nweb = [\"{}\"]\n", sshd().spec(2)),
+    )
+    .unwrap();
+    std::fs::write(d.join("compose.yml"), "services:\n  web:\n    image: ${IMAGE}\n    ports:\n      - \"127.0.0.1:${PORT}:8080\"\n    stop_grace_period: 1s\n").unwrap();
+    let reloads = d.join("reloads");
+    let reload = format!("echo reload >> {}", reloads.display());
+    let (bp, gp) = (blue.to_string(), green.to_string());
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "bluegreen",
+            "--env",
+            "test",
+            "--app",
+            &app,
+            "--dir",
+            &remote,
+            "--blue-port",
+            &bp,
+            "--green-port",
+            &gp,
+        ];
+        args.extend_from_slice(&[
+            "--reload",
+            &reload,
+            "--health-path",
+            "/index.html",
+            "--timeout",
+            "20",
+        ]);
+        args.extend_from_slice(extra);
+        hoist_cmd().current_dir(d).args(&args).output().unwrap()
+    };
+    let conf = || std::fs::read_to_string(format!("{remote}/proxy.conf")).unwrap_or_default();
+    let reload_count = || {
+        std::fs::read_to_string(&reloads)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+
+    ok(&run(&["--image", &v1]));
+    assert_eq!(get(blue), "v1");
+    assert!(
+        conf().contains(&format!("127.0.0.1:{blue}")) && conf().contains("blue"),
+        "{}",
+        conf()
+    );
+    assert_eq!(reload_count(), 1);
+
+    ok(&run(&["--image", &v2]));
+    assert_eq!(get(green), "v2");
+    assert_eq!(get(blue), "v1", "the old colour keeps running");
+    assert!(conf().contains(&format!("127.0.0.1:{green}")), "{}", conf());
+    assert_eq!(reload_count(), 2);
+
+    ok(&run(&["--switch-back"]));
+    assert!(conf().contains(&format!("127.0.0.1:{blue}")), "{}", conf());
+    assert_eq!(
+        std::fs::read_to_string(format!("{remote}/live"))
+            .unwrap()
+            .trim(),
+        "blue"
+    );
+
+    ok(&run(&["--retire"]));
+    assert_eq!(get(green), "", "the idle colour is stopped");
+    assert_eq!(get(blue), "v1");
+    // Nothing to switch back to once retired: the check fails and the proxy stays.
+    let o = run(&["--switch-back", "--timeout", "2"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(conf().contains(&format!("127.0.0.1:{blue}")));
+
+    for colour in ["blue", "green"] {
+        let _ = std::process::Command::new("docker-compose")
+            .args(["--project-name", &format!("{app}-{colour}"), "down"])
+            .current_dir(format!("{remote}/{colour}"))
+            .output();
+    }
+    let _ = std::fs::remove_dir_all(&remote);
+    for tag in [&v1, &v2] {
+        let _ = std::process::Command::new("docker")
+            .args(["rmi", "-f", tag])
+            .output();
+    }
+}

@@ -21,6 +21,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("gitpull", include_str!("../../recipes/gitpull.rhai")),
     ("deploy", include_str!("../../recipes/deploy.rhai")),
     ("upgrade", include_str!("../../recipes/upgrade.rhai")),
+    ("bluegreen", include_str!("../../recipes/bluegreen.rhai")),
     ("status", include_str!("../../recipes/status.rhai")),
     ("logs", include_str!("../../recipes/logs.rhai")),
     ("exec", include_str!("../../recipes/exec.rhai")),
