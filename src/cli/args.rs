@@ -7,7 +7,10 @@ use clap::{Args, Parser, Subcommand};
     name = "hoist",
     version,
     about = "Deploy recipes in Rhai: SSH hosts, Docker, compose, mounts, registries",
-    allow_external_subcommands = true
+    allow_external_subcommands = true,
+    after_help = "Recipes run as `hoist <recipe> [--param value]...` (built-in: deploy, upgrade, bluegreen, \
+                  status, logs, exec, destroy, gitpull, facts, adhoc; a project's recipes/ override them).\n\
+                  `hoist recipes` lists them, `hoist <recipe> --help` shows their parameters."
 )]
 pub struct Cli {
     #[command(flatten)]

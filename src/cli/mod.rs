@@ -269,14 +269,25 @@ fn recipe_help(g: &Global, name: &str) -> Result<()> {
 
 fn list_recipes(g: &Global) -> Result<()> {
     let all = crate::recipes::discover(project_dir()?.as_deref())?;
-    let rows: Vec<serde_json::Value> = all
-        .values()
-        .map(|r| serde_json::json!({"recipe": r.name, "origin": r.origin, "summary": r.summary}))
-        .collect();
     if g.json {
+        let rows: Vec<serde_json::Value> = all
+            .values()
+            .map(
+                |r| serde_json::json!({"recipe": r.name, "origin": r.origin, "summary": r.summary}),
+            )
+            .collect();
         Json::emit(&serde_json::Value::Array(rows));
-    } else {
-        println!("{}", table::table(&rows));
+        return Ok(());
+    }
+    // Summaries are read whole here, so no table cell truncation.
+    let width = all.keys().map(String::len).max().unwrap_or(0);
+    for r in all.values() {
+        let origin = if r.origin == "built-in" {
+            String::new()
+        } else {
+            format!("  [{}]", r.origin)
+        };
+        println!("{:<width$}  {}{origin}", r.name, r.summary);
     }
     Ok(())
 }
