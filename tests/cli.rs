@@ -390,3 +390,30 @@ fn sigint_stops_the_run_and_the_remote_command_with_exit_130() {
         "remote sleep survived Ctrl-C"
     );
 }
+
+#[test]
+fn facts_recipe_tabulates_the_inventory_or_the_local_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = hoist(dir.path(), &["facts", "--json"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(last["value"][0]["host"], "local");
+    assert!(last["value"][0]["cpus"].as_i64().unwrap() >= 1);
+    std::fs::write(
+        dir.path().join("hoist.toml"),
+        format!(
+            "[env.t.hosts]\nweb = [\"{}\"]\ndb = [\"{}\"]\n",
+            sshd().spec(9),
+            sshd().spec(10)
+        ),
+    )
+    .unwrap();
+    let o = hoist(dir.path(), &["facts", "--group", "db"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        out.starts_with("HOST") && out.contains(&sshd().spec(10)) && !out.contains(&sshd().spec(9)),
+        "{out}"
+    );
+}
