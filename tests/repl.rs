@@ -309,3 +309,63 @@ fn terminal_tab_completion_continuation_and_ctrl_c() {
         .expect("history in $XDG_STATE_HOME/hoist/repl_history");
     assert!(history.contains("twice(21)"), "{history}");
 }
+
+#[test]
+fn interactive_commands_get_the_terminal_on_ssh_and_local_hosts() {
+    let home = tempfile::tempdir().unwrap();
+    let spec = sshd().spec(2);
+    let cmd = format!(
+        "cd '{home}' && env HOME='{home}' XDG_STATE_HOME='{home}/state' HOIST_SSH_CONFIG='{cfg}' NO_COLOR=1 TERM=xterm '{bin}' repl '{spec}'; echo REPL-EXITED-$?; sleep 600",
+        home = home.path().display(),
+        cfg = sshd().config.display(),
+        bin = env!("CARGO_BIN_EXE_hoist"),
+    );
+    let t = Tmux::start(&cmd);
+    let prompt = format!("hoist [{spec}]> ");
+    let long = Duration::from_secs(20);
+    t.wait_for("the prompt", long, |s| s.contains(prompt.trim_end()));
+    for (i, who) in ["host", "local()"].iter().enumerate() {
+        // The command sees a real terminal, reads what is typed, and its exit code comes back.
+        t.type_text(&format!(
+            "{who}.interactive(\"tty; printf 'name{i}? '; read x; echo got-{i}:$x; exit 3\", #{{env: #{{GREETING: \"hi\"}}}})"
+        ));
+        t.keys(&["Enter"]);
+        t.wait_for("the question", long, |s| s.contains(&format!("name{i}? ")));
+        t.type_text("abc");
+        t.keys(&["Enter"]);
+        let screen = t.wait_for("the answer and the exit code", long, |s| {
+            s.contains(&format!("got-{i}:abc")) && last_line(s) == prompt.trim_end()
+        });
+        assert!(
+            screen.contains("/dev/pts/"),
+            "no terminal on {who}:\n{screen}"
+        );
+        let after: Vec<&str> = screen
+            .rsplit(&format!("got-{i}:abc"))
+            .next()
+            .unwrap()
+            .lines()
+            .map(str::trim_end)
+            .collect();
+        assert!(
+            after.contains(&"3"),
+            "exit code 3 shown after the command on {who}:\n{screen}"
+        );
+    }
+    // No private script file is left on the host.
+    let left = std::fs::read_dir("/tmp")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".hoist-tty-"))
+        .count();
+    assert_eq!(left, 0, "the interactive script file was removed");
+    t.keys(&["C-d"]);
+    t.wait_for("the REPL to exit", long, |s| s.contains("REPL-EXITED-0"));
+}
+
+#[test]
+fn interactive_without_a_terminal_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = repl_piped(dir.path(), &["local"], "host.interactive(\"sh\")\n");
+    assert!(run.stderr.contains("needs a terminal"), "{}", run.stderr);
+}

@@ -107,6 +107,23 @@ impl Transport for LocalTransport {
     }
 
     async fn close(&self) {}
+
+    async fn interactive(&self, script: &str) -> Result<i32> {
+        let status = Process::new("sh")
+            .arg("-c")
+            .arg(EVAL_FROM_ENV)
+            .env("HOIST_SCRIPT", script)
+            .stdin(Stdio::inherit())
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit())
+            .status()
+            .await
+            .map_err(|e| Error::wrap("cannot start sh", e))?;
+        use std::os::unix::process::ExitStatusExt;
+        Ok(status
+            .code()
+            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+    }
 }
 
 async fn pump<R: AsyncRead + Unpin>(

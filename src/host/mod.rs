@@ -76,6 +76,9 @@ pub trait Transport: Send + Sync {
     async fn connect(&self) -> Result<()>;
     /// Close connections; later calls reconnect.
     async fn close(&self);
+    /// Run `script` with this process's terminal attached (a TTY on the host, e.g. a shell
+    /// in a container); returns the exit code. The one place a fresh channel is needed.
+    async fn interactive(&self, script: &str) -> Result<i32>;
 }
 
 struct HostInner {
@@ -251,6 +254,39 @@ impl Host {
             return Err(err);
         }
         Ok(raw)
+    }
+
+    /// Run a command with the terminal attached (an interactive shell, an editor, `docker
+    /// compose exec web bash`); returns its exit code, which is not checked. Needs a terminal.
+    pub async fn interactive(&self, cmd: &Command) -> Result<i32> {
+        use std::io::IsTerminal;
+        let display = self.inner.services.redactor.redact(&cmd.display());
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::usage(
+                "an interactive command needs a terminal, and stdin is not one",
+            )
+            .host(self.name())
+            .command(display)
+            .hint("use h.run() to run it without a terminal"));
+        }
+        if cmd.stdin.is_some() || cmd.timeout.is_some() {
+            return Err(Error::usage(
+                "an interactive command reads the terminal: stdin and timeout do not apply",
+            )
+            .host(self.name()));
+        }
+        let started = Instant::now();
+        let result = self.inner.transport.interactive(&cmd.render()).await;
+        self.inner.services.audit(crate::audit::Entry {
+            host: self.name().to_string(),
+            step: crate::step::current(),
+            action: "interactive".into(),
+            command: display.clone(),
+            exit_code: result.as_ref().ok().copied(),
+            ms: started.elapsed().as_millis() as u64,
+            error: result.as_ref().err().map(|e| e.message.clone()),
+        });
+        result.map_err(|e| e.host(self.name()).command(display))
     }
 
     /// Exit status 0?

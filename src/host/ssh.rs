@@ -342,6 +342,54 @@ impl Transport for SshTransport {
         self.session().await.map(|_| ())
     }
 
+    async fn interactive(&self, script: &str) -> Result<i32> {
+        let session = self.session().await?;
+        // The script may carry secret env values: it goes into a private file on the host
+        // (removed by its own first line) rather than into ssh's argv.
+        let file = format!("/tmp/.hoist-tty-{:016x}", rand::random::<u64>());
+        let body = format!("rm -f -- {f}\n{script}\n", f = crate::command::quote(&file));
+        let put = format!("umask 077 && cat > {}", crate::command::quote(&file));
+        let req = ExecRequest {
+            script: &put,
+            stdin: Some(body.as_bytes()),
+            timeout: Some(Duration::from_secs(30)),
+            cancel: tokio_util::sync::CancellationToken::new(),
+            sink: None,
+        };
+        let out = self.exec(req).await?;
+        if out.code != 0 {
+            return Err(Error::failed("cannot prepare the interactive command")
+                .exit_code(out.code)
+                .stderr(&String::from_utf8_lossy(&out.stderr)));
+        }
+        // A terminal needs its own channel: `ssh -tt` through the same ControlMaster.
+        let mut ssh = tokio::process::Command::new("ssh");
+        ssh.arg("-tt")
+            .arg("-S")
+            .arg(session.control_socket())
+            .args(["-o", "ControlMaster=no", "-o", "LogLevel=ERROR"]);
+        if let Some(cfg) = &self.opts.config_file {
+            ssh.arg("-F").arg(cfg);
+        }
+        if let Some(p) = self.spec.port {
+            ssh.arg("-p").arg(p.to_string());
+        }
+        if let Some(u) = &self.spec.user {
+            ssh.arg("-l").arg(u);
+        }
+        let status = ssh
+            .arg("--")
+            .arg(&self.spec.host)
+            .arg(format!("sh {}", crate::command::quote(&file)))
+            .stdin(std::process::Stdio::inherit())
+            .stdout(std::process::Stdio::inherit())
+            .stderr(std::process::Stdio::inherit())
+            .status()
+            .await
+            .map_err(|e| Error::wrap("cannot start ssh for the terminal", e))?;
+        Ok(status.code().unwrap_or(-1))
+    }
+
     async fn close(&self) {
         self.shells.lock().expect("shell pool").clear();
         if let Some(s) = self.session.lock().await.take()

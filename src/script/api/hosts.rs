@@ -275,6 +275,30 @@ fn register_run(engine: &mut Engine, st: &Arc<ScriptState>) {
         move |h: &mut Host, cmd: Dynamic, o: Map| run(&s, h, cmd, Some(o)),
     );
 
+    let doc = "Run a command with the terminal attached (a shell, `docker compose exec web bash`);\n\
+               returns its exit code. opts: #{sudo, cwd, env: #{..}}. Needs a terminal (hoist repl, hoist run at a TTY).";
+    let interactive =
+        |s: &ScriptState, h: &Host, cmd: Dynamic, opts: Option<Map>| -> RhaiResult<i64> {
+            let c = command(cmd, opts, "h.interactive()")?;
+            lift(s.rt.block_on(h.interactive(&c))).map(i64::from)
+        };
+    let s = st.clone();
+    func(
+        engine,
+        "interactive",
+        "h: Host, cmd: Dynamic -> i64",
+        doc,
+        move |h: &mut Host, cmd: Dynamic| interactive(&s, h, cmd, None),
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "interactive",
+        "h: Host, cmd: Dynamic, opts: Map -> i64",
+        doc,
+        move |h: &mut Host, cmd: Dynamic, o: Map| interactive(&s, h, cmd, Some(o)),
+    );
+
     let doc = "Run a command; true when it exits 0. opts as for run.";
     let test = |s: &ScriptState, h: &Host, cmd: Dynamic, opts: Option<Map>| -> RhaiResult<bool> {
         let c = command(cmd, opts, "h.test()")?;
