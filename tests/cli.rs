@@ -352,22 +352,7 @@ fn sigint_stops_the_run_and_the_remote_command_with_exit_130() {
         .spawn()
         .unwrap();
     // Wait until the remote sleep runs, then press Ctrl-C.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !String::from_utf8_lossy(
-        &std::process::Command::new("pgrep")
-            .args(["-f", marker])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .contains(char::is_numeric)
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "remote sleep never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    support::wait_running(marker);
     // SAFETY: signalling our own child process.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
@@ -381,14 +366,7 @@ fn sigint_stops_the_run_and_the_remote_command_with_exit_130() {
     );
     assert!(String::from_utf8_lossy(&o.stderr).contains("interrupted"));
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    let left = std::process::Command::new("pgrep")
-        .args(["-f", marker])
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8_lossy(&left.stdout).trim().is_empty(),
-        "remote sleep survived Ctrl-C"
-    );
+    assert!(!support::running(marker), "remote sleep survived Ctrl-C");
 }
 
 #[test]

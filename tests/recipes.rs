@@ -47,43 +47,43 @@ impl Project {
         std::fs::write(ctx.join("index.html"), format!("{text}\n")).unwrap();
     }
 
-    fn deploy(&self, tag: &str) -> Output {
-        let port = self.port.to_string();
-        self.hoist(&[
-            "deploy",
+    /// `hoist RECIPE --env test --app APP --dir DIR EXTRA...`
+    fn recipe(&self, name: &str, extra: &[&str]) -> Output {
+        let app = [
             "--env",
             "test",
             "--app",
             &self.app,
-            "--user",
-            &self.registry.user,
-            "--context",
-            "app",
-            "--tag",
-            tag,
             "--dir",
             &self.remote_dir,
-            "--health-port",
-            &port,
-            "--health-path",
-            "/index.html",
-            "--timeout",
-            "20",
-        ])
+        ];
+        self.hoist(&[&[name][..], &app[..], extra].concat())
+    }
+
+    fn deploy(&self, tag: &str) -> Output {
+        let port = self.port.to_string();
+        self.recipe(
+            "deploy",
+            &[
+                "--user",
+                &self.registry.user,
+                "--context",
+                "app",
+                "--tag",
+                tag,
+                "--health-port",
+                &port,
+                "--health-path",
+                "/index.html",
+                "--timeout",
+                "20",
+            ],
+        )
     }
 
     /// `hoist status --json`: the rows it returns.
     fn status(&self) -> serde_json::Value {
-        let out = ok(&self.hoist(&[
-            "status",
-            "--env",
-            "test",
-            "--app",
-            &self.app,
-            "--dir",
-            &self.remote_dir,
-            "--json",
-        ]));
+        let out = ok(&self.recipe("status", &["--json"]));
         let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
         last["value"].clone()
     }
@@ -206,90 +206,42 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
         p.release_file(".hoist/previous.env"),
         format!("IMAGE={}\n", image("v1"))
     );
-    let base = [
-        "upgrade",
-        "--env",
-        "test",
-        "--app",
-        &p.app,
-        "--dir",
-        &p.remote_dir,
-    ];
-    ok(&p.hoist(&[&base[..], &["--rollback"]].concat()));
+    ok(&p.recipe("upgrade", &["--rollback"]));
     assert_eq!(p.served(), "v1");
     let port = p.port.to_string();
     let img3 = image("v3");
-    ok(&p.hoist(
+    ok(&p.recipe(
+        "upgrade",
         &[
-            &base[..],
-            &[
-                "--image",
-                &img3,
-                "--services",
-                "[\"web\"]",
-                "--health-port",
-                &port,
-                "--health-path",
-                "/index.html",
-            ],
-        ]
-        .concat(),
+            "--image",
+            &img3,
+            "--services",
+            "[\"web\"]",
+            "--health-port",
+            &port,
+            "--health-path",
+            "/index.html",
+        ],
     ));
     assert_eq!(p.served(), "v3");
-    ok(&p.hoist(&[&base[..], &["--confirm"]].concat()));
+    ok(&p.recipe("upgrade", &["--confirm"]));
     assert_eq!(p.release_file(".hoist/previous.env"), "");
-    let o = p.hoist(&[&base[..], &["--rollback"]].concat());
+    let o = p.recipe("upgrade", &["--rollback"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no previous release"));
 
     // exec in the service, on every host.
-    let out = ok(&p.hoist(&[
+    let out = ok(&p.recipe(
         "exec",
-        "--env",
-        "test",
-        "--app",
-        &p.app,
-        "--dir",
-        &p.remote_dir,
-        "--service",
-        "web",
-        "--cmd",
-        "cat /www/index.html",
-    ]));
+        &["--service", "web", "--cmd", "cat /www/index.html"],
+    ));
     assert!(out.contains(&format!("[{}] v3", sshd().spec(1))), "{out}");
-    ok(&p.hoist(&[
-        "logs",
-        "--env",
-        "test",
-        "--app",
-        &p.app,
-        "--dir",
-        &p.remote_dir,
-        "--tail",
-        "5",
-    ]));
+    ok(&p.recipe("logs", &["--tail", "5"]));
 
     // destroy asks; without a terminal it needs --yes.
-    let o = p.hoist(&[
-        "destroy",
-        "--env",
-        "test",
-        "--app",
-        &p.app,
-        "--dir",
-        &p.remote_dir,
-    ]);
+    let o = p.recipe("destroy", &[]);
     assert_eq!(o.status.code(), Some(2));
-    ok(&p.hoist(&[
-        "destroy",
-        "--env",
-        "test",
-        "--app",
-        &p.app,
-        "--dir",
-        &p.remote_dir,
-        "--yes",
-    ]));
+    ok(&p.recipe("destroy", &["--yes"]));
     assert_eq!(p.status(), serde_json::json!([]));
 }
 
@@ -298,20 +250,13 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
 fn local_image(tag: &str, text: &str) {
     let ctx = tempfile::tempdir().unwrap();
     std::fs::write(ctx.path().join("index.html"), format!("{text}\n")).unwrap();
+    let base = support::images::busybox();
     std::fs::write(
         ctx.path().join("Dockerfile"),
-        format!(
-            "FROM {}\nCOPY index.html /www/index.html\n",
-            support::images::busybox()
-        ),
+        format!("FROM {base}\nCOPY index.html /www/index.html\n"),
     )
     .unwrap();
-    let o = std::process::Command::new("docker")
-        .args(["build", "-q", "-t", tag])
-        .arg(ctx.path())
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    support::images::build(tag, ctx.path());
 }
 
 fn get(port: u16) -> String {

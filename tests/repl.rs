@@ -5,7 +5,7 @@ mod support;
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use support::sshd;
@@ -200,14 +200,6 @@ fn last_line(screen: &str) -> &str {
         .trim_end()
 }
 
-fn remote_sleep_running(marker: &str) -> bool {
-    Command::new("pgrep")
-        .args(["-f", marker])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or_else(|e| panic!("cannot run pgrep (apt-get install -y procps): {e}"))
-}
-
 #[test]
 fn terminal_tab_completion_continuation_and_ctrl_c() {
     let home = tempfile::tempdir().unwrap();
@@ -267,7 +259,7 @@ fn terminal_tab_completion_continuation_and_ctrl_c() {
     t.type_text(&format!("host.run(\"{marker}\")"));
     t.keys(&["Enter"]);
     let deadline = Instant::now() + long;
-    while !remote_sleep_running(marker) {
+    while !support::running(marker) {
         assert!(
             Instant::now() < deadline,
             "the remote sleep never started:\n{}",
@@ -287,7 +279,7 @@ fn terminal_tab_completion_continuation_and_ctrl_c() {
         "Ctrl-C took {took:?} to return to the prompt"
     );
     let deadline = Instant::now() + Duration::from_secs(5);
-    while remote_sleep_running(marker) {
+    while support::running(marker) {
         assert!(
             Instant::now() < deadline,
             "the remote `{marker}` survived Ctrl-C"

@@ -291,23 +291,8 @@ fn ctrl_c_stops_the_script_and_kills_the_remote_command() {
         "let h = ssh(\"{}\");\nh.run(\"sleep 7701\");\n\"finished\"",
         sshd().spec(3)
     );
-    let running = || {
-        !String::from_utf8_lossy(
-            &std::process::Command::new("pgrep")
-                .args(["-f", marker])
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .trim()
-        .is_empty()
-    };
     let t = std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !running() {
-            assert!(Instant::now() < deadline, "the remote sleep never started");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        support::wait_running(marker);
         rt2.services.cancel();
     });
     let started = Instant::now();
@@ -316,14 +301,7 @@ fn ctrl_c_stops_the_script_and_kills_the_remote_command() {
     assert_eq!(e.kind, ErrorKind::Cancelled, "{}", e.render());
     assert!(started.elapsed() < Duration::from_secs(6));
     std::thread::sleep(Duration::from_millis(1500));
-    let left = std::process::Command::new("pgrep")
-        .args(["-f", marker])
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8_lossy(&left.stdout).trim().is_empty(),
-        "remote sleep survived Ctrl-C"
-    );
+    assert!(!support::running(marker), "remote sleep survived Ctrl-C");
 }
 
 #[test]

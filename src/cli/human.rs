@@ -7,22 +7,18 @@ use std::sync::Mutex;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::style::Painter;
-use crate::report::{Event, Level, Reporter, Stream};
+use super::lines::{Line, Lines};
+use crate::report::{Event, Reporter};
 
 #[derive(Default)]
 struct State {
     /// host -> (ok, ms, error) for the summary.
     hosts: Vec<(String, bool, u64, Option<String>)>,
     bars: HashMap<(String, String, String), ProgressBar>,
-    /// Last status printed per progress item when there is no terminal.
-    last_status: HashMap<(String, String, String), String>,
 }
 
 pub struct Human {
-    out: Painter,
-    err: Painter,
-    verbose: bool,
+    lines: Lines,
     tty: bool,
     multi: MultiProgress,
     state: Mutex<State>,
@@ -32,9 +28,7 @@ impl Human {
     pub fn new(verbose: bool) -> Self {
         let tty = std::io::stderr().is_terminal();
         Human {
-            out: Painter::for_stream(std::io::stdout().is_terminal()),
-            err: Painter::for_stream(tty),
-            verbose,
+            lines: Lines::new(verbose),
             tty,
             multi: MultiProgress::with_draw_target(if tty {
                 ProgressDrawTarget::stderr()
@@ -43,10 +37,6 @@ impl Human {
             }),
             state: Mutex::new(State::default()),
         }
-    }
-
-    fn prefix(&self, p: &Painter, host: &str) -> String {
-        format!("{} ", p.dim(&format!("[{}]", p.host(host))))
     }
 
     /// Print to stdout/stderr without tearing progress bars.
@@ -65,11 +55,9 @@ impl Human {
         }
     }
 
-    /// A dimmed, host-prefixed line on stderr, only with `-v`.
-    fn verbose_note(&self, host: &str, text: &str) {
-        if self.verbose {
-            let line = format!("{}{}", self.prefix(&self.err, host), self.err.dim(text));
-            self.line(true, &line);
+    fn show(&self, line: Option<Line>) {
+        if let Some(l) = line {
+            self.line(l.to_err, &l.text);
         }
     }
 
@@ -79,7 +67,7 @@ impl Human {
         if st.hosts.len() < 2 {
             return;
         }
-        let p = &self.err;
+        let p = &self.lines.err;
         let mut rows = String::from("\nHOST                          RESULT  TIME\n");
         for (host, ok, ms, err) in &st.hosts {
             let result = if *ok {
@@ -103,54 +91,6 @@ impl Human {
 impl Reporter for Human {
     fn event(&self, event: Event) {
         match event {
-            Event::Print { text } => self.line(false, &text),
-            Event::Message { level, text } => {
-                let tag = match level {
-                    Level::Info => self.err.blue("info:"),
-                    Level::Warn => self.err.yellow("warn:"),
-                };
-                self.line(true, &format!("{tag} {text}"));
-            }
-            Event::StepStarted { name } => self.line(true, &self.err.bold(&format!("▶ {name}"))),
-            Event::StepFinished { name, ok, ms } => {
-                let mark = if ok {
-                    self.err.green("✓")
-                } else {
-                    self.err.red("✗")
-                };
-                self.line(
-                    true,
-                    &format!(
-                        "{mark} {name} {}",
-                        self.err.dim(&format!("({:.2}s)", ms as f64 / 1000.0))
-                    ),
-                );
-            }
-            Event::CommandStarted { host, command } => {
-                self.verbose_note(&host, &format!("$ {command}"));
-            }
-            Event::Output {
-                host,
-                stream,
-                line,
-                echo,
-            } => match (echo || self.verbose, stream) {
-                (false, _) => {}
-                (true, Stream::Stdout) => {
-                    self.line(false, &format!("{}{line}", self.prefix(&self.out, &host)))
-                }
-                (true, Stream::Stderr) => {
-                    self.line(true, &format!("{}{line}", self.prefix(&self.err, &host)))
-                }
-            },
-            Event::CommandFinished {
-                host,
-                command,
-                code,
-                ms,
-            } => {
-                self.verbose_note(&host, &format!("exit {code} in {ms} ms: {command}"));
-            }
             Event::Progress {
                 host,
                 task,
@@ -159,40 +99,30 @@ impl Reporter for Human {
                 current,
                 total,
             } => {
+                if !self.tty {
+                    self.show(self.lines.progress(&host, &task, &id, &status));
+                    return;
+                }
                 let key = (host.clone(), task.clone(), id.clone());
                 let mut st = self.state.lock().expect("human state");
-                if self.tty {
-                    let bar = st.bars.entry(key).or_insert_with(|| {
-                        let b = self.multi.add(ProgressBar::new(0));
-                        b.set_style(
-                            ProgressStyle::with_template(
-                                "{prefix} {msg} {wide_bar} {bytes}/{total_bytes}",
-                            )
-                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                        );
-                        b.set_prefix(format!("[{host}] {task} {id}"));
-                        b
-                    });
-                    if let Some(t) = total {
-                        bar.set_length(t);
-                    }
-                    if let Some(c) = current {
-                        bar.set_position(c);
-                    }
-                    bar.set_message(status);
-                } else if st.last_status.get(&key) != Some(&status) {
-                    st.last_status.insert(key, status.clone());
-                    drop(st);
-                    let id = if id.is_empty() {
-                        String::new()
-                    } else {
-                        format!("{id}: ")
-                    };
-                    self.line(
-                        true,
-                        &format!("{}{task}: {id}{status}", self.prefix(&self.err, &host)),
+                let bar = st.bars.entry(key).or_insert_with(|| {
+                    let b = self.multi.add(ProgressBar::new(0));
+                    b.set_style(
+                        ProgressStyle::with_template(
+                            "{prefix} {msg} {wide_bar} {bytes}/{total_bytes}",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
                     );
+                    b.set_prefix(format!("[{host}] {task} {id}"));
+                    b
+                });
+                if let Some(t) = total {
+                    bar.set_length(t);
                 }
+                if let Some(c) = current {
+                    bar.set_position(c);
+                }
+                bar.set_message(status);
             }
             Event::ProgressDone { host, task } => {
                 let mut st = self.state.lock().expect("human state");
@@ -203,8 +133,8 @@ impl Reporter for Human {
                     }
                     !done
                 });
-                st.last_status
-                    .retain(|(h, t, _), _| !(*h == host && *t == task));
+                drop(st);
+                self.lines.progress_done(&host, &task);
             }
             Event::HostFinished {
                 host,
@@ -216,6 +146,7 @@ impl Reporter for Human {
                 st.hosts.retain(|h| h.0 != host);
                 st.hosts.push((host, ok, ms, error));
             }
+            other => self.show(self.lines.text(&other)),
         }
     }
 }

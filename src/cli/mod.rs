@@ -3,6 +3,7 @@
 mod args;
 mod human;
 mod json;
+pub mod lines;
 pub mod style;
 pub mod table;
 

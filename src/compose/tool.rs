@@ -1,9 +1,6 @@
 //! Which compose tool a host has: the v2 plugin (`docker compose`) where present, else v1
 //! (`docker-compose`, what Debian ships). Detected with one command, once per host.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use crate::command::Command;
 use crate::error::{Error, Result};
 use crate::host::Host;
@@ -22,6 +19,14 @@ impl Tool {
         match self {
             Tool::V2 => &["docker", "compose"],
             Tool::V1 => &["docker-compose"],
+        }
+    }
+
+    /// The short name scripts use: "v1" or "v2" (what [`Tool::parse`] reads).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Tool::V2 => "v2",
+            Tool::V1 => "v1",
         }
     }
 
@@ -44,15 +49,13 @@ impl Tool {
     }
 }
 
-fn cache() -> &'static Mutex<HashMap<String, Tool>> {
-    static CACHE: std::sync::OnceLock<Mutex<HashMap<String, Tool>>> = std::sync::OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
-}
+/// What the host remembers the detected tool as.
+const MEMO: &str = "compose-tool";
 
-/// The tool on `host`, detected on first use and remembered for the host's name.
+/// The tool on `host`, detected on first use and remembered by the host (once per run).
 pub async fn detect(host: &Host) -> Result<Tool> {
-    if let Some(t) = cache().lock().expect("tool cache").get(host.name()) {
-        return Ok(*t);
+    if let Some(t) = host.recall(MEMO) {
+        return Tool::parse(&t);
     }
     let probe = Command::shell(
         "if docker compose version >/dev/null 2>&1; then echo v2; \
@@ -61,17 +64,13 @@ pub async fn detect(host: &Host) -> Result<Tool> {
     .quiet();
     let out = host.run(&probe).await?;
     let tool = match out.stdout.trim() {
-        "v2" => Tool::V2,
-        "v1" => Tool::V1,
-        _ => {
+        "none" => {
             return Err(Error::failed("no compose tool on this host")
                 .host(host.name())
                 .hint("install the compose v2 plugin (docker-compose-plugin) or compose v1 (apt-get install docker-compose)"));
         }
+        found => Tool::parse(found)?,
     };
-    cache()
-        .lock()
-        .expect("tool cache")
-        .insert(host.name().to_string(), tool);
+    host.remember(MEMO, tool.tag());
     Ok(tool)
 }

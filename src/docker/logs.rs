@@ -10,7 +10,8 @@ use serde::Deserialize;
 
 use super::client::Docker;
 use crate::error::{Error, Result};
-use crate::report::{Event, Stream};
+use crate::host::LineSink;
+use crate::report::Stream;
 
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,7 +47,17 @@ impl Docker {
         }
         let mut stream = self.api().logs(c, Some(b.build()));
         let mut out = String::new();
-        let reporter = &self.services().reporter;
+        // Following logs is asking to watch them: lines go out as they complete, through the
+        // same line splitting and redaction as command output.
+        let sink = opts.follow.then(|| {
+            let svc = self.services();
+            LineSink::new(
+                self.host_name(),
+                svc.reporter.clone(),
+                svc.redactor.clone(),
+                true,
+            )
+        });
         while let Some(item) = stream.next().await {
             match item {
                 Ok(chunk) => {
@@ -57,22 +68,16 @@ impl Docker {
                         }
                         LogOutput::StdIn { .. } => continue,
                     };
-                    let text = String::from_utf8_lossy(&bytes);
-                    if opts.follow {
-                        for line in text.lines() {
-                            reporter.event(Event::Output {
-                                host: self.host_name().to_string(),
-                                stream: stream_kind,
-                                line: self.services().redactor.redact(line),
-                                // Following logs is asking to watch them.
-                                echo: true,
-                            });
-                        }
+                    if let Some(sink) = &sink {
+                        sink.feed(stream_kind, &bytes);
                     }
-                    out.push_str(&text);
+                    out.push_str(&String::from_utf8_lossy(&bytes));
                 }
                 Err(e) => return Err(self.container_fail("cannot read the logs of", c, e)),
             }
+        }
+        if let Some(sink) = &sink {
+            sink.flush();
         }
         Ok(out)
     }

@@ -86,6 +86,8 @@ struct HostInner {
     spec: HostSpec,
     transport: Box<dyn Transport>,
     services: Services,
+    /// Things learnt about the host once per connection (e.g. which compose tool it has).
+    memo: std::sync::Mutex<std::collections::HashMap<&'static str, String>>,
 }
 
 /// A machine hoist can act on. Cheap to clone; clones share the connection.
@@ -110,6 +112,7 @@ impl Host {
                 transport: Box::new(local::LocalTransport::new()),
                 spec,
                 services,
+                memo: Default::default(),
             }),
         }
     }
@@ -126,6 +129,7 @@ impl Host {
                 transport: Box::new(ssh::SshTransport::new(spec.clone(), opts)),
                 spec,
                 services,
+                memo: Default::default(),
             }),
         }
     }
@@ -153,6 +157,20 @@ impl Host {
     }
     pub fn services(&self) -> &Services {
         &self.inner.services
+    }
+
+    /// A fact about this host remembered earlier with [`Host::remember`].
+    pub fn recall(&self, key: &'static str) -> Option<String> {
+        self.inner.memo.lock().expect("host memo").get(key).cloned()
+    }
+
+    /// Remember a fact about this host for as long as the Host (one run) lives.
+    pub fn remember(&self, key: &'static str, value: impl Into<String>) {
+        self.inner
+            .memo
+            .lock()
+            .expect("host memo")
+            .insert(key, value.into());
     }
 
     pub async fn connect(&self) -> Result<()> {

@@ -3,16 +3,15 @@
 //! `busybox httpd` serves /www on port 8080 with a health endpoint (/health answers "ok"),
 //! and the image has a HEALTHCHECK that asks it.
 
+use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
 /// The image name (built on first use).
 pub const BUSYBOX: &str = "hoist-test/busybox:latest";
 
-const DOCKERFILE: &str = r#"FROM scratch
-COPY busybox /bin/busybox
-RUN ["/bin/busybox", "--install", "-s", "/bin"]
-COPY www /www
+/// What the test image adds to the busybox base.
+const TAIL: &str = r#"COPY www /www
 HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:8080/health || exit 1
 EXPOSE 8080
 CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
@@ -23,32 +22,45 @@ CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
 pub fn busybox() -> &'static str {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let busybox = std::path::Path::new("/bin/busybox");
-        assert!(
-            busybox.exists(),
-            "/bin/busybox is missing: install it with `apt-get install -y busybox-static` (scripts/test does this)"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::copy(busybox, dir.path().join("busybox")).unwrap();
-        std::fs::create_dir_all(dir.path().join("www")).unwrap();
-        std::fs::write(dir.path().join("www/health"), "ok\n").unwrap();
-        std::fs::write(dir.path().join("www/index.html"), "hello from hoist\n").unwrap();
-        std::fs::write(dir.path().join("Dockerfile"), DOCKERFILE).unwrap();
-        let out = Command::new("docker")
-            .args(["build", "-q", "-t", BUSYBOX])
-            .arg(dir.path())
-            .env("DOCKER_BUILDKIT", "0")
-            .output()
-            .unwrap_or_else(|e| {
-                panic!("cannot run the docker CLI ({e}): install docker.io and start dockerd")
-            });
-        assert!(
-            out.status.success(),
-            "building the test image failed (is dockerd running?): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let ctx = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(ctx.path().join("www")).unwrap();
+        std::fs::write(ctx.path().join("www/health"), "ok\n").unwrap();
+        std::fs::write(ctx.path().join("www/index.html"), "hello from hoist\n").unwrap();
+        from_busybox(BUSYBOX, ctx.path(), TAIL);
     });
     BUSYBOX
+}
+
+/// Build `tag` in `ctx`: `FROM scratch` plus Debian's static busybox and its applet links
+/// (so `sh`, `httpd`, `wget` ... exist), then the Dockerfile lines in `tail`.
+pub fn from_busybox(tag: &str, ctx: &Path, tail: &str) {
+    let busybox = Path::new("/bin/busybox");
+    assert!(
+        busybox.exists(),
+        "/bin/busybox is missing: install it with `apt-get install -y busybox-static` (scripts/test does this)"
+    );
+    std::fs::copy(busybox, ctx.join("busybox")).unwrap();
+    let head = "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n";
+    std::fs::write(ctx.join("Dockerfile"), format!("{head}{tail}")).unwrap();
+    build(tag, ctx);
+}
+
+/// `docker build -q -t TAG CTX` with the docker CLI (test set-up, independent of the code
+/// under test); a failure says how to get docker.
+pub fn build(tag: &str, ctx: &Path) {
+    let out = Command::new("docker")
+        .args(["build", "-q", "-t", tag])
+        .arg(ctx)
+        .env("DOCKER_BUILDKIT", "0")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run the docker CLI ({e}): install docker.io and start dockerd")
+        });
+    assert!(
+        out.status.success(),
+        "building {tag} failed (is dockerd running?): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A name unique to this test process, for containers, networks, volumes and tags.

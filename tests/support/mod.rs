@@ -66,7 +66,8 @@ impl Drop for Sshd {
     }
 }
 
-fn need(bin: &str, package: &str) -> PathBuf {
+/// The path of a program the tests need, or a failure saying which package has it.
+pub fn need_bin(bin: &str, package: &str) -> PathBuf {
     for dir in ["/usr/sbin", "/usr/bin", "/usr/local/bin", "/sbin", "/bin"] {
         let p = Path::new(dir).join(bin);
         if p.exists() {
@@ -78,11 +79,6 @@ fn need(bin: &str, package: &str) -> PathBuf {
     );
 }
 
-/// The path of a program the tests need, or a failure saying which package has it.
-pub fn need_bin(bin: &str, package: &str) -> PathBuf {
-    need(bin, package)
-}
-
 fn run_ok(cmd: &mut Command) {
     let out = cmd
         .output()
@@ -92,6 +88,26 @@ fn run_ok(cmd: &mut Command) {
         "{cmd:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Is a process whose command line matches `pattern` (`pgrep -f`) running on this machine
+/// (where the test sshd's "remote" commands run too)?
+pub fn running(pattern: &str) -> bool {
+    Command::new(need_bin("pgrep", "procps"))
+        .args(["-f", pattern])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or_else(|e| panic!("cannot run pgrep: {e}"))
+}
+
+/// Wait (up to 20 s) until a process matching `pattern` runs; a test that cancels a command
+/// must first see it running, or its "it is gone" check proves nothing.
+pub fn wait_running(pattern: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !running(pattern) {
+        assert!(Instant::now() < deadline, "`{pattern}` never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Free port on 127.0.0.1.
@@ -115,10 +131,10 @@ fn ensure_user(name: &str) {
         .map(|s| s.success())
         .unwrap_or(false);
     if !exists {
-        run_ok(Command::new(need("useradd", "passwd")).args(["-m", "-s", "/bin/sh", name]));
+        run_ok(Command::new(need_bin("useradd", "passwd")).args(["-m", "-s", "/bin/sh", name]));
     }
     // Password "*": no password works, but the account is not locked (sshd refuses locked ones).
-    run_ok(Command::new(need("usermod", "passwd")).args(["-p", "*", name]));
+    run_ok(Command::new(need_bin("usermod", "passwd")).args(["-p", "*", name]));
 }
 
 /// Start a server that dies with the test process. PR_SET_PDEATHSIG fires when the spawning
@@ -158,8 +174,8 @@ pub fn sshd() -> &'static Sshd {
 }
 
 fn start_sshd() -> Sshd {
-    let sshd_bin = need("sshd", "openssh-server");
-    let keygen = need("ssh-keygen", "openssh-client");
+    let sshd_bin = need_bin("sshd", "openssh-server");
+    let keygen = need_bin("ssh-keygen", "openssh-client");
     ensure_user(NOSUDO_USER);
     let dir = tempfile::Builder::new()
         .prefix("hoist-sshd-")

@@ -10,13 +10,7 @@ pub struct Tmux {
 }
 
 fn tmux_bin() -> PathBuf {
-    for dir in ["/usr/bin", "/usr/local/bin", "/bin"] {
-        let p = PathBuf::from(dir).join("tmux");
-        if p.exists() {
-            return p;
-        }
-    }
-    panic!("tmux is missing: install it with `apt-get install -y tmux` (scripts/test does this)");
+    super::need_bin("tmux", "tmux")
 }
 
 impl Tmux {

@@ -163,11 +163,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "p: Compose -> String",
         "Which compose tool the host has: \"v2\" (docker compose) or \"v1\" (docker-compose).",
         move |p: &mut Project| -> RhaiResult<String> {
-            Ok(match lift(s.rt.block_on(p.tool()))? {
-                Tool::V2 => "v2",
-                Tool::V1 => "v1",
-            }
-            .to_string())
+            Ok(lift(s.rt.block_on(p.tool()))?.tag().to_string())
         },
     );
 
