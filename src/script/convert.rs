@@ -39,7 +39,9 @@ pub fn options<T: DeserializeOwned + Default>(map: Option<Map>, what: &str) -> R
     };
     rhai::serde::from_dynamic::<T>(&Dynamic::from_map(map)).map_err(|e| {
         let msg = e.to_string();
-        let msg = msg.split(" (line ").next().unwrap_or(&msg).to_string();
+        let msg = msg.split(" (line ").next().unwrap_or(&msg);
+        // Rhai calls every serde complaint a "syntax error"; the key named after it is the news.
+        let msg = msg.strip_prefix("Syntax error: ").unwrap_or(msg);
         to_rhai(Error::usage(format!("bad option for {what}: {msg}")))
     })
 }

@@ -28,6 +28,12 @@ struct RunOpts {
     /// Show output lines as they arrive (default: with -v and in the REPL).
     #[serde(default)]
     stream: Option<bool>,
+    /// `env` and `stdin` may hold secrets, so [`command`] takes them out of the map before
+    /// this struct is read; they are named here so a typo's "expected one of" lists them.
+    #[serde(default, rename = "env")]
+    _env: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "stdin")]
+    _stdin: Option<serde::de::IgnoredAny>,
 }
 
 /// Build the command a script asked for: `cmd` is a shell string or an argv array.
