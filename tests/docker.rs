@@ -1,5 +1,5 @@
-//! The docker primitives against the real engine, locally and through the test sshd (whose
-//! /var/run/docker.sock is this machine's engine, reached through the SSH connection).
+//! The docker primitives against the real engines: this machine's, and a fleet server's own
+//! engine reached through its SSH connection (the socket forwarded by the ssh master).
 
 mod support;
 
@@ -9,13 +9,22 @@ use std::time::Duration;
 use hoist::docker::{BuildOpts, Docker, ExecOpts, LogsOpts, PsOpts, RmOpts, RunOpts};
 use hoist::host::HostSpec;
 use hoist::secret::Secret;
+use support::fleet::fleet;
 use support::images::{busybox, unique};
-use support::{runtime, sshd};
+use support::runtime;
 
-/// The local engine and the SSH host's engine, both from the run's cache.
+/// The local engine and fleet host1's engine, both from the run's cache; the test image is in
+/// both under the same name (host1 pulled it from the fleet registry).
 fn engines() -> (Arc<hoist::Runtime>, Vec<Docker>) {
-    let (rt, _) = runtime();
-    let ssh = rt.host(&HostSpec::parse(&sshd().spec(1)).unwrap());
+    let f = fleet();
+    let image = f.push(busybox(), "hoist-test/busybox:docker");
+    f.login_hosts();
+    f.host(1).sh_ok(&format!(
+        "docker pull -q {image} && docker tag {image} {}",
+        busybox()
+    ));
+    let (rt, _) = f.runtime();
+    let ssh = rt.host(&HostSpec::parse(&f.host(1).spec()).unwrap());
     let local = rt.local();
     let d_local = rt.block_on(rt.docker(&local)).unwrap();
     let d_ssh = rt.block_on(rt.docker(&ssh)).unwrap();
@@ -137,7 +146,12 @@ fn run_ps_logs_exec_inspect_ip_health_stop_rm_on_local_and_ssh() {
         let ip = rt.block_on(d.ip(&name, None)).unwrap();
         assert!(ip.parse::<std::net::Ipv4Addr>().is_ok(), "{ip}");
         assert_eq!(rt.block_on(d.ip(&name, Some("bridge"))).unwrap(), ip);
-        let body = http_get(&format!("{ip}:8080"), "/index.html");
+        // The container's address is on its engine's host: ask from there.
+        let body = if d.is_tunnelled() {
+            fleet().host(1).get(&format!("http://{ip}:8080/index.html"))
+        } else {
+            http_get(&format!("{ip}:8080"), "/index.html")
+        };
         assert!(body.contains("hello from hoist"), "{body}");
 
         // stop / start / restart / rm.
@@ -202,8 +216,13 @@ fn http_get(addr: &str, path: &str) -> String {
 
 #[test]
 fn remote_engine_traffic_goes_through_the_forwarded_socket_of_the_ssh_master() {
-    let (rt, _) = runtime();
-    let ssh = rt.host(&HostSpec::parse(&sshd().spec(2)).unwrap());
+    let f = fleet();
+    let image = f.push(busybox(), "hoist-test/busybox:tunnel");
+    f.login_hosts();
+    let host = f.host(2);
+    host.sh_ok(&format!("docker pull -q {image}"));
+    let (rt, _) = f.runtime();
+    let ssh = rt.host(&HostSpec::parse(&host.spec()).unwrap());
     let d = rt.block_on(rt.docker(&ssh)).unwrap();
     assert!(d.is_tunnelled());
     let path = d
@@ -230,24 +249,38 @@ fn remote_engine_traffic_goes_through_the_forwarded_socket_of_the_ssh_master() {
         .unwrap_or_else(|| panic!("nobody listens on {path}:\n{ss}"));
     assert!(line.contains("\"ssh\""), "not the ssh master: {line}");
 
-    // And requests through it work: the engine answers with its containers, and while a
-    // request is in flight the master holds a connection on that socket.
-    let before = rt.block_on(d.ps(&PsOpts::default())).unwrap();
-    let local = rt.block_on(rt.docker(&rt.local())).unwrap();
-    let via_local = rt.block_on(local.ps(&PsOpts::default())).unwrap();
-    let ids = |v: &[hoist::docker::ContainerInfo]| {
-        let mut x: Vec<String> = v.iter().map(|c| c.id.clone()).collect();
-        x.sort();
-        x
+    // What hoist starts through that socket runs on host2's own engine: host2's docker CLI
+    // sees it; neither host1's engine nor this machine's has it.
+    let name = unique("tunnel");
+    let opts = RunOpts {
+        name: Some(name.clone()),
+        ..Default::default()
     };
-    // Same machine, same engine: the same containers (modulo ones other tests start/stop).
-    let common = ids(&before)
-        .into_iter()
-        .filter(|i| ids(&via_local).contains(i))
-        .count();
-    assert!(common > 0 || before.is_empty() == via_local.is_empty());
+    rt.block_on(d.run(&image, &opts)).unwrap();
+    let on =
+        |h: &support::fleet::FleetHost| h.sh_ok(&format!("docker ps -q --filter name=^{name}$"));
+    assert_ne!(on(host), "", "host2's engine runs it");
+    assert_eq!(on(f.host(1)), "", "host1's engine does not");
+    let local = rt.block_on(rt.docker(&rt.local())).unwrap();
     assert!(!local.is_tunnelled());
     assert_eq!(local.endpoint(), "unix:///var/run/docker.sock");
+    let here = rt
+        .block_on(local.ps(&PsOpts {
+            name: Some(name.clone()),
+            all: true,
+            ..Default::default()
+        }))
+        .unwrap();
+    assert!(here.is_empty(), "this machine's engine does not: {here:?}");
+    rt.block_on(d.rm(
+        &name,
+        &RmOpts {
+            force: true,
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    assert_eq!(on(host), "");
 }
 
 #[test]
@@ -463,9 +496,17 @@ fn bad_input_gives_clear_errors() {
             e.render()
         );
 
-        // A port already taken: the engine's message, a hint, and no container left behind.
+        // A port already taken on the engine's host: the engine's message, a hint, and no
+        // container left behind.
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = taken.local_addr().unwrap().port();
+        let mut port = taken.local_addr().unwrap().port();
+        if d.is_tunnelled() {
+            port = 18499;
+            fleet().host(1).sh_ok(&format!(
+                "nohup python3 -m http.server {port} --bind 127.0.0.1 >/dev/null 2>&1 & \
+                 for i in $(seq 50); do curl -s -o /dev/null 127.0.0.1:{port} && exit 0; sleep 0.1; done; exit 1"
+            ));
+        }
         let name = unique("port");
         let e = rt
             .block_on(d.run(
@@ -496,6 +537,11 @@ fn bad_input_gives_clear_errors() {
             .unwrap();
         assert!(left.is_empty(), "container left behind: {left:?}");
         drop(taken);
+        if d.is_tunnelled() {
+            fleet()
+                .host(1)
+                .sh(&format!("pkill -f 'http.server {port}'"));
+        }
 
         // A bad port spec and a bad restart policy are usage errors before anything runs.
         let e = rt

@@ -2,13 +2,21 @@
 
 mod support;
 
+use support::fleet::fleet;
 use support::images::{busybox, unique};
-use support::{registry, run_script, runtime, sshd};
+use support::{run_script, runtime};
 
 #[test]
 fn script_builds_runs_lists_reads_logs_execs_and_removes_locally_and_over_ssh() {
     let base = busybox();
-    let (rt, _) = runtime();
+    let f = fleet();
+    // The fleet server builds on its own engine: give it the base image under the same name.
+    let pushed = f.push(base, "hoist-test/busybox:script");
+    f.login_hosts();
+    f.host(4).sh_ok(&format!(
+        "docker pull -q {pushed} && docker tag {pushed} {base}"
+    ));
+    let (rt, _) = f.runtime();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("Dockerfile"),
@@ -17,7 +25,7 @@ fn script_builds_runs_lists_reads_logs_execs_and_removes_locally_and_over_ssh() 
     .unwrap();
     for (label, engine) in [
         ("local", "docker()".to_string()),
-        ("ssh", format!("ssh(\"{}\").docker()", sshd().spec(4))),
+        ("ssh", format!("ssh(\"{}\").docker()", f.host(4).spec())),
     ] {
         let tag = format!("{}:green", unique("script"));
         let name = unique(&format!("script-{label}"));
@@ -67,7 +75,7 @@ fn script_builds_runs_lists_reads_logs_execs_and_removes_locally_and_over_ssh() 
         let want_host = if label == "local" {
             "local".to_string()
         } else {
-            let spec = hoist::host::HostSpec::parse(&sshd().spec(4)).unwrap();
+            let spec = hoist::host::HostSpec::parse(&f.host(4).spec()).unwrap();
             rt.host(&spec).name().to_string()
         };
         assert_eq!(v["host"], want_host.as_str(), "{v}");
@@ -105,11 +113,13 @@ fn a_typod_option_key_is_an_error_naming_the_key_and_the_line() {
     }
 }
 
+/// The PsyNet round trip: the laptop logs in and pushes to the fleet's registry (TLS with a test
+/// CA, htpasswd auth); a separate server logs its own engine in and pulls.
 #[test]
 fn script_registry_login_push_and_the_server_pulls() {
-    let reg = registry::start();
-    let (rt, _) = runtime();
-    let repo = "psynet/experiment";
+    let f = fleet();
+    let (rt, _) = f.runtime();
+    let repo = format!("psynet/experiment{}", std::process::id());
     let script = format!(
         r#"
         let r = registry("{addr}", #{{ user: "{user}", password: secret("{pw}") }});
@@ -120,23 +130,24 @@ fn script_registry_login_push_and_the_server_pulls() {
         d.push(image);
         let server = ssh("{spec}").docker();
         server.login(r);
-        server.rmi(image);
+        let before = server.image_exists(image);
         server.pull(image);
         let pulled = server.image_exists(image);
         server.rmi(image);
-        #{{ image: image, tags: r.tags("{repo}"), digest: r.digest(image), pulled: pulled,
+        #{{ image: image, tags: r.tags("{repo}"), digest: r.digest(image), pulled: pulled, before: before,
            exists: r.exists("{repo}:nope") }}
         "#,
-        addr = reg.addr,
-        user = reg.user,
-        pw = reg.password,
+        addr = f.registry,
+        user = f.registry_user,
+        pw = f.registry_password,
         base = busybox(),
-        spec = sshd().spec(5),
+        spec = f.host(3).spec(),
     );
     let v = run_script(&rt, &script).unwrap_or_else(|e| panic!("{}", e.render()));
-    assert_eq!(v["image"], format!("{}/{repo}:blue-1a2b3c4", reg.addr));
+    assert_eq!(v["image"], format!("{}/{repo}:blue-1a2b3c4", f.registry));
     assert_eq!(v["tags"], serde_json::json!(["blue-1a2b3c4"]));
     assert!(v["digest"].as_str().unwrap().starts_with("sha256:"));
+    assert_eq!(v["before"], false, "a separate server: it had no copy");
     assert_eq!(v["pulled"], true);
     assert_eq!(v["exists"], false);
 
@@ -145,12 +156,12 @@ fn script_registry_login_push_and_the_server_pulls() {
         &rt,
         &format!(
             "let r = registry(\"{}\", #{{ user: \"{}\", password: \"wrong-pw\" }});\nr.login();\n",
-            reg.addr, reg.user
+            f.registry, f.registry_user
         ),
     )
     .unwrap_err();
     assert!(
-        e.message.contains(&reg.addr) && e.message.contains("refused"),
+        e.message.contains(&f.registry) && e.message.contains("refused"),
         "{}",
         e.render()
     );

@@ -109,7 +109,7 @@ fn dir_with(compose: &str) -> String {
 }
 
 /// `docker-compose config` on the directory: the environment of service `s`, or the error.
-fn v1_config(dir: &str) -> Result<serde_yaml::Mapping, String> {
+fn v1_config(dir: &str) -> Result<serde_json::Map<String, serde_json::Value>, String> {
     let out = Command::new("docker-compose")
         .args(["--env-file", "vars.env", "config"])
         .current_dir(dir)
@@ -121,9 +121,10 @@ fn v1_config(dir: &str) -> Result<serde_yaml::Mapping, String> {
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
-    let doc: serde_yaml::Value = serde_yaml::from_slice(&out.stdout).unwrap();
-    Ok(doc["services"]["s"]["environment"]
-        .as_mapping()
+    // Read with hoist's own YAML reader (compose's reading of scalars).
+    let doc = hoist::compose::yaml::parse(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    Ok(doc.value["services"]["s"]["environment"]
+        .as_object()
         .unwrap()
         .clone())
 }

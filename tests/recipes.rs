@@ -1,30 +1,31 @@
-//! The built-in deploy family end to end, through the `hoist` binary, against the real
-//! parts: a registry with authentication, the docker engine, compose v1 and an SSH host.
+//! The built-in deploy family end to end, through the `hoist` binary, on the test fleet: the
+//! controller builds and pushes to the fleet's TLS registry, two separate servers (host1 with
+//! compose v2, host2 with v1) log in, pull into their own engines and run the release.
 //! deploy → status → a broken deploy rolled back → deploy → upgrade --rollback / --image /
-//! --confirm → exec → logs → destroy.
+//! --confirm → exec → logs → destroy; then bluegreen on host3 and host4. Every check reads the
+//! hosts themselves.
 
 mod support;
 
-use std::path::Path;
 use std::process::Output;
 
-use support::{hoist_cmd, sshd};
+use support::fleet::{Fleet, FleetHost, fleet};
 
 struct Project {
+    f: &'static Fleet,
     dir: tempfile::TempDir,
-    registry: support::registry::TestRegistry,
     home: tempfile::TempDir,
     app: String,
     remote_dir: String,
     port: u16,
+    hosts: Vec<&'static FleetHost>,
 }
 
 impl Project {
     fn hoist(&self, args: &[&str]) -> Output {
-        hoist_cmd()
-            .current_dir(self.dir.path())
+        self.f
+            .hoist_cmd(self.dir.path())
             .env("HOME", self.home.path())
-            .env("REGISTRY_PASSWORD", &self.registry.password)
             .args(args)
             .output()
             .expect("run hoist")
@@ -66,7 +67,7 @@ impl Project {
             "deploy",
             &[
                 "--user",
-                &self.registry.user,
+                &self.f.registry_user,
                 "--context",
                 "app",
                 "--tag",
@@ -81,39 +82,52 @@ impl Project {
         )
     }
 
-    /// `hoist status --json`: the rows it returns.
+    /// `hoist status --json`: the rows it returns (one per service per host).
     fn status(&self) -> serde_json::Value {
         let out = ok(&self.recipe("status", &["--json"]));
         let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
         last["value"].clone()
     }
 
+    /// What every host serves on the app's port (asked on the host itself); one answer when
+    /// they all agree, else the answers joined.
     fn served(&self) -> String {
-        let o = std::process::Command::new("busybox")
-            .args([
-                "wget",
-                "-q",
-                "-O",
-                "-",
-                &format!("http://127.0.0.1:{}/index.html", self.port),
-            ])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&o.stdout).trim().to_string()
+        let mut got: Vec<String> = self
+            .hosts
+            .iter()
+            .map(|h| h.get(&format!("http://127.0.0.1:{}/index.html", self.port)))
+            .collect();
+        got.dedup();
+        got.join(" | ")
     }
 
+    /// A file of the project on every host (read there); must be the same everywhere.
     fn release_file(&self, name: &str) -> String {
-        std::fs::read_to_string(Path::new(&self.remote_dir).join(name)).unwrap_or_default()
+        let mut got: Vec<String> = self
+            .hosts
+            .iter()
+            .map(|h| h.read(&format!("{}/{name}", self.remote_dir)))
+            .collect();
+        got.dedup();
+        assert_eq!(got.len(), 1, "{name} differs between hosts: {got:?}");
+        got.remove(0)
     }
 }
 
 impl Drop for Project {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("docker-compose")
-            .args(["--project-name", &self.app, "down"])
-            .current_dir(&self.remote_dir)
-            .output();
-        let _ = std::fs::remove_dir_all(&self.remote_dir);
+        for h in &self.hosts {
+            let compose = if h.compose_v2() {
+                "docker compose"
+            } else {
+                "docker-compose"
+            };
+            h.sh(&format!(
+                "cd {d} && {compose} --project-name {a} down; rm -rf {d}",
+                d = self.remote_dir,
+                a = self.app
+            ));
+        }
     }
 }
 
@@ -127,17 +141,16 @@ fn ok(o: &Output) -> String {
 }
 
 fn project() -> Project {
-    let registry = support::registry::start();
+    let f = fleet();
     let dir = tempfile::tempdir().unwrap();
     let app = format!("hoistdemo{}", std::process::id());
     let remote_dir = format!("/tmp/hoist-deploy-{}", std::process::id());
-    let port = support::free_port();
+    let port = 18401;
     std::fs::write(
         dir.path().join("hoist.toml"),
         format!(
-            "[env.test]\nvars = {{ registry = \"{}\" }}\n[env.test.hosts]\nweb = [\"{}\"]\n",
-            registry.addr,
-            sshd().spec(1)
+            "[env.test]\nvars = {{ registry = \"{}\" }}\n[env.test.hosts]\nweb = [\"host1\", \"host2\"]\n",
+            f.registry
         ),
     )
     .unwrap();
@@ -147,39 +160,51 @@ fn project() -> Project {
     )
     .unwrap();
     Project {
+        f,
         dir,
-        registry,
         home: tempfile::tempdir().unwrap(),
         app,
         remote_dir,
         port,
+        hosts: vec![f.host(1), f.host(2)],
     }
 }
 
 #[test]
 fn deploy_status_rollback_upgrade_exec_destroy() {
     let p = project();
-    let image = |tag: &str| format!("{}/{}:{tag}", p.registry.addr, p.app);
+    let image = |tag: &str| format!("{}/{}:{tag}", p.f.registry, p.app);
 
     // First release.
     p.version("v1", true);
     ok(&p.deploy("v1"));
     assert_eq!(p.served(), "v1");
     assert_eq!(p.release_file(".env"), format!("IMAGE={}\n", image("v1")));
-    assert!(p.release_file(".hoist/releases.log").contains(&image("v1")));
-    // The remote host logged in to the registry itself (as `docker login` there would).
-    let cfg = std::fs::read_to_string("/root/.docker/config.json").unwrap_or_default();
-    assert!(
-        cfg.contains(&p.registry.addr),
-        "the host's docker config has the registry"
-    );
+    // The release log is kept per host (its lines carry each host's own time).
+    for h in &p.hosts {
+        let log = h.read(&format!("{}/.hoist/releases.log", p.remote_dir));
+        assert!(log.contains(&image("v1")), "{}: {log}", h.name);
+    }
+    for h in &p.hosts {
+        // Each host logged in to the registry itself (as `docker login` there would) and runs
+        // the release on its own engine.
+        let cfg = h.read("/root/.docker/config.json");
+        assert!(cfg.contains(&p.f.registry), "{}: {cfg}", h.name);
+        let running = h.sh_ok(&format!(
+            "docker ps --filter label=com.docker.compose.project={} --format '{{{{.Image}}}}'",
+            p.app
+        ));
+        assert_eq!(running, image("v1"), "{}", h.name);
+    }
 
     let status = p.status();
     let rows = status.as_array().unwrap();
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0]["service"], "web");
-    assert_eq!(rows[0]["state"], "running");
-    assert_eq!(rows[0]["host"], sshd().spec(1));
+    assert_eq!(rows.len(), 2, "{status}");
+    for (row, h) in rows.iter().zip(&p.hosts) {
+        assert_eq!(row["service"], "web");
+        assert_eq!(row["state"], "running");
+        assert_eq!(row["host"], h.spec());
+    }
 
     // A release that is not healthy is rolled back; the old one keeps serving.
     p.version("broken", false);
@@ -235,7 +260,9 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
         "exec",
         &["--service", "web", "--cmd", "cat /www/index.html"],
     ));
-    assert!(out.contains(&format!("[{}] v3", sshd().spec(1))), "{out}");
+    for h in &p.hosts {
+        assert!(out.contains(&format!("[{}] v3", h.spec())), "{out}");
+    }
     ok(&p.recipe("logs", &["--tail", "5"]));
 
     // destroy asks; without a terminal it needs --yes.
@@ -243,11 +270,22 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
     assert_eq!(o.status.code(), Some(2));
     ok(&p.recipe("destroy", &["--yes"]));
     assert_eq!(p.status(), serde_json::json!([]));
+    for h in &p.hosts {
+        assert_eq!(
+            h.sh_ok(&format!(
+                "docker ps -aq --filter label=com.docker.compose.project={}",
+                p.app
+            )),
+            "",
+            "{}: destroyed",
+            h.name
+        );
+    }
 }
 
-/// Build `tag` from the test base image, serving `text` at /index.html (docker CLI: test set-up,
-/// independent of the code under test).
-fn local_image(tag: &str, text: &str) {
+/// Build `tag` from the test base image, serving `text` at /index.html, and put it in the
+/// fleet registry (docker CLI: test set-up, independent of the code under test).
+fn fleet_image(f: &Fleet, repo_tag: &str, text: &str) -> String {
     let ctx = tempfile::tempdir().unwrap();
     std::fs::write(ctx.path().join("index.html"), format!("{text}\n")).unwrap();
     let base = support::images::busybox();
@@ -256,44 +294,36 @@ fn local_image(tag: &str, text: &str) {
         format!("FROM {base}\nCOPY index.html /www/index.html\n"),
     )
     .unwrap();
-    support::images::build(tag, ctx.path());
-}
-
-fn get(port: u16) -> String {
-    let o = std::process::Command::new("busybox")
-        .args([
-            "wget",
-            "-q",
-            "-O",
-            "-",
-            &format!("http://127.0.0.1:{port}/index.html"),
-        ])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
+    let local = format!("hoist-test/{repo_tag}");
+    support::images::build(&local, ctx.path());
+    f.push(&local, repo_tag)
 }
 
 #[test]
 fn bluegreen_deploys_the_idle_colour_switches_and_switches_back() {
+    for n in [3, 4] {
+        bluegreen_on(fleet().host(n));
+    }
+}
+
+fn bluegreen_on(h: &'static FleetHost) {
+    let f = fleet();
+    f.login_hosts();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let app = format!("hoistbg{}", std::process::id());
     let remote = format!("/tmp/hoist-bg-{}", std::process::id());
-    let (blue, green) = (support::free_port(), support::free_port());
-    let (v1, v2) = (
-        format!("hoist-test/{app}:v1"),
-        format!("hoist-test/{app}:v2"),
-    );
-    local_image(&v1, "v1");
-    local_image(&v2, "v2");
+    let (blue, green) = (18411, 18412);
+    let v1 = fleet_image(f, &format!("{app}:v1"), "v1");
+    let v2 = fleet_image(f, &format!("{app}:v2"), "v2");
     std::fs::write(
         d.join("hoist.toml"),
-        format!("[env.test.hosts]\nweb = [\"{}\"]\n", sshd().spec(2)),
+        format!("[env.test.hosts]\nweb = [\"{}\"]\n", h.spec()),
     )
     .unwrap();
     std::fs::write(d.join("compose.yml"), "services:\n  web:\n    image: ${IMAGE}\n    ports:\n      - \"127.0.0.1:${PORT}:8080\"\n    stop_grace_period: 1s\n").unwrap();
-    let reloads = d.join("reloads");
-    let reload = format!("echo reload >> {}", reloads.display());
+    let reloads = format!("{remote}/reloads");
+    let reload = format!("echo reload >> {reloads}");
     let (bp, gp) = (blue.to_string(), green.to_string());
     let run = |extra: &[&str]| {
         let mut args = vec![
@@ -318,15 +348,11 @@ fn bluegreen_deploys_the_idle_colour_switches_and_switches_back() {
             "20",
         ]);
         args.extend_from_slice(extra);
-        hoist_cmd().current_dir(d).args(&args).output().unwrap()
+        f.hoist_cmd(d).args(&args).output().unwrap()
     };
-    let conf = || std::fs::read_to_string(format!("{remote}/proxy.conf")).unwrap_or_default();
-    let reload_count = || {
-        std::fs::read_to_string(&reloads)
-            .unwrap_or_default()
-            .lines()
-            .count()
-    };
+    let conf = || h.read(&format!("{remote}/proxy.conf"));
+    let reload_count = || h.read(&reloads).lines().count();
+    let get = |port: u16| h.get(&format!("http://127.0.0.1:{port}/index.html"));
 
     ok(&run(&["--image", &v1]));
     assert_eq!(get(blue), "v1");
@@ -345,12 +371,7 @@ fn bluegreen_deploys_the_idle_colour_switches_and_switches_back() {
 
     ok(&run(&["--switch-back"]));
     assert!(conf().contains(&format!("127.0.0.1:{blue}")), "{}", conf());
-    assert_eq!(
-        std::fs::read_to_string(format!("{remote}/live"))
-            .unwrap()
-            .trim(),
-        "blue"
-    );
+    assert_eq!(h.read(&format!("{remote}/live")).trim(), "blue");
 
     ok(&run(&["--retire"]));
     assert_eq!(get(green), "", "the idle colour is stopped");
@@ -360,16 +381,15 @@ fn bluegreen_deploys_the_idle_colour_switches_and_switches_back() {
     assert_eq!(o.status.code(), Some(1));
     assert!(conf().contains(&format!("127.0.0.1:{blue}")));
 
+    let compose = if h.compose_v2() {
+        "docker compose"
+    } else {
+        "docker-compose"
+    };
     for colour in ["blue", "green"] {
-        let _ = std::process::Command::new("docker-compose")
-            .args(["--project-name", &format!("{app}-{colour}"), "down"])
-            .current_dir(format!("{remote}/{colour}"))
-            .output();
+        h.sh(&format!(
+            "cd {remote}/{colour} && {compose} --project-name {app}-{colour} down"
+        ));
     }
-    let _ = std::fs::remove_dir_all(&remote);
-    for tag in [&v1, &v2] {
-        let _ = std::process::Command::new("docker")
-            .args(["rmi", "-f", tag])
-            .output();
-    }
+    h.sh(&format!("rm -rf {remote}"));
 }

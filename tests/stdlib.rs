@@ -1,10 +1,10 @@
-//! git checkouts and HTTP health checks against real git and real HTTP; systemd through a
-//! stand-in `systemctl`/`journalctl` (systemd cannot run in this container: PID 1 is not
-//! systemd), recording the exact commands hoist runs.
+//! git checkouts and HTTP health checks against real git and real HTTP; the gitpull recipe
+//! against a fleet server's real systemd unit and journald.
 
 mod support;
 
-use support::{hoist_cmd, run_script, runtime, sshd};
+use support::fleet::fleet;
+use support::{run_script, runtime, sshd};
 
 fn git(dir: &std::path::Path, args: &[&str]) {
     let st = std::process::Command::new("git")
@@ -144,63 +144,69 @@ fn wait_http_waits_for_health_and_says_what_it_saw() {
     assert!(e.message.contains("timout"));
 }
 
-/// Stand-ins for systemctl/journalctl that log their argv and keep unit state in files.
-fn systemd_stand_in(dir: &std::path::Path) {
-    let log = dir.join("calls.log");
-    let state = dir.join("state");
-    std::fs::create_dir_all(&state).unwrap();
-    let systemctl = format!(
-        "#!/bin/sh\necho \"systemctl $*\" >> {log}\nverb=$1; [ \"$verb\" = --user ] && verb=$2\nunit=$(eval echo \\${{$#}})\ncase $verb in\n  start|restart) touch {state}/$unit; echo \"$(date '+%Y-%m-%d %H:%M:%S') started $unit\" >> {state}/journal;;\n  stop) rm -f {state}/$unit;;\n  is-active) [ -e {state}/$unit ];;\nesac\n",
-        log = log.display(),
-        state = state.display()
-    );
-    let journalctl = format!(
-        "#!/bin/sh\necho \"journalctl $*\" >> {log}\ncat {state}/journal 2>/dev/null\n",
-        log = log.display(),
-        state = state.display()
-    );
-    for (name, body) in [("systemctl", systemctl), ("journalctl", journalctl)] {
-        let p = dir.join(name);
-        std::fs::write(&p, body).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-}
-
+/// The JACoW `gitpull.sh` as a recipe, on a fleet server: a real systemd unit (run as the
+/// `deploy` user, logging to journald) serving a git checkout; hoist connects as `deploy` and
+/// uses sudo for systemctl/journalctl. Everything is checked through the host.
 #[test]
-fn gitpull_recipe_stops_pulls_installs_starts_and_scans_the_journal() {
-    let (_d, bare, work) = origin();
-    let stubs = tempfile::tempdir().unwrap();
-    systemd_stand_in(stubs.path());
-    let app = tempfile::tempdir().unwrap();
-    let checkout = app.path().join("app");
-    git(app.path(), &["clone", bare.to_str().unwrap(), "app"]);
-    std::fs::write(work.join("app.txt"), "v2\n").unwrap();
-    git(&work, &["commit", "-am", "v2"]);
-    git(&work, &["push", "origin", "HEAD:main"]);
-    let path = format!(
-        "{}:{}",
-        stubs.path().display(),
-        std::env::var("PATH").unwrap()
+fn gitpull_recipe_stops_pulls_installs_starts_and_scans_the_journal_with_real_systemd() {
+    let f = fleet();
+    let h = f.host(4);
+    let id = std::process::id();
+    let (unit, origin, work, checkout) = (
+        format!("hoistgp{id}.service"),
+        format!("/home/deploy/hoistgp{id}.git"),
+        format!("/home/deploy/hoistgp{id}-work"),
+        format!("/home/deploy/hoistgp{id}"),
     );
+    let git = "git -c user.name=t -c user.email=t@example.org";
+    // An origin with v1, the deploy user's checkout, and a unit serving it. The git work is
+    // done as `deploy` (git refuses repositories owned by another user).
+    let as_deploy = |script: &str| {
+        h.sh_ok(&format!(
+            "su deploy -c {}",
+            hoist::command::quote(&format!("set -e; {script}"))
+        ))
+    };
+    as_deploy(&format!(
+        "git init -q --bare -b main {origin}; git clone -q {origin} {work}; cd {work}; \
+         echo v1 > app.txt; printf '#!/bin/sh\\necho started $(cat app.txt)\\nexec sleep infinity\\n' > start.sh; \
+         chmod +x start.sh; {git} add .; {git} commit -qm v1; git push -q origin HEAD:main; \
+         git clone -q {origin} {checkout}"
+    ));
+    h.sh_ok(&format!(
+        "set -e; \
+         printf '[Unit]\\nDescription=gitpull test\\n[Service]\\nUser=deploy\\nWorkingDirectory={checkout}\\nExecStart={checkout}/start.sh\\n[Install]\\nWantedBy=multi-user.target\\n' > /etc/systemd/system/{unit}; \
+         systemctl daemon-reload; systemctl start {unit}"
+    ));
+    let push = |text: &str, msg: &str| {
+        as_deploy(&format!(
+            "cd {work}; {text}; {git} commit -qam {msg}; git push -q origin HEAD:main"
+        ))
+    };
+    push("echo v2 > app.txt", "v2");
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("hoist.toml"),
+        format!("[env.test.hosts]\napp = [\"{}\"]\n", h.spec_user("deploy")),
+    )
+    .unwrap();
     let run = |extra: &[&str]| {
-        let mut c = hoist_cmd();
-        c.current_dir(app.path())
-            .env("PATH", &path)
+        f.hoist_cmd(project.path())
             .args([
                 "gitpull",
+                "--env",
+                "test",
                 "--dir",
-                checkout.to_str().unwrap(),
+                &checkout,
                 "--service",
-                "app.service",
-                "--sudo",
-                "false",
+                &unit,
                 "--settle",
-                "0",
+                "1",
                 "--json",
             ])
-            .args(extra);
-        c.output().unwrap()
+            .args(extra)
+            .output()
+            .unwrap()
     };
     let o = run(&["--install", "echo installed > deps.txt"]);
     let out = String::from_utf8_lossy(&o.stdout);
@@ -210,55 +216,44 @@ fn gitpull_recipe_stops_pulls_installs_starts_and_scans_the_journal() {
         String::from_utf8_lossy(&o.stderr)
     );
     let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
-    assert_eq!(last["value"]["local"]["changed"], true);
-    assert_eq!(last["value"]["local"]["active"], true);
-    assert_eq!(
-        std::fs::read_to_string(checkout.join("app.txt")).unwrap(),
-        "v2\n"
+    let row = &last["value"][&h.spec_user("deploy")];
+    assert_eq!(row["changed"], true, "{last}");
+    assert_eq!(row["active"], true, "{last}");
+    assert_eq!(h.read(&format!("{checkout}/app.txt")), "v2\n");
+    assert_eq!(h.read(&format!("{checkout}/deps.txt")), "installed\n");
+    assert_eq!(h.sh_ok(&format!("systemctl is-active {unit}")), "active");
+    // systemd really restarted it on the new code: journald has both starts, in order.
+    let journal = h.sh_ok(&format!("journalctl --no-pager -o cat -u {unit}"));
+    let starts: Vec<&str> = journal
+        .lines()
+        .filter(|l| l.starts_with("started"))
+        .collect();
+    assert_eq!(starts, ["started v1", "started v2"], "{journal}");
+
+    // An error in the journal since the restart fails the update, naming the word.
+    push(
+        "printf '#!/bin/sh\\necho Traceback: boom\\nexec sleep infinity\\n' > start.sh",
+        "broken",
     );
-    assert_eq!(
-        std::fs::read_to_string(checkout.join("deps.txt")).unwrap(),
-        "installed\n"
-    );
-    let calls = std::fs::read_to_string(stubs.path().join("calls.log")).unwrap();
-    let calls: Vec<&str> = calls.lines().collect();
-    assert_eq!(calls[0], "systemctl stop -- app.service");
-    assert_eq!(calls[1], "systemctl start -- app.service");
-    assert!(
-        calls[2].starts_with("journalctl --no-pager -u app.service --since "),
-        "{calls:?}"
-    );
-    // An error in the journal fails the update, naming the word.
-    std::fs::write(
-        stubs.path().join("state/journal"),
-        "2000-01-01 00:00:00 Traceback (most recent call last)\n",
-    )
-    .unwrap();
     let o = run(&[]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("Traceback"));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("Traceback") && out.contains(h.spec_user("deploy").as_str()),
+        "{out}"
+    );
+
     // A pull that cannot fast-forward starts the service again on the old code.
-    std::fs::write(stubs.path().join("state/journal"), "").unwrap();
-    git(
-        &checkout,
-        &[
-            "-c",
-            "user.name=t",
-            "commit",
-            "--allow-empty",
-            "-m",
-            "local",
-        ],
-    );
-    std::fs::write(work.join("app.txt"), "v3\n").unwrap();
-    git(&work, &["commit", "-am", "v3"]);
-    git(&work, &["push", "origin", "HEAD:main"]);
+    as_deploy(&format!(
+        "cd {checkout}; {git} commit -q --allow-empty -m local"
+    ));
+    push("echo v3 > app.txt", "v3");
     let o = run(&[]);
     assert_eq!(o.status.code(), Some(1));
-    let calls = std::fs::read_to_string(stubs.path().join("calls.log")).unwrap();
-    assert!(
-        calls.trim_end().ends_with("systemctl start -- app.service"),
-        "service restarted after the failed pull: {calls}"
-    );
-    assert!(stubs.path().join("state/app.service").exists());
+    assert_eq!(h.sh_ok(&format!("systemctl is-active {unit}")), "active");
+    assert_eq!(h.read(&format!("{checkout}/app.txt")), "v2\n");
+
+    h.sh(&format!(
+        "systemctl stop {unit}; rm -rf /etc/systemd/system/{unit} {origin} {work} {checkout}; systemctl daemon-reload"
+    ));
 }

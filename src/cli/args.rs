@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "hoist",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("HOIST_GIT_COMMIT"), ")"),
     about = "Deploy recipes in Rhai: SSH hosts, Docker, compose, mounts, registries",
     allow_external_subcommands = true,
     after_help = "Recipes run as `hoist <recipe> [--param value]...` (built-in: deploy, upgrade, bluegreen, \

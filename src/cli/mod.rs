@@ -153,6 +153,8 @@ fn with_runtime(
         redact_error(&rt, &mut e);
         e
     })?;
+    // The script's value may carry a secret a command printed: scrub it like every output.
+    let value = redact_value(&rt, value);
     if g.json {
         Json::emit(&serde_json::json!({"event": "result", "value": value}));
     } else {
@@ -162,6 +164,21 @@ fn with_runtime(
         }
     }
     Ok(())
+}
+
+fn redact_value(rt: &Runtime, v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    let r = &rt.services.redactor;
+    match v {
+        Value::String(s) => Value::String(r.redact(&s)),
+        Value::Array(a) => Value::Array(a.into_iter().map(|x| redact_value(rt, x)).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, x)| (r.redact(&k), redact_value(rt, x)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 fn redact_error(rt: &Runtime, e: &mut Error) {

@@ -1,19 +1,33 @@
-//! Compose's env-file syntax (the `.env` / `--env-file` files whose values fill `${VARS}`):
-//! `KEY=value`, `export KEY=value`, `# comments`, inline ` # comments` after unquoted values,
-//! 'single quotes' (literal), "double quotes" (escapes `\n \t \r \\ \" \$`, may span lines),
-//! `${VAR}` interpolation in unquoted and double-quoted values (from the environment, then
-//! from keys defined earlier), and a bare `KEY` that takes its value from the environment.
-//! This is compose v2's reading; v1's differences are listed in tests/interpolation.rs.
+//! Compose's env-file syntax (the `.env` / `--env-file` files whose values fill `${VARS}`),
+//! read the way compose v2 reads it (compose-go's dotenv parser):
+//! - statements, not lines: `KEY=value`, `KEY: value`, `export KEY=value`, a bare `KEY`
+//!   (its value comes from the environment; nothing if unset), `# comments`;
+//! - keys are letters and digits of any script, `_ . - [ ]`; a UTF-8 BOM is skipped;
+//! - unquoted values end at the line's end; ` #` starts a comment (a tab before `#` does not);
+//! - 'single quotes' are literal except `\'`; "double quotes" take the escapes
+//!   `\a \b \c \f \n \r \t \v \\ \" \$` and octal `\0NNN`, and may span lines;
+//! - `${VAR}` interpolation in unquoted and double-quoted values, from the environment first,
+//!   then from keys defined earlier.
+//!
+//! v1's differences are listed in tests/interpolation.rs.
 
 use indexmap::IndexMap;
 
-use super::interpolate::interpolate;
+use super::interpolate::{Mode, interpolate_with};
 
 /// A problem in an env file, with its 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvFileError {
     pub line: usize,
     pub message: String,
+}
+
+/// Not a line break, but blank: where compose skips space inside a statement.
+fn is_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\u{0b}' | '\u{0c}' | '\r' | ' ' | '\u{85}' | '\u{a0}'
+    )
 }
 
 /// Parse `text`. `lookup` gives the environment (checked before keys defined earlier in the
@@ -23,114 +37,189 @@ pub fn parse(
     lookup: &dyn Fn(&str) -> Option<String>,
     known: &mut IndexMap<String, String>,
 ) -> Result<(), EnvFileError> {
-    let lines: Vec<&str> = text.split('\n').collect();
-    let mut n = 0;
-    while n < lines.len() {
-        let line_no = n + 1;
-        let raw = lines[n].trim_end_matches('\r');
-        n += 1;
-        let line = raw.trim_start();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
+    parse_with(text, lookup, known, Mode::Lazy)
+}
+
+/// [`parse`] with the interpolation `mode` of `${...}` in values.
+pub fn parse_with(
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    known: &mut IndexMap<String, String>,
+    mode: Mode,
+) -> Result<(), EnvFileError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let line_at = |rest: &str| text[..text.len() - rest.len()].matches('\n').count() + 1;
+    let mut rest = text;
+    loop {
+        // The next statement: skip blanks and comment lines.
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            return Ok(());
         }
-        let line = line
-            .strip_prefix("export ")
-            .map(str::trim_start)
-            .unwrap_or(line);
-        let err = |message: String| EnvFileError {
-            line: line_no,
-            message,
-        };
-        let (key, value) = match line.split_once('=') {
-            Some((k, v)) => (k.trim(), Some(v.trim_start())),
-            None => (line.trim(), None),
-        };
-        if key.is_empty()
-            || !key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        if rest.starts_with('#') {
+            match rest.find('\n') {
+                Some(i) => {
+                    rest = &rest[i..];
+                    continue;
+                }
+                None => return Ok(()),
+            }
+        }
+        let line = line_at(rest);
+        let err = |message: String| EnvFileError { line, message };
+        if let Some(after) = rest.strip_prefix("export")
+            && after.starts_with(char::is_whitespace)
         {
-            return Err(err(format!("`{key}` is not a variable name")));
+            rest = after.trim_start_matches(is_space);
         }
-        let Some(value) = value else {
-            // A bare KEY passes the environment's value through (nothing if unset).
+        // The key runs to `=`, `:` or the end of the line (a bare key).
+        let mut end = None;
+        for (i, c) in rest.char_indices() {
+            if is_space(c) {
+                continue;
+            }
+            match c {
+                '=' | ':' | '\n' => {
+                    end = Some((i, c));
+                    break;
+                }
+                '_' | '.' | '-' | '[' | ']' => {}
+                c if c.is_alphanumeric() => {}
+                c => {
+                    let first_line = rest.split('\n').next().unwrap_or_default();
+                    return Err(err(format!(
+                        "unexpected character `{c}` in variable name `{first_line}`"
+                    )));
+                }
+            }
+        }
+        let Some((end, sep)) = end else {
+            // A bare key on the last line without a line break: compose ignores it.
+            return Ok(());
+        };
+        let key = rest[..end].trim_end();
+        if key.contains(' ') {
+            return Err(err(format!("key `{key}` cannot contain a space")));
+        }
+        rest = rest[end + 1..].trim_start_matches(is_space);
+        if sep == '\n' {
             if let Some(v) = lookup(key) {
                 known.insert(key.to_string(), v);
             }
             continue;
-        };
+        }
         let resolve = |name: &str| lookup(name).or_else(|| known.get(name).cloned());
-        let value = if let Some(rest) = value.strip_prefix('\'') {
-            quoted(rest, '\'', &lines, &mut n)
-                .ok_or_else(|| err("a single quote is never closed".into()))?
-        } else if let Some(rest) = value.strip_prefix('"') {
-            let body = quoted(rest, '"', &lines, &mut n)
-                .ok_or_else(|| err("a double quote is never closed".into()))?;
-            let escaped = unescape(&body);
-            interpolate(&escaped, &resolve).map_err(|e| err(e.to_string()))?
-        } else {
-            let bare = match value.find(" #").or_else(|| value.find("\t#")) {
-                Some(i) => &value[..i],
-                None => value,
-            };
-            interpolate(bare.trim_end(), &resolve).map_err(|e| err(e.to_string()))?
+        let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'');
+        let value = match quote {
+            None => {
+                let (line_text, after) = rest.split_once('\n').unwrap_or((rest, ""));
+                rest = after;
+                let bare = line_text.split(" #").next().unwrap_or_default();
+                interpolate_with(bare.trim_end(), &resolve, mode).map_err(|e| err(e.to_string()))?
+            }
+            Some(q) => {
+                let (body, after) = quoted(&rest[1..], q).ok_or_else(|| {
+                    let first_line = rest.split('\n').next().unwrap_or_default();
+                    err(format!("unterminated quoted value {first_line}"))
+                })?;
+                rest = after;
+                if q == '"' {
+                    interpolate_with(&unescape(&body), &resolve, mode)
+                        .map_err(|e| err(e.to_string()))?
+                } else {
+                    body
+                }
+            }
         };
         known.insert(key.to_string(), value);
     }
-    Ok(())
 }
 
-/// The body of a quoted value starting right after the opening quote; it may continue on
-/// the following lines (advancing `next`). Escape sequences are kept for [`unescape`].
-fn quoted(first: &str, q: char, lines: &[&str], next: &mut usize) -> Option<String> {
+/// The body of a quoted value (after the opening quote) and what follows the closing one.
+/// A backslash before the quote character keeps the quote; other escapes are kept for
+/// [`unescape`].
+fn quoted(text: &str, q: char) -> Option<(String, &str)> {
     let mut body = String::new();
-    let mut text = first.to_string();
-    loop {
-        let mut escaped = false;
-        for (i, c) in text.char_indices() {
-            if q == '"' && c == '\\' && !escaped {
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if c != q {
+            if !escaped && c == '\\' {
                 escaped = true;
                 continue;
             }
-            if c == q && !escaped {
-                body.push_str(&text[..i]);
-                return Some(body);
+            if escaped {
+                escaped = false;
+                body.push('\\');
             }
+            body.push(c);
+            continue;
+        }
+        if escaped {
             escaped = false;
+            body.push(c);
+            continue;
         }
-        body.push_str(&text);
-        body.push('\n');
-        if *next >= lines.len() {
-            return None;
-        }
-        text = lines[*next].trim_end_matches('\r').to_string();
-        *next += 1;
+        return Some((body, &text[i + 1..]));
     }
+    None
 }
 
 /// Double-quote escapes. `\$` becomes `$$` so the interpolation that follows keeps a `$`.
+/// Unknown escapes (and `\c`, octal values above 255) stay as written.
 fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut from = 0;
+    while i < b.len() {
+        if b[i] != b'\\' || i + 1 >= b.len() {
+            i += 1;
             continue;
         }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('"') => out.push('"'),
-            Some('\\') => out.push('\\'),
-            Some('$') => out.push_str("$$"),
-            Some(o) => {
-                out.push('\\');
-                out.push(o);
-            }
-            None => out.push('\\'),
+        let simple = match b[i + 1] {
+            b'a' => Some("\u{07}"),
+            b'b' => Some("\u{08}"),
+            b'f' => Some("\u{0c}"),
+            b'n' => Some("\n"),
+            b'r' => Some("\r"),
+            b't' => Some("\t"),
+            b'v' => Some("\u{0b}"),
+            b'\\' => Some("\\"),
+            b'"' => Some("\""),
+            b'$' => Some("$$"),
+            _ => None,
+        };
+        if let Some(r) = simple {
+            out.push_str(&s[from..i]);
+            out.push_str(r);
+            i += 2;
+            from = i;
+            continue;
         }
+        if b[i + 1] == b'0' {
+            // `\0` and up to three more digits; exactly three octal digits make a byte.
+            let digits = b[i + 2..]
+                .iter()
+                .take(3)
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            let oct = &s[i + 2..i + 2 + digits];
+            out.push_str(&s[from..i]);
+            match u32::from_str_radix(oct, 8) {
+                Ok(v) if digits == 3 && v <= 255 => out.push(char::from_u32(v).unwrap_or('?')),
+                // compose drops the `0` even when the rest is no octal byte: `\08` is `\8`.
+                _ => {
+                    out.push('\\');
+                    out.push_str(oct);
+                }
+            }
+            i += 2 + digits;
+            from = i;
+            continue;
+        }
+        i += 2;
     }
+    out.push_str(&s[from..]);
     out
 }
 
@@ -153,6 +242,25 @@ mod tests {
         assert_eq!(get("F").as_deref(), Some("from-env"));
         assert_eq!(get("G").as_deref(), Some(""));
         assert_eq!(get("H").as_deref(), Some("a#b"));
+    }
+
+    #[test]
+    fn compose_v2_syntax() {
+        let text = "\u{feff}A=v\t# kept\nB='it\\'s'\nC: 1\nexport\tD=tab\ne[1]=x\nÉTÉ=été\nF=\"\\a|\\0101|\\08|\\c\"\nG=${HOST}/x\n";
+        let env = |k: &str| (k == "HOST").then(|| "h".to_string());
+        let mut known = IndexMap::new();
+        parse(text, &env, &mut known).unwrap();
+        let get = |k: &str| known.get(k).cloned().unwrap_or_default();
+        assert_eq!(get("A"), "v\t# kept");
+        assert_eq!(get("B"), "it's");
+        assert_eq!(get("C"), "1");
+        assert_eq!(get("D"), "tab");
+        assert_eq!(get("e[1]"), "x");
+        assert_eq!(get("ÉTÉ"), "été");
+        assert_eq!(get("F"), "\u{7}|A|\\8|\\c");
+        assert_eq!(get("G"), "h/x");
+        let e = parse("A='value\\'\n", &|_| None, &mut known).unwrap_err();
+        assert!(e.message.contains("unterminated"), "{}", e.message);
     }
 
     #[test]

@@ -52,138 +52,201 @@ impl InterpolateError {
     }
 }
 
-fn is_name_start(c: char) -> bool {
-    c == '_' || c.is_ascii_alphabetic()
+fn is_name_start(c: u8) -> bool {
+    c == b'_' || c.is_ascii_alphabetic()
 }
-fn is_name_char(c: char) -> bool {
-    c == '_' || c.is_ascii_alphanumeric()
+fn is_name_char(c: u8) -> bool {
+    c == b'_' || c.is_ascii_alphanumeric()
 }
 
-/// Interpolate `text`, looking variables up with `lookup` (None = unset).
+/// When the unused branches of `${A:-default}`, `${A:+alt}` and `${A:?message}` are read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Only the branch used is interpolated (compose-go since January 2026): with `A` set,
+    /// `${A:-${B:?needed}}` is `A`'s value and no error.
+    #[default]
+    Lazy,
+    /// Every branch is interpolated, and an error in any fails (compose v2.40 and earlier).
+    Eager,
+}
+
+impl Mode {
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text {
+            "lazy" => Some(Mode::Lazy),
+            "eager" => Some(Mode::Eager),
+            _ => None,
+        }
+    }
+}
+
+/// Interpolate `text` lazily (see [`Mode`]), looking variables up with `lookup` (None =
+/// unset).
 pub fn interpolate(
     text: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, InterpolateError> {
-    let chars: Vec<char> = text.chars().collect();
+    interpolate_with(text, lookup, Mode::Lazy)
+}
+
+/// Interpolate `text` in `mode`.
+///
+/// This follows compose-go's reading exactly, quirks included, because a difference here is
+/// a difference in what runs: after `${NAME` and an operator the expression reaches the
+/// *last* `}` on the line, then the first `}` that balances the braces ends it and the rest
+/// is interpolated after it; an expression cannot span a newline; an unbalanced `${` is an
+/// error; defaults, alternatives and `:?` messages are interpolated only when used.
+pub fn interpolate_with(
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    mode: Mode,
+) -> Result<String, InterpolateError> {
+    let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c != '$' {
-            out.push(c);
+    let mut literal_from = 0;
+    while i < b.len() {
+        if b[i] != b'$' {
             i += 1;
             continue;
         }
-        match chars.get(i + 1) {
-            Some('$') => {
+        out.push_str(&text[literal_from..i]);
+        match b.get(i + 1) {
+            Some(b'$') => {
                 out.push('$');
                 i += 2;
             }
             Some(&n) if is_name_start(n) => {
-                let start = i + 1;
-                let mut end = start;
-                while end < chars.len() && is_name_char(chars[end]) {
-                    end += 1;
-                }
-                let name: String = chars[start..end].iter().collect();
-                out.push_str(&lookup(&name).unwrap_or_default());
+                let end = name_end(b, i + 1);
+                out.push_str(&lookup(&text[i + 1..end]).unwrap_or_default());
                 i = end;
             }
-            Some('{') => {
-                let close =
-                    matching_brace(&chars, i + 2).ok_or_else(|| InterpolateError::Invalid {
-                        template: chars[i..].iter().collect(),
-                        reason: "`${` is never closed".into(),
-                    })?;
-                let inner: String = chars[i + 2..close].iter().collect();
-                let whole: String = chars[i..=close].iter().collect();
-                out.push_str(&braced(&inner, &whole, lookup)?);
-                i = close + 1;
+            Some(b'{') => {
+                let Some(end) = braced_match_end(b, i) else {
+                    return Err(InterpolateError::Invalid {
+                        template: text.to_string(),
+                        reason: "`${` does not start a valid `${NAME...}` expression".into(),
+                    });
+                };
+                out.push_str(&expression(&text[i..=end], lookup, mode)?);
+                i = end + 1;
             }
-            // `$` before anything else is a literal dollar (compose v2; v1 rejects it).
+            // `$` before anything else is a literal dollar.
             _ => {
                 out.push('$');
                 i += 1;
             }
         }
+        literal_from = i;
     }
+    out.push_str(&text[literal_from..]);
     Ok(out)
 }
 
-/// Index of the `}` closing the `${` whose content starts at `from` (nested `${..}` counted).
-fn matching_brace(chars: &[char], from: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut i = from;
-    while i < chars.len() {
-        match chars[i] {
-            '$' if chars.get(i + 1) == Some(&'$') => i += 1,
-            '$' if chars.get(i + 1) == Some(&'{') => {
-                depth += 1;
-                i += 1;
+fn name_end(b: &[u8], from: usize) -> usize {
+    let mut end = from;
+    while end < b.len() && is_name_char(b[end]) {
+        end += 1;
+    }
+    end
+}
+
+/// Where the `${...}` starting at `start` ends (the index of its `}`), as compose's pattern
+/// `\$\{NAME(:?[-+?].*)?\}` matches it: with an operator, `.*` is greedy up to the last
+/// `}` before a newline.
+fn braced_match_end(b: &[u8], start: usize) -> Option<usize> {
+    let name_start = start + 2;
+    if !b.get(name_start).is_some_and(|&c| is_name_start(c)) {
+        return None;
+    }
+    let after = name_end(b, name_start);
+    let op_at = match b.get(after) {
+        Some(b':') => after + 1,
+        _ => after,
+    };
+    if b.get(op_at).is_some_and(|c| b"-+?".contains(c)) {
+        let line_end = b[op_at..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map(|p| op_at + p)
+            .unwrap_or(b.len());
+        if let Some(p) = b[op_at + 1..line_end].iter().rposition(|&c| c == b'}') {
+            return Some(op_at + 1 + p);
+        }
+    }
+    (b.get(after) == Some(&b'}')).then_some(after)
+}
+
+/// compose's first balancing `}`: every `{` opens (and skips the character after it), every
+/// `}` closes.
+fn first_balanced_close(b: &[u8]) -> Option<usize> {
+    let mut open = 0i32;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'}' {
+            open -= 1;
+            if open == 0 {
+                return Some(i);
             }
-            '}' if depth == 0 => return Some(i),
-            '}' => depth -= 1,
-            _ => {}
+        }
+        if b[i] == b'{' {
+            open += 1;
+            i += 1;
         }
         i += 1;
     }
     None
 }
 
-/// Evaluate the inside of `${...}`.
-fn braced(
-    inner: &str,
-    whole: &str,
+/// Evaluate one matched `${...}` (which may carry text after its balancing `}`).
+fn expression(
+    matched: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
+    mode: Mode,
 ) -> Result<String, InterpolateError> {
-    let invalid = |reason: &str| InterpolateError::Invalid {
-        template: whole.to_string(),
-        reason: reason.to_string(),
+    let (head, rest) = match first_balanced_close(matched.as_bytes()) {
+        Some(close) => (&matched[..=close], &matched[close + 1..]),
+        None => (matched, ""),
     };
-    let name_len = inner
-        .char_indices()
-        .find(|&(_, c)| !is_name_char(c))
-        .map(|(i, _)| i)
-        .unwrap_or(inner.len());
+    let inner = &head[2..head.len() - 1];
+    let name_len = name_end(inner.as_bytes(), 0);
     let name = &inner[..name_len];
-    if name.is_empty() {
-        return Err(invalid("a variable name is missing"));
+    let after = &inner[name_len..];
+    if after.is_empty() {
+        return Ok(lookup(name).unwrap_or_default());
     }
-    if !name.starts_with(is_name_start) {
-        return Err(invalid("a variable name starts with a letter or `_`"));
-    }
-    let rest = &inner[name_len..];
-    let value = lookup(name);
-    if rest.is_empty() {
-        return Ok(value.unwrap_or_default());
-    }
-    let (colon, rest) = match rest.strip_prefix(':') {
+    let (colon, op_rest) = match after.strip_prefix(':') {
         Some(r) => (true, r),
-        None => (false, rest),
+        None => (false, after),
     };
-    let mut ops = rest.chars();
-    let op = ops.next().ok_or_else(|| invalid("nothing follows `:`"))?;
-    let word = ops.as_str();
+    let op = op_rest.as_bytes()[0];
+    let word = &op_rest[1..];
+    let value = lookup(name);
     // With `:` an empty value counts as missing; without it only an unset one does.
     let missing = match &value {
         None => true,
         Some(v) => colon && v.is_empty(),
     };
-    match op {
-        '-' if missing => interpolate(word, lookup),
-        '-' => Ok(value.unwrap_or_default()),
-        '?' if missing => Err(InterpolateError::Required {
-            variable: name.to_string(),
-            message: word.to_string(),
-        }),
-        '?' => Ok(value.unwrap_or_default()),
-        '+' if missing => Ok(String::new()),
-        '+' => interpolate(word, lookup),
-        _ => Err(invalid(&format!(
-            "`{}{op}` is not an operator (use :- - :? ? :+ +)",
-            if colon { ":" } else { "" }
-        ))),
-    }
+    let eager = match mode {
+        Mode::Eager => Some(interpolate_with(word, lookup, mode)?),
+        Mode::Lazy => None,
+    };
+    let word_value = || match &eager {
+        Some(v) => Ok(v.clone()),
+        None => interpolate_with(word, lookup, mode),
+    };
+    let head_value = match op {
+        b'-' if missing => word_value()?,
+        b'+' if !missing => word_value()?,
+        b'?' if missing => {
+            return Err(InterpolateError::Required {
+                variable: name.to_string(),
+                message: word_value()?,
+            });
+        }
+        _ => value.unwrap_or_default(),
+    };
+    Ok(head_value + interpolate_with(rest, lookup, mode)?.as_str())
 }
 
 #[cfg(test)]
@@ -210,6 +273,29 @@ mod tests {
         assert_eq!(i("${NOPE:-${NADA:-${A}}}").unwrap(), "alpha");
         assert_eq!(i("${A:-${NOPE:?never evaluated}}").unwrap(), "alpha");
         assert_eq!(i("$A-b ${A}_c $1").unwrap(), "alpha-b alpha_c $1");
+    }
+
+    #[test]
+    fn compose_go_quirks() {
+        // Braces balance in defaults; what follows the balancing `}` is interpolated after.
+        assert_eq!(i("${NOPE:-{\"a\":1}}").unwrap(), "{\"a\":1}");
+        assert_eq!(i("${NOPE:-{}x}").unwrap(), "{}x");
+        assert_eq!(i("${NOPE:-x}-${A}").unwrap(), "x-alpha");
+        // `${A:-{}}-${B}`: the default swallows `}-${B` and `${B` never closes.
+        assert!(i("${NOPE:-{}}-${A}").is_err());
+        // An expression does not span lines.
+        assert!(i("${NOPE:-two\nlines}").is_err());
+        // The `:?` message is interpolated.
+        assert_eq!(
+            i("${NOPE:?set it, ${A}}").unwrap_err(),
+            InterpolateError::Required {
+                variable: "NOPE".into(),
+                message: "set it, alpha".into()
+            }
+        );
+        // Lazy (default) vs eager reading of the unused branch.
+        assert_eq!(i("${A:-${NOPE:?x}}").unwrap(), "alpha");
+        assert!(interpolate_with("${A:-${NOPE:?x}}", &vars, Mode::Eager).is_err());
     }
 
     #[test]

@@ -5,14 +5,18 @@
 
 pub mod env_file;
 pub mod interpolate;
+pub mod merge;
 pub mod model;
 pub mod project;
 pub mod ps;
 pub mod render;
 pub mod tool;
+pub mod validate;
+pub mod yaml;
 
 pub use project::{
-    ComposeOptions, DownOptions, ExecOptions, LogsOptions, Project, PullPolicy, UpOptions,
+    ComposeOptions, DownOptions, ExecOptions, LogsOptions, Project, PullPolicy, RmOptions,
+    RunOptions, UpOptions,
 };
 pub use ps::ContainerState;
 pub use tool::Tool;

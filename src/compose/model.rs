@@ -2,11 +2,11 @@
 //! does not know (`services.web.bogus`) or a value of the wrong shape (`ports: 8080`) is
 //! rejected here, before anything runs, with the path of the bad value. Fields hoist does
 //! not reason about are kept as loose YAML values but still must be known keys.
-//! `x-*` extension keys are allowed wherever compose allows them (stripped before parsing).
+//! `x-*` extension keys are allowed in every mapping (stripped before parsing), as compose does.
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use serde_yaml::Value;
+use serde_json::Value;
 
 /// A whole compose file (after merging several with `-f`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -20,24 +20,90 @@ pub struct ComposeFile {
     #[serde(default)]
     pub services: IndexMap<String, Service>,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub networks: IndexMap<String, Option<Value>>,
+    pub networks: IndexMap<String, Option<Network>>,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub volumes: IndexMap<String, Option<Value>>,
+    pub volumes: IndexMap<String, Option<Volume>>,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub secrets: IndexMap<String, Value>,
+    pub secrets: IndexMap<String, SecretOrConfig>,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub configs: IndexMap<String, Value>,
+    pub configs: IndexMap<String, SecretOrConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include: Option<Vec<Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub models: Option<Value>,
 }
 
+/// A top-level network. Unknown keys are refused, as compose's schema does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver_opts: Option<IndexMap<String, Scalar>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipam: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachable: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_ipv4: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_ipv6: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<MapOrList>,
+}
+
+/// A top-level volume.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Volume {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver_opts: Option<IndexMap<String, Scalar>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<MapOrList>,
+}
+
+/// A top-level secret or config.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretOrConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<MapOrList>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver_opts: Option<IndexMap<String, Scalar>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_driver: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum StringOrNumber {
     String(String),
-    Number(serde_yaml::Number),
+    Number(serde_json::Number),
 }
 
 /// A string or a list of strings (`command`, `entrypoint`, `dns`, `env_file`, ...).
@@ -61,7 +127,7 @@ pub enum MapOrList {
 #[serde(untagged)]
 pub enum Scalar {
     String(String),
-    Number(serde_yaml::Number),
+    Number(serde_json::Number),
     Bool(bool),
 }
 
@@ -69,7 +135,7 @@ impl Scalar {
     pub fn as_text(&self) -> String {
         match self {
             Scalar::String(s) => s.clone(),
-            Scalar::Number(n) => n.to_string(),
+            Scalar::Number(n) => super::yaml::number_text(n),
             Scalar::Bool(b) => b.to_string(),
         }
     }

@@ -10,14 +10,24 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use super::env_file;
+use super::interpolate::Mode;
 use super::model::ComposeFile;
 use super::ps::{self, ContainerState};
 use super::render::{self, Rendered, Source};
 use super::tool::{self, Tool};
-use crate::command::{Command, Value};
+use crate::command::{Command, Value, quote_path};
 use crate::docker::Docker;
 use crate::error::{Error, Result};
 use crate::host::{FileOpts, Host, MkdirOpts, Output};
+
+/// What one read of the project on its host gives.
+struct Snapshot {
+    host_env: IndexMap<String, String>,
+    /// (path, text) of the env files that exist.
+    env_files: Vec<(String, String)>,
+    /// (file as named, text if it exists) of the compose files asked for.
+    compose: Vec<(String, Option<String>)>,
+}
 
 /// How a project is opened (`h.compose(dir, #{...})`).
 #[derive(Debug, Clone, Default)]
@@ -33,6 +43,9 @@ pub struct ComposeOptions {
     pub env: Vec<(String, Value)>,
     /// Force a tool instead of detecting it.
     pub tool: Option<Tool>,
+    /// How unused `${A:-default}` branches are read: lazily (compose-go since 2026, the
+    /// default) or eagerly, erroring as compose v2.40 and earlier do.
+    pub interpolation: Mode,
 }
 
 /// `p.up()` options.
@@ -72,6 +85,43 @@ pub struct DownOptions {
     pub volumes: bool,
     #[serde(default)]
     pub remove_orphans: bool,
+    /// Only the services the active profiles run (stopped and removed; networks and the
+    /// other services stay), instead of the whole project.
+    #[serde(default)]
+    pub active_only: bool,
+}
+
+/// `p.rm()` options.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RmOptions {
+    /// Stop running containers first (else running ones are refused by compose).
+    #[serde(default)]
+    pub stop: bool,
+    /// Also remove their anonymous volumes.
+    #[serde(default)]
+    pub volumes: bool,
+}
+
+/// `p.run()` options: a one-shot container of a service, in the foreground.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunOptions {
+    /// Remove the container when it exits.
+    #[serde(default)]
+    pub rm: bool,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub env: IndexMap<String, String>,
+    #[serde(default)]
+    pub workdir: Option<String>,
+    /// Do not start the services it depends on.
+    #[serde(default)]
+    pub no_deps: bool,
+    /// Throw on a non-zero exit (default true).
+    #[serde(default)]
+    pub check: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -87,6 +137,9 @@ pub struct LogsOptions {
     pub since: Option<String>,
     #[serde(default)]
     pub timestamps: bool,
+    /// Stream new lines (prefixed by the host) until the services stop or Ctrl-C.
+    #[serde(default)]
+    pub follow: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -136,6 +189,14 @@ const DEFAULT_FILES: &[&str] = &[
     "compose.yml",
     "docker-compose.yaml",
     "docker-compose.yml",
+];
+
+/// The override files compose merges over the default file when none is named.
+const OVERRIDE_FILES: &[&str] = &[
+    "compose.override.yaml",
+    "compose.override.yml",
+    "docker-compose.override.yaml",
+    "docker-compose.override.yml",
 ];
 
 /// Compose's project-name rule: lower case, only `a-z 0-9 _ -`, starting with a letter or digit.
@@ -217,7 +278,8 @@ impl Project {
     }
 
     /// The compose files, relative to the directory: the named ones, else the first default
-    /// name that exists there, else `docker-compose.yml` (what `write` creates).
+    /// name that exists there plus the first override file beside it (`compose.override.yaml`
+    /// ...), as compose picks them, else `docker-compose.yml` (what `write` creates).
     pub async fn files(&self) -> Result<Vec<String>> {
         self.inner
             .files
@@ -226,19 +288,23 @@ impl Project {
                     return Ok(self.inner.opts.files.clone());
                 }
                 let probe = Command::shell(format!(
-                    "for f in {}; do if [ -f \"$f\" ]; then echo \"$f\"; exit 0; fi; done",
-                    DEFAULT_FILES.join(" ")
+                    "for f in {}; do if [ -f \"$f\" ]; then echo \"$f\"; break; fi; done; \
+                     for f in {}; do if [ -f \"$f\" ]; then echo \"$f\"; break; fi; done",
+                    DEFAULT_FILES.join(" "),
+                    OVERRIDE_FILES.join(" ")
                 ))
                 .cwd(self.inner.dir.clone())
                 .check(false)
                 .quiet();
                 let out = self.inner.host.run(&probe).await?;
-                let found = out.stdout.trim();
-                Ok(vec![if found.is_empty() {
-                    "docker-compose.yml".to_string()
-                } else {
-                    found.to_string()
-                }])
+                let found: Vec<String> = out.stdout.lines().map(String::from).collect();
+                let has_base = found
+                    .first()
+                    .is_some_and(|f| DEFAULT_FILES.contains(&f.as_str()));
+                if !has_base {
+                    return Ok(vec!["docker-compose.yml".to_string()]);
+                }
+                Ok(found)
             })
             .await
             .cloned()
@@ -260,22 +326,80 @@ impl Project {
         self.write(&text).await
     }
 
-    /// The host's environment, as the compose tool will see it.
-    async fn host_env(&self) -> Result<IndexMap<String, String>> {
+    /// Read `paths` (None = no such file) and the host's environment in one command on
+    /// the host, with three programs whatever the number of files (`stat`, `cat`, `env`):
+    /// a 1/0 line per path (exists or not), the sizes of those that exist, their bytes one
+    /// after the other, then `env -0`. One round trip, over SSH as locally.
+    async fn read_with_env(
+        &self,
+        paths: &[String],
+    ) -> Result<(Vec<Option<String>>, IndexMap<String, String>)> {
+        let quoted: Vec<String> = paths.iter().map(|p| quote_path(p)).collect();
+        let script = if quoted.is_empty() {
+            "env -0".to_string()
+        } else {
+            format!(
+                "set --; for f in {}; do if [ -f \"$f\" ]; then set -- \"$@\" \"$f\"; echo 1; \
+                 else echo 0; fi; done; if [ $# -gt 0 ]; then stat -L -c %s -- \"$@\" || exit 1; \
+                 cat -- \"$@\" || exit 1; fi; env -0",
+                quoted.join(" ")
+            )
+        };
         let out = self
             .inner
             .host
-            .run(&Command::argv(["env", "-0"]).quiet())
+            .run_raw(&Command::shell(script).quiet())
             .await?;
-        Ok(out
-            .stdout
+        let bad = || {
+            Error::failed(format!("reading the compose project in {}", self.inner.dir))
+                .host(self.inner.host.name())
+                .stderr(&String::from_utf8_lossy(&out.stderr))
+        };
+        if out.code != 0 {
+            return Err(bad());
+        }
+        let mut rest: &[u8] = &out.stdout;
+        let mut line = || -> Result<String> {
+            let nl = memchr::memchr(b'\n', rest).ok_or_else(bad)?;
+            let text = String::from_utf8_lossy(&rest[..nl]).trim().to_string();
+            rest = &rest[nl + 1..];
+            Ok(text)
+        };
+        let exists: Vec<bool> = paths
+            .iter()
+            .map(|_| line().map(|l| l == "1"))
+            .collect::<Result<_>>()?;
+        let sizes: Vec<usize> = exists
+            .iter()
+            .filter(|e| **e)
+            .map(|_| line().and_then(|l| l.parse().map_err(|_| bad())))
+            .collect::<Result<_>>()?;
+        let mut sizes = sizes.into_iter();
+        let mut files = Vec::new();
+        for (p, e) in paths.iter().zip(&exists) {
+            if !e {
+                files.push(None);
+                continue;
+            }
+            let n = sizes.next().ok_or_else(bad)?;
+            if rest.len() < n {
+                return Err(bad());
+            }
+            let text = String::from_utf8(rest[..n].to_vec()).map_err(|_| {
+                Error::usage(format!("{p} is not UTF-8 text")).host(self.inner.host.name())
+            })?;
+            files.push(Some(text));
+            rest = &rest[n..];
+        }
+        let env = String::from_utf8_lossy(rest)
             .split('\0')
             .filter_map(|kv| kv.split_once('='))
             .filter(|(k, _)| {
                 !k.starts_with("HOIST_") && !["_", "PWD", "OLDPWD", "SHLVL"].contains(k)
             })
             .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect())
+            .collect();
+        Ok((files, env))
     }
 
     /// Env files in use: the named ones (each must exist), else `.env` if present.
@@ -287,70 +411,203 @@ impl Project {
         }
     }
 
-    async fn read_file(&self, file: &str, required: bool, what: &str) -> Result<Option<String>> {
-        let path = self.path(file);
-        match self.inner.host.read(&path).await {
-            Ok(t) => Ok(Some(t)),
-            Err(e)
-                if e.stderr_tail
-                    .as_deref()
-                    .is_some_and(|s| s.contains("No such file")) =>
-            {
-                if required {
-                    Err(Error::usage(format!("{what} {path} does not exist"))
-                        .host(self.inner.host.name()))
-                } else {
-                    Ok(None)
-                }
+    /// The `env` option as plain pairs (secrets exposed: they only reach interpolation).
+    fn option_env(&self) -> IndexMap<String, String> {
+        self.inner
+            .opts
+            .env
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Value::Plain(s) => s.clone(),
+                    Value::Secret(s) => s.expose().to_string(),
+                };
+                (k.clone(), v)
+            })
+            .collect()
+    }
+
+    /// The env files' texts (None: absent and not required) and the host's environment,
+    /// plus the compose files' texts, in one read.
+    async fn snapshot(&self, compose_files: &[String]) -> Result<Snapshot> {
+        let (names, required) = self.env_file_names();
+        let mut paths: Vec<String> = names.iter().map(|n| self.path(n)).collect();
+        paths.extend(compose_files.iter().map(|f| self.path(f)));
+        let (mut texts, host_env) = self.read_with_env(&paths).await?;
+        let compose_texts = texts.split_off(names.len());
+        let missing = |what: &str, path: &str| {
+            Error::usage(format!("{what} {path} does not exist")).host(self.inner.host.name())
+        };
+        let mut env_files = Vec::new();
+        for (name, text) in names.iter().zip(texts) {
+            match text {
+                Some(t) => env_files.push((self.path(name), t)),
+                None if required => return Err(missing("env file", &self.path(name))),
+                None => {}
             }
-            Err(e) => Err(e),
         }
+        let compose = compose_files
+            .iter()
+            .zip(compose_texts)
+            .map(|(f, text)| (f.clone(), text))
+            .collect();
+        Ok(Snapshot {
+            host_env,
+            env_files,
+            compose,
+        })
+    }
+
+    /// The values the env files define (later files win), read as compose reads them: the
+    /// `env` option and the host's environment are visible inside (`URL=http://${HOST}/`).
+    fn env_file_values(&self, snap: &Snapshot) -> Result<IndexMap<String, String>> {
+        let opt_env = self.option_env();
+        let mut from_files = IndexMap::new();
+        for (path, text) in &snap.env_files {
+            let env = |k: &str| opt_env.get(k).or_else(|| snap.host_env.get(k)).cloned();
+            env_file::parse_with(text, &env, &mut from_files, self.inner.opts.interpolation)
+                .map_err(|e| {
+                    Error::usage(format!("{path}:{}: {}", e.line, e.message))
+                        .host(self.inner.host.name())
+                })?;
+        }
+        Ok(from_files)
+    }
+
+    fn variables_of(&self, snap: &Snapshot) -> Result<IndexMap<String, String>> {
+        let mut vars = self.env_file_values(snap)?;
+        vars.extend(snap.host_env.clone());
+        vars.extend(self.option_env());
+        Ok(vars)
     }
 
     /// The variables interpolation sees, in compose's precedence:
     /// `env` option > the host's environment > env files (later files win).
     pub async fn variables(&self) -> Result<IndexMap<String, String>> {
-        let host_env = self.host_env().await?;
-        let (names, required) = self.env_file_names();
-        let mut from_files = IndexMap::new();
-        for name in names {
-            let Some(text) = self.read_file(&name, required, "env file").await? else {
-                continue;
-            };
-            let env = |k: &str| host_env.get(k).cloned();
-            env_file::parse(&text, &env, &mut from_files).map_err(|e| {
-                Error::usage(format!("{}:{}: {}", self.path(&name), e.line, e.message))
-                    .host(self.inner.host.name())
-            })?;
+        let snap = self.snapshot(&[]).await?;
+        self.variables_of(&snap)
+    }
+
+    /// The active profiles: the `profiles` option, else `COMPOSE_PROFILES` from the
+    /// variables (as compose reads it from the environment or `.env`).
+    fn profiles_from(&self, vars: &IndexMap<String, String>) -> Vec<String> {
+        if !self.inner.opts.profiles.is_empty() {
+            return self.inner.opts.profiles.clone();
         }
-        let mut vars = from_files;
-        vars.extend(host_env);
-        for (k, v) in &self.inner.opts.env {
-            let v = match v {
-                Value::Plain(s) => s.clone(),
-                Value::Secret(s) => s.expose().to_string(),
-            };
-            vars.insert(k.clone(), v);
-        }
-        Ok(vars)
+        vars.get("COMPOSE_PROFILES")
+            .map(|p| {
+                p.split(',')
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Interpolate, merge and validate the compose files (no compose tool involved).
     pub async fn rendered(&self) -> Result<Rendered> {
-        let vars = self.variables().await?;
+        // Without named files, the candidates compose would look for are read in the same
+        // round trip as the env files and the environment, and the choice is remembered.
+        let named = !self.inner.opts.files.is_empty() || self.inner.files.initialized();
+        let asked: Vec<String> = if named {
+            self.files().await?
+        } else {
+            DEFAULT_FILES
+                .iter()
+                .chain(OVERRIDE_FILES)
+                .map(|f| f.to_string())
+                .collect()
+        };
+        let snap = self.snapshot(&asked).await?;
+        let vars = self.variables_of(&snap)?;
+        let present = |f: &str| snap.compose.iter().any(|(n, t)| n == f && t.is_some());
+        let chosen: Vec<String> = if named {
+            asked.clone()
+        } else {
+            let base = DEFAULT_FILES.iter().find(|f| present(f));
+            let over = OVERRIDE_FILES.iter().find(|f| present(f));
+            let chosen: Vec<String> = match base {
+                Some(b) => std::iter::once(b)
+                    .chain(over)
+                    .map(|f| f.to_string())
+                    .collect(),
+                None => vec!["docker-compose.yml".to_string()],
+            };
+            let _ = self.inner.files.set(chosen.clone());
+            chosen
+        };
         let mut sources = Vec::new();
-        for f in self.files().await? {
-            let text = self
-                .read_file(&f, true, "compose file")
-                .await?
-                .unwrap_or_default();
-            sources.push(Source {
-                name: self.path(&f),
-                text,
-            });
+        for f in &chosen {
+            let name = self.path(f);
+            match snap
+                .compose
+                .iter()
+                .find(|(n, _)| n == f)
+                .and_then(|(_, t)| t.clone())
+            {
+                Some(text) => sources.push(Source { name, text }),
+                None => {
+                    return Err(Error::usage(format!("compose file {name} does not exist"))
+                        .host(self.inner.host.name()));
+                }
+            }
         }
-        render::render(&sources, &|k| vars.get(k).cloned())
-            .map_err(|e| e.host(self.inner.host.name()))
+        let profiles = self.profiles_from(&vars);
+        let lookup = |k: &str| vars.get(k).cloned();
+        // Files that `extends: {file}` names: one more read, only when there are some.
+        let mut extends = std::collections::HashMap::new();
+        let wanted = render::extends_files(&sources, &lookup);
+        if !wanted.is_empty() {
+            let paths: Vec<String> = wanted.iter().map(|f| self.path(f)).collect();
+            let (texts, _) = self.read_with_env(&paths).await?;
+            for (f, t) in wanted.into_iter().zip(texts) {
+                if let Some(t) = t {
+                    extends.insert(f, t);
+                }
+            }
+        }
+        let rendered = render::render_with_files(
+            &sources,
+            &lookup,
+            &profiles,
+            self.inner.opts.interpolation,
+            &extends,
+        )
+        .map_err(|e| e.host(self.inner.host.name()))?;
+        self.check_referenced(&rendered.files).await?;
+        Ok(rendered)
+    }
+
+    /// compose refuses a project whose services name a missing `env_file` or `extends`
+    /// file; so does hoist, with one probe on the host.
+    async fn check_referenced(&self, files: &[render::Referenced]) -> Result<()> {
+        let required: Vec<&render::Referenced> = files.iter().filter(|f| f.required).collect();
+        if required.is_empty() {
+            return Ok(());
+        }
+        let mut argv = vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            "for f; do [ -e \"$f\" ] || printf '%s\\n' \"$f\"; done".to_string(),
+            "sh".to_string(),
+        ];
+        argv.extend(required.iter().map(|f| f.path.clone()));
+        let probe = Command::argv(argv)
+            .cwd(self.inner.dir.clone())
+            .check(false)
+            .quiet();
+        let out = self.inner.host.run(&probe).await?;
+        if let Some(missing) = out.stdout.lines().next()
+            && let Some(r) = required.iter().find(|f| f.path == missing)
+        {
+            return Err(Error::usage(format!(
+                "services.{}.{}: {} does not exist in {} (compose refuses the project)",
+                r.service, r.what, r.path, self.inner.dir
+            ))
+            .host(self.inner.host.name()));
+        }
+        Ok(())
     }
 
     /// The fully interpolated YAML.
@@ -368,10 +625,11 @@ impl Project {
         if services.is_empty() {
             return Ok(());
         }
-        let model = self.config().await?;
+        // Any service of the files: compose runs one of an inactive profile when named.
+        let all = self.rendered().await?.all_services;
         for s in services {
-            if !model.services.contains_key(s) {
-                let known: Vec<&str> = model.services.keys().map(String::as_str).collect();
+            if !all.contains(s) {
+                let known: Vec<&str> = all.iter().map(String::as_str).collect();
                 return Err(Error::usage(format!(
                     "no service `{s}` in compose project {} (services: {})",
                     self.inner.name,
@@ -384,31 +642,51 @@ impl Project {
     }
 
     /// The command for `args` (a compose subcommand and its flags) with `tool`: global flags
-    /// (project name, files, env files, profiles), the directory as cwd, `env` exported.
+    /// (project name, the named files, env files, profiles), the directory as cwd, `env`
+    /// exported. (Commands that act use [`Project::compose_command`], which also names the
+    /// files compose would discover, so compose reads exactly what hoist rendered.)
     pub fn command(&self, tool: Tool, args: &[String]) -> Result<Command> {
-        let o = &self.inner.opts;
-        let mut argv: Vec<String> = tool.program().iter().map(|s| s.to_string()).collect();
-        argv.extend(["--project-name".to_string(), self.inner.name.clone()]);
-        for f in &o.files {
-            argv.extend(["--file".to_string(), f.clone()]);
-        }
-        if tool == Tool::V1 && o.env_files.len() > 1 {
+        if tool == Tool::V1 && self.inner.opts.env_files.len() > 1 {
             return Err(Error::usage(format!(
                 "{} takes one --env-file, this project names {}",
                 tool.label(),
-                o.env_files.len()
+                self.inner.opts.env_files.len()
             ))
             .host(self.inner.host.name())
-            .hint("merge them into one file, or install the compose v2 plugin"));
+            .hint("p.up() and the other verbs merge them for v1; Project::command cannot"));
         }
-        for e in &o.env_files {
-            argv.extend(["--env-file".to_string(), e.clone()]);
+        self.command_with(tool, args, &self.inner.opts.files, &[])
+    }
+
+    fn command_with(
+        &self,
+        tool: Tool,
+        args: &[String],
+        files: &[String],
+        merged_env: &[(String, String)],
+    ) -> Result<Command> {
+        let o = &self.inner.opts;
+        let mut argv: Vec<String> = tool.program().iter().map(|s| s.to_string()).collect();
+        argv.extend(["--project-name".to_string(), self.inner.name.clone()]);
+        for f in files {
+            argv.extend(["--file".to_string(), f.clone()]);
+        }
+        // v1 takes one --env-file: with several, hoist merged them (`merged_env`).
+        if !(tool == Tool::V1 && o.env_files.len() > 1) {
+            for e in &o.env_files {
+                argv.extend(["--env-file".to_string(), e.clone()]);
+            }
         }
         for p in &o.profiles {
             argv.extend(["--profile".to_string(), p.clone()]);
         }
         argv.extend(args.iter().cloned());
         let mut c = Command::argv(argv).cwd(self.inner.dir.clone());
+        // Env-file values may be passwords: they travel as secrets (redacted in plans, the
+        // audit log and errors; never in an argv).
+        for (k, v) in merged_env {
+            c = c.env_secret(k.clone(), crate::secret::Secret::new(v.clone()));
+        }
         for (k, v) in &o.env {
             c = match v {
                 Value::Plain(s) => c.env(k.clone(), s.clone()),
@@ -418,11 +696,45 @@ impl Project {
         Ok(c)
     }
 
+    /// The command that acts: every file hoist rendered named with `--file`, and on v1 with
+    /// several env files their merged values (those the host's environment and the `env`
+    /// option do not set, so compose's precedence is kept) exported instead of
+    /// `--env-file`.
+    pub async fn compose_command(&self, tool: Tool, args: &[String]) -> Result<Command> {
+        let files = self.files().await?;
+        let merged = if tool == Tool::V1 && self.inner.opts.env_files.len() > 1 {
+            let snap = self.snapshot(&[]).await?;
+            let opt_env = self.option_env();
+            self.env_file_values(&snap)?
+                .into_iter()
+                .filter(|(k, _)| !snap.host_env.contains_key(k) && !opt_env.contains_key(k))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.command_with(tool, args, &files, &merged)
+    }
+
     /// Run one compose subcommand; a failure names the host, the tool, the command, the exit
     /// code and the stderr tail.
-    async fn run(&self, args: &[String], check: bool) -> Result<Output> {
+    async fn act(&self, args: &[String], check: bool) -> Result<Output> {
+        self.act_streaming(args, check, None).await
+    }
+
+    /// [`Project::act`]; `stream: Some(true)` sends the lines to the reporter as they come
+    /// (prefixed by the host).
+    async fn act_streaming(
+        &self,
+        args: &[String],
+        check: bool,
+        stream: Option<bool>,
+    ) -> Result<Output> {
         let tool = self.tool().await?;
-        let cmd = self.command(tool, args)?.check(false);
+        let cmd = self
+            .compose_command(tool, args)
+            .await?
+            .check(false)
+            .stream(stream);
         let h = &self.inner.host;
         let out = h.run(&cmd).await.map_err(|e| {
             let mut e = e;
@@ -463,7 +775,9 @@ impl Project {
         };
         let mut pre_pull = None;
         match (tool, pull.as_deref()) {
-            (Tool::V2, Some(p)) => args.extend(["--pull".to_string(), p.to_string()]),
+            (Tool::V2 | Tool::V2Standalone, Some(p)) => {
+                args.extend(["--pull".to_string(), p.to_string()])
+            }
             // v1's `up` has no --pull: it pulls what is missing; "always" is a `pull` first.
             (Tool::V1, Some("always")) => {
                 let mut p = vec!["pull".to_string()];
@@ -490,9 +804,9 @@ impl Project {
         let tool = self.tool().await?;
         let (args, pre_pull) = Self::up_args(tool, o)?;
         if let Some(p) = pre_pull {
-            self.run(&p, true).await?;
+            self.act(&p, true).await?;
         }
-        self.run(&args, true).await?;
+        self.act(&args, true).await?;
         if o.wait {
             self.wait(&o.services, Duration::from_secs(o.timeout.unwrap_or(120)))
                 .await?;
@@ -504,17 +818,25 @@ impl Project {
     /// they have a healthcheck. Done by hoist for both tools (v1 has no `--wait`).
     pub async fn wait(&self, services: &[String], timeout: Duration) -> Result<()> {
         let start = Instant::now();
+        // Without names: the services the active profiles run (a one-shot of another
+        // profile that ran earlier is not this `up`'s business).
+        let watched: Vec<String> = if services.is_empty() {
+            self.active_services().await?
+        } else {
+            services.to_vec()
+        };
         loop {
             let states: Vec<ContainerState> = self
                 .ps()
                 .await?
                 .into_iter()
-                .filter(|c| services.is_empty() || services.contains(&c.service))
+                .filter(|c| watched.contains(&c.service))
                 .collect();
             let bad: Vec<&ContainerState> = states
                 .iter()
                 .filter(|c| {
-                    matches!(c.state.as_str(), "exited" | "dead") || c.health == "unhealthy"
+                    (matches!(c.state.as_str(), "exited" | "dead") && !c.completed())
+                        || c.health == "unhealthy"
                 })
                 .collect();
             if let Some(c) = bad.first() {
@@ -534,7 +856,8 @@ impl Project {
             }
             let ready = !states.is_empty()
                 && states.iter().all(|c| {
-                    c.state == "running" && (c.health.is_empty() || c.health == "healthy")
+                    c.completed()
+                        || (c.state == "running" && (c.health.is_empty() || c.health == "healthy"))
                 });
             if ready {
                 return Ok(());
@@ -556,7 +879,29 @@ impl Project {
         }
     }
 
+    /// The services the active profiles run (all of them with `*`).
+    pub async fn active_services(&self) -> Result<Vec<String>> {
+        Ok(self.config().await?.services.keys().cloned().collect())
+    }
+
     pub async fn down(&self, o: &DownOptions) -> Result<()> {
+        if o.active_only {
+            if o.remove_orphans {
+                return Err(Error::usage(
+                    "p.down(): active_only and remove_orphans do not go together",
+                ));
+            }
+            let services = self.active_services().await?;
+            return self
+                .rm(
+                    &services,
+                    &RmOptions {
+                        stop: true,
+                        volumes: o.volumes,
+                    },
+                )
+                .await;
+        }
         let mut args = vec!["down".to_string()];
         if o.volumes {
             args.push("--volumes".into());
@@ -564,14 +909,14 @@ impl Project {
         if o.remove_orphans {
             args.push("--remove-orphans".into());
         }
-        self.run(&args, true).await.map(|_| ())
+        self.act(&args, true).await.map(|_| ())
     }
 
     async fn simple(&self, sub: &str, services: &[String]) -> Result<()> {
         self.check_services(services).await?;
         let mut args = vec![sub.to_string()];
         args.extend(services.iter().cloned());
-        self.run(&args, true).await.map(|_| ())
+        self.act(&args, true).await.map(|_| ())
     }
 
     pub async fn stop(&self, services: &[String]) -> Result<()> {
@@ -585,6 +930,59 @@ impl Project {
     }
     pub async fn pull(&self, services: &[String]) -> Result<()> {
         self.simple("pull", services).await
+    }
+
+    /// The argv of `rm` for `services` (all when empty).
+    pub fn rm_args(services: &[String], o: &RmOptions) -> Vec<String> {
+        let mut args = vec!["rm".to_string(), "--force".to_string()];
+        if o.stop {
+            args.push("--stop".into());
+        }
+        if o.volumes {
+            args.push("-v".into());
+        }
+        args.extend(services.iter().cloned());
+        args
+    }
+
+    /// Remove the containers of `services` (stopping them first with `stop`).
+    pub async fn rm(&self, services: &[String], o: &RmOptions) -> Result<()> {
+        self.check_services(services).await?;
+        self.act(&Self::rm_args(services, o), true)
+            .await
+            .map(|_| ())
+    }
+
+    /// The argv of `run` (a one-shot container, no TTY, in the foreground).
+    pub fn run_args(service: &str, cmd: &[String], o: &RunOptions) -> Vec<String> {
+        let mut args = vec!["run".to_string(), "-T".to_string()];
+        if o.rm {
+            args.push("--rm".into());
+        }
+        if o.no_deps {
+            args.push("--no-deps".into());
+        }
+        if let Some(u) = &o.user {
+            args.extend(["--user".to_string(), u.clone()]);
+        }
+        for (k, v) in &o.env {
+            args.extend(["-e".to_string(), format!("{k}={v}")]);
+        }
+        if let Some(w) = &o.workdir {
+            args.extend(["--workdir".to_string(), w.clone()]);
+        }
+        args.push(service.to_string());
+        args.extend(cmd.iter().cloned());
+        args
+    }
+
+    /// Run a one-shot container of `service` (its own command when `cmd` is empty) in the
+    /// foreground: its output and exit code come back; a non-zero exit throws unless
+    /// `check: false`.
+    pub async fn run(&self, service: &str, cmd: &[String], o: &RunOptions) -> Result<Output> {
+        self.check_services(&[service.to_string()]).await?;
+        self.act(&Self::run_args(service, cmd, o), o.check.unwrap_or(true))
+            .await
     }
 
     pub fn logs_args(tool: Tool, o: &LogsOptions) -> Result<Vec<String>> {
@@ -605,6 +1003,9 @@ impl Project {
         if o.timestamps {
             args.push("--timestamps".into());
         }
+        if o.follow {
+            args.push("--follow".into());
+        }
         args.extend(o.service.iter().cloned());
         Ok(args)
     }
@@ -615,7 +1016,10 @@ impl Project {
             self.check_services(std::slice::from_ref(s)).await?;
         }
         let args = Self::logs_args(self.tool().await?, o)?;
-        Ok(self.run(&args, true).await?.stdout)
+        // Following is watching: lines go to the reporter (host-prefixed) as they come,
+        // until the services stop or the run is interrupted (Ctrl-C).
+        let stream = o.follow.then_some(true);
+        Ok(self.act_streaming(&args, true, stream).await?.stdout)
     }
 
     pub fn exec_args(service: &str, cmd: &[String], o: &ExecOptions) -> Vec<String> {
@@ -642,7 +1046,7 @@ impl Project {
         }
         self.check_services(&[service.to_string()]).await?;
         let args = Self::exec_args(service, cmd, o);
-        self.run(&args, o.check.unwrap_or(true)).await
+        self.act(&args, o.check.unwrap_or(true)).await
     }
 
     /// The project's containers from the Engine API (same data for v1 and v2).

@@ -26,6 +26,13 @@ pub struct ContainerState {
     pub status: String,
 }
 
+impl ContainerState {
+    /// A one-shot that finished well: exited with code 0.
+    pub fn completed(&self) -> bool {
+        self.state == "exited" && self.status.starts_with("Exited (0)")
+    }
+}
+
 pub const PROJECT_LABEL: &str = "com.docker.compose.project";
 pub const SERVICE_LABEL: &str = "com.docker.compose.service";
 const ONEOFF_LABEL: &str = "com.docker.compose.oneoff";

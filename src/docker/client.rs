@@ -5,9 +5,44 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::endpoint::{self, Endpoint};
+use crate::command::Command;
 use crate::error::{Error, Result};
 use crate::host::{ForwardTarget, Host, Tunnel};
 use crate::services::Services;
+
+/// The engine socket on an SSH host: one probe lists the candidates in order and whether
+/// this user can use each (a socket it may write to).
+async fn remote_socket(host: &Host) -> Result<String> {
+    let probe = r#"for s in "${DOCKER_HOST#unix://}" /var/run/docker.sock "${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/docker.sock"; do
+  case "$s" in ''|*://*) continue;; esac
+  if [ -S "$s" ] && [ -w "$s" ]; then echo "ok $s"; elif [ -S "$s" ]; then echo "denied $s"; else echo "missing $s"; fi
+done"#;
+    let out = host.run(&Command::shell(probe).quiet()).await?;
+    let mut tried = vec![];
+    for line in out.stdout.lines() {
+        match line.split_once(' ') {
+            Some(("ok", s)) => return Ok(s.to_string()),
+            Some((why, s)) if !tried.iter().any(|t: &String| t.starts_with(s)) => {
+                tried.push(format!(
+                    "{s} ({})",
+                    if why == "denied" {
+                        "no permission"
+                    } else {
+                        "missing"
+                    }
+                ))
+            }
+            _ => {}
+        }
+    }
+    Err(Error::failed(format!(
+        "no docker engine socket this user can use: tried {}",
+        tried.join(", ")
+    ))
+    .host(host.name())
+    .hint("start dockerd (or a rootless engine), or add the user to the `docker` group"))
+}
 
 /// Seconds a single Engine API request may take (image pulls and builds stream longer).
 const TIMEOUT_S: u64 = 600;
@@ -30,42 +65,80 @@ impl std::fmt::Debug for Docker {
 }
 
 impl Docker {
-    /// The local engine; `DOCKER_HOST` is honoured as the docker CLI does.
+    /// The local engine; `DOCKER_HOST`, `DOCKER_CONTEXT` and the current docker context are
+    /// honoured as the docker CLI does (an `ssh://` engine needs a runtime: see
+    /// [`crate::runtime::Runtime::docker`]).
     pub async fn local() -> Result<Docker> {
         Self::local_on(Host::local(Services::silent())).await
     }
 
     async fn local_on(on: Host) -> Result<Docker> {
-        let (api, endpoint) = match std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()) {
-            Some(h) => (
-                bollard::Docker::connect_with_defaults()
-                    .map_err(|e| Error::wrap(format!("cannot use DOCKER_HOST={h}"), e))?,
-                h,
-            ),
-            None => (
-                bollard::Docker::connect_with_unix(
-                    "/var/run/docker.sock",
-                    TIMEOUT_S,
-                    bollard::API_DEFAULT_VERSION,
-                )
-                .map_err(|e| {
-                    Error::wrap("cannot reach the docker engine at /var/run/docker.sock", e)
-                })?,
-                "unix:///var/run/docker.sock".to_string(),
-            ),
+        let r = endpoint::resolve()?;
+        Self::at(on, &r).await
+    }
+
+    /// Connect to a resolved unix or tcp endpoint on behalf of `on`.
+    pub(crate) async fn at(on: Host, r: &endpoint::Resolved) -> Result<Docker> {
+        let v = bollard::API_DEFAULT_VERSION;
+        let name = on.name().to_string();
+        let fail = |what: String| {
+            let name = name.clone();
+            move |e: bollard::errors::Error| Error::wrap(what, e).host(&name)
         };
-        Self::negotiated(api, on, endpoint, None).await
+        let (api, shown) = match &r.endpoint {
+            Endpoint::Unix(p) => (
+                bollard::Docker::connect_with_unix(p, TIMEOUT_S, v).map_err(fail(format!(
+                    "cannot reach the docker engine at {p} ({})",
+                    r.source
+                )))?,
+                format!("unix://{p}"),
+            ),
+            Endpoint::Tcp { addr, tls: None } => (
+                bollard::Docker::connect_with_http(addr, TIMEOUT_S, v)
+                    .map_err(fail(format!("cannot use tcp://{addr} ({})", r.source)))?,
+                format!("tcp://{addr}"),
+            ),
+            Endpoint::Tcp {
+                addr,
+                tls: Some(dir),
+            } => (
+                bollard::Docker::connect_with_ssl(
+                    addr,
+                    &dir.join("key.pem"),
+                    &dir.join("cert.pem"),
+                    &dir.join("ca.pem"),
+                    TIMEOUT_S,
+                    v,
+                )
+                .map_err(fail(format!(
+                    "cannot use tcp://{addr} with TLS from {} ({})",
+                    dir.display(),
+                    r.source
+                )))?,
+                format!("tcp://{addr} (TLS)"),
+            ),
+            Endpoint::Ssh(spec) => {
+                return Err(Error::usage(format!(
+                    "{}: an ssh:// engine ({}) is reached through a runtime's SSH host",
+                    r.source, spec.host
+                )));
+            }
+        };
+        Self::negotiated(api, on, shown, None).await
     }
 
     /// The engine of `host`: local for the local host; over SSH through a forwarded socket
     /// on the host's existing connection (its ControlMaster carries the engine traffic).
+    /// The socket is the host's own: its `DOCKER_HOST` (unix://), the system socket, or a
+    /// rootless engine's `$XDG_RUNTIME_DIR/docker.sock` — the first this user may use.
     /// Opens a new tunnel: scripts go through [`Cache`] so there is one per host per run.
     pub async fn on(host: &Host) -> Result<Docker> {
         if host.is_local() {
             return Self::local_on(host.clone()).await;
         }
+        let socket = remote_socket(host).await?;
         let tunnel = host
-            .forward_to_local_socket(&ForwardTarget::Unix("/var/run/docker.sock".into()))
+            .forward_to_local_socket(&ForwardTarget::Unix(socket.clone()))
             .await?;
         let path = tunnel
             .socket_path()

@@ -7,6 +7,7 @@ mod client;
 mod containers;
 mod context;
 pub mod credentials;
+pub mod endpoint;
 mod exec;
 mod images;
 mod login;

@@ -27,7 +27,9 @@ pub type MkdirOpts = FileOpts;
 /// Modes come as strings ("0644", "755") or numbers (which users mean in octal when they
 /// write 644, and in decimal when they write 0o644 = 420). A number that reads as octal
 /// digits is taken as octal.
-fn de_mode<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<u32>, D::Error> {
+pub fn de_mode<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<u32>, D::Error> {
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
     enum M {

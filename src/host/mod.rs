@@ -23,7 +23,7 @@ use crate::report::Event;
 use crate::services::Services;
 
 pub use facts::Facts;
-pub use files::{FileOpts, MkdirOpts};
+pub use files::{FileOpts, MkdirOpts, de_mode};
 pub use sink::LineSink;
 pub use spec::HostSpec;
 pub use ssh::SshOptions;

@@ -29,6 +29,10 @@ pub struct SshOptions {
     /// An ssh_config file to use instead of ~/.ssh/config (`ssh -F`); `HOIST_SSH_CONFIG`.
     pub config_file: Option<PathBuf>,
     pub connect_timeout: Duration,
+    /// How often the connection is probed (ServerAliveInterval; 3 unanswered probes end it):
+    /// a host whose packets are silently dropped is named within about 3× this, in every
+    /// primitive, even mid-command. `HOIST_SSH_KEEPALIVE` (seconds) sets it.
+    pub keepalive: Duration,
 }
 
 impl Default for SshOptions {
@@ -37,6 +41,11 @@ impl Default for SshOptions {
             accept_new_host_keys: false,
             config_file: std::env::var_os("HOIST_SSH_CONFIG").map(PathBuf::from),
             connect_timeout: Duration::from_secs(10),
+            keepalive: std::env::var("HOIST_SSH_KEEPALIVE")
+                .ok()
+                .and_then(|s| s.parse::<u64>().ok())
+                .filter(|s| *s > 0)
+                .map_or(Duration::from_secs(2), Duration::from_secs),
         }
     }
 }
@@ -86,7 +95,7 @@ impl SshTransport {
             KnownHosts::Strict
         });
         b.connect_timeout(self.opts.connect_timeout);
-        b.server_alive_interval(Duration::from_secs(15));
+        b.server_alive_interval(self.opts.keepalive);
         b.control_directory(std::env::temp_dir());
         if let Some(u) = &self.spec.user {
             b.user(u.clone());

@@ -26,6 +26,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("logs", include_str!("../../recipes/logs.rhai")),
     ("exec", include_str!("../../recipes/exec.rhai")),
     ("destroy", include_str!("../../recipes/destroy.rhai")),
+    ("stack", include_str!("../../recipes/stack.rhai")),
 ];
 
 /// Embedded helper modules for `import "NAME"`.

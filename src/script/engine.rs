@@ -48,6 +48,8 @@ pub fn build(st: &Arc<ScriptState>) -> Engine {
     api::run_control::register(&mut engine, st);
     api::fanout::register(&mut engine, st);
     api::stdlib::register(&mut engine, st);
+    api::config::register(&mut engine, st);
+    api::swarm::register(&mut engine, st);
     api::compose::register(&mut engine, st);
     api::mount::register(&mut engine, st);
     api::docker::register(&mut engine, st);

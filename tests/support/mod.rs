@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod debs;
+pub mod fleet;
 pub mod images;
 pub mod registry;
 

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use rhai::{Array, Dynamic, Engine, Map};
 
 use crate::command::Value;
+use crate::compose::interpolate::Mode;
 use crate::compose::{
-    ComposeOptions, DownOptions, ExecOptions, LogsOptions, Project, Tool, UpOptions,
+    ComposeOptions, DownOptions, ExecOptions, LogsOptions, Project, RmOptions, RunOptions, Tool,
+    UpOptions,
 };
 use crate::host::{Host, Output};
 use crate::script::api::hosts::resolve_local;
@@ -31,6 +33,9 @@ struct OpenOpts {
     /// "v1" or "v2" instead of detecting.
     #[serde(default)]
     tool: Option<String>,
+    /// "lazy" (default) or "eager": how unused `${A:-default}` branches are read.
+    #[serde(default)]
+    interpolation: Option<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -50,7 +55,7 @@ impl OneOrMany {
     }
 }
 
-fn open(h: &Host, dir: &str, opts: Option<Map>) -> RhaiResult<Project> {
+pub(super) fn open(h: &Host, dir: &str, opts: Option<Map>) -> RhaiResult<Project> {
     let mut opts = opts;
     let env = take(&mut opts, "env");
     let o: OpenOpts = options(opts, "h.compose()")?;
@@ -70,6 +75,17 @@ fn open(h: &Host, dir: &str, opts: Option<Map>) -> RhaiResult<Project> {
         None | Some("auto") => None,
         Some(t) => Some(lift(Tool::parse(t))?),
     };
+    let interpolation = match o.interpolation.as_deref() {
+        None => Mode::Lazy,
+        Some(m) => match Mode::parse(m) {
+            Some(m) => m,
+            None => {
+                return usage(format!(
+                    "h.compose(): interpolation `{m}` is not \"lazy\" or \"eager\""
+                ));
+            }
+        },
+    };
     let copts = ComposeOptions {
         project: o.project,
         files: OneOrMany::list(o.files),
@@ -77,8 +93,22 @@ fn open(h: &Host, dir: &str, opts: Option<Map>) -> RhaiResult<Project> {
         profiles: OneOrMany::list(o.profiles),
         env: env_pairs,
         tool,
+        interpolation,
     };
     lift(Project::new(h, dir, copts))
+}
+
+/// `p.run()`'s command: `()` or `[]` for the service's own, else as `p.exec()` reads it.
+fn run_argv(cmd: Dynamic) -> RhaiResult<Vec<String>> {
+    if cmd.is_unit() {
+        return Ok(Vec::new());
+    }
+    if let Some(a) = cmd.read_lock::<Array>()
+        && a.is_empty()
+    {
+        return Ok(Vec::new());
+    }
+    convert::exec_argv(cmd, "p.run()")
 }
 
 /// Service names: one string or an array of strings.
@@ -100,7 +130,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     engine.register_fn("to_debug", |p: &mut Project| format!("{p:?}"));
 
     let doc = "A compose project in `dir` on the host: the host's compose tool (v2 plugin, else v1) runs it;\n\
-               files are read and interpolated by hoist. opts: #{project, files, env_files, profiles, env: #{..}, tool: \"v1\"|\"v2\"}.";
+               files are read and interpolated by hoist. opts: #{project, files, env_files, profiles, env: #{..}, tool: \"v1\"|\"v2\", interpolation: \"lazy\"|\"eager\"}.";
     func(
         engine,
         "compose",
@@ -188,8 +218,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             lift(s.rt.block_on(p.up(&o)))
         },
     );
-    let down_doc =
-        "Stop and remove the project's containers and networks. opts: #{volumes, remove_orphans}.";
+    let down_doc = "Stop and remove the project's containers and networks. opts: #{volumes, remove_orphans, active_only}.\n\
+                    active_only: only the services the active profiles run (stopped and removed), the rest of the project stays.";
     let s = st.clone();
     func(
         engine,
@@ -266,8 +296,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             list.iter().map(convert::to_dynamic).collect()
         },
     );
-    let logs_doc =
-        "The project's logs (or one service's) as text. opts: #{service, tail, since, timestamps}.";
+    let logs_doc = "The project's logs (or one service's) as text. opts: #{service, tail, since, timestamps, follow}.\n\
+                    follow: stream new lines (prefixed by the host) until the services stop or Ctrl-C.";
     let s = st.clone();
     func(
         engine,
@@ -285,6 +315,67 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         move |p: &mut Project, o: Map| -> RhaiResult<String> {
             let o: LogsOptions = options(Some(o), "p.logs()")?;
             lift(s.rt.block_on(p.logs(&o)))
+        },
+    );
+    let rm_doc = "Remove the containers of services (one name or an array; all when empty). opts: #{stop, volumes}.\n\
+                  stop: stop running ones first (compose refuses to remove a running container otherwise).";
+    let s = st.clone();
+    func(
+        engine,
+        "rm",
+        "p: Compose, services: Dynamic",
+        rm_doc,
+        move |p: &mut Project, svcs: Dynamic| -> RhaiResult<()> {
+            let svcs = services(svcs, "p.rm()")?;
+            lift(s.rt.block_on(p.rm(&svcs, &RmOptions::default())))
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "rm",
+        "p: Compose, services: Dynamic, opts: Map",
+        rm_doc,
+        move |p: &mut Project, svcs: Dynamic, o: Map| -> RhaiResult<()> {
+            let svcs = services(svcs, "p.rm()")?;
+            let o: RmOptions = options(Some(o), "p.rm()")?;
+            lift(s.rt.block_on(p.rm(&svcs, &o)))
+        },
+    );
+    let run_doc = "A one-shot container of a service in the foreground (no TTY), e.g. a migration or an init job:\n\
+                   its own command, or cmd (a string runs with sh -c, an array is an argv). Returns the Output (code, stdout, stderr).\n\
+                   opts: #{rm, user, env: #{..}, workdir, no_deps, check: true}.";
+    let s = st.clone();
+    func(
+        engine,
+        "run",
+        "p: Compose, service: String -> Output",
+        run_doc,
+        move |p: &mut Project, svc: &str| -> RhaiResult<Output> {
+            lift(s.rt.block_on(p.run(svc, &[], &RunOptions::default())))
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "run",
+        "p: Compose, service: String, cmd: Dynamic -> Output",
+        run_doc,
+        move |p: &mut Project, svc: &str, cmd: Dynamic| -> RhaiResult<Output> {
+            let argv = run_argv(cmd)?;
+            lift(s.rt.block_on(p.run(svc, &argv, &RunOptions::default())))
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "run",
+        "p: Compose, service: String, cmd: Dynamic, opts: Map -> Output",
+        run_doc,
+        move |p: &mut Project, svc: &str, cmd: Dynamic, o: Map| -> RhaiResult<Output> {
+            let argv = run_argv(cmd)?;
+            let o: RunOptions = options(Some(o), "p.run()")?;
+            lift(s.rt.block_on(p.run(svc, &argv, &o)))
         },
     );
     let exec_doc = "Run a command in a service's container (no TTY): a string runs with sh -c, an array is an argv.\n\

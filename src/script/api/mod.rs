@@ -1,6 +1,7 @@
 //! One module per primitive; each only converts arguments and results.
 
 pub mod compose;
+pub mod config;
 pub mod docker;
 pub mod fanout;
 pub mod hosts;
@@ -8,3 +9,4 @@ pub mod mount;
 pub mod registry;
 pub mod run_control;
 pub mod stdlib;
+pub mod swarm;

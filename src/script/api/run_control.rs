@@ -123,6 +123,19 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     let s = st.clone();
     func(
         engine,
+        "secret_cmd",
+        "argv: Array -> Secret",
+        "A secret from a password manager: the local command runs without a shell and its stdout\n(trailing newline removed) is the secret: secret_cmd([\"pass\", \"show\", \"lab/registry\"]), [\"op\", \"read\", \"op://vault/item/field\"], [\"sops\", \"-d\", \"secrets.env\"].\nA failure shows the command, exit code and stderr, never the value.",
+        move |argv: rhai::Array| -> RhaiResult<Secret> {
+            let argv: Vec<String> = argv.into_iter().map(|d| d.to_string()).collect();
+            let secret = crate::secret_command::secret_from_command(&argv).map_err(to_rhai)?;
+            s.rt.services.redactor.register(&secret);
+            Ok(secret)
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
         "secret_file",
         "path: String -> Secret",
         "A secret read from a local file (trailing newline removed).",

@@ -11,7 +11,7 @@ use crate::script::register::func;
 use crate::script::state::ScriptState;
 use crate::stdlib::git::{CloneOpts, Repo};
 use crate::stdlib::health::{WaitHttpOpts, wait_http};
-use crate::stdlib::systemd::{JournalOpts, Service, ServiceOpts};
+use crate::stdlib::systemd::{InstallOpts, JournalOpts, Service, ServiceOpts};
 
 pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     engine.register_type_with_name::<Service>("Service");
@@ -23,8 +23,10 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         engine,
         "systemd",
         "h: Host, unit: String -> Service",
-        "A systemd unit on the host: .start() .stop() .restart() .enable() .active() .install(text) .journal(#{since, lines}).",
-        |h: &mut Host, unit: &str| Service::new(h.clone(), unit, ServiceOpts::default()),
+        "A systemd unit on the host: .start() .stop() .restart() .enable() .disable() .mask() .unmask() .active() .install(text, [#{mode}]) .journal(#{since, lines, follow}).\nA name that is not a unit name (\"../x\", no .service suffix) is refused.",
+        |h: &mut Host, unit: &str| -> RhaiResult<Service> {
+            lift(Service::new(h.clone(), unit, ServiceOpts::default()))
+        },
     );
     func(
         engine,
@@ -32,7 +34,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "h: Host, unit: String, opts: Map -> Service",
         "A systemd unit; opts #{sudo, user}.",
         |h: &mut Host, unit: &str, opts: Map| -> RhaiResult<Service> {
-            Ok(Service::new(
+            lift(Service::new(
                 h.clone(),
                 unit,
                 options(Some(opts), "h.systemd()")?,
@@ -43,7 +45,6 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         ("start", "Start the unit."),
         ("stop", "Stop the unit."),
         ("restart", "Restart the unit."),
-        ("enable", "Enable the unit at boot."),
     ] {
         let s = st.clone();
         func(
@@ -56,8 +57,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
                     match name {
                         "start" => svc.start().await,
                         "stop" => svc.stop().await,
-                        "restart" => svc.restart().await,
-                        _ => svc.enable().await,
+                        _ => svc.restart().await,
                     }
                 }))
             },
@@ -71,20 +71,66 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "Is the unit active?",
         move |svc: &mut Service| lift(s.rt.block_on(svc.active())),
     );
+    for (name, doc) in [
+        (
+            "enable",
+            "Enable the unit at boot; true if it was not enabled.",
+        ),
+        (
+            "disable",
+            "Disable the unit at boot; true if it was enabled.",
+        ),
+        (
+            "mask",
+            "Mask the unit (it cannot be started); true if it was not masked.",
+        ),
+        ("unmask", "Unmask the unit; true if it was masked."),
+    ] {
+        let s = st.clone();
+        func(
+            engine,
+            name,
+            "s: Service -> bool",
+            doc,
+            move |svc: &mut Service| -> RhaiResult<bool> {
+                lift(s.rt.block_on(async {
+                    match name {
+                        "enable" => svc.enable().await,
+                        "disable" => svc.disable().await,
+                        "mask" => svc.mask().await,
+                        _ => svc.unmask().await,
+                    }
+                }))
+            },
+        );
+    }
     let s = st.clone();
     func(
         engine,
         "install",
         "s: Service, unit_text: String -> bool",
-        "Write the unit file atomically; daemon-reload if it changed; true if changed.",
-        move |svc: &mut Service, text: &str| lift(s.rt.block_on(svc.install(text))),
+        "Write the unit file atomically (mode 0644); daemon-reload only if it changed; true if changed.",
+        move |svc: &mut Service, text: &str| {
+            lift(s.rt.block_on(svc.install(text, &InstallOpts::default())))
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "install",
+        "s: Service, unit_text: String, opts: Map -> bool",
+        "install() with #{mode}: the mode is part of the desired state, so a re-run changes nothing.",
+        move |svc: &mut Service, text: &str, opts: Map| -> RhaiResult<bool> {
+            let o: InstallOpts = options(Some(opts), "s.install()")?;
+            lift(s.rt.block_on(svc.install(text, &o)))
+        },
     );
     let s = st.clone();
     func(
         engine,
         "journal",
         "s: Service, opts: Map -> String",
-        "The unit's journal; opts #{since: \"1 hour ago\", lines}.",
+        "The unit's journal; opts #{since: \"1 hour ago\", lines, follow: true (stream until Ctrl-C)}.",
         move |svc: &mut Service, opts: Map| -> RhaiResult<String> {
             let o: JournalOpts = options(Some(opts), "s.journal()")?;
             lift(s.rt.block_on(svc.journal(&o)))

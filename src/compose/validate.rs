@@ -1,0 +1,496 @@
+//! The checks compose v2 makes beyond its schema, on the typed model: names, references
+//! between services, volumes, networks, secrets and configs, port and volume strings,
+//! durations, command lines, dependency cycles. Each failure is (YAML path, reason) so the
+//! caller can point at `file:line`.
+
+use std::collections::{HashMap, HashSet};
+
+use super::model::{
+    ComposeFile, DependsOn, Port, Service, ServiceVolume, StringOrList, StringOrNumber,
+};
+use super::render::Referenced;
+
+type Check<T> = std::result::Result<T, (String, String)>;
+
+/// The closest of `known` to `word` (edit distance at most a third of its length, min 2).
+pub fn closest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
+    let limit = (word.len() / 3).max(2);
+    known
+        .iter()
+        .map(|k| (distance(word, k), *k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// A short-syntax service volume, read as compose reads it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ShortVolume {
+    pub source: String,
+    pub target: String,
+    pub options: String,
+}
+
+impl ShortVolume {
+    /// A named volume (not a path on the host, not anonymous).
+    pub fn named(&self) -> Option<&str> {
+        let s = &self.source;
+        let bind = s.starts_with(['.', '/', '~'])
+            || (s.len() >= 2 && s.as_bytes()[1] == b':' && s.as_bytes()[0].is_ascii_alphabetic());
+        (!s.is_empty() && !bind).then_some(s.as_str())
+    }
+}
+
+/// `source:target[:options]` as compose splits it: a one-letter first part is a Windows
+/// drive, `${...}` is never split.
+pub fn parse_volume(spec: &str) -> std::result::Result<ShortVolume, String> {
+    let chars: Vec<char> = spec.chars().collect();
+    match chars.len() {
+        0 => return Err("invalid empty volume spec".into()),
+        1 | 2 => {
+            return Ok(ShortVolume {
+                target: spec.into(),
+                ..Default::default()
+            });
+        }
+        _ => {}
+    }
+    let mut v = ShortVolume::default();
+    let mut buffer = String::new();
+    let mut in_var = 0;
+    let mut fields = 0;
+    let total = chars.len();
+    for i in 0..=total {
+        let c = chars.get(i).copied();
+        if c == Some('$') && chars.get(i + 1) == Some(&'{') {
+            in_var += 1;
+            buffer.push('$');
+            continue;
+        }
+        if c == Some('}') && in_var > 0 {
+            in_var -= 1;
+            buffer.push('}');
+            continue;
+        }
+        let drive = c == Some(':')
+            && buffer.chars().count() == 1
+            && buffer.chars().all(char::is_alphabetic);
+        if drive {
+            buffer.push(':');
+        } else if (c == Some(':') || c.is_none()) && in_var == 0 {
+            if buffer.is_empty() {
+                return Err(format!(
+                    "invalid spec: {spec}: empty section between colons"
+                ));
+            }
+            let end = c.is_none();
+            match fields {
+                0 if end => v.target = buffer.clone(),
+                0 => v.source = buffer.clone(),
+                1 => v.target = buffer.clone(),
+                _ if !end => return Err(format!("invalid spec: {spec}: too many colons")),
+                _ => v.options = buffer.clone(),
+            }
+            fields += 1;
+            buffer.clear();
+        } else if let Some(c) = c {
+            buffer.push(c);
+        }
+    }
+    Ok(v)
+}
+
+/// A short-syntax port: `[[ip:]published[-range]:]target[-range][/protocol]`, each port
+/// 0–65535 (compose's rules).
+pub fn check_port(spec: &str) -> std::result::Result<(), String> {
+    let (body, proto) = spec.rsplit_once('/').unwrap_or((spec, "tcp"));
+    if proto.is_empty() {
+        return Err(format!("invalid port `{spec}`: empty protocol"));
+    }
+    // An IPv6 host address is in brackets; the ports are the last one or two parts.
+    let parts: Vec<&str> = if let Some(rest) = body.strip_prefix('[') {
+        match rest.split_once("]:") {
+            Some((_, ports)) => ports.split(':').collect(),
+            None => return Err(format!("invalid port `{spec}`")),
+        }
+    } else {
+        body.rsplitn(3, ':')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect()
+    };
+    let ports: &[&str] = match parts.len() {
+        1 => &parts[..],
+        2 => &parts[..],
+        _ => &parts[parts.len() - 2..],
+    };
+    for (i, p) in ports.iter().enumerate() {
+        // The published part may be empty (`ip::80`, a random host port).
+        if p.is_empty() && i == 0 && ports.len() == 2 {
+            continue;
+        }
+        let (lo, hi) = p.split_once('-').unwrap_or((p, p));
+        for x in [lo, hi] {
+            let ok = !x.is_empty()
+                && x.bytes().all(|c| c.is_ascii_digit())
+                && x.parse::<u32>().is_ok_and(|n| n <= 65535);
+            if !ok {
+                return Err(format!("invalid port `{spec}`"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Go's `time.ParseDuration` grammar: `[-+]` then one or more `number unit` (`1h30m`, `1.5s`,
+/// `500ms`); a bare `0` is allowed.
+pub fn check_duration(text: &str) -> std::result::Result<(), String> {
+    let bad = || {
+        Err(format!(
+            "`{text}` is not a duration (like 30s, 1m30s, 500ms)"
+        ))
+    };
+    let s = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if s == "0" {
+        return Ok(());
+    }
+    if s.is_empty() {
+        return bad();
+    }
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+            i += 1;
+        }
+        let num = &s[start..i];
+        if num.is_empty() || num == "." || num.matches('.').count() > 1 {
+            return bad();
+        }
+        let ustart = i;
+        while i < b.len() && !(b[i].is_ascii_digit() || b[i] == b'.') {
+            i += 1;
+        }
+        if !["ns", "us", "µs", "μs", "ms", "s", "m", "h"].contains(&&s[ustart..i]) {
+            return bad();
+        }
+    }
+    Ok(())
+}
+
+fn svc_path(name: &str, key: &str) -> String {
+    format!("services.{name}.{key}")
+}
+
+/// The checks compose makes on every service, active or not: names, image or build,
+/// durations, ports, volume strings, command lines.
+pub fn check_shapes(model: &ComposeFile) -> Check<()> {
+    for (name, s) in &model.services {
+        let ok_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if !ok_name {
+            return Err((
+                format!("services.{name}"),
+                format!("service name `{name}` may only use letters, digits, `.`, `_` and `-`"),
+            ));
+        }
+        check_service_shape(name, s)?;
+    }
+    Ok(())
+}
+
+/// The checks compose makes on the active services: an image or build, references to
+/// services, volumes, networks, secrets and configs, dependency cycles. Returns the files
+/// the services reference.
+pub fn check_references(model: &ComposeFile) -> Check<Vec<Referenced>> {
+    let mut files = Vec::new();
+    for (name, s) in &model.services {
+        if s.image.is_none() && s.build.is_none() && s.extends.is_none() {
+            return Err((
+                format!("services.{name}"),
+                format!("service `{name}` has neither an image nor a build context"),
+            ));
+        }
+        check_service_refs(model, name, s, &mut files)?;
+    }
+    check_cycles(model)?;
+    Ok(files)
+}
+
+fn deps(s: &Service) -> Vec<String> {
+    match &s.depends_on {
+        None => Vec::new(),
+        Some(DependsOn::List(l)) => l.clone(),
+        Some(DependsOn::Map(m)) => m.keys().cloned().collect(),
+    }
+}
+
+fn check_service_shape(name: &str, s: &Service) -> Check<()> {
+    let durations = s
+        .healthcheck
+        .iter()
+        .flat_map(|h| {
+            [
+                ("healthcheck.interval", &h.interval),
+                ("healthcheck.timeout", &h.timeout),
+                ("healthcheck.start_period", &h.start_period),
+                ("healthcheck.start_interval", &h.start_interval),
+            ]
+        })
+        .chain([("stop_grace_period", &s.stop_grace_period)]);
+    for (key, v) in durations {
+        if let Some(v) = v {
+            check_duration(v).map_err(|why| (svc_path(name, key), why))?;
+        }
+    }
+    for (i, p) in s.ports.iter().flatten().enumerate() {
+        let at = || svc_path(name, &format!("ports[{i}]"));
+        match p {
+            Port::Short(StringOrNumber::String(t)) => check_port(t).map_err(|w| (at(), w))?,
+            Port::Short(StringOrNumber::Number(n)) => {
+                if n.as_u64().is_none_or(|n| n > 65535) {
+                    return Err((at(), format!("invalid port {n}")));
+                }
+            }
+            Port::Long(l) => {
+                let target_ok = match &l.target {
+                    StringOrNumber::Number(n) => n.as_u64().is_some_and(|n| n <= 65535),
+                    StringOrNumber::String(t) => check_port(t).is_ok(),
+                };
+                if !target_ok {
+                    return Err((at(), "invalid target port".into()));
+                }
+            }
+        }
+    }
+    for (i, v) in s.volumes.iter().flatten().enumerate() {
+        if let ServiceVolume::Short(spec) = v {
+            parse_volume(spec).map_err(|w| (svc_path(name, &format!("volumes[{i}]")), w))?;
+        }
+    }
+    for (key, v) in [("command", &s.command), ("entrypoint", &s.entrypoint)] {
+        if let Some(StringOrList::String(line)) = v
+            && shlex::split(line).is_none()
+        {
+            return Err((
+                svc_path(name, key),
+                format!("invalid command line string (unbalanced quotes): {line}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_service_refs(
+    model: &ComposeFile,
+    name: &str,
+    s: &Service,
+    files: &mut Vec<Referenced>,
+) -> Check<()> {
+    for d in deps(s) {
+        if !model.services.contains_key(&d) {
+            return Err((
+                svc_path(name, "depends_on"),
+                format!("service `{name}` depends on undefined service `{d}`"),
+            ));
+        }
+    }
+    for (i, v) in s.volumes.iter().flatten().enumerate() {
+        let at = || svc_path(name, &format!("volumes[{i}]"));
+        let named = match v {
+            ServiceVolume::Short(spec) => {
+                let parsed = parse_volume(spec).map_err(|w| (at(), w))?;
+                parsed.named().map(str::to_string)
+            }
+            ServiceVolume::Long(l) if l.kind == "volume" => l.source.clone(),
+            ServiceVolume::Long(_) => None,
+        };
+        if let Some(vol) = named
+            && !model.volumes.contains_key(&vol)
+        {
+            return Err((
+                at(),
+                format!("service `{name}` refers to undefined volume `{vol}`"),
+            ));
+        }
+    }
+    if s.network_mode.is_none() {
+        let nets: Vec<String> = match &s.networks {
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect(),
+            Some(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        for n in nets {
+            if n != "default" && !model.networks.contains_key(&n) {
+                return Err((
+                    svc_path(name, "networks"),
+                    format!("service `{name}` refers to undefined network `{n}`"),
+                ));
+            }
+        }
+    }
+    for (key, defined) in [("secrets", &model.secrets), ("configs", &model.configs)] {
+        let refs = match key {
+            "secrets" => &s.secrets,
+            _ => &s.configs,
+        };
+        if let Some(serde_json::Value::Array(items)) = refs {
+            for item in items {
+                let source = match item {
+                    serde_json::Value::String(x) => Some(x.clone()),
+                    serde_json::Value::Object(m) => {
+                        m.get("source").and_then(|x| x.as_str()).map(String::from)
+                    }
+                    _ => None,
+                };
+                if let Some(src) = source
+                    && !defined.contains_key(&src)
+                {
+                    let what = &key[..key.len() - 1];
+                    return Err((
+                        svc_path(name, key),
+                        format!("service `{name}` refers to undefined {what} `{src}`"),
+                    ));
+                }
+            }
+        }
+    }
+    match &s.env_file {
+        Some(serde_json::Value::String(p)) => files.push(Referenced {
+            service: name.into(),
+            what: "env_file",
+            path: p.clone(),
+            required: true,
+        }),
+        Some(serde_json::Value::Array(items)) => {
+            for it in items {
+                let (path, required) = match it {
+                    serde_json::Value::String(p) => (p.clone(), true),
+                    serde_json::Value::Object(m) => (
+                        m.get("path")
+                            .and_then(|x| x.as_str())
+                            .unwrap_or_default()
+                            .to_string(),
+                        m.get("required").and_then(|x| x.as_bool()).unwrap_or(true),
+                    ),
+                    _ => continue,
+                };
+                files.push(Referenced {
+                    service: name.into(),
+                    what: "env_file",
+                    path,
+                    required,
+                });
+            }
+        }
+        _ => {}
+    }
+    if let Some(serde_json::Value::Object(m)) = &s.extends
+        && let Some(f) = m.get("file").and_then(|x| x.as_str())
+    {
+        files.push(Referenced {
+            service: name.into(),
+            what: "extends.file",
+            path: f.into(),
+            required: true,
+        });
+    }
+    Ok(())
+}
+
+/// `depends_on` must not loop (a → b → a).
+fn check_cycles(model: &ComposeFile) -> Check<()> {
+    let graph: HashMap<&str, Vec<String>> = model
+        .services
+        .iter()
+        .map(|(n, s)| (n.as_str(), deps(s)))
+        .collect();
+    let mut done: HashSet<String> = HashSet::new();
+    for start in model.services.keys() {
+        let mut stack: Vec<String> = Vec::new();
+        visit(start, &graph, &mut stack, &mut done)?;
+    }
+    Ok(())
+}
+
+fn visit(
+    node: &str,
+    graph: &HashMap<&str, Vec<String>>,
+    stack: &mut Vec<String>,
+    done: &mut HashSet<String>,
+) -> Check<()> {
+    if done.contains(node) {
+        return Ok(());
+    }
+    if let Some(pos) = stack.iter().position(|n| n == node) {
+        let mut cycle = stack[pos..].to_vec();
+        cycle.push(node.to_string());
+        return Err((
+            svc_path(&stack[pos], "depends_on"),
+            format!("dependency cycle: {}", cycle.join(" -> ")),
+        ));
+    }
+    stack.push(node.to_string());
+    for d in graph.get(node).into_iter().flatten() {
+        visit(d, graph, stack, done)?;
+    }
+    stack.pop();
+    done.insert(node.to_string());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn volumes_ports_durations() {
+        assert_eq!(parse_volume("./d:/d:ro").unwrap().options, "ro");
+        assert_eq!(parse_volume("v:/v:ro").unwrap().source, "v:/v");
+        assert_eq!(parse_volume("data:/d").unwrap().named(), Some("data"));
+        assert!(parse_volume(":/data").is_err());
+        assert!(parse_volume("ab:cd:ef:gh").is_err());
+        for ok in [
+            "80",
+            "8080:80",
+            "127.0.0.1:80:80/udp",
+            "1000-1002:80-82",
+            "127.0.0.1::80",
+            "[::1]:80:80",
+        ] {
+            check_port(ok).unwrap();
+        }
+        for bad in ["70000:80", "x:80", "80:"] {
+            assert!(check_port(bad).is_err(), "{bad}");
+        }
+        for ok in ["10s", "1m30s", "1.5h", "500ms", "0"] {
+            check_duration(ok).unwrap();
+        }
+        for bad in ["10", "ten", "1x", ""] {
+            assert!(check_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(closest("imagee", &["image", "init"]), Some("image"));
+        assert_eq!(closest("zzz", &["image"]), None);
+    }
+}

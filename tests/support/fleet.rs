@@ -1,0 +1,345 @@
+//! The test fleet: real Debian servers as containers (systemd as PID 1, sshd, their own
+//! Docker engine, cron), started by `scripts/fleet up N` once per test binary and shared by
+//! its tests. Odd hosts have compose v2 (the CLI plugin), even hosts Debian's v1. A registry
+//! with TLS (a test CA every host trusts) and authentication serves images to every engine.
+//!
+//! Assertions about a host read its state *through that host* (`FleetHost::sh`, a `docker
+//! exec` into it) — never from this machine's disk. Faults (`cut`, `stop`, `rekey`, ...) go
+//! through `scripts/fleet` too; a test that breaks a host owns it for the test (see
+//! [`Fleet::exclusive`]) and restores it with [`Fault`]'s drop.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use hoist::Runtime;
+use hoist::host::SshOptions;
+use hoist::report::Collect;
+
+/// Hosts every test binary starts (host1..host4: v2, v1, v2, v1).
+pub const SIZE: usize = 4;
+
+pub struct Fleet {
+    /// The state directory `scripts/fleet up` printed.
+    pub dir: PathBuf,
+    pub ssh_config: PathBuf,
+    pub hoist_toml: PathBuf,
+    pub hosts: Vec<FleetHost>,
+    /// `IP:5000`: the registry every fleet engine pulls from (TLS, test CA, htpasswd).
+    pub registry: String,
+    pub registry_user: String,
+    pub registry_password: String,
+    /// Held by tests that break hosts, so they do not cut the fleet from under each other.
+    faults: Mutex<()>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FleetHost {
+    /// `host1` … : the ssh_config alias (user root).
+    pub name: String,
+    pub ip: String,
+    pub n: usize,
+}
+
+/// What a command run through the host printed.
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl FleetHost {
+    /// The docker container that is this host.
+    pub fn container(&self) -> String {
+        format!("{}-{}", fleet_name(), self.name)
+    }
+    /// The host spec hoist is given (`host1`: resolved through the fleet's ssh_config).
+    pub fn spec(&self) -> String {
+        self.name.clone()
+    }
+    pub fn spec_user(&self, user: &str) -> String {
+        format!("{user}@{}", self.name)
+    }
+    /// Odd hosts have compose v2 as a docker CLI plugin, even hosts Debian's v1.
+    pub fn compose_v2(&self) -> bool {
+        self.n % 2 == 1
+    }
+    /// Run `sh -c script` ON the host (as root, through `docker exec`: independent of hoist).
+    pub fn sh(&self, script: &str) -> Ran {
+        let o = Command::new("docker")
+            .args(["exec", &self.container(), "sh", "-c", script])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run docker exec: {e}"));
+        Ran {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+    /// `sh` that must succeed; its stdout, trimmed.
+    pub fn sh_ok(&self, script: &str) -> String {
+        let r = self.sh(script);
+        assert_eq!(
+            r.code, 0,
+            "on {}: `{script}` failed ({}): {}{}",
+            self.name, r.code, r.stdout, r.stderr
+        );
+        r.stdout.trim().to_string()
+    }
+    /// The content of a file on the host ("" when missing).
+    pub fn read(&self, path: &str) -> String {
+        let r = self.sh(&format!("cat {} 2>/dev/null", hoist::command::quote(path)));
+        r.stdout
+    }
+    /// GET a URL from the host itself (curl), e.g. a port published on 127.0.0.1 there: the
+    /// body, or "" when nothing answers.
+    pub fn get(&self, url: &str) -> String {
+        let r = self.sh(&format!(
+            "curl -fsS -m 3 {} 2>/dev/null",
+            hoist::command::quote(url)
+        ));
+        r.stdout.trim().to_string()
+    }
+    /// This host's Docker engine ID, as its own docker CLI reports it.
+    pub fn engine_id(&self) -> String {
+        self.sh_ok("docker info --format '{{.ID}}'")
+    }
+}
+
+impl Fleet {
+    pub fn host(&self, n: usize) -> &FleetHost {
+        &self.hosts[n - 1]
+    }
+    pub fn ssh_options(&self) -> SshOptions {
+        SshOptions {
+            config_file: Some(self.ssh_config.clone()),
+            ..SshOptions::default()
+        }
+    }
+    /// Serialise the tests of a binary that break hosts, or that need every host up, so a
+    /// fault never hits a test that did not ask for it (test binaries run one at a time).
+    pub fn exclusive(&self) -> MutexGuard<'_, ()> {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    /// Inflict a fault (`cut`, `stop`, `kill`, `pause`, `rekey`); undone when the guard drops.
+    pub fn fault<'a>(&'a self, verb: &str, host: &'a FleetHost) -> Fault<'a> {
+        fleet_cmd(&[verb, &host.name]);
+        Fault {
+            fleet: self,
+            verb: verb.to_string(),
+            host,
+            undone: false,
+        }
+    }
+    /// The hoist binary, pointed at the fleet (ssh_config; cwd = a copy of its hoist.toml).
+    pub fn hoist_cmd(&self, project: &Path) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hoist"));
+        c.env("HOIST_SSH_CONFIG", &self.ssh_config)
+            .env("NO_COLOR", "1")
+            .env("REGISTRY_PASSWORD", &self.registry_password)
+            .current_dir(project);
+        c
+    }
+    /// A project directory holding the fleet's hoist.toml plus `extra` appended to it.
+    pub fn project(&self, extra_toml: &str) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        let base = std::fs::read_to_string(&self.hoist_toml).unwrap();
+        std::fs::write(d.path().join("hoist.toml"), format!("{base}{extra_toml}")).unwrap();
+        d
+    }
+    /// A runtime wired to the fleet's ssh_config, collecting events.
+    pub fn runtime(&self) -> (Arc<Runtime>, Arc<Collect>) {
+        let events = Arc::new(Collect::default());
+        let settings = hoist::Settings {
+            ssh: self.ssh_options(),
+            ..hoist::Settings::default()
+        };
+        let audit = tempfile::tempdir().unwrap().keep().join("audit.jsonl");
+        let rt = Runtime::builder()
+            .reporter(events.clone())
+            .settings(settings)
+            .inventory(hoist::inventory::Inventory::default())
+            .audit_log(audit)
+            .build()
+            .unwrap();
+        (rt, events)
+    }
+    /// Put a local image into the fleet registry (docker CLI: test set-up); its registry name.
+    pub fn push(&self, local: &str, repo_tag: &str) -> String {
+        let target = format!("{}/{repo_tag}", self.registry);
+        docker_ok(&["tag", local, &target]);
+        login_controller(self);
+        docker_ok(&["push", &target]);
+        target
+    }
+    /// Log every host's engine in to the fleet registry (as `docker login` there would).
+    pub fn login_hosts(&self) {
+        for h in &self.hosts {
+            h.sh_ok(&format!(
+                "echo {} | docker login -u {} --password-stdin {} >/dev/null",
+                hoist::command::quote(&self.registry_password),
+                self.registry_user,
+                self.registry
+            ));
+        }
+    }
+}
+
+pub struct Fault<'a> {
+    fleet: &'a Fleet,
+    verb: String,
+    host: &'a FleetHost,
+    undone: bool,
+}
+
+impl Fault<'_> {
+    /// Undo the fault now (heal, start, unpause; a rekey refreshes known_hosts).
+    pub fn undo(&mut self) {
+        if self.undone {
+            return;
+        }
+        self.undone = true;
+        match self.verb.as_str() {
+            "cut" => fleet_cmd(&["heal", &self.host.name]),
+            "stop" | "kill" => fleet_cmd(&["start", &self.host.name]),
+            "pause" => fleet_cmd(&["unpause", &self.host.name]),
+            // `up` rewrites known_hosts from the hosts' current keys.
+            "rekey" => fleet_cmd(&["up", &self.fleet.hosts.len().to_string()]),
+            _ => String::new(),
+        };
+    }
+}
+
+impl Drop for Fault<'_> {
+    fn drop(&mut self) {
+        self.undo();
+    }
+}
+
+/// `HOIST_FLEET_NAME` (default `hoist-fleet`): which fleet `scripts/fleet` manages.
+fn fleet_name() -> String {
+    std::env::var("HOIST_FLEET_NAME").unwrap_or_else(|_| "hoist-fleet".to_string())
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `scripts/fleet ARGS`: its stdout (it fails the test, with its stderr, when it fails).
+pub fn fleet_cmd(args: &[&str]) -> String {
+    let script = repo_root().join("scripts/fleet");
+    let o = Command::new(&script)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    assert!(
+        o.status.success(),
+        "scripts/fleet {} failed — it needs root, a running Docker engine and debootstrap \
+         (apt-get install -y debootstrap; scripts/test installs it):\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn docker_ok(args: &[&str]) {
+    let o = Command::new("docker")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run docker: {e}"));
+    assert!(
+        o.status.success(),
+        "docker {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn login_controller(f: &Fleet) {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let mut c = Command::new("docker");
+        c.args([
+            "login",
+            "-u",
+            &f.registry_user,
+            "--password-stdin",
+            &f.registry,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null());
+        let mut child = c.spawn().unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(f.registry_password.as_bytes())
+            .unwrap();
+        assert!(
+            child.wait().unwrap().success(),
+            "docker login to the fleet registry failed"
+        );
+    });
+}
+
+/// The fleet (started on first use; `scripts/fleet up` is idempotent, so test binaries share
+/// the hosts a previous one started).
+pub fn fleet() -> &'static Fleet {
+    static FLEET: OnceLock<Fleet> = OnceLock::new();
+    FLEET.get_or_init(|| {
+        let out = fleet_cmd(&["up", &SIZE.to_string()]);
+        let dir = PathBuf::from(
+            out.lines()
+                .last()
+                .expect("scripts/fleet up printed nothing")
+                .trim(),
+        );
+        let read = |p: &str| {
+            std::fs::read_to_string(dir.join(p))
+                .unwrap()
+                .trim()
+                .to_string()
+        };
+        let ssh_config = std::fs::read_to_string(dir.join("ssh_config")).unwrap();
+        let hosts = (1..=SIZE)
+            .map(|n| {
+                let name = format!("host{n}");
+                let ip = ssh_config
+                    .split(&format!("Host {name}\n  HostName "))
+                    .nth(1)
+                    .and_then(|r| r.lines().next())
+                    .unwrap_or_else(|| panic!("{name} is not in the fleet's ssh_config"))
+                    .to_string();
+                FleetHost { name, ip, n }
+            })
+            .collect();
+        let registry = std::fs::read_to_string(dir.join("hoist.toml"))
+            .unwrap()
+            .split("registry = \"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap()
+            .to_string();
+        Fleet {
+            ssh_config: dir.join("ssh_config"),
+            hoist_toml: dir.join("hoist.toml"),
+            registry_user: read("registry/user"),
+            registry_password: read("registry/password"),
+            registry,
+            hosts,
+            dir,
+            faults: Mutex::new(()),
+        }
+    })
+}
+
+/// Runs its closure when dropped: a test's clean-up on its hosts, run even when an assertion
+/// fails half-way (the fleet outlives the test).
+pub struct OnDrop<F: FnMut()>(pub F);
+
+impl<F: FnMut()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)()
+    }
+}
