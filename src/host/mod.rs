@@ -10,6 +10,7 @@ mod shell;
 mod sink;
 mod spec;
 mod ssh;
+mod ssh_master;
 mod tunnel;
 
 use std::sync::Arc;
@@ -42,6 +43,11 @@ impl Output {
     pub fn ok(&self) -> bool {
         self.code == 0
     }
+}
+
+/// Decode output as UTF-8 without copying it when it is valid (big outputs stay one copy).
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Raw bytes of a finished command, before decoding.
@@ -191,8 +197,8 @@ impl Host {
         let raw = self.run_raw(cmd).await?;
         Ok(Output {
             code: raw.code,
-            stdout: String::from_utf8_lossy(&raw.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&raw.stderr).into_owned(),
+            stdout: text(raw.stdout),
+            stderr: text(raw.stderr),
             ms: raw.ms,
         })
     }
