@@ -214,7 +214,11 @@ fn a_killed_hoist_leaves_no_ssh_master_and_masters_hold_no_secrets() {
         "the ssh master outlived hoist: {:?}",
         local_pids(&control)
     );
-    h.sh("pkill -f 'sleep 61.3'");
+    // The remote shell saw its channel close and killed the command it was running.
+    assert!(
+        eventually(Duration::from_secs(5), || !remote_running(h, "sleep 61.3")),
+        "the remote command outlived hoist"
+    );
 }
 
 #[test]

@@ -96,8 +96,14 @@ impl Transport for LocalTransport {
             };
             let (status, out, err) = tokio::join!(
                 wait,
-                pump(stdout, Stream::Stdout, sink, exited.clone()),
-                pump(stderr, Stream::Stderr, sink, exited.clone())
+                pump(
+                    stdout,
+                    Stream::Stdout,
+                    sink,
+                    exited.clone(),
+                    req.keep_stdout
+                ),
+                pump(stderr, Stream::Stderr, sink, exited.clone(), true)
             );
             Ok::<_, std::io::Error>((status?, out?, err?))
         };
@@ -169,6 +175,7 @@ async fn pump<R: AsyncRead + Unpin>(
     stream: Stream,
     sink: Option<&super::LineSink>,
     mut exited: tokio::sync::watch::Receiver<bool>,
+    keep: bool,
 ) -> std::io::Result<Vec<u8>> {
     let mut all = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
@@ -195,7 +202,9 @@ async fn pump<R: AsyncRead + Unpin>(
         if let Some(s) = sink {
             s.feed(stream, &buf[..n]);
         }
-        all.extend_from_slice(&buf[..n]);
+        if keep {
+            all.extend_from_slice(&buf[..n]);
+        }
     }
 }
 

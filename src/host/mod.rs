@@ -68,6 +68,8 @@ pub struct ExecRequest<'a> {
     pub cancel: CancellationToken,
     /// Where output lines go as they arrive; `None` for quiet transfers.
     pub sink: Option<&'a LineSink>,
+    /// Keep stdout for the result; without, it only streams (bounded memory).
+    pub keep_stdout: bool,
 }
 
 /// How a host runs things. Implemented by the local machine and by SSH.
@@ -233,6 +235,7 @@ impl Host {
             } else {
                 Some(&sink)
             },
+            keep_stdout: cmd.capture,
         };
         let result = self.inner.transport.exec(req).await;
         sink.flush();

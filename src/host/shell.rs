@@ -72,6 +72,9 @@ pub fn never_sent(e: &Error) -> bool {
 }
 const NOT_SENT: &str = "connection lost before the command was sent";
 
+/// Output that is not kept may wait this long for its line to end before going out in pieces.
+const UNKEPT_HOLD_MAX: usize = 1 << 20;
+
 /// Scripts up to this size travel in an environment variable; bigger ones would hit the
 /// kernel's limit on one (128 KiB, "Argument list too long") and go through a private file.
 const ENV_SCRIPT_MAX: usize = 96 * 1024;
@@ -94,10 +97,12 @@ fn launch_line(script_len: usize) -> String {
 
 /// The lines after the command started (as `$__h_p`): record its pid, wait for it, then say
 /// how it ended. `b` after the code: some process of its group lives on (it was started
-/// with setsid, so its pid is its group's id), still holding the output pipes.
+/// with setsid, so its pid is its group's id), still holding the output pipes. The pid file
+/// exists exactly while the command runs: it is what a timeout, Ctrl-C or the shell's exit
+/// kills.
 fn finish_lines(nonce: &str, id: u64) -> String {
     format!(
-        "__h_p=$!; echo $__h_p > \"$__h_d/pid\"; unset __h_s; wait $__h_p; __h_rc=$?\n\
+        "__h_p=$!; echo $__h_p > \"$__h_d/pid\"; wait $__h_p; __h_rc=$?; rm -f \"$__h_d/pid\"\n\
          __h_bg=; if [ -n \"$__h_ss\" ] && kill -0 -$__h_p 2>/dev/null; then __h_bg=b; fi\n\
          printf '\\n%s E %s %s %s\\n' {nonce} {id} $__h_rc \"$__h_bg\"; printf '\\n%s E %s\\n' {nonce} {id} >&2\n"
     )
@@ -110,6 +115,7 @@ pub async fn read_frame<R, E>(
     nonce: &str,
     id: u64,
     sink: Option<&LineSink>,
+    keep_stdout: bool,
 ) -> Result<Framed>
 where
     R: AsyncRead + Unpin + Send,
@@ -118,8 +124,8 @@ where
     let out_marker = format!("\n{nonce} E {id} ");
     let err_marker = format!("\n{nonce} E {id}\n");
     let (out, err) = tokio::join!(
-        stdout.read_framed(&out_marker, true, Stream::Stdout, sink),
-        stderr.read_framed(&err_marker, false, Stream::Stderr, sink)
+        stdout.read_framed(&out_marker, true, Stream::Stdout, sink, keep_stdout),
+        stderr.read_framed(&err_marker, false, Stream::Stderr, sink, true)
     );
     let (stdout, tail) = out?;
     let (stderr, _) = err?;
@@ -151,7 +157,7 @@ pub fn preamble(nonce: &str) -> String {
     format!(
         "__h_d=$(mktemp -d 2>/dev/null || {{ mkdir -m 700 /tmp/hoist.$$ && echo /tmp/hoist.$$; }})\n\
          if command -v setsid >/dev/null 2>&1; then __h_ss=setsid; else __h_ss=; fi\n\
-         trap 'rm -rf \"$__h_d\"' EXIT\n\
+         trap '__h_k=$(cat \"$__h_d/pid\" 2>/dev/null) && kill -TERM -$__h_k 2>/dev/null; rm -rf \"$__h_d\"' EXIT\n\
          printf '%s R %s\\n' {nonce} \"$__h_d\"\n"
     )
 }
@@ -230,8 +236,12 @@ where
             None => String::new(),
         };
         let redirect = if stdin.is_some() { "" } else { " </dev/null" };
+        // The command is started and awaited by a background subshell, so the shell itself
+        // goes back to reading its stdin: when hoist goes away however it ends (its channel
+        // closes), the shell reads EOF at once and its exit kills the running command — the
+        // channel, and so the ssh master, do not stay open for it.
         let text = format!(
-            "__h_s={script}\n{feed}{launch}{redirect} &\n{finish}",
+            "__h_s={script}\n({feed}{launch}{redirect} &\n{finish}) &\nunset __h_s\n",
             script = quote(script),
             launch = launch_line(script.len()),
             finish = finish_lines(&self.nonce, id),
@@ -264,13 +274,15 @@ where
     }
 
     /// Read the output of the command sent last, up to its end markers.
-    pub async fn collect(&mut self, sink: Option<&LineSink>) -> Result<Framed> {
+    /// Without `keep_stdout`, stdout only goes to the sink (see [`Reader::read_framed`]).
+    pub async fn collect(&mut self, sink: Option<&LineSink>, keep_stdout: bool) -> Result<Framed> {
         let framed = read_frame(
             &mut self.stdout,
             &mut self.stderr,
             &self.nonce,
             self.next_id,
             sink,
+            keep_stdout,
         )
         .await?;
         self.broken = false;
@@ -341,12 +353,16 @@ impl<R: AsyncRead + Unpin> Reader<R> {
     /// Read until `marker` (which starts with the newline hoist added). With `with_code` the
     /// marker is followed by the exit code and a newline. Lines are streamed to `sink` as
     /// they complete; an empty line is held back, since the last one may be hoist's newline.
+    ///
+    /// Without `keep`, output is not kept for the result: what went to the sink is dropped as
+    /// it goes, and a line that never ends goes in pieces, so memory stays bounded.
     async fn read_framed(
         &mut self,
         marker: &str,
         with_code: bool,
         stream: Stream,
         sink: Option<&LineSink>,
+        keep: bool,
     ) -> Result<(Vec<u8>, Option<String>)> {
         let finder = memmem::Finder::new(marker.as_bytes());
         let mut scanned = 0usize; // bytes of buf known not to start the marker
@@ -379,7 +395,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                 // The output moves out whole (no copy); what follows the marker stays.
                 let rest = self.buf.split_off(consumed);
                 let mut output = std::mem::replace(&mut self.buf, rest);
-                output.truncate(at);
+                output.truncate(if keep { at } else { 0 });
                 self.streamed = 0;
                 return Ok((output, code));
             }
@@ -396,6 +412,44 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                         s.feed(stream, &self.buf[self.streamed..upto]);
                         self.streamed = upto;
                     }
+                }
+            }
+            if !keep {
+                let safe_end = self.buf.len().saturating_sub(marker.len());
+                if let Some(s) = sink
+                    && safe_end > self.streamed + UNKEPT_HOLD_MAX
+                {
+                    s.feed(stream, &self.buf[self.streamed..safe_end]);
+                    self.streamed = safe_end;
+                }
+                let done = if sink.is_some() {
+                    self.streamed
+                } else {
+                    safe_end
+                };
+                if done > 0 {
+                    self.buf.drain(..done);
+                    self.streamed -= done.min(self.streamed);
+                    scanned -= done;
+                }
+            }
+            if !keep {
+                let safe_end = self.buf.len().saturating_sub(marker.len());
+                if let Some(s) = sink
+                    && safe_end > self.streamed + UNKEPT_HOLD_MAX
+                {
+                    s.feed(stream, &self.buf[self.streamed..safe_end]);
+                    self.streamed = safe_end;
+                }
+                let done = if sink.is_some() {
+                    self.streamed
+                } else {
+                    safe_end
+                };
+                if done > 0 {
+                    self.buf.drain(..done);
+                    self.streamed -= done.min(self.streamed);
+                    scanned -= done;
                 }
             }
             self.fill()

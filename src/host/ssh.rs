@@ -175,7 +175,14 @@ impl SshTransport {
         };
         let read = async {
             let (framed, ()) = tokio::join!(
-                shell::read_frame(&mut stdout, &mut stderr, &nonce, 1, req.sink),
+                shell::read_frame(
+                    &mut stdout,
+                    &mut stderr,
+                    &nonce,
+                    1,
+                    req.sink,
+                    req.keep_stdout
+                ),
                 feed
             );
             framed
@@ -192,6 +199,7 @@ impl SshTransport {
                         &nonce,
                         1,
                         req.sink,
+                        req.keep_stdout,
                     ))
                     .await;
                 return Err(timed_out(t, rest));
@@ -279,7 +287,12 @@ impl Transport for SshTransport {
             open = self.open_shell(&session).await?;
             open.shell.send(req.script, req.stdin).await?;
         }
-        let outcome = shell::race(open.shell.collect(req.sink), req.timeout, &req.cancel).await;
+        let outcome = shell::race(
+            open.shell.collect(req.sink, req.keep_stdout),
+            req.timeout,
+            &req.cancel,
+        )
+        .await;
         match outcome {
             Race::Done(Ok(out)) => {
                 if out.left_children {
@@ -303,7 +316,9 @@ impl Transport for SshTransport {
             }
             Race::TimedOut(t) => {
                 self.kill_running(&session, &open.dir).await;
-                let rest = self.after_kill(open.shell.collect(req.sink)).await;
+                let rest = self
+                    .after_kill(open.shell.collect(req.sink, req.keep_stdout))
+                    .await;
                 if rest.is_some() && !open.shell.broken {
                     self.shells.lock().expect("shell pool").push(open);
                 }
@@ -389,6 +404,7 @@ impl Transport for SshTransport {
             timeout: Some(Duration::from_secs(30)),
             cancel: tokio_util::sync::CancellationToken::new(),
             sink: None,
+            keep_stdout: true,
         };
         let out = self.exec(req).await?;
         if out.code != 0 {

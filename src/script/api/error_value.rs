@@ -1,7 +1,8 @@
 //! A caught error is data: `try { .. } catch (e) { .. }` gets the hoist error itself, which
 //! prints as its message (`print(e)`, `` `${e}` ``) and exposes what went wrong where —
 //! `e.message`, `e.kind`, `e.host`, `e.step`, `e.command`, `e.code`, `e.stderr`, `e.hint`,
-//! `e.file`, `e.line`, and `e.causes` (one error per failed host of an `on()`). A field that
+//! and `e.causes` (one error per failed host of an `on()`); `e.file`/`e.line` once it carries a
+//! script position (Rhai hands `catch` the thrown value without its position). A field that
 //! does not apply is `()`. `throw e` rethrows it unchanged.
 
 use rhai::{Dynamic, Engine};
