@@ -20,12 +20,14 @@ use support::fleet::{Fleet, fleet};
 const LINES_200MB: &str = "head -c 200000000 /dev/zero | tr '\\0' a | fold -w 99";
 const ONE_LINE_200MB: &str = "head -c 200000000 /dev/zero | tr '\\0' a";
 
-/// Run a command to completion; its wall time and peak RSS in MiB (from wait4).
+/// Run a command to completion; its wall time and peak RSS in MiB (from wait4, which reaps
+/// the child: std's `wait` cannot report its rusage).
+#[allow(clippy::zombie_processes)]
 fn measure(mut c: Command) -> (Duration, f64, bool) {
     let started = Instant::now();
     let child = c
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
     let pid = child.id() as libc::pid_t;
