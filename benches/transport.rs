@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use support::fleet::{Fleet, fleet};
 
-const LINES_200MB: &str = "head -c 200000000 /dev/zero | tr '\\0' a | fold -w 99";
-const ONE_LINE_200MB: &str = "head -c 200000000 /dev/zero | tr '\\0' a";
+const LINES_200MB: &str = "yes $(printf %099d 0) | head -c 200000000";
+const ONE_LINE_200MB: &str = "head -c 200000000 /dev/zero | tr -c a a";
 
 /// Run a command to completion; its wall time and peak RSS in MiB (from wait4, which reaps
 /// the child: std's `wait` cannot report its rusage).

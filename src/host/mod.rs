@@ -3,6 +3,7 @@
 //! else — files, templates, facts, and the docker/compose/mount primitives — is written once
 //! on top of that, so it works the same on every host.
 
+mod edits;
 mod facts;
 mod files;
 mod local;

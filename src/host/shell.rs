@@ -310,6 +310,8 @@ pub struct Reader<R> {
     inner: R,
     buf: Vec<u8>,
     streamed: usize,
+    /// How far `buf` was searched for the last line end (never twice over the same bytes).
+    searched: usize,
 }
 
 impl<R: AsyncRead + Unpin> Reader<R> {
@@ -318,6 +320,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
             inner,
             buf: Vec::new(),
             streamed: 0,
+            searched: 0,
         }
     }
 
@@ -397,6 +400,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                 let mut output = std::mem::replace(&mut self.buf, rest);
                 output.truncate(if keep { at } else { 0 });
                 self.streamed = 0;
+                self.searched = 0;
                 return Ok((output, code));
             }
             scanned = self.buf.len();
@@ -404,9 +408,13 @@ impl<R: AsyncRead + Unpin> Reader<R> {
             // newline before the region the marker could still start in.
             if let Some(s) = sink {
                 let safe_end = self.buf.len().saturating_sub(marker.len());
-                if safe_end > self.streamed
-                    && let Some(nl) = memchr::memrchr(b'\n', &self.buf[self.streamed..safe_end])
+                // Only bytes not searched before: a line that never ends costs linear time.
+                let from = self.streamed.max(self.searched);
+                self.searched = safe_end.max(self.searched);
+                if safe_end > from
+                    && let Some(nl) = memchr::memrchr(b'\n', &self.buf[from..safe_end])
                 {
+                    let nl = from - self.streamed + nl;
                     let upto = self.streamed + nl; // keep the newline: it may be the marker's
                     if upto > self.streamed {
                         s.feed(stream, &self.buf[self.streamed..upto]);
@@ -430,6 +438,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                 if done > 0 {
                     self.buf.drain(..done);
                     self.streamed -= done.min(self.streamed);
+                    self.searched -= done.min(self.searched);
                     scanned -= done;
                 }
             }
@@ -449,6 +458,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                 if done > 0 {
                     self.buf.drain(..done);
                     self.streamed -= done.min(self.streamed);
+                    self.searched -= done.min(self.searched);
                     scanned -= done;
                 }
             }

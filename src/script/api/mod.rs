@@ -5,6 +5,7 @@ pub mod config;
 pub mod docker;
 pub mod error_value;
 pub mod fanout;
+pub mod host_edits;
 pub mod hosts;
 pub mod mount;
 pub mod registry;
