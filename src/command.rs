@@ -64,6 +64,8 @@ pub struct Command {
     /// Keep stdout for the result (the default); without, it only streams, so a command may
     /// print any amount in bounded memory.
     pub capture: bool,
+    /// Given to sudo when it asks (see [`Command::render`]); `None`: `sudo -n`, never asks.
+    pub sudo_password: Option<Secret>,
 }
 
 impl Command {
@@ -88,6 +90,7 @@ impl Command {
             check: true,
             stream: None,
             capture: true,
+            sudo_password: None,
         }
     }
     pub fn sudo(mut self, sudo: bool) -> Self {
@@ -128,6 +131,10 @@ impl Command {
     }
     pub fn stream(mut self, on: Option<bool>) -> Self {
         self.stream = on;
+        self
+    }
+    pub fn sudo_password(mut self, password: Option<Secret>) -> Self {
+        self.sudo_password = password;
         self
     }
     pub fn capture(mut self, on: bool) -> Self {
@@ -189,7 +196,25 @@ impl Command {
         } else {
             format!("--preserve-env={} ", keep.join(","))
         };
-        format!("{outer}sudo -n {preserve}-- sh -c {}", quote(&inner))
+        match &self.sudo_password {
+            None => format!("{outer}sudo -n {preserve}-- sh -c {}", quote(&inner)),
+            // sudo asks its askpass program, with the prompt as argument: `printenv` with the
+            // prompt HOIST_SUDO_PW prints that variable. The password so travels only in the
+            // environment (of this command and of sudo, which is root's to read), never in
+            // argv or a file, and sudo's env_reset keeps it from the command itself.
+            Some(pw) => {
+                let pw = if redact {
+                    REDACTED.to_string()
+                } else {
+                    quote(pw.expose())
+                };
+                format!(
+                    "{outer}export HOIST_SUDO_PW={pw} && SUDO_ASKPASS=$(command -v printenv) \
+                     sudo -A -p HOIST_SUDO_PW {preserve}-- sh -c {}",
+                    quote(&inner)
+                )
+            }
+        }
     }
 }
 

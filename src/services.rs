@@ -15,6 +15,7 @@ struct Inner {
     cancel: Mutex<CancellationToken>,
     audit: Option<Audit>,
     echo: std::sync::atomic::AtomicBool,
+    sudo_password: Mutex<Option<crate::secret::Secret>>,
 }
 
 #[derive(Clone)]
@@ -35,6 +36,7 @@ impl Services {
                 cancel: Mutex::new(CancellationToken::new()),
                 audit,
                 echo: std::sync::atomic::AtomicBool::new(false),
+                sudo_password: Mutex::new(None),
             }),
         }
     }
@@ -53,6 +55,20 @@ impl Services {
         self.inner
             .echo
             .store(on, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The password `sudo: true` commands give sudo from now on (instead of `sudo -n`).
+    pub fn set_sudo_password(&self, password: crate::secret::Secret) {
+        self.inner.redactor.register(&password);
+        *self.inner.sudo_password.lock().expect("sudo password lock") = Some(password);
+    }
+
+    pub fn sudo_password(&self) -> Option<crate::secret::Secret> {
+        self.inner
+            .sudo_password
+            .lock()
+            .expect("sudo password lock")
+            .clone()
     }
 
     /// The token commands watch; cancelled by Ctrl-C.

@@ -39,6 +39,10 @@ pub struct Global {
     /// Trust hosts seen for the first time (a changed key still fails).
     #[arg(long, global = true)]
     pub accept_new_host_keys: bool,
+    /// Ask for the sudo password once, at the start (for `sudo: true` commands of users
+    /// without passwordless sudo). HOIST_SUDO_PASSWORD gives it without asking.
+    #[arg(long, global = true)]
+    pub ask_sudo_password: bool,
     /// Show every command as it starts.
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,

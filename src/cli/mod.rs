@@ -112,9 +112,30 @@ pub fn build_runtime(g: &Global, reporter: SharedReporter) -> Result<Arc<Runtime
     }
     let rt = b.build()?;
     rt.services.set_echo_output(g.verbose);
+    if let Some(pw) = sudo_password(g)? {
+        rt.services.set_sudo_password(pw);
+    }
     let services = rt.services.clone();
     signals::install(services);
     Ok(rt)
+}
+
+/// The sudo password for this run: asked at the terminal (`--ask-sudo-password`), else from
+/// `HOIST_SUDO_PASSWORD`, else none (`sudo -n`).
+fn sudo_password(g: &Global) -> Result<Option<crate::secret::Secret>> {
+    if g.ask_sudo_password {
+        let pw = rpassword::prompt_password("sudo password: ").map_err(|e| {
+            Error::usage(format!(
+                "--ask-sudo-password needs a terminal to ask at: {e}"
+            ))
+            .hint("or give it in HOIST_SUDO_PASSWORD (e.g. from a password manager)")
+        })?;
+        return Ok(Some(crate::secret::Secret::new(pw)));
+    }
+    Ok(std::env::var("HOIST_SUDO_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(crate::secret::Secret::new))
 }
 
 fn ask_yes_no(q: &str) -> Result<bool> {

@@ -209,6 +209,14 @@ impl Host {
     /// Run a command and keep its output as bytes (file transfers).
     pub async fn run_raw(&self, cmd: &Command) -> Result<RawOutput> {
         let svc = &self.inner.services;
+        let with_password;
+        let cmd = match svc.sudo_password() {
+            Some(pw) if cmd.sudo && cmd.sudo_password.is_none() => {
+                with_password = cmd.clone().sudo_password(Some(pw));
+                &with_password
+            }
+            _ => cmd,
+        };
         let display = svc.redactor.redact(&cmd.display());
         let step = crate::step::current();
         svc.reporter.event(Event::CommandStarted {
@@ -269,13 +277,19 @@ impl Host {
                 .command(display)
                 .exit_code(raw.code)
                 .stderr(&stderr);
-            if cmd.sudo
+            if cmd.sudo && stderr.contains("incorrect password attempt") {
+                err.message = "sudo refused the password".into();
+                err = err.hint(format!(
+                    "the sudo password given to hoist (--ask-sudo-password, HOIST_SUDO_PASSWORD or sudo_password()) is not {}'s password on this host",
+                    self.user()
+                ));
+            } else if cmd.sudo
                 && (stderr.contains("a password is required")
                     || stderr.contains("a terminal is required"))
             {
                 err.message = "sudo needs a password".into();
                 err = err.hint(format!(
-                    "hoist runs `sudo -n` (never prompts): give {} passwordless sudo (NOPASSWD) for this command",
+                    "hoist runs `sudo -n` (never prompts): give {} passwordless sudo (NOPASSWD) for this command, or give hoist the password (--ask-sudo-password, HOIST_SUDO_PASSWORD or sudo_password() in the script)",
                     self.user()
                 ));
             }

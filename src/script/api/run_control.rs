@@ -106,6 +106,15 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     let s = st.clone();
     func(
         engine,
+        "sudo_password",
+        "password: Secret",
+        "From now on, `sudo: true` commands give sudo this password when it asks (for users\n\
+         without passwordless sudo), e.g. sudo_password(secret_cmd([\"pass\", \"show\", \"ops/sudo\"])).",
+        move |password: Secret| s.rt.services.set_sudo_password(password),
+    );
+    let s = st.clone();
+    func(
+        engine,
         "secret_env",
         "name: String -> Secret",
         "A secret read from a local environment variable (an error when unset).",
