@@ -57,6 +57,19 @@ pub fn de_mode<'de, D: serde::Deserializer<'de>>(
     }
 }
 
+/// A path with a NUL byte cannot be named to any program (the shell would drop the NUL and
+/// act on another file): refused, naming it.
+fn check_path(host: &str, path: &str) -> Result<()> {
+    if path.contains('\0') {
+        return Err(Error::usage(format!(
+            "path \"{}\" contains a NUL byte, which no file name can hold",
+            path.escape_debug()
+        ))
+        .host(host));
+    }
+    Ok(())
+}
+
 fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
@@ -138,6 +151,7 @@ impl Host {
     }
 
     pub async fn read_bytes(&self, path: &str, sudo: bool) -> Result<Vec<u8>> {
+        check_path(self.name(), path)?;
         let cmd = Command::shell(format!("cat -- {}", quote_path(path)))
             .sudo(sudo)
             .quiet();
@@ -145,11 +159,13 @@ impl Host {
     }
 
     pub async fn exists(&self, path: &str) -> Result<bool> {
+        check_path(self.name(), path)?;
         self.test(&Command::shell(format!("test -e {}", quote_path(path))).quiet())
             .await
     }
 
     pub async fn mkdir(&self, path: &str, opts: &MkdirOpts) -> Result<()> {
+        check_path(self.name(), path)?;
         let p = quote_path(path);
         let mut script = format!("mkdir -p -- {p}");
         if let Some(m) = opts.mode {
@@ -166,6 +182,7 @@ impl Host {
     /// Write `data` to `path` atomically (temp file in the same directory, then rename).
     /// Returns whether the content or mode changed; an unchanged file is not touched.
     pub async fn write_bytes(&self, path: &str, data: &[u8], opts: &FileOpts) -> Result<bool> {
+        check_path(self.name(), path)?;
         let p = quote_path(path);
         // One round trip to learn the current hash and mode (empty when absent).
         let probe = Command::shell(format!(
@@ -260,6 +277,8 @@ impl Host {
 
     /// Copy a local file to the host (atomic on the host).
     pub async fn upload(&self, local: &str, remote: &str, opts: &FileOpts) -> Result<bool> {
+        check_path(self.name(), remote)?;
+        check_path("local", local)?;
         let data = tokio::fs::read(local)
             .await
             .map_err(|e| Error::failed(format!("cannot read local file {local}: {e}")))?;
@@ -268,6 +287,7 @@ impl Host {
 
     /// Copy a file from the host to a local path (atomic locally).
     pub async fn download(&self, remote: &str, local: &str) -> Result<()> {
+        check_path("local", local)?;
         let data = self.read_bytes(remote, false).await?;
         let local_path = std::path::Path::new(local);
         let dir = local_path

@@ -201,6 +201,8 @@ impl Host {
     pub async fn run_raw(&self, cmd: &Command) -> Result<RawOutput> {
         let svc = &self.inner.services;
         let display = svc.redactor.redact(&cmd.display());
+        cmd.validate()
+            .map_err(|e| e.host(self.name()).command(display.clone()))?;
         let step = crate::step::current();
         svc.reporter.event(Event::CommandStarted {
             host: self.name().to_string(),
@@ -279,6 +281,8 @@ impl Host {
     pub async fn interactive(&self, cmd: &Command) -> Result<i32> {
         use std::io::IsTerminal;
         let display = self.inner.services.redactor.redact(&cmd.display());
+        cmd.validate()
+            .map_err(|e| e.host(self.name()).command(display.clone()))?;
         if !std::io::stdin().is_terminal() {
             return Err(Error::usage(
                 "an interactive command needs a terminal, and stdin is not one",
