@@ -196,6 +196,29 @@ fn a_relative_cwd_that_looks_like_an_option_is_a_directory() {
     }
 }
 
+/// `printf` with this format prints every byte value once, 0 to 255.
+fn every_byte_format() -> String {
+    (0..=255u8).map(|b| format!("\\{b:03o}")).collect()
+}
+
+#[test]
+fn binary_output_survives_byte_for_byte() {
+    let (rt, hosts) = both();
+    let every: Vec<u8> = (0..=255u8).collect();
+    for h in &hosts {
+        let out = rt
+            .block_on(h.run(&Command::argv(["printf".to_string(), every_byte_format()])))
+            .unwrap();
+        assert_eq!(out.stdout_bytes(), &every[..], "on {}", h.name());
+        // Text output is exact as text and keeps no second copy.
+        let out = rt.block_on(h.run(&Command::shell("echo ✓"))).unwrap();
+        assert_eq!(
+            (out.stdout_bytes(), out.stdout_raw.as_deref()),
+            ("✓\n".as_bytes(), None)
+        );
+    }
+}
+
 #[test]
 fn large_stdin_goes_through_intact() {
     let (rt, hosts) = both();

@@ -36,11 +36,42 @@ pub struct Output {
     pub stdout: String,
     pub stderr: String,
     pub ms: u64,
+    /// stdout's exact bytes when they are not UTF-8 text (`stdout` then holds U+FFFD in
+    /// place of each invalid sequence); `None` when `stdout` is exact. See
+    /// [`Output::stdout_bytes`].
+    pub stdout_raw: Option<Vec<u8>>,
 }
 
 impl Output {
+    /// Decode a command's bytes: text as it is (no copy), and binary stdout kept as well,
+    /// so a program that prints bytes (an image, a key, `head -c 256 /dev/urandom`) can be
+    /// read back exactly.
+    pub fn from_raw(code: i32, stdout: Vec<u8>, stderr: Vec<u8>, ms: u64) -> Output {
+        let (stdout, stdout_raw) = match String::from_utf8(stdout) {
+            Ok(s) => (s, None),
+            Err(e) => {
+                let bytes = e.into_bytes();
+                (String::from_utf8_lossy(&bytes).into_owned(), Some(bytes))
+            }
+        };
+        let stderr = match String::from_utf8(stderr) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+        Output {
+            code,
+            stdout,
+            stderr,
+            ms,
+            stdout_raw,
+        }
+    }
     pub fn ok(&self) -> bool {
         self.code == 0
+    }
+    /// stdout exactly as the command wrote it.
+    pub fn stdout_bytes(&self) -> &[u8] {
+        self.stdout_raw.as_deref().unwrap_or(self.stdout.as_bytes())
     }
 }
 
@@ -189,12 +220,7 @@ impl Host {
     /// the command, the exit code and the tail of stderr.
     pub async fn run(&self, cmd: &Command) -> Result<Output> {
         let raw = self.run_raw(cmd).await?;
-        Ok(Output {
-            code: raw.code,
-            stdout: String::from_utf8_lossy(&raw.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&raw.stderr).into_owned(),
-            ms: raw.ms,
-        })
+        Ok(Output::from_raw(raw.code, raw.stdout, raw.stderr, raw.ms))
     }
 
     /// Run a command and keep its output as bytes (file transfers).
