@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 use super::Host;
 use crate::command::{Command, quote, quote_path};
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 
 /// Options of `write`, `upload`, `template` and `mkdir`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -77,6 +78,10 @@ fn sha256_hex(data: &[u8]) -> String {
 /// Exit codes of the write script when what arrived is not what was sent.
 const SHORT: i32 = 97;
 const DIGEST: i32 = 98;
+/// The expected digest reaches the write script in this variable, as a secret: the script
+/// is shown in errors and the audit log, and the digest of a short secret file (a
+/// password) would let anyone reading those guess it offline.
+const DIGEST_VAR: &str = "HOIST_WRITE_SHA256";
 /// Printed by the write script when the host has no sha256sum (length checked only).
 const NO_DIGEST: &str = "hoist-note:no-sha256sum";
 
@@ -108,7 +113,6 @@ fn atomic_write_script(
     let p = quote_path(path);
     let t = quote_path(tmp);
     let len = data.len();
-    let sha = sha256_hex(data);
     // With no mode asked for, a replaced file keeps its mode and a new one gets what the
     // umask would have given it.
     let mode = match (opts.mode, old_mode) {
@@ -130,7 +134,7 @@ fn atomic_write_script(
          if [ \"$__n\" -ne {len} ]; then rm -f -- {t}; echo \"hoist: only $__n of {len} bytes arrived (connection cut?)\" >&2; exit {SHORT}; fi\n\
          if command -v sha256sum >/dev/null 2>&1; then\n\
            __d=$(sha256sum < {t}); __d=${{__d%% *}}\n\
-           if [ \"$__d\" != {sha} ]; then rm -f -- {t}; echo {bad} >&2; exit {DIGEST}; fi\n\
+           if [ \"$__d\" != \"${DIGEST_VAR}\" ]; then rm -f -- {t}; echo {bad} >&2; exit {DIGEST}; fi\n\
          else echo {NO_DIGEST}; fi\n\
          {{ {owner}chmod {mode} -- {t} && mv -f -- {t} {p}; }} || {{ __rc=$?; rm -f -- {t}; exit $__rc; }}\n",
         isdir = say(format!("{path} is a directory")),
@@ -221,6 +225,7 @@ impl Host {
         let out = self
             .run_raw(
                 &Command::shell(script)
+                    .env_secret(DIGEST_VAR, Secret::new(sha256_hex(data)))
                     .stdin(data.to_vec())
                     .sudo(opts.sudo)
                     .check(false)
@@ -323,6 +328,7 @@ mod tests {
     fn run(script: &str, stdin: &[u8], path_env: Option<&str>) -> (i32, String, String) {
         use std::io::Write;
         let mut c = std::process::Command::new("/bin/sh");
+        c.env(DIGEST_VAR, sha256_hex(SENT));
         c.arg("-c")
             .arg(script)
             .stdin(std::process::Stdio::piped())
@@ -341,6 +347,9 @@ mod tests {
         )
     }
 
+    /// What every script of these tests was made for.
+    const SENT: &[u8] = b"new content";
+
     fn listing(dir: &std::path::Path) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
@@ -358,7 +367,7 @@ mod tests {
         let path = target.to_str().unwrap();
         let prefix = temp_prefix(path);
         let tmp = format!("{prefix}0000000000000001");
-        let data = b"new content";
+        let data = SENT;
         let script = atomic_write_script(path, &prefix, &tmp, data, &FileOpts::default(), None);
 
         // Cut short (what a dropped connection looks like to `cat`): refused, cleaned up.
@@ -400,15 +409,16 @@ mod tests {
         let path = target.to_str().unwrap();
         let prefix = temp_prefix(path);
         let tmp = format!("{prefix}0000000000000002");
-        let script = atomic_write_script(path, &prefix, &tmp, b"abc", &FileOpts::default(), None);
+        let script = atomic_write_script(path, &prefix, &tmp, SENT, &FileOpts::default(), None);
         let only = bin.to_str();
-        let (code, _, err) = run(&script, b"ab", only);
+        let (code, _, err) = run(&script, b"new", only);
         assert_eq!(code, SHORT, "{err}");
         assert!(!target.exists());
-        let (code, out, err) = run(&script, b"abc", only);
+        // Not caught without a digest: the note says so.
+        let (code, out, err) = run(&script, b"new contenX", only);
         assert_eq!(code, 0, "{err}");
         assert!(out.contains(NO_DIGEST), "{out}");
-        assert_eq!(std::fs::read(&target).unwrap(), b"abc");
+        assert_eq!(std::fs::read(&target).unwrap(), b"new contenX");
         assert_eq!(listing(&files), ["t"]);
     }
 
