@@ -295,3 +295,29 @@ fn stale_temp_files_of_a_target_are_removed_by_its_next_write() {
     );
     h.sh(&format!("rm -rf {dir}"));
 }
+
+#[test]
+fn a_sudo_write_by_a_login_user_gets_its_mode_and_owner() {
+    let f = fleet();
+    let h = f.host(4);
+    let (rt, _) = f.runtime();
+    let deploy = rt.host(&HostSpec::parse(&h.spec_user("deploy")).unwrap());
+    let path = "/etc/hoist-files-sudo.conf";
+    let _clean = OnDrop(|| {
+        h.sh(&format!("rm -f {path}"));
+    });
+    let o = FileOpts {
+        mode: Some(0o640),
+        owner: Some("root:ops".into()),
+        sudo: true,
+    };
+    for text in ["a=1\n", "a=2\n"] {
+        assert!(rt.block_on(deploy.write(path, text, &o)).unwrap());
+        assert_eq!(h.read(path), text);
+        assert_eq!(
+            h.sh_ok(&format!("stat -c '%a %U:%G' {path}")),
+            "640 root:ops"
+        );
+    }
+    assert_eq!(h.sh_ok("ls -A /etc | grep -c hoist-tmp || true"), "0");
+}

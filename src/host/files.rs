@@ -6,7 +6,6 @@ use sha2::{Digest, Sha256};
 use super::Host;
 use crate::command::{Command, quote, quote_path};
 use crate::error::{Error, Result};
-use crate::secret::Secret;
 
 /// Options of `write`, `upload`, `template` and `mkdir`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -78,10 +77,6 @@ fn sha256_hex(data: &[u8]) -> String {
 /// Exit codes of the write script when what arrived is not what was sent.
 const SHORT: i32 = 97;
 const DIGEST: i32 = 98;
-/// The expected digest reaches the write script in this variable, as a secret: the script
-/// is shown in errors and the audit log, and the digest of a short secret file (a
-/// password) would let anyone reading those guess it offline.
-const DIGEST_VAR: &str = "HOIST_WRITE_SHA256";
 /// Printed by the write script when the host has no sha256sum (length checked only).
 const NO_DIGEST: &str = "hoist-note:no-sha256sum";
 
@@ -94,6 +89,18 @@ fn temp_prefix(path: &str) -> String {
         None => (".", path),
     };
     format!("{dir}/.{base}.hoist-tmp.")
+}
+
+/// What the write script reads: the expected sha256 on a line of its own, then the data.
+/// The digest travels with the data rather than in the script, which is shown in errors and
+/// the audit log (the digest of a short secret, a password, would let a reader of those
+/// guess it offline), or in the environment, which `sudo` may refuse to pass on.
+fn with_digest(data: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(65 + data.len());
+    v.extend_from_slice(sha256_hex(data).as_bytes());
+    v.push(b'\n');
+    v.extend_from_slice(data);
+    v
 }
 
 /// The remote half of an atomic write. The data arrives on stdin into a temp file created
@@ -129,16 +136,18 @@ fn atomic_write_script(
         "__hm=$(printf %o $(( 0666 & ~0$(umask) ))); umask 077\n\
          if [ -d {p} ]; then echo {isdir} >&2; exit 1; fi\n\
          rm -f -- {stale}* 2>/dev/null\n\
+         IFS= read -r __want || {{ echo {none} >&2; exit {SHORT}; }}\n\
          cat > {t} || {{ __rc=$?; rm -f -- {t}; exit $__rc; }}\n\
          __n=$(( $(wc -c < {t}) + 0 ))\n\
          if [ \"$__n\" -ne {len} ]; then rm -f -- {t}; echo \"hoist: only $__n of {len} bytes arrived (connection cut?)\" >&2; exit {SHORT}; fi\n\
          if command -v sha256sum >/dev/null 2>&1; then\n\
            __d=$(sha256sum < {t}); __d=${{__d%% *}}\n\
-           if [ \"$__d\" != \"${DIGEST_VAR}\" ]; then rm -f -- {t}; echo {bad} >&2; exit {DIGEST}; fi\n\
+           if [ \"$__d\" != \"$__want\" ]; then rm -f -- {t}; echo {bad} >&2; exit {DIGEST}; fi\n\
          else echo {NO_DIGEST}; fi\n\
          {{ {owner}chmod {mode} -- {t} && mv -f -- {t} {p}; }} || {{ __rc=$?; rm -f -- {t}; exit $__rc; }}\n",
         isdir = say(format!("{path} is a directory")),
         stale = quote_path(prefix),
+        none = say("nothing arrived (connection cut?)".to_string()),
         bad = say(format!(
             "the sha256 of what arrived is not that of the {len} bytes sent"
         )),
@@ -225,8 +234,7 @@ impl Host {
         let out = self
             .run_raw(
                 &Command::shell(script)
-                    .env_secret(DIGEST_VAR, Secret::new(sha256_hex(data)))
-                    .stdin(data.to_vec())
+                    .stdin(with_digest(data))
                     .sudo(opts.sudo)
                     .check(false)
                     .quiet(),
@@ -328,7 +336,6 @@ mod tests {
     fn run(script: &str, stdin: &[u8], path_env: Option<&str>) -> (i32, String, String) {
         use std::io::Write;
         let mut c = std::process::Command::new("/bin/sh");
-        c.env(DIGEST_VAR, sha256_hex(SENT));
         c.arg("-c")
             .arg(script)
             .stdin(std::process::Stdio::piped())
@@ -338,7 +345,11 @@ mod tests {
             c.env("PATH", p);
         }
         let mut child = c.spawn().unwrap();
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        // The digest line is that of what the script was made for; the data may differ.
+        let mut fed = with_digest(SENT);
+        fed.truncate(65);
+        fed.extend_from_slice(stdin);
+        child.stdin.take().unwrap().write_all(&fed).unwrap();
         let o = child.wait_with_output().unwrap();
         (
             o.status.code().unwrap_or(-1),
