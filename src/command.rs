@@ -62,6 +62,9 @@ pub struct Command {
     /// Stream output lines to the reporter as they arrive: `None` follows the run's default
     /// (on with `-v` and in the REPL), `Some(false)` for file transfers and probes.
     pub stream: Option<bool>,
+    /// Keep stdout for the result (the default); without, it only streams, so a command may
+    /// print any amount in bounded memory.
+    pub capture: bool,
 }
 
 impl Command {
@@ -85,6 +88,7 @@ impl Command {
             timeout: None,
             check: true,
             stream: None,
+            capture: true,
         }
     }
     pub fn sudo(mut self, sudo: bool) -> Self {
@@ -125,6 +129,10 @@ impl Command {
     }
     pub fn stream(mut self, on: Option<bool>) -> Self {
         self.stream = on;
+        self
+    }
+    pub fn capture(mut self, on: bool) -> Self {
+        self.capture = on;
         self
     }
 

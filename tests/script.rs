@@ -236,6 +236,54 @@ fn fan_out_runs_concurrently_and_names_every_failed_host() {
     assert!(finished >= 12, "a HostFinished event per host per fan-out");
 }
 
+#[test]
+fn a_caught_error_is_data_with_its_fields() {
+    let (rt, _) = runtime();
+    let spec2 = sshd().spec(2);
+    let spec3 = sshd().spec(3);
+    let v = run_script(
+        &rt,
+        &format!(
+            r#"
+            let r = #{{}};
+            try {{ fail("my message"); }} catch (e) {{ r.failed = `${{e}}`; r.failed_kind = e.kind; r.failed_host = e.host; }}
+            try {{ step("Probe", || ssh("{spec2}").run("echo oops >&2; exit 3")); }}
+            catch (e) {{
+                r.message = e.message; r.code = e.code; r.stderr = e.stderr; r.host = e.host;
+                r.step = e.step; r.command = e.command; r.text = e.to_string();
+            }}
+            try {{ on([ssh("{spec2}"), ssh("{spec3}")], |h| h.run("exit 4")); }}
+            catch (e) {{ r.causes = e.causes.map(|c| [c.host, c.code, c.line]); }}
+            try {{ throw "plain"; }} catch (e) {{ r.plain = e; }}
+            r
+            "#
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{}", e.render()));
+    assert_eq!(v["failed"], "my message");
+    assert_eq!(v["failed_kind"], "failed");
+    assert_eq!(v["failed_host"], serde_json::Value::Null);
+    assert_eq!(v["message"], "command failed");
+    assert_eq!(v["code"], 3);
+    assert!(v["stderr"].as_str().unwrap().contains("oops"), "{v}");
+    assert_eq!(v["host"], spec2.as_str());
+    assert_eq!(v["step"], "Probe");
+    assert!(v["command"].as_str().unwrap().contains("exit 3"), "{v}");
+    let text = v["text"].as_str().unwrap();
+    assert!(
+        text.contains(&spec2) && text.contains("exit code 3") && text.contains("oops"),
+        "{text}"
+    );
+    let causes = v["causes"].as_array().unwrap();
+    assert_eq!(causes.len(), 2, "{v}");
+    for (c, spec) in causes.iter().zip([&spec2, &spec3]) {
+        assert_eq!(c[0], spec.as_str());
+        assert_eq!(c[1], 4);
+        assert_eq!(c[2], 9, "the line of the failing call inside the closure");
+    }
+    assert_eq!(v["plain"], "plain");
+}
+
 /// (start, end) in ns of each host's command, from `date +%s%N` lines.
 fn spans(v: &serde_json::Value) -> Vec<(u128, u128)> {
     v.as_object()

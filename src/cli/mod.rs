@@ -4,6 +4,7 @@ mod args;
 mod human;
 mod json;
 pub mod lines;
+mod signals;
 pub mod style;
 pub mod table;
 
@@ -35,7 +36,10 @@ pub fn main() -> i32 {
         Ok(()) => 0,
         Err(e) => {
             report_error(&e, json);
-            e.exit_code_for_cli()
+            match e.kind {
+                crate::error::ErrorKind::Cancelled => signals::cancelled_exit_code(),
+                _ => e.exit_code_for_cli(),
+            }
         }
     }
 }
@@ -109,13 +113,7 @@ pub fn build_runtime(g: &Global, reporter: SharedReporter) -> Result<Arc<Runtime
     let rt = b.build()?;
     rt.services.set_echo_output(g.verbose);
     let services = rt.services.clone();
-    // First Ctrl-C: stop the script and kill the remote command it waits on. Second: leave.
-    let _ = ctrlc::set_handler(move || {
-        if services.is_cancelled() {
-            std::process::exit(130);
-        }
-        services.cancel();
-    });
+    signals::install(services);
     Ok(rt)
 }
 

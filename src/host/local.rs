@@ -17,6 +17,18 @@ use crate::report::Stream;
 pub(super) const EVAL_FROM_ENV: &str =
     r#"__hoist_s=$HOIST_SCRIPT; unset HOIST_SCRIPT; eval "$__hoist_s""#;
 
+/// The same for scripts too big for one environment variable (128 KiB): they come in a
+/// private file, which the command removes before it runs the script.
+pub(super) const EVAL_FROM_FILE: &str = r#"__hoist_s=$(cat "$HOIST_SCRIPT_FILE") && rm -f "$HOIST_SCRIPT_FILE" && unset HOIST_SCRIPT_FILE && eval "$__hoist_s""#;
+
+/// How long output is still read once the command has exited, for a background child that
+/// keeps its pipes open (`sleep 60 &`): its later output is not this command's, and the next
+/// command must not wait for it.
+const AFTER_EXIT_GRACE: Duration = Duration::from_millis(50);
+
+/// Scripts up to this size travel in an environment variable (see [`EVAL_FROM_FILE`]).
+const ENV_SCRIPT_MAX: usize = 96 * 1024;
+
 pub struct LocalTransport;
 
 impl LocalTransport {
@@ -28,10 +40,27 @@ impl LocalTransport {
 #[async_trait::async_trait]
 impl Transport for LocalTransport {
     async fn exec(&self, req: ExecRequest<'_>) -> Result<RawOutput> {
-        let mut child = Process::new("sh")
-            .arg("-c")
-            .arg(EVAL_FROM_ENV)
-            .env("HOIST_SCRIPT", req.script)
+        let mut sh = Process::new("sh");
+        // A big script goes through a file only this user can read; it is removed by the
+        // command itself, or here if the command never got to it.
+        let _script_file = if req.script.len() > ENV_SCRIPT_MAX {
+            let mut f = tempfile::Builder::new()
+                .prefix("hoist-script-")
+                .tempfile()
+                .map_err(|e| Error::wrap("cannot write the script to a temp file", e))?;
+            std::io::Write::write_all(&mut f, req.script.as_bytes())
+                .map_err(|e| Error::wrap("cannot write the script to a temp file", e))?;
+            sh.arg("-c")
+                .arg(EVAL_FROM_FILE)
+                .env("HOIST_SCRIPT_FILE", f.path());
+            Some(f.into_temp_path())
+        } else {
+            sh.arg("-c")
+                .arg(EVAL_FROM_ENV)
+                .env("HOIST_SCRIPT", req.script);
+            None
+        };
+        let mut child = sh
             .stdin(if req.stdin.is_some() {
                 Stdio::piped()
             } else {
@@ -58,13 +87,25 @@ impl Transport for LocalTransport {
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");
         let sink = req.sink;
+        let (exited_tx, exited) = tokio::sync::watch::channel(false);
         let work = async {
-            let (out, err) = tokio::join!(
-                pump(stdout, Stream::Stdout, sink),
-                pump(stderr, Stream::Stderr, sink)
+            let wait = async {
+                let status = child.wait().await;
+                let _ = exited_tx.send(true);
+                status
+            };
+            let (status, out, err) = tokio::join!(
+                wait,
+                pump(
+                    stdout,
+                    Stream::Stdout,
+                    sink,
+                    exited.clone(),
+                    req.keep_stdout
+                ),
+                pump(stderr, Stream::Stderr, sink, exited.clone(), true)
             );
-            let status = child.wait().await?;
-            Ok::<_, std::io::Error>((status, out?, err?))
+            Ok::<_, std::io::Error>((status?, out?, err?))
         };
         let outcome = super::shell::race(work, req.timeout, &req.cancel).await;
         if let Some(t) = stdin_task {
@@ -126,22 +167,44 @@ impl Transport for LocalTransport {
     }
 }
 
+/// Read a pipe to its end, or — once the command has exited — until it stays quiet for
+/// [`AFTER_EXIT_GRACE`]: everything the command wrote before it exited is in the pipe by then,
+/// and a background child still holding the pipe must not keep this command running.
 async fn pump<R: AsyncRead + Unpin>(
     mut r: R,
     stream: Stream,
     sink: Option<&super::LineSink>,
+    mut exited: tokio::sync::watch::Receiver<bool>,
+    keep: bool,
 ) -> std::io::Result<Vec<u8>> {
     let mut all = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = r.read(&mut buf).await?;
+        let n = if *exited.borrow() {
+            match tokio::time::timeout(AFTER_EXIT_GRACE, r.read(&mut buf)).await {
+                Ok(n) => n?,
+                Err(_) => return Ok(all),
+            }
+        } else {
+            tokio::select! {
+                n = r.read(&mut buf) => n?,
+                changed = exited.changed() => {
+                    if changed.is_err() {
+                        return Ok(all); // the waiter is gone: the command could not be awaited
+                    }
+                    continue;
+                }
+            }
+        };
         if n == 0 {
             return Ok(all);
         }
         if let Some(s) = sink {
             s.feed(stream, &buf[..n]);
         }
-        all.extend_from_slice(&buf[..n]);
+        if keep {
+            all.extend_from_slice(&buf[..n]);
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod shell;
 mod sink;
 mod spec;
 mod ssh;
+mod ssh_master;
 mod tunnel;
 
 use std::sync::Arc;
@@ -54,10 +55,7 @@ impl Output {
                 (String::from_utf8_lossy(&bytes).into_owned(), Some(bytes))
             }
         };
-        let stderr = match String::from_utf8(stderr) {
-            Ok(s) => s,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        };
+        let stderr = text(stderr);
         Output {
             code,
             stdout,
@@ -73,6 +71,11 @@ impl Output {
     pub fn stdout_bytes(&self) -> &[u8] {
         self.stdout_raw.as_deref().unwrap_or(self.stdout.as_bytes())
     }
+}
+
+/// Decode output as UTF-8 without copying it when it is valid (big outputs stay one copy).
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Raw bytes of a finished command, before decoding.
@@ -93,6 +96,8 @@ pub struct ExecRequest<'a> {
     pub cancel: CancellationToken,
     /// Where output lines go as they arrive; `None` for quiet transfers.
     pub sink: Option<&'a LineSink>,
+    /// Keep stdout for the result; without, it only streams (bounded memory).
+    pub keep_stdout: bool,
 }
 
 /// How a host runs things. Implemented by the local machine and by SSH.
@@ -255,6 +260,7 @@ impl Host {
             } else {
                 Some(&sink)
             },
+            keep_stdout: cmd.capture,
         };
         let result = self.inner.transport.exec(req).await;
         sink.flush();

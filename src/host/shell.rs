@@ -21,7 +21,7 @@ use memchr::memmem;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
-use super::local::EVAL_FROM_ENV;
+use super::local::{EVAL_FROM_ENV, EVAL_FROM_FILE};
 use super::sink::LineSink;
 use crate::command::quote;
 use crate::error::{Error, Result};
@@ -56,6 +56,90 @@ pub async fn race<T>(
     }
 }
 
+/// What one framed command left: exit code, output, and whether it left processes behind
+/// that still hold the shell's output pipes (`nohup server &` without redirects).
+pub struct Framed {
+    pub code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub left_children: bool,
+}
+
+/// Sending a command failed before a single byte of it left: it cannot have run, so it may be
+/// sent again on a new connection. Any other failure may have run it.
+pub fn never_sent(e: &Error) -> bool {
+    e.message.starts_with(NOT_SENT)
+}
+const NOT_SENT: &str = "connection lost before the command was sent";
+
+/// Output that is not kept may wait this long for its line to end before going out in pieces.
+const UNKEPT_HOLD_MAX: usize = 1 << 20;
+
+/// Scripts up to this size travel in an environment variable; bigger ones would hit the
+/// kernel's limit on one (128 KiB, "Argument list too long") and go through a private file.
+const ENV_SCRIPT_MAX: usize = 96 * 1024;
+
+/// The command line that runs a script given in `$__h_s` (in the shell) as its own process.
+/// Big scripts are written to a file in the shell's private dir first.
+fn launch_line(script_len: usize) -> String {
+    if script_len > ENV_SCRIPT_MAX {
+        format!(
+            "printf '%s' \"$__h_s\" > \"$__h_d/s\"; HOIST_SCRIPT_FILE=\"$__h_d/s\" $__h_ss sh -c {}",
+            quote(EVAL_FROM_FILE)
+        )
+    } else {
+        format!(
+            "HOIST_SCRIPT=\"$__h_s\" $__h_ss sh -c {}",
+            quote(EVAL_FROM_ENV)
+        )
+    }
+}
+
+/// The lines after the command started (as `$__h_p`): record its pid, wait for it, then say
+/// how it ended. `b` after the code: some process of its group lives on (it was started
+/// with setsid, so its pid is its group's id), still holding the output pipes. The pid file
+/// exists exactly while the command runs: it is what a timeout, Ctrl-C or the shell's exit
+/// kills.
+fn finish_lines(nonce: &str, id: u64) -> String {
+    format!(
+        "__h_p=$!; echo $__h_p > \"$__h_d/pid\"; wait $__h_p; __h_rc=$?; rm -f \"$__h_d/pid\"\n\
+         __h_bg=; if [ -n \"$__h_ss\" ] && kill -0 -$__h_p 2>/dev/null; then __h_bg=b; fi\n\
+         printf '\\n%s E %s %s %s\\n' {nonce} {id} $__h_rc \"$__h_bg\"; printf '\\n%s E %s\\n' {nonce} {id} >&2\n"
+    )
+}
+
+/// Reads the output of command `id` up to hoist's end markers, from both pipes at once.
+pub async fn read_frame<R, E>(
+    stdout: &mut Reader<R>,
+    stderr: &mut Reader<E>,
+    nonce: &str,
+    id: u64,
+    sink: Option<&LineSink>,
+    keep_stdout: bool,
+) -> Result<Framed>
+where
+    R: AsyncRead + Unpin + Send,
+    E: AsyncRead + Unpin + Send,
+{
+    let out_marker = format!("\n{nonce} E {id} ");
+    let err_marker = format!("\n{nonce} E {id}\n");
+    let (out, err) = tokio::join!(
+        stdout.read_framed(&out_marker, true, Stream::Stdout, sink, keep_stdout),
+        stderr.read_framed(&err_marker, false, Stream::Stderr, sink, true)
+    );
+    let (stdout, tail) = out?;
+    let (stderr, _) = err?;
+    let tail = tail.unwrap_or_default();
+    let mut words = tail.split_whitespace();
+    let code = words.next().and_then(|c| c.parse().ok()).unwrap_or(-1);
+    Ok(Framed {
+        code,
+        stdout,
+        stderr,
+        left_children: words.next() == Some("b"),
+    })
+}
+
 /// One open remote shell: its pipes, what was read past the last marker, and a counter.
 pub struct Shell<W, R, E> {
     stdin: W,
@@ -69,13 +153,18 @@ pub struct Shell<W, R, E> {
 }
 
 /// The preamble: a private temp dir (for the running command's pid) and setsid detection.
-fn preamble(nonce: &str) -> String {
+pub fn preamble(nonce: &str) -> String {
     format!(
-        "__h_d=$(mktemp -d 2>/dev/null || {{ mkdir -p /tmp/hoist.$$ && echo /tmp/hoist.$$; }})\n\
+        "__h_d=$(mktemp -d 2>/dev/null || {{ mkdir -m 700 /tmp/hoist.$$ && echo /tmp/hoist.$$; }})\n\
          if command -v setsid >/dev/null 2>&1; then __h_ss=setsid; else __h_ss=; fi\n\
-         trap 'rm -rf \"$__h_d\"' EXIT\n\
+         trap '__h_k=$(cat \"$__h_d/pid\" 2>/dev/null) && kill -TERM -$__h_k 2>/dev/null; rm -rf \"$__h_d\"' EXIT\n\
          printf '%s R %s\\n' {nonce} \"$__h_d\"\n"
     )
+}
+
+/// A fresh random marker prefix: no command output can produce it by accident.
+pub fn new_nonce() -> String {
+    format!("HOIST{:032x}", rand::random::<u128>())
 }
 
 impl<W, R, E> Shell<W, R, E>
@@ -86,17 +175,19 @@ where
 {
     /// Start framing on freshly opened pipes; returns the shell and its temp dir.
     pub async fn start(stdin: W, stdout: R, stderr: E) -> Result<(Self, String)> {
-        let nonce = format!("HOIST{:032x}", rand::random::<u128>());
         let mut shell = Shell {
             stdin,
             stdout: Reader::new(stdout),
             stderr: Reader::new(stderr),
-            nonce,
+            nonce: new_nonce(),
             next_id: 0,
             broken: false,
         };
         let pre = preamble(&shell.nonce);
-        shell.write(pre.as_bytes()).await?;
+        shell
+            .write(pre.as_bytes())
+            .await
+            .map_err(|e| Error::failed(format!("remote shell did not start: {e}")))?;
         let ready = format!("{} R ", shell.nonce);
         let line = shell
             .stdout
@@ -106,24 +197,34 @@ where
         Ok((shell, line.trim().to_string()))
     }
 
+    /// Write all of `bytes`; a failure before the first byte left says so ([`never_sent`]).
     async fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        self.stdin
-            .write_all(bytes)
-            .await
-            .map_err(|e| Error::failed(format!("connection lost while sending a command: {e}")))?;
+        let mut sent = 0;
+        while sent < bytes.len() {
+            match self.stdin.write(&bytes[sent..]).await {
+                Ok(0) => {
+                    return Err(Error::failed(
+                        "connection lost while sending a command: pipe closed",
+                    ));
+                }
+                Ok(n) => sent += n,
+                Err(e) if sent == 0 => return Err(Error::failed(format!("{NOT_SENT}: {e}"))),
+                Err(e) => {
+                    return Err(Error::failed(format!(
+                        "connection lost while sending a command: {e}"
+                    )));
+                }
+            }
+        }
         self.stdin
             .flush()
             .await
             .map_err(|e| Error::failed(format!("connection lost while sending a command: {e}")))
     }
 
-    /// Run one framed command. `stdin` must be small ([`INLINE_STDIN_MAX`]).
-    pub async fn exec(
-        &mut self,
-        script: &str,
-        stdin: Option<&[u8]>,
-        sink: Option<&LineSink>,
-    ) -> Result<(i32, Vec<u8>, Vec<u8>)> {
+    /// Send one framed command. `stdin` must be small ([`INLINE_STDIN_MAX`]). Its output is
+    /// read by [`Shell::collect`] (again after a timeout killed it, to keep what it printed).
+    pub async fn send(&mut self, script: &str, stdin: Option<&[u8]>) -> Result<()> {
         self.next_id += 1;
         let id = self.next_id;
         let feed = match stdin {
@@ -135,60 +236,105 @@ where
             None => String::new(),
         };
         let redirect = if stdin.is_some() { "" } else { " </dev/null" };
-        let n = self.nonce.clone();
+        // The command is started and awaited by a background subshell, so the shell itself
+        // goes back to reading its stdin: when hoist goes away however it ends (its channel
+        // closes), the shell reads EOF at once and its exit kills the running command — the
+        // channel, and so the ssh master, do not stay open for it.
         let text = format!(
-            "__h_s={script}\n\
-             {feed}HOIST_SCRIPT=\"$__h_s\" $__h_ss sh -c {eval}{redirect} &\n\
-             __h_p=$!; echo $__h_p > \"$__h_d/pid\"; unset __h_s; wait $__h_p; __h_rc=$?\n\
-             printf '\\n%s E %s %s\\n' {n} {id} $__h_rc; printf '\\n%s E %s\\n' {n} {id} >&2\n",
+            "__h_s={script}\n({feed}{launch}{redirect} &\n{finish}) &\nunset __h_s\n",
             script = quote(script),
-            eval = quote(EVAL_FROM_ENV),
+            launch = launch_line(script.len()),
+            finish = finish_lines(&self.nonce, id),
         );
         self.broken = true;
-        self.write(text.as_bytes()).await?;
-        let out_marker = format!("\n{n} E {id} ");
-        let err_marker = format!("\n{n} E {id}\n");
-        let (out, err) = tokio::join!(
-            self.stdout
-                .read_framed(&out_marker, true, Stream::Stdout, sink),
-            self.stderr
-                .read_framed(&err_marker, false, Stream::Stderr, sink)
-        );
-        let (stdout, code) = out?;
-        let (stderr, _) = err?;
+        self.write(text.as_bytes()).await
+    }
+
+    /// Read and drop whatever arrives until the pipes close (see `SshTransport::retire`).
+    pub async fn drain(&mut self) {
+        let out = async {
+            while self
+                .stdout
+                .fill()
+                .await
+                .map(|_| self.stdout.buf.clear())
+                .is_ok()
+            {}
+        };
+        let err = async {
+            while self
+                .stderr
+                .fill()
+                .await
+                .map(|_| self.stderr.buf.clear())
+                .is_ok()
+            {}
+        };
+        tokio::join!(out, err);
+    }
+
+    /// Read the output of the command sent last, up to its end markers.
+    /// Without `keep_stdout`, stdout only goes to the sink (see [`Reader::read_framed`]).
+    pub async fn collect(&mut self, sink: Option<&LineSink>, keep_stdout: bool) -> Result<Framed> {
+        let framed = read_frame(
+            &mut self.stdout,
+            &mut self.stderr,
+            &self.nonce,
+            self.next_id,
+            sink,
+            keep_stdout,
+        )
+        .await?;
         self.broken = false;
-        Ok((code.unwrap_or(-1), stdout, stderr))
+        Ok(framed)
     }
 }
 
-/// A pipe from the remote shell with the bytes read past the last marker.
-struct Reader<R> {
+/// The program of a channel that runs one command whose stdin follows the first line (the
+/// script, base64): the shell's framing, for one command, reading the channel's stdin. (A
+/// background command's stdin is /dev/null before its own redirections apply, so the
+/// channel's stdin is kept as fd 3 for it.)
+pub fn one_shot(nonce: &str) -> String {
+    format!(
+        "IFS= read -r __l; __h_s=$(printf %s \"$__l\" | base64 -d); unset __l; exec 3<&0\n\
+         {pre}{launch} <&3 3<&- &\n{finish}",
+        pre = preamble(nonce),
+        launch = launch_line(usize::MAX),
+        finish = finish_lines(nonce, 1),
+    )
+}
+
+/// A pipe from the remote shell with the bytes read past the last marker, and how much of
+/// them went to the sink already (so a frame read again after a timeout streams no line twice).
+pub struct Reader<R> {
     inner: R,
     buf: Vec<u8>,
+    streamed: usize,
 }
 
 impl<R: AsyncRead + Unpin> Reader<R> {
-    fn new(inner: R) -> Self {
+    pub fn new(inner: R) -> Self {
         Reader {
             inner,
             buf: Vec::new(),
+            streamed: 0,
         }
     }
 
     async fn fill(&mut self) -> std::io::Result<usize> {
-        let mut chunk = vec![0u8; 64 * 1024];
-        let n = self.inner.read(&mut chunk).await?;
+        // Straight into the buffer's spare room: no chunk allocated and copied per read.
+        self.buf.reserve(64 * 1024);
+        let n = self.inner.read_buf(&mut self.buf).await?;
         if n == 0 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
                 "the remote shell closed (connection lost?)",
             ));
         }
-        self.buf.extend_from_slice(&chunk[..n]);
         Ok(n)
     }
 
-    async fn read_line_starting(&mut self, prefix: &str) -> Result<String> {
+    pub async fn read_line_starting(&mut self, prefix: &str) -> Result<String> {
         loop {
             if let Some(start) = memmem::find(&self.buf, prefix.as_bytes())
                 && let Some(end) = memchr::memchr(b'\n', &self.buf[start..])
@@ -207,16 +353,19 @@ impl<R: AsyncRead + Unpin> Reader<R> {
     /// Read until `marker` (which starts with the newline hoist added). With `with_code` the
     /// marker is followed by the exit code and a newline. Lines are streamed to `sink` as
     /// they complete; an empty line is held back, since the last one may be hoist's newline.
+    ///
+    /// Without `keep`, output is not kept for the result: what went to the sink is dropped as
+    /// it goes, and a line that never ends goes in pieces, so memory stays bounded.
     async fn read_framed(
         &mut self,
         marker: &str,
         with_code: bool,
         stream: Stream,
         sink: Option<&LineSink>,
-    ) -> Result<(Vec<u8>, Option<i32>)> {
+        keep: bool,
+    ) -> Result<(Vec<u8>, Option<String>)> {
         let finder = memmem::Finder::new(marker.as_bytes());
         let mut scanned = 0usize; // bytes of buf known not to start the marker
-        let mut streamed = 0usize; // bytes of buf already given to the sink
         loop {
             let from = scanned.saturating_sub(marker.len());
             if let Some(rel) = finder.find(&self.buf[from..]) {
@@ -235,20 +384,19 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                 } else {
                     None
                 };
-                let code = code_end.map(|e| {
-                    String::from_utf8_lossy(&self.buf[after..e])
-                        .trim()
-                        .parse::<i32>()
-                        .unwrap_or(-1)
-                });
+                let code =
+                    code_end.map(|e| String::from_utf8_lossy(&self.buf[after..e]).into_owned());
                 if let Some(s) = sink
-                    && at > streamed
+                    && at > self.streamed
                 {
-                    s.feed(stream, &self.buf[streamed..at]);
+                    s.feed(stream, &self.buf[self.streamed..at]);
                 }
-                let output = self.buf[..at].to_vec();
                 let consumed = code_end.map(|e| e + 1).unwrap_or(after);
-                self.buf.drain(..consumed);
+                // The output moves out whole (no copy); what follows the marker stays.
+                let rest = self.buf.split_off(consumed);
+                let mut output = std::mem::replace(&mut self.buf, rest);
+                output.truncate(if keep { at } else { 0 });
+                self.streamed = 0;
                 return Ok((output, code));
             }
             scanned = self.buf.len();
@@ -256,14 +404,52 @@ impl<R: AsyncRead + Unpin> Reader<R> {
             // newline before the region the marker could still start in.
             if let Some(s) = sink {
                 let safe_end = self.buf.len().saturating_sub(marker.len());
-                if safe_end > streamed
-                    && let Some(nl) = memchr::memrchr(b'\n', &self.buf[streamed..safe_end])
+                if safe_end > self.streamed
+                    && let Some(nl) = memchr::memrchr(b'\n', &self.buf[self.streamed..safe_end])
                 {
-                    let upto = streamed + nl; // keep the newline: it may be the marker's
-                    if upto > streamed {
-                        s.feed(stream, &self.buf[streamed..upto]);
-                        streamed = upto;
+                    let upto = self.streamed + nl; // keep the newline: it may be the marker's
+                    if upto > self.streamed {
+                        s.feed(stream, &self.buf[self.streamed..upto]);
+                        self.streamed = upto;
                     }
+                }
+            }
+            if !keep {
+                let safe_end = self.buf.len().saturating_sub(marker.len());
+                if let Some(s) = sink
+                    && safe_end > self.streamed + UNKEPT_HOLD_MAX
+                {
+                    s.feed(stream, &self.buf[self.streamed..safe_end]);
+                    self.streamed = safe_end;
+                }
+                let done = if sink.is_some() {
+                    self.streamed
+                } else {
+                    safe_end
+                };
+                if done > 0 {
+                    self.buf.drain(..done);
+                    self.streamed -= done.min(self.streamed);
+                    scanned -= done;
+                }
+            }
+            if !keep {
+                let safe_end = self.buf.len().saturating_sub(marker.len());
+                if let Some(s) = sink
+                    && safe_end > self.streamed + UNKEPT_HOLD_MAX
+                {
+                    s.feed(stream, &self.buf[self.streamed..safe_end]);
+                    self.streamed = safe_end;
+                }
+                let done = if sink.is_some() {
+                    self.streamed
+                } else {
+                    safe_end
+                };
+                if done > 0 {
+                    self.buf.drain(..done);
+                    self.streamed -= done.min(self.streamed);
+                    scanned -= done;
                 }
             }
             self.fill()

@@ -6,6 +6,9 @@ use std::sync::Mutex;
 use crate::report::{Event, SharedReporter, Stream};
 use crate::secret::Redactor;
 
+/// The longest line shown as one; longer ones arrive in pieces of this size.
+const MAX_LINE: usize = 1 << 20;
+
 pub struct LineSink {
     host: String,
     reporter: SharedReporter,
@@ -32,15 +35,32 @@ impl LineSink {
         }
     }
 
-    /// Feed bytes exactly as the command wrote them.
+    /// Feed bytes exactly as the command wrote them. Only the new bytes are searched for line
+    /// ends (linear time however long a line grows), and a line longer than [`MAX_LINE`] is
+    /// cut into pieces of that size (bounded memory for a stream with no newline).
     pub fn feed(&self, stream: Stream, bytes: &[u8]) {
         let mut partial = self.partial.lock().expect("sink lock");
         let buf = &mut partial[Self::index(stream)];
-        buf.extend_from_slice(bytes);
-        while let Some(pos) = memchr::memchr(b'\n', buf) {
-            let line: Vec<u8> = buf.drain(..=pos).collect();
-            self.emit(stream, &line[..line.len() - 1]);
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', bytes) {
+            if buf.is_empty() {
+                self.emit(stream, &bytes[start..end]);
+            } else {
+                buf.extend_from_slice(&bytes[start..end]);
+                self.emit(stream, buf);
+                buf.clear();
+            }
+            start = end + 1;
         }
+        let mut rest = &bytes[start..];
+        while buf.len() + rest.len() >= MAX_LINE {
+            let take = MAX_LINE - buf.len();
+            buf.extend_from_slice(&rest[..take]);
+            self.emit(stream, buf);
+            buf.clear();
+            rest = &rest[take..];
+        }
+        buf.extend_from_slice(rest);
     }
 
     /// Emit whatever is left without a trailing newline.

@@ -7,11 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use openssh::{
-    ChildStderr, ChildStdin, ChildStdout, ForwardType, KnownHosts, Session, SessionBuilder, Socket,
-    Stdio,
-};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use openssh::{ChildStderr, ChildStdin, ChildStdout, ForwardType, Session, Socket, Stdio};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
 
 use super::shell::{self, INLINE_STDIN_MAX, Race, Shell};
@@ -19,7 +16,6 @@ use super::spec::HostSpec;
 use super::tunnel::{ForwardTarget, LocalEnd, Tunnel};
 use super::{ExecRequest, RawOutput, Transport};
 use crate::error::{Error, Result};
-use crate::report::Stream;
 
 /// How to connect. Host keys are checked strictly unless `accept_new_host_keys` is set.
 #[derive(Debug, Clone)]
@@ -65,6 +61,8 @@ pub struct SshTransport {
     /// Idle shells; a command takes one (or opens one) and puts it back when done, so
     /// concurrent use of one host opens more shells instead of waiting.
     shells: std::sync::Mutex<Vec<OpenShell>>,
+    /// Shells set aside by [`SshTransport::retire`], drained until the host is closed.
+    retired: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl SshTransport {
@@ -74,6 +72,7 @@ impl SshTransport {
             opts,
             session: Mutex::new(None),
             shells: std::sync::Mutex::new(Vec::new()),
+            retired: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -82,39 +81,18 @@ impl SshTransport {
         if let Some(s) = guard.as_ref() {
             return Ok(s.clone());
         }
-        let session = Arc::new(self.open_session().await?);
+        let session = self.open_session().await?;
         *guard = Some(session.clone());
         Ok(session)
     }
 
-    async fn open_session(&self) -> Result<Session> {
-        let mut b = SessionBuilder::default();
-        b.known_hosts_check(if self.opts.accept_new_host_keys {
-            KnownHosts::Add
-        } else {
-            KnownHosts::Strict
-        });
-        b.connect_timeout(self.opts.connect_timeout);
-        b.server_alive_interval(self.opts.keepalive);
-        b.control_directory(std::env::temp_dir());
-        if let Some(u) = &self.spec.user {
-            b.user(u.clone());
-        }
-        if let Some(p) = self.spec.port {
-            b.port(p);
-        }
-        if let Some(k) = &self.spec.key {
-            b.keyfile(expand_home(k));
-        }
-        if let Some(j) = &self.spec.jump {
-            b.jump_hosts([j]);
-        }
-        if let Some(cfg) = &self.opts.config_file {
-            b.config_file(cfg);
-        }
-        b.connect_mux(&self.spec.host)
-            .await
-            .map_err(|e| connect_error(&self.spec, &e))
+    /// Connect, and open the first shell at once: a master lives only while a channel holds
+    /// it ([`super::ssh_master::LINGER`]), and a host in use always has one.
+    async fn open_session(&self) -> Result<Arc<Session>> {
+        let session = Arc::new(super::ssh_master::launch(&self.spec, &self.opts).await?);
+        let first = self.open_shell(&session).await?;
+        self.shells.lock().expect("shell pool").push(first);
+        Ok(session)
     }
 
     async fn open_shell(&self, session: &Arc<Session>) -> Result<OpenShell> {
@@ -155,12 +133,17 @@ impl SshTransport {
     }
 
     /// Large stdin: a fresh channel whose first stdin line carries the script (base64, so it
-    /// is never in argv), followed by the data.
+    /// is never in argv), followed by the data. Framed like the shell's commands, so a
+    /// background child cannot hold the result back and a timeout can kill the command.
     async fn exec_fresh(&self, session: &Arc<Session>, req: &ExecRequest<'_>) -> Result<RawOutput> {
         use base64::Engine;
+        let nonce = shell::new_nonce();
         let mut child = session
             .clone()
-            .arc_raw_command(r#"sh -c 'IFS= read -r __l; __s=$(printf %s "$__l" | base64 -d); unset __l; eval "$__s"'"#)
+            .arc_raw_command(format!(
+                "sh -c {}",
+                crate::command::quote(&shell::one_shot(&nonce))
+            ))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -168,105 +151,159 @@ impl SshTransport {
             .await
             .map_err(|e| Error::wrap("cannot open a channel", e))?;
         let mut stdin = child.stdin().take().expect("piped");
-        let mut stdout = child.stdout().take().expect("piped");
-        let mut stderr = child.stderr().take().expect("piped");
+        let mut stdout = shell::Reader::new(child.stdout().take().expect("piped"));
+        let mut stderr = shell::Reader::new(child.stderr().take().expect("piped"));
         let mut head = base64::engine::general_purpose::STANDARD
             .encode(req.script)
             .into_bytes();
         head.push(b'\n');
         let data = req.stdin.unwrap_or_default();
-        let sink = req.sink;
-        let work = async {
-            let feed = async {
-                stdin.write_all(&head).await?;
-                // A command may exit without reading all its input: not an error.
-                let _ = stdin.write_all(data).await;
-                let _ = stdin.shutdown().await;
-                drop(stdin);
-                Ok::<_, std::io::Error>(())
-            };
-            let read = |mut r: Box<dyn tokio::io::AsyncRead + Unpin + Send>, stream: Stream| async move {
-                let mut all = Vec::new();
-                let mut buf = vec![0u8; 64 * 1024];
-                loop {
-                    let n = r.read(&mut buf).await?;
-                    if n == 0 {
-                        return Ok::<_, std::io::Error>(all);
-                    }
-                    if let Some(s) = sink {
-                        s.feed(stream, &buf[..n]);
-                    }
-                    all.extend_from_slice(&buf[..n]);
-                }
-            };
-            let (f, o, e) = tokio::join!(
-                feed,
-                read(Box::new(&mut stdout), Stream::Stdout),
-                read(Box::new(&mut stderr), Stream::Stderr)
-            );
-            f?;
-            Ok::<_, std::io::Error>((o?, e?))
+        stdin
+            .write_all(&head)
+            .await
+            .map_err(|e| Error::wrap("connection lost while sending a command", e))?;
+        let dir = stdout
+            .read_line_starting(&format!("{nonce} R "))
+            .await?
+            .trim()
+            .to_string();
+        let feed = async {
+            // A command may exit without reading all its input: not an error.
+            let _ = stdin.write_all(data).await;
+            let _ = stdin.shutdown().await;
+            drop(stdin);
         };
-        match shell::race(work, req.timeout, &req.cancel).await {
-            Race::Done(r) => {
-                let (stdout, stderr) = r.map_err(|e| Error::wrap("connection lost", e))?;
-                let status = child
-                    .wait()
-                    .await
-                    .map_err(|e| Error::wrap("connection lost", e))?;
-                Ok(RawOutput {
-                    code: status.code().unwrap_or(-1),
-                    stdout,
-                    stderr,
-                    ms: 0,
-                })
+        let read = async {
+            let (framed, ()) = tokio::join!(
+                shell::read_frame(
+                    &mut stdout,
+                    &mut stderr,
+                    &nonce,
+                    1,
+                    req.sink,
+                    req.keep_stdout
+                ),
+                feed
+            );
+            framed
+        };
+        let outcome = shell::race(read, req.timeout, &req.cancel).await;
+        let out = match outcome {
+            Race::Done(r) => r?,
+            Race::TimedOut(t) => {
+                self.kill_running(session, &dir).await;
+                let rest = self
+                    .after_kill(shell::read_frame(
+                        &mut stdout,
+                        &mut stderr,
+                        &nonce,
+                        1,
+                        req.sink,
+                        req.keep_stdout,
+                    ))
+                    .await;
+                return Err(timed_out(t, rest));
             }
-            Race::TimedOut(t) => Err(Error::failed(format!(
-                "timed out after {}s",
-                t.as_secs_f64()
-            ))),
-            Race::Cancelled => Err(Error::cancelled()),
+            Race::Cancelled => {
+                self.kill_running(session, &dir).await;
+                return Err(Error::cancelled());
+            }
+        };
+        // Done: the channel is closed without waiting for children that still hold it.
+        drop(child);
+        Ok(RawOutput {
+            code: out.code,
+            stdout: out.stdout,
+            stderr: out.stderr,
+            ms: 0,
+        })
+    }
+
+    /// After a killed command: read what it printed until its end marker, briefly.
+    async fn after_kill(
+        &self,
+        rest: impl std::future::Future<Output = Result<shell::Framed>>,
+    ) -> Option<shell::Framed> {
+        tokio::time::timeout(Duration::from_secs(5), rest)
+            .await
+            .ok()
+            .and_then(|r| r.ok())
+    }
+
+    /// A shell from the pool, or a new one (reconnecting once if the master died).
+    async fn take_shell(&self) -> Result<(Arc<Session>, OpenShell)> {
+        let session = self.session().await?;
+        let idle = self.shells.lock().expect("shell pool").pop();
+        if let Some(s) = idle {
+            return Ok((session, s));
+        }
+        match self.open_shell(&session).await {
+            Ok(s) => Ok((session, s)),
+            Err(e) => {
+                if session.check().await.is_ok() {
+                    return Err(e);
+                }
+                // The master died (dropped connection): reconnect once.
+                let session = self.reconnect().await?;
+                let s = self.open_shell(&session).await?;
+                Ok((session, s))
+            }
         }
     }
-}
 
+    /// Forget the dead connection and every shell on it; connect again.
+    async fn reconnect(&self) -> Result<Arc<Session>> {
+        self.shells.lock().expect("shell pool").clear();
+        *self.session.lock().await = None;
+        self.session().await
+    }
+
+    /// A shell whose command left a child holding its output pipes is not used again: its
+    /// pipes are read and dropped until hoist closes the host, so the child neither blocks on
+    /// a full pipe nor writes into a later command's result.
+    fn retire(&self, mut open: OpenShell) {
+        let drain = tokio::spawn(async move {
+            open.shell.drain().await;
+            drop(open);
+        });
+        self.retired.lock().expect("retired shells").push(drain);
+    }
+}
 #[async_trait::async_trait]
 impl Transport for SshTransport {
     async fn exec(&self, req: ExecRequest<'_>) -> Result<RawOutput> {
-        let session = self.session().await?;
         if req.stdin.is_some_and(|s| s.len() > INLINE_STDIN_MAX) {
+            let session = self.session().await?;
             return self.exec_fresh(&session, &req).await;
         }
-        let idle = self.shells.lock().expect("shell pool").pop();
-        let mut open = match idle {
-            Some(s) => s,
-            None => match self.open_shell(&session).await {
-                Ok(s) => s,
-                Err(e) => {
-                    // The master may have died (dropped connection): reconnect once.
-                    if session.check().await.is_err() {
-                        *self.session.lock().await = None;
-                        let session = self.session().await?;
-                        self.open_shell(&session).await?
-                    } else {
-                        return Err(e);
-                    }
-                }
-            },
-        };
+        let (mut session, mut open) = self.take_shell().await?;
+        if let Err(e) = open.shell.send(req.script, req.stdin).await {
+            // A pooled shell whose connection died since its last command: nothing of this
+            // one left, so it is sent once more on a new connection. Never otherwise.
+            if !shell::never_sent(&e) {
+                return Err(e);
+            }
+            session = self.reconnect().await?;
+            open = self.open_shell(&session).await?;
+            open.shell.send(req.script, req.stdin).await?;
+        }
         let outcome = shell::race(
-            open.shell.exec(req.script, req.stdin, req.sink),
+            open.shell.collect(req.sink, req.keep_stdout),
             req.timeout,
             &req.cancel,
         )
         .await;
         match outcome {
-            Race::Done(Ok((code, stdout, stderr))) => {
-                self.shells.lock().expect("shell pool").push(open);
+            Race::Done(Ok(out)) => {
+                if out.left_children {
+                    self.retire(open);
+                } else {
+                    self.shells.lock().expect("shell pool").push(open);
+                }
                 Ok(RawOutput {
-                    code,
-                    stdout,
-                    stderr,
+                    code: out.code,
+                    stdout: out.stdout,
+                    stderr: out.stderr,
                     ms: 0,
                 })
             }
@@ -279,10 +316,13 @@ impl Transport for SshTransport {
             }
             Race::TimedOut(t) => {
                 self.kill_running(&session, &open.dir).await;
-                Err(Error::failed(format!(
-                    "timed out after {}s; the remote command was killed",
-                    t.as_secs_f64()
-                )))
+                let rest = self
+                    .after_kill(open.shell.collect(req.sink, req.keep_stdout))
+                    .await;
+                if rest.is_some() && !open.shell.broken {
+                    self.shells.lock().expect("shell pool").push(open);
+                }
+                Err(timed_out(t, rest))
             }
             Race::Cancelled => {
                 self.kill_running(&session, &open.dir).await;
@@ -364,6 +404,7 @@ impl Transport for SshTransport {
             timeout: Some(Duration::from_secs(30)),
             cancel: tokio_util::sync::CancellationToken::new(),
             sink: None,
+            keep_stdout: true,
         };
         let out = self.exec(req).await?;
         if out.code != 0 {
@@ -400,6 +441,16 @@ impl Transport for SshTransport {
     }
 
     async fn close(&self) {
+        let retired: Vec<_> = self
+            .retired
+            .lock()
+            .expect("retired shells")
+            .drain(..)
+            .collect();
+        for drain in retired {
+            drain.abort();
+            let _ = drain.await;
+        }
         self.shells.lock().expect("shell pool").clear();
         if let Some(s) = self.session.lock().await.take()
             && let Ok(s) = Arc::try_unwrap(s)
@@ -407,6 +458,18 @@ impl Transport for SshTransport {
             let _ = s.close().await;
         }
     }
+}
+
+/// The error for a command killed by its timeout, with what it printed until then.
+fn timed_out(t: Duration, rest: Option<shell::Framed>) -> Error {
+    let mut e = Error::failed(format!(
+        "timed out after {}s; the remote command was killed",
+        t.as_secs_f64()
+    ));
+    if let Some(r) = rest {
+        e = e.stderr(&String::from_utf8_lossy(&r.stderr));
+    }
+    e
 }
 
 fn socket_owned(s: Socket<'_>) -> Socket<'static> {
@@ -428,24 +491,20 @@ fn describe(s: &Socket<'_>) -> String {
     }
 }
 
-fn expand_home(p: &str) -> PathBuf {
+pub(super) fn expand_home(p: &str) -> PathBuf {
     match (p.strip_prefix("~/"), dirs::home_dir()) {
         (Some(rest), Some(home)) => home.join(rest),
         _ => PathBuf::from(p),
     }
 }
 
-/// Turn what ssh said into an error that tells the user what to do.
-fn connect_error(spec: &HostSpec, e: &openssh::Error) -> Error {
-    let text = format!("{e}");
-    let detail = std::error::Error::source(e)
-        .map(|s| s.to_string())
-        .unwrap_or_default();
-    let all = format!("{text}: {detail}");
+/// Turn what ssh said (its log) into an error that tells the user what to do.
+pub(super) fn connect_error(spec: &HostSpec, detail: &str) -> Error {
+    let all = detail;
     let name = spec.display_name();
     let mut err = Error::failed(format!("cannot connect to {name}"))
         .host(name.clone())
-        .stderr(&detail);
+        .stderr(detail);
     if all.contains("Host key verification failed")
         || all.contains("No ED25519 host key is known")
         || all.contains("host key")

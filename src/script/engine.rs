@@ -44,6 +44,7 @@ pub fn build(st: &Arc<ScriptState>) -> Engine {
     });
     engine.set_module_resolver(Resolver::new(st.clone()));
 
+    api::error_value::register(&mut engine);
     api::hosts::register(&mut engine, st);
     api::run_control::register(&mut engine, st);
     api::fanout::register(&mut engine, st);

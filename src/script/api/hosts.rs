@@ -28,6 +28,9 @@ struct RunOpts {
     /// Show output lines as they arrive (default: with -v and in the REPL).
     #[serde(default)]
     stream: Option<bool>,
+    /// Keep stdout for the result (default true); `false` only streams it, in bounded memory.
+    #[serde(default)]
+    capture: Option<bool>,
     /// `env` and `stdin` may hold secrets, so [`command`] takes them out of the map before
     /// this struct is read; they are named here so a typo's "expected one of" lists them.
     #[serde(default, rename = "env")]
@@ -59,7 +62,8 @@ pub fn command(cmd: Dynamic, opts: Option<Map>, what: &str) -> RhaiResult<Comman
     c = c
         .sudo(o.sudo)
         .check(o.check.unwrap_or(true))
-        .stream(o.stream);
+        .stream(o.stream)
+        .capture(o.capture.unwrap_or(true));
     if let Some(cwd) = o.cwd {
         c = c.cwd(cwd);
     }
@@ -263,7 +267,7 @@ fn connect(s: &ScriptState, spec: HostSpec) -> RhaiResult<Host> {
 
 fn register_run(engine: &mut Engine, st: &Arc<ScriptState>) {
     let doc = "Run a command: a string is run by sh; an array is an argv, each item quoted.\n\
-               opts: #{sudo, cwd, env: #{..}, stdin, timeout (s), check: true, stream}.\n\
+               opts: #{sudo, cwd, env: #{..}, stdin, timeout (s), check: true, stream, capture: true}.\n\
                With check (default) a non-zero exit throws, naming host, command, code and stderr.";
     let run = |s: &ScriptState, h: &Host, cmd: Dynamic, opts: Option<Map>| -> RhaiResult<Output> {
         let c = command(cmd, opts, "h.run()")?;

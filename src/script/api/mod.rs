@@ -3,6 +3,7 @@
 pub mod compose;
 pub mod config;
 pub mod docker;
+pub mod error_value;
 pub mod fanout;
 pub mod hosts;
 pub mod mount;

@@ -1,0 +1,42 @@
+//! SIGINT, SIGTERM and SIGHUP all mean "stop": the first cancels the run (the remote command
+//! it waits on is killed, connections are closed, undo steps run), a second one leaves at once.
+//! The exit code says which signal ended the run (128 + its number: 130, 143, 129), as a shell
+//! would report it, so a supervisor (systemd, CI, `timeout`) sees what happened.
+
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use crate::services::Services;
+
+/// The signal that cancelled the run; 0 while none has.
+static RECEIVED: AtomicI32 = AtomicI32::new(0);
+
+/// Watch for the stop signals on a thread of its own, cancelling `services` on the first.
+pub fn install(services: Services) {
+    let mut signals = match Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("cannot watch for signals: {e}");
+            return;
+        }
+    };
+    std::thread::spawn(move || {
+        for sig in signals.forever() {
+            if services.is_cancelled() && RECEIVED.load(Ordering::SeqCst) != 0 {
+                std::process::exit(128 + sig);
+            }
+            RECEIVED.store(sig, Ordering::SeqCst);
+            services.cancel();
+        }
+    });
+}
+
+/// The exit code for a cancelled run: 128 + the signal that stopped it (130 when none did).
+pub fn cancelled_exit_code() -> i32 {
+    match RECEIVED.load(Ordering::SeqCst) {
+        0 => 130,
+        sig => 128 + sig,
+    }
+}

@@ -1,0 +1,132 @@
+//! Starting the one OpenSSH ControlMaster per host that every command, file transfer and tunnel
+//! of a run goes through. Started here rather than by the `openssh` crate's builder for two
+//! reasons that crate does not let us choose:
+//!
+//! - **It must not outlive hoist.** `ControlPersist` is a few seconds, not forever: the master
+//!   lives while hoist holds a channel through it (the host keeps one shell open), so when hoist
+//!   ends — cleanly, by a signal, or by `kill -9` — the master follows within
+//!   [`LINGER`] instead of staying logged in for ever.
+//! - **It must not carry secrets.** A daemonized ssh inherits its parent's environment, which
+//!   holds registry passwords and `secret_env` values; `/proc/PID/environ` shows them to anyone
+//!   who may read it. The master gets only the variables ssh itself uses
+//!   ([`PASSED_ENV`], plus any named in `HOIST_SSH_ENV`).
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use openssh::Session;
+
+use super::spec::HostSpec;
+use super::ssh::SshOptions;
+use crate::error::{Error, Result};
+
+/// How long a master stays after its last channel closed.
+pub const LINGER: Duration = Duration::from_secs(3);
+
+/// The environment a master keeps: what ssh, its agent, askpass helpers and Kerberos read.
+const PASSED_ENV: &[&str] = &[
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "PATH",
+    "SHELL",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TERM",
+    "TMPDIR",
+    "XDG_RUNTIME_DIR",
+    "SSH_AUTH_SOCK",
+    "SSH_ASKPASS",
+    "SSH_ASKPASS_REQUIRE",
+    "SSH_SK_PROVIDER",
+    "DISPLAY",
+    "XAUTHORITY",
+    "KRB5CCNAME",
+];
+
+/// Start a master for `spec` and return the session that speaks to it over its socket.
+pub async fn launch(spec: &HostSpec, opts: &SshOptions) -> Result<Session> {
+    let dir = tempfile::Builder::new()
+        .prefix(".ssh-connection")
+        .tempdir_in(std::env::temp_dir())
+        .map_err(|e| Error::wrap("cannot create the ssh control directory", e))?;
+    let log = dir.path().join("log");
+    let mut ssh = tokio::process::Command::new("ssh");
+    ssh.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .env_clear()
+        .envs(passed_env())
+        .arg("-E")
+        .arg(&log)
+        .arg("-S")
+        .arg(dir.path().join("master"))
+        .args(["-M", "-f", "-N"]);
+    for o in options(opts) {
+        ssh.arg("-o").arg(o);
+    }
+    if let Some(p) = spec.port {
+        ssh.arg("-p").arg(p.to_string());
+    }
+    if let Some(u) = &spec.user {
+        ssh.arg("-l").arg(u);
+    }
+    if let Some(k) = &spec.key {
+        ssh.args(["-o", "IdentitiesOnly=yes", "-i"])
+            .arg(super::ssh::expand_home(k));
+    }
+    if let Some(cfg) = &opts.config_file {
+        ssh.arg("-F").arg(cfg);
+    }
+    if let Some(j) = &spec.jump {
+        ssh.arg("-J").arg(j);
+    }
+    // `--` so a host named like an option can never be read as one.
+    ssh.arg("--").arg(&spec.host);
+    // ssh forks into the background once the connection is up (`-f`): its exit status is
+    // the connection's outcome.
+    let status = ssh
+        .status()
+        .await
+        .map_err(|e| Error::wrap("cannot start ssh (is the OpenSSH client installed?)", e))?;
+    if !status.success() {
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        return Err(super::ssh::connect_error(spec, said.trim()));
+    }
+    Ok(Session::new_native_mux(dir))
+}
+
+fn options(opts: &SshOptions) -> Vec<String> {
+    vec![
+        format!("ControlPersist={}s", LINGER.as_secs()),
+        "BatchMode=yes".to_string(),
+        format!(
+            "StrictHostKeyChecking={}",
+            if opts.accept_new_host_keys {
+                "accept-new"
+            } else {
+                "yes"
+            }
+        ),
+        format!("ConnectTimeout={}", opts.connect_timeout.as_secs().max(1)),
+        format!("ServerAliveInterval={}", opts.keepalive.as_secs().max(1)),
+        "ServerAliveCountMax=3".to_string(),
+    ]
+}
+
+/// The part of hoist's environment a master may see.
+fn passed_env() -> Vec<(String, std::ffi::OsString)> {
+    let extra = std::env::var("HOIST_SSH_ENV").unwrap_or_default();
+    let wanted = |k: &str| {
+        PASSED_ENV.contains(&k)
+            || k.starts_with("LC_")
+            || extra.split(',').any(|e| !e.is_empty() && e.trim() == k)
+    };
+    std::env::vars_os()
+        .filter_map(|(k, v)| {
+            let k = k.into_string().ok()?;
+            wanted(&k).then_some((k, v))
+        })
+        .collect()
+}
