@@ -108,7 +108,8 @@ fn with_digest(data: &[u8]) -> Vec<u8> {
 /// its final mode is set), is checked against the length and digest that were sent — a cut
 /// connection ends `cat` with a normal EOF, so its exit status proves nothing — and only
 /// then gets its mode and owner and is renamed over the target. Anything else removes the
-/// temp file (before saying why: printing may fail once the channel is gone).
+/// temp file (before saying why: printing may fail once the channel is gone), and so does
+/// a timeout, Ctrl-C or a closing channel that signals the script.
 fn atomic_write_script(
     path: &str,
     prefix: &str,
@@ -134,6 +135,7 @@ fn atomic_write_script(
     let say = |m: String| quote(&format!("hoist: {m}"));
     format!(
         "__hm=$(printf %o $(( 0666 & ~0$(umask) ))); umask 077\n\
+         trap 'rm -f -- {t}; exit 143' HUP INT TERM PIPE\n\
          if [ -d {p} ]; then echo {isdir} >&2; exit 1; fi\n\
          rm -f -- {stale}* 2>/dev/null\n\
          IFS= read -r __want || {{ echo {none} >&2; exit {SHORT}; }}\n\
@@ -398,6 +400,41 @@ mod tests {
         assert_eq!(code, 0, "{err}");
         assert!(!out.contains(NO_DIGEST));
         assert_eq!(std::fs::read(&target).unwrap(), data);
+        assert_eq!(listing(d.path()), ["t.conf"]);
+    }
+
+    #[test]
+    fn a_write_stopped_by_a_signal_removes_its_temp_file() {
+        use std::io::Write;
+        use std::os::unix::process::CommandExt;
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("t.conf");
+        std::fs::write(&target, "old").unwrap();
+        let path = target.to_str().unwrap();
+        let prefix = temp_prefix(path);
+        let tmp = format!("{prefix}0000000000000003");
+        let script = atomic_write_script(path, &prefix, &tmp, SENT, &FileOpts::default(), None);
+        let mut child = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(&script)
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        // Half the data, and stdin left open: the write is under way when the signal comes.
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&with_digest(SENT)[..65 + 4]).unwrap();
+        stdin.flush().unwrap();
+        while std::fs::metadata(&tmp).map(|m| m.len()).unwrap_or(0) < 4 {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        // As a timeout or Ctrl-C stops a command: TERM to its process group.
+        // SAFETY: kill(2) on the process group of a child this test started.
+        unsafe { libc::kill(-(child.id() as i32), libc::SIGTERM) };
+        let status = child.wait().unwrap();
+        assert!(!status.success());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "old");
         assert_eq!(listing(d.path()), ["t.conf"]);
     }
 
