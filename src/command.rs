@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::error::{Error, Result};
 use crate::secret::{REDACTED, Secret};
 
 /// What to run.
@@ -142,6 +143,50 @@ impl Command {
         self
     }
 
+    /// Refuse what no shell can carry: a NUL byte (the shell would drop it silently, so the
+    /// program would get another argument, path or value than the one asked for) and an
+    /// environment name that is not a shell identifier (`A-B` would become `A_B` and
+    /// silently merge with it). The error names the argument and never shows a value.
+    pub fn validate(&self) -> Result<()> {
+        let nul = |what: String| {
+            Error::usage(format!(
+                "{what} contains a NUL byte, which no command can be given"
+            ))
+        };
+        match &self.program {
+            Program::Shell(s) if s.contains('\0') => {
+                return Err(nul("the command text".into()));
+            }
+            Program::Argv(argv) => {
+                if let Some(i) = argv.iter().position(|a| a.contains('\0')) {
+                    let prog = argv.first().filter(|_| i > 0).map(|p| format!(" of `{p}`"));
+                    return Err(nul(format!("argument {i}{}", prog.unwrap_or_default())));
+                }
+            }
+            Program::Shell(_) => {}
+        }
+        if let Some(cwd) = &self.cwd {
+            if cwd.is_empty() {
+                return Err(Error::usage("cwd is empty: name a directory"));
+            }
+            if cwd.contains('\0') {
+                return Err(nul("cwd".into()));
+            }
+        }
+        for (k, v) in &self.env {
+            if !is_env_name(k) {
+                return Err(Error::usage(format!(
+                    "env name `{}` is not a shell identifier (letters, digits and _, not starting with a digit)",
+                    k.escape_debug()
+                )));
+            }
+            if v.expose().contains('\0') {
+                return Err(nul(format!("the value of env {k}")));
+            }
+        }
+        Ok(())
+    }
+
     /// The shell text that runs this command (secrets included: for the executor only).
     pub fn render(&self) -> String {
         self.render_with(false)
@@ -165,7 +210,7 @@ impl Command {
         };
         let mut prefix = String::new();
         if let Some(cwd) = &self.cwd {
-            prefix.push_str(&format!("cd {} && ", quote_path(cwd)));
+            prefix.push_str(&format!("cd -- {} && ", cd_path(cwd)));
         }
         if !self.sudo {
             for (k, v) in &self.env {
@@ -255,6 +300,25 @@ pub fn join<S: AsRef<str>>(argv: &[S]) -> String {
         .join(" ")
 }
 
+/// A directory for `cd`, taken literally: a relative one gets `./`, so `-` is not "the
+/// previous directory", `-P`/`-L` are not options and CDPATH is not searched.
+fn cd_path(p: &str) -> String {
+    if p.starts_with('/') || p == "~" || p.starts_with("~/") {
+        quote_path(p)
+    } else {
+        format!("./{}", quote(p))
+    }
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`: the names a shell can export.
+pub fn is_env_name(k: &str) -> bool {
+    let mut chars = k.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 fn env_key(k: &str) -> String {
     // Environment names are identifiers; anything else would be shell syntax, so it is
     // replaced rather than passed through.
@@ -287,7 +351,10 @@ mod tests {
         let c = Command::argv(["echo", "a b"])
             .cwd("/tmp/x y")
             .env("K", "v 1");
-        assert_eq!(c.render(), "cd '/tmp/x y' && export K='v 1' && echo 'a b'");
+        assert_eq!(
+            c.render(),
+            "cd -- '/tmp/x y' && export K='v 1' && echo 'a b'"
+        );
         let s = Command::argv(["id"]).sudo(true).env("A", "1");
         assert_eq!(s.render(), "sudo -n -- sh -c 'export A=1 && id'");
     }
@@ -306,6 +373,54 @@ mod tests {
             "secret must not be in sudo argv: {real}"
         );
         assert!(real.contains("--preserve-env=TOKEN"));
+    }
+
+    #[test]
+    fn relative_cwds_are_taken_literally() {
+        let r = |cwd: &str| Command::argv(["pwd"]).cwd(cwd).render();
+        assert_eq!(r("-"), "cd -- ./- && pwd");
+        assert_eq!(r("-P"), "cd -- ./-P && pwd");
+        assert_eq!(r("--"), "cd -- ./-- && pwd");
+        assert_eq!(r("a b"), "cd -- ./'a b' && pwd");
+        assert_eq!(r("~/x"), "cd -- ~/x && pwd");
+    }
+
+    #[test]
+    fn nul_bytes_and_non_identifier_env_names_are_refused_by_name() {
+        let e = Command::argv(["printf", "%s", "a\0b"])
+            .validate()
+            .unwrap_err();
+        assert_eq!(
+            e.message,
+            "argument 2 of `printf` contains a NUL byte, which no command can be given"
+        );
+        let e = Command::shell("echo a\0b").validate().unwrap_err();
+        assert!(
+            e.message.starts_with("the command text contains a NUL"),
+            "{e}"
+        );
+        let e = Command::argv(["ls"]).cwd("/tmp\0x").validate().unwrap_err();
+        assert!(e.message.starts_with("cwd contains a NUL"), "{e}");
+        let e = Command::argv(["env"])
+            .env_secret("TOKEN", Secret::new("s3\0cret"))
+            .validate()
+            .unwrap_err();
+        assert!(
+            e.message
+                .starts_with("the value of env TOKEN contains a NUL"),
+            "{e}"
+        );
+        assert!(!e.render().contains("s3"), "no value shown: {e}");
+        for bad in ["A-B", "1A", "", "A B", "A=B", "Ä"] {
+            let e = Command::argv(["env"]).env(bad, "1").validate().unwrap_err();
+            assert!(
+                e.message.contains("is not a shell identifier"),
+                "{bad}: {e}"
+            );
+        }
+        for good in ["A_B", "_x", "PATH2"] {
+            Command::argv(["env"]).env(good, "1").validate().unwrap();
+        }
     }
 
     #[test]

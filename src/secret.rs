@@ -43,13 +43,21 @@ pub struct Redactor {
 impl Redactor {
     pub fn register(&self, secret: &Secret) {
         let v = secret.expose();
-        // Very short values would redact half of every line; they are still kept out of argv.
-        if v.len() < 3 {
-            return;
-        }
+        // Output reaches the reporter line by line, so a multi-line value (a key, a
+        // certificate, a config) never appears whole there: each of its lines is a value
+        // of its own too (trimmed, since output may indent it).
+        let lines = v.lines().map(str::trim).filter(|l| *l != v);
         let mut values = self.values.write().expect("redactor lock");
-        if !values.iter().any(|x| x == v) {
-            values.push(v.to_string());
+        let mut added = false;
+        for part in std::iter::once(v).chain(lines) {
+            // Very short values would redact half of every line; they are still kept out of
+            // argv.
+            if part.len() >= 3 && !values.iter().any(|x| x == part) {
+                values.push(part.to_string());
+                added = true;
+            }
+        }
+        if added {
             // Longest first, so a secret that contains another is replaced whole.
             values.sort_by_key(|s| std::cmp::Reverse(s.len()));
         }
@@ -91,5 +99,24 @@ mod tests {
             r.redact("pw=hunter2-long x=hunter2"),
             "pw=[REDACTED] x=[REDACTED]"
         );
+    }
+
+    #[test]
+    fn a_multi_line_secret_is_redacted_line_by_line_and_whole() {
+        let r = Redactor::default();
+        r.register(&Secret::new(
+            "-----BEGIN KEY-----\n  MIIEabc123\r\nxy\n-----END KEY-----\n",
+        ));
+        // Whole, as in a captured value.
+        assert_eq!(
+            r.redact("k=-----BEGIN KEY-----\n  MIIEabc123\r\nxy\n-----END KEY-----\n."),
+            "k=[REDACTED]."
+        );
+        // One line at a time, as output is streamed (`-v`, `--json`).
+        assert_eq!(r.redact("-----BEGIN KEY-----"), "[REDACTED]");
+        assert_eq!(r.redact("    MIIEabc123"), "    [REDACTED]");
+        assert_eq!(r.redact("-----END KEY-----"), "[REDACTED]");
+        // A line too short to redact safely stays (it is never in argv either way).
+        assert_eq!(r.redact("xy"), "xy");
     }
 }

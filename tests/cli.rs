@@ -402,3 +402,35 @@ fn facts_recipe_tabulates_the_inventory_or_the_local_machine() {
     let row = out.lines().find(|l| l.contains("deploy@host2")).unwrap();
     assert!(row.contains("host2") && row.contains("deploy"), "{row}");
 }
+
+#[test]
+fn a_multi_line_secret_stays_hidden_with_verbose_output_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let lines = ["first-s3cr3t-line", "  second-s3cr3t-line", "third"];
+    std::fs::write(
+        d.join("m.rhai"),
+        format!(
+            "let s = secret(\"{}\");\n\
+             local().run(\"printf '%s\\\\n' \\\"$S\\\"; printf '%s\\\\n' \\\"$S\\\" >&2; exit 3\", #{{env: #{{S: s}}}});\n",
+            lines.join("\\n")
+        ),
+    )
+    .unwrap();
+    for args in [&["run", "m.rhai", "-v"][..], &["run", "m.rhai", "--json"]] {
+        let o = hoist(d, args);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+        assert!(
+            out.contains("[REDACTED]"),
+            "{args:?}: the lines were shown: {out}"
+        );
+        for l in lines {
+            let l = l.trim();
+            assert!(
+                !out.contains(l) && !err.contains(l),
+                "{args:?}: `{l}` shown in clear:\n{out}\n{err}"
+            );
+        }
+    }
+}

@@ -104,6 +104,20 @@ fn run_ps_logs_exec_inspect_ip_health_stop_rm_on_local_and_ssh() {
             ))
             .unwrap();
         assert_eq!(out.stdout, "ok\nhi there 3\n");
+        // Bytes stay bytes: every value 0..=255 comes back as written.
+        let every: Vec<u8> = (0..=255u8).collect();
+        let format: String = every.iter().map(|b| format!("\\{b:03o}")).collect();
+        let out = rt
+            .block_on(d.exec(&name, &["printf".to_string(), format], &exec_opts()))
+            .unwrap();
+        assert_eq!(out.stdout_bytes(), &every[..]);
+        let e = rt
+            .block_on(d.exec(&name, &argv("echo a\0b"), &exec_opts()))
+            .unwrap_err();
+        assert!(
+            e.message.contains("argument 2 of `sh` contains a NUL byte"),
+            "{e}"
+        );
         let out = rt
             .block_on(d.exec(
                 &name,

@@ -43,6 +43,7 @@ fn script_builds_runs_lists_reads_logs_execs_and_removes_locally_and_over_ssh() 
             let rows = d.ps(#{{ label: "hoist.test={name}" }});
             let out = d.exec("{name}", "cat /version; echo $MODE $APP_SECRET");
             let failed = d.exec("{name}", ["sh", "-c", "exit 5"], #{{ check: false }});
+            let bin = d.exec("{name}", ["sh", "-c", "printf '\\000\\200\\377A'"]).stdout_blob;
             let logs = d.logs("{name}", #{{ tail: 10 }});
             let ip = d.ip("{name}");
             let info = d.inspect("{name}");
@@ -50,6 +51,7 @@ fn script_builds_runs_lists_reads_logs_execs_and_removes_locally_and_over_ssh() 
             d.rmi("{tag}");
             #{{
                 id: id, container: c, rows: rows, out: out.stdout, code: failed.code,
+                bin: [bin.len(), bin[0], bin[1], bin[2], bin[3]],
                 logs: logs, ip: ip, running: info.State.Running,
                 left: d.ps(#{{ all: true, name: "{name}" }}).len(),
                 host: d.host,
@@ -68,6 +70,11 @@ fn script_builds_runs_lists_reads_logs_execs_and_removes_locally_and_over_ssh() 
         assert_eq!(row["state"], "running");
         assert_eq!(v["out"], "v1\ntest s3cr3t-value\n");
         assert_eq!(v["code"], 5);
+        assert_eq!(
+            v["bin"],
+            serde_json::json!([4, 0, 128, 255, 65]),
+            "binary exec output"
+        );
         assert!(v["logs"].as_str().unwrap().contains("started"), "{v}");
         assert!(!v["ip"].as_str().unwrap().is_empty());
         assert_eq!(v["running"], true);

@@ -133,6 +133,93 @@ fn stdin_env_cwd_and_timeout() {
 }
 
 #[test]
+fn nul_bytes_and_bad_env_names_are_refused_naming_the_argument() {
+    let (rt, hosts) = both();
+    for h in &hosts {
+        let e = rt
+            .block_on(h.run(&Command::argv(["printf", "%s", "a\0b"])))
+            .unwrap_err();
+        assert!(
+            e.message
+                .contains("argument 2 of `printf` contains a NUL byte"),
+            "on {}: {}",
+            h.name(),
+            e.render()
+        );
+        assert_eq!(e.host.as_deref(), Some(h.name()));
+        let e = rt
+            .block_on(h.run(&Command::argv(["env"]).env("K", "v\0w")))
+            .unwrap_err();
+        assert!(
+            e.message.contains("the value of env K contains a NUL"),
+            "{e}"
+        );
+        let e = rt
+            .block_on(h.write("/tmp/hoist-nul\0x", "x", &FileOpts::default()))
+            .unwrap_err();
+        assert!(e.message.contains("contains a NUL byte"), "{e}");
+        assert!(
+            e.message.contains(r"/tmp/hoist-nul\0x"),
+            "names the path: {e}"
+        );
+        // `A-B` used to become `A_B` and silently merge with it.
+        let e = rt
+            .block_on(h.run(&Command::argv(["env"]).env("A-B", "1").env("A_B", "2")))
+            .unwrap_err();
+        assert!(
+            e.message
+                .contains("env name `A-B` is not a shell identifier"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn a_relative_cwd_that_looks_like_an_option_is_a_directory() {
+    // On a fleet server, whose $HOME (where the shell starts) is the test's to use.
+    let f = support::fleet::fleet();
+    let h = f.host(1);
+    let (rt, _) = f.runtime();
+    let ssh = rt.host(&HostSpec::parse(&h.spec()).unwrap());
+    let dirs = ["-", "-P", "-L", "--"];
+    let _clean = support::fleet::OnDrop(|| {
+        h.sh("cd && rm -rf -- ./- ./-P ./-L ./--");
+    });
+    for d in dirs {
+        h.sh_ok(&format!(
+            "cd && mkdir -p -- ./{d} && echo {d} > ./{d}/which"
+        ));
+        let out = rt
+            .block_on(ssh.run(&Command::argv(["cat", "which"]).cwd(d)))
+            .unwrap_or_else(|e| panic!("cwd {d}: {}", e.render()));
+        assert_eq!(out.stdout.trim(), d, "cwd {d} is the directory named {d}");
+    }
+}
+
+/// `printf` with this format prints every byte value once, 0 to 255.
+fn every_byte_format() -> String {
+    (0..=255u8).map(|b| format!("\\{b:03o}")).collect()
+}
+
+#[test]
+fn binary_output_survives_byte_for_byte() {
+    let (rt, hosts) = both();
+    let every: Vec<u8> = (0..=255u8).collect();
+    for h in &hosts {
+        let out = rt
+            .block_on(h.run(&Command::argv(["printf".to_string(), every_byte_format()])))
+            .unwrap();
+        assert_eq!(out.stdout_bytes(), &every[..], "on {}", h.name());
+        // Text output is exact as text and keeps no second copy.
+        let out = rt.block_on(h.run(&Command::shell("echo ✓"))).unwrap();
+        assert_eq!(
+            (out.stdout_bytes(), out.stdout_raw.as_deref()),
+            ("✓\n".as_bytes(), None)
+        );
+    }
+}
+
+#[test]
 fn large_stdin_goes_through_intact() {
     let (rt, hosts) = both();
     let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();

@@ -684,7 +684,12 @@ impl Project {
         let mut c = Command::argv(argv).cwd(self.inner.dir.clone());
         // Env-file values may be passwords: they travel as secrets (redacted in plans, the
         // audit log and errors; never in an argv).
-        for (k, v) in merged_env {
+        // A name that is not a shell identifier cannot be interpolated either (`${A-B}` is A
+        // with a default): such env-file lines are left to compose, not exported.
+        for (k, v) in merged_env
+            .iter()
+            .filter(|(k, _)| crate::command::is_env_name(k))
+        {
             c = c.env_secret(k.clone(), crate::secret::Secret::new(v.clone()));
         }
         for (k, v) in &o.env {

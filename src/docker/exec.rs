@@ -39,6 +39,11 @@ impl Docker {
 
     async fn exec_inner(&self, c: &str, argv: &[String], opts: &ExecOpts) -> Result<Output> {
         let shown = crate::command::join(argv);
+        // The API would pass a NUL on to execve, which refuses it with a bare "invalid
+        // argument": say which argument instead.
+        crate::command::Command::argv(argv.to_vec())
+            .validate()
+            .map_err(|e| e.host(self.host_name()).command(shown.clone()))?;
         let started = Instant::now();
         let env: Vec<String> = opts
             .env
@@ -126,12 +131,13 @@ impl Docker {
             .await
             .map_err(|e| fail("cannot read the exit code of an exec in", e))?;
         let redactor = &self.services().redactor;
-        let out = Output {
-            code: inspect.exit_code.unwrap_or(-1) as i32,
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
-            ms: started.elapsed().as_millis() as u64,
-        };
+        // Bytes stay bytes: binary stdout is kept exactly (`Output::stdout_bytes`).
+        let out = Output::from_raw(
+            inspect.exit_code.unwrap_or(-1) as i32,
+            stdout,
+            stderr,
+            started.elapsed().as_millis() as u64,
+        );
         if opts.check && out.code != 0 {
             let mut err = Error::failed(format!("command failed in container {c}"))
                 .host(self.host_name())

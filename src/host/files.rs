@@ -57,8 +57,103 @@ pub fn de_mode<'de, D: serde::Deserializer<'de>>(
     }
 }
 
+/// A path with a NUL byte cannot be named to any program (the shell would drop the NUL and
+/// act on another file): refused, naming it.
+fn check_path(host: &str, path: &str) -> Result<()> {
+    if path.contains('\0') {
+        return Err(Error::usage(format!(
+            "path \"{}\" contains a NUL byte, which no file name can hold",
+            path.escape_debug()
+        ))
+        .host(host));
+    }
+    Ok(())
+}
+
 fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
+}
+
+/// Exit codes of the write script when what arrived is not what was sent.
+const SHORT: i32 = 97;
+const DIGEST: i32 = 98;
+/// Printed by the write script when the host has no sha256sum (length checked only).
+const NO_DIGEST: &str = "hoist-note:no-sha256sum";
+
+/// Every temp file of a write to `path` starts with this (`DIR/.BASE.hoist-tmp.`): a name
+/// known per target, so the next write of the same file finds what a cut write left behind.
+fn temp_prefix(path: &str) -> String {
+    let (dir, base) = match path.rsplit_once('/') {
+        Some(("", b)) => ("", b),
+        Some((d, b)) => (d, b),
+        None => (".", path),
+    };
+    format!("{dir}/.{base}.hoist-tmp.")
+}
+
+/// What the write script reads: the expected sha256 on a line of its own, then the data.
+/// The digest travels with the data rather than in the script, which is shown in errors and
+/// the audit log (the digest of a short secret, a password, would let a reader of those
+/// guess it offline), or in the environment, which `sudo` may refuse to pass on.
+fn with_digest(data: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(65 + data.len());
+    v.extend_from_slice(sha256_hex(data).as_bytes());
+    v.push(b'\n');
+    v.extend_from_slice(data);
+    v
+}
+
+/// The remote half of an atomic write. The data arrives on stdin into a temp file created
+/// private (umask 077: no other user can open it while the content is incomplete or before
+/// its final mode is set), is checked against the length and digest that were sent — a cut
+/// connection ends `cat` with a normal EOF, so its exit status proves nothing — and only
+/// then gets its mode and owner and is renamed over the target. Anything else removes the
+/// temp file (before saying why: printing may fail once the channel is gone), and so does
+/// a timeout, Ctrl-C or a closing channel that signals the script.
+fn atomic_write_script(
+    path: &str,
+    prefix: &str,
+    tmp: &str,
+    data: &[u8],
+    opts: &FileOpts,
+    old_mode: Option<u32>,
+) -> String {
+    let p = quote_path(path);
+    let t = quote_path(tmp);
+    let len = data.len();
+    // With no mode asked for, a replaced file keeps its mode and a new one gets what the
+    // umask would have given it.
+    let mode = match (opts.mode, old_mode) {
+        (Some(m), _) | (None, Some(m)) => format!("{m:o}"),
+        (None, None) => "\"$__hm\"".to_string(),
+    };
+    let owner = opts
+        .owner
+        .as_ref()
+        .map(|o| format!("chown {} -- {t} && ", quote(o)))
+        .unwrap_or_default();
+    let say = |m: String| quote(&format!("hoist: {m}"));
+    format!(
+        "__hm=$(printf %o $(( 0666 & ~0$(umask) ))); umask 077\n\
+         trap 'rm -f -- {t}; exit 143' HUP INT TERM PIPE\n\
+         if [ -d {p} ]; then echo {isdir} >&2; exit 1; fi\n\
+         rm -f -- {stale}* 2>/dev/null\n\
+         IFS= read -r __want || {{ echo {none} >&2; exit {SHORT}; }}\n\
+         cat > {t} || {{ __rc=$?; rm -f -- {t}; exit $__rc; }}\n\
+         __n=$(( $(wc -c < {t}) + 0 ))\n\
+         if [ \"$__n\" -ne {len} ]; then rm -f -- {t}; echo \"hoist: only $__n of {len} bytes arrived (connection cut?)\" >&2; exit {SHORT}; fi\n\
+         if command -v sha256sum >/dev/null 2>&1; then\n\
+           __d=$(sha256sum < {t}); __d=${{__d%% *}}\n\
+           if [ \"$__d\" != \"$__want\" ]; then rm -f -- {t}; echo {bad} >&2; exit {DIGEST}; fi\n\
+         else echo {NO_DIGEST}; fi\n\
+         {{ {owner}chmod {mode} -- {t} && mv -f -- {t} {p}; }} || {{ __rc=$?; rm -f -- {t}; exit $__rc; }}\n",
+        isdir = say(format!("{path} is a directory")),
+        stale = quote_path(prefix),
+        none = say("nothing arrived (connection cut?)".to_string()),
+        bad = say(format!(
+            "the sha256 of what arrived is not that of the {len} bytes sent"
+        )),
+    )
 }
 
 impl Host {
@@ -71,6 +166,7 @@ impl Host {
     }
 
     pub async fn read_bytes(&self, path: &str, sudo: bool) -> Result<Vec<u8>> {
+        check_path(self.name(), path)?;
         let cmd = Command::shell(format!("cat -- {}", quote_path(path)))
             .sudo(sudo)
             .quiet();
@@ -78,11 +174,13 @@ impl Host {
     }
 
     pub async fn exists(&self, path: &str) -> Result<bool> {
+        check_path(self.name(), path)?;
         self.test(&Command::shell(format!("test -e {}", quote_path(path))).quiet())
             .await
     }
 
     pub async fn mkdir(&self, path: &str, opts: &MkdirOpts) -> Result<()> {
+        check_path(self.name(), path)?;
         let p = quote_path(path);
         let mut script = format!("mkdir -p -- {p}");
         if let Some(m) = opts.mode {
@@ -99,6 +197,7 @@ impl Host {
     /// Write `data` to `path` atomically (temp file in the same directory, then rename).
     /// Returns whether the content or mode changed; an unchanged file is not touched.
     pub async fn write_bytes(&self, path: &str, data: &[u8], opts: &FileOpts) -> Result<bool> {
+        check_path(self.name(), path)?;
         let p = quote_path(path);
         // One round trip to learn the current hash and mode (empty when absent).
         let probe = Command::shell(format!(
@@ -131,40 +230,59 @@ impl Host {
             .await?;
             return Ok(false);
         }
-        let (dir, base) = match path.rsplit_once('/') {
-            Some((d, b)) => (
-                if d.is_empty() {
-                    "/".to_string()
-                } else {
-                    d.to_string()
-                },
-                b.to_string(),
-            ),
-            None => (".".to_string(), path.to_string()),
-        };
-        let tmp = format!("{dir}/.{base}.hoist-{:08x}", rand::random::<u32>());
-        let t = quote_path(&tmp);
-        let mode = match (opts.mode, old_mode) {
-            (Some(m), _) | (None, Some(m)) => format!(" && chmod {m:o} -- {t}"),
-            (None, None) => String::new(),
-        };
-        let owner = opts
-            .owner
-            .as_ref()
-            .map(|o| format!(" && chown {} -- {t}", quote(o)))
-            .unwrap_or_default();
-        // A directory at the destination would swallow the file (`mv` moves into it): refuse.
-        let script = format!(
-            "if [ -d {p} ]; then echo {msg} >&2; exit 1; fi; {{ cat > {t}{mode}{owner} && mv -f -- {t} {p}; }} || {{ rc=$?; rm -f -- {t}; exit $rc; }}",
-            msg = quote(&format!("hoist: {path} is a directory"))
-        );
-        self.run_raw(
-            &Command::shell(script)
-                .stdin(data.to_vec())
-                .sudo(opts.sudo)
-                .quiet(),
-        )
-        .await?;
+        let tmp_prefix = temp_prefix(path);
+        let tmp = format!("{tmp_prefix}{:016x}", rand::random::<u64>());
+        let script = atomic_write_script(path, &tmp_prefix, &tmp, data, opts, old_mode);
+        let out = self
+            .run_raw(
+                &Command::shell(script)
+                    .stdin(with_digest(data))
+                    .sudo(opts.sudo)
+                    .check(false)
+                    .quiet(),
+            )
+            .await
+            .map_err(|e| {
+                let mut e = e.host(self.name());
+                e.message = format!(
+                    "writing {path}: {} ({path} holds its old content or the whole new one)",
+                    e.message
+                );
+                e
+            })?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let said = stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("hoist: "))
+            .collect::<Vec<_>>()
+            .join("; ");
+        match out.code {
+            0 => {}
+            SHORT | DIGEST => {
+                return Err(Error::failed(format!(
+                    "writing {path} on {}: {said}; {path} was left unchanged and the temp file removed",
+                    self.name()
+                ))
+                .host(self.name())
+                .exit_code(out.code));
+            }
+            code => {
+                let stderr = self.services().redactor.redact(&stderr);
+                return Err(Error::failed(format!("cannot write {path}"))
+                    .host(self.name())
+                    .exit_code(code)
+                    .stderr(&stderr));
+            }
+        }
+        if String::from_utf8_lossy(&out.stdout).contains(NO_DIGEST) {
+            self.services().reporter.event(crate::report::Event::Message {
+                level: crate::report::Level::Warn,
+                text: format!(
+                    "{}: sha256sum is missing there, so only the length of {path} was verified before it was replaced",
+                    self.name()
+                ),
+            });
+        }
         Ok(true)
     }
 
@@ -174,6 +292,8 @@ impl Host {
 
     /// Copy a local file to the host (atomic on the host).
     pub async fn upload(&self, local: &str, remote: &str, opts: &FileOpts) -> Result<bool> {
+        check_path(self.name(), remote)?;
+        check_path("local", local)?;
         let data = tokio::fs::read(local)
             .await
             .map_err(|e| Error::failed(format!("cannot read local file {local}: {e}")))?;
@@ -182,6 +302,7 @@ impl Host {
 
     /// Copy a file from the host to a local path (atomic locally).
     pub async fn download(&self, remote: &str, local: &str) -> Result<()> {
+        check_path("local", local)?;
         let data = self.read_bytes(remote, false).await?;
         let local_path = std::path::Path::new(local);
         let dir = local_path
@@ -206,5 +327,154 @@ impl Host {
     ) -> Result<bool> {
         let text = crate::template::render_file(src, vars)?;
         self.write(dest, &text, opts).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Run the write script with `sh` here, feeding `stdin` in place of what was sent.
+    fn run(script: &str, stdin: &[u8], path_env: Option<&str>) -> (i32, String, String) {
+        use std::io::Write;
+        let mut c = std::process::Command::new("/bin/sh");
+        c.arg("-c")
+            .arg(script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if let Some(p) = path_env {
+            c.env("PATH", p);
+        }
+        let mut child = c.spawn().unwrap();
+        // The digest line is that of what the script was made for; the data may differ.
+        let mut fed = with_digest(SENT);
+        fed.truncate(65);
+        fed.extend_from_slice(stdin);
+        child.stdin.take().unwrap().write_all(&fed).unwrap();
+        let o = child.wait_with_output().unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    }
+
+    /// What every script of these tests was made for.
+    const SENT: &[u8] = b"new content";
+
+    fn listing(dir: &std::path::Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn the_write_script_renames_only_what_arrived_whole() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("t.conf");
+        std::fs::write(&target, "old").unwrap();
+        let path = target.to_str().unwrap();
+        let prefix = temp_prefix(path);
+        let tmp = format!("{prefix}0000000000000001");
+        let data = SENT;
+        let script = atomic_write_script(path, &prefix, &tmp, data, &FileOpts::default(), None);
+
+        // Cut short (what a dropped connection looks like to `cat`): refused, cleaned up.
+        let (code, _, err) = run(&script, b"new con", None);
+        assert_eq!(code, SHORT, "{err}");
+        assert!(err.contains("only 7 of 11 bytes arrived"), "{err}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "old");
+        assert_eq!(listing(d.path()), ["t.conf"]);
+
+        // Whole length, other bytes: the digest catches it.
+        let (code, _, err) = run(&script, b"new contenX", None);
+        assert_eq!(code, DIGEST, "{err}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "old");
+        assert_eq!(listing(d.path()), ["t.conf"]);
+
+        let (code, out, err) = run(&script, data, None);
+        assert_eq!(code, 0, "{err}");
+        assert!(!out.contains(NO_DIGEST));
+        assert_eq!(std::fs::read(&target).unwrap(), data);
+        assert_eq!(listing(d.path()), ["t.conf"]);
+    }
+
+    #[test]
+    fn a_write_stopped_by_a_signal_removes_its_temp_file() {
+        use std::io::Write;
+        use std::os::unix::process::CommandExt;
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("t.conf");
+        std::fs::write(&target, "old").unwrap();
+        let path = target.to_str().unwrap();
+        let prefix = temp_prefix(path);
+        let tmp = format!("{prefix}0000000000000003");
+        let script = atomic_write_script(path, &prefix, &tmp, SENT, &FileOpts::default(), None);
+        let mut child = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(&script)
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        // Half the data, and stdin left open: the write is under way when the signal comes.
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&with_digest(SENT)[..65 + 4]).unwrap();
+        stdin.flush().unwrap();
+        while std::fs::metadata(&tmp).map(|m| m.len()).unwrap_or(0) < 4 {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        // As a timeout or Ctrl-C stops a command: TERM to its process group.
+        // SAFETY: kill(2) on the process group of a child this test started.
+        unsafe { libc::kill(-(child.id() as i32), libc::SIGTERM) };
+        let status = child.wait().unwrap();
+        assert!(!status.success());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "old");
+        assert_eq!(listing(d.path()), ["t.conf"]);
+    }
+
+    #[test]
+    fn without_sha256sum_the_length_is_still_checked_and_a_note_is_printed() {
+        let d = tempfile::tempdir().unwrap();
+        let bin = d.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        for tool in ["cat", "wc", "rm", "chmod", "mv"] {
+            let real = ["/usr/bin", "/bin"]
+                .iter()
+                .map(|p| std::path::Path::new(p).join(tool))
+                .find(|p| p.exists())
+                .unwrap();
+            std::os::unix::fs::symlink(real, bin.join(tool)).unwrap();
+        }
+        let files = d.path().join("files");
+        std::fs::create_dir(&files).unwrap();
+        let target = files.join("t");
+        let path = target.to_str().unwrap();
+        let prefix = temp_prefix(path);
+        let tmp = format!("{prefix}0000000000000002");
+        let script = atomic_write_script(path, &prefix, &tmp, SENT, &FileOpts::default(), None);
+        let only = bin.to_str();
+        let (code, _, err) = run(&script, b"new", only);
+        assert_eq!(code, SHORT, "{err}");
+        assert!(!target.exists());
+        // Not caught without a digest: the note says so.
+        let (code, out, err) = run(&script, b"new contenX", only);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains(NO_DIGEST), "{out}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"new contenX");
+        assert_eq!(listing(&files), ["t"]);
+    }
+
+    #[test]
+    fn temp_files_are_named_per_target() {
+        assert_eq!(temp_prefix("/etc/app.conf"), "/etc/.app.conf.hoist-tmp.");
+        assert_eq!(temp_prefix("/x"), "/.x.hoist-tmp.");
+        assert_eq!(temp_prefix("x"), "./.x.hoist-tmp.");
+        assert_eq!(temp_prefix("~/x"), "~/.x.hoist-tmp.");
     }
 }

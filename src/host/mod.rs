@@ -38,11 +38,39 @@ pub struct Output {
     pub stdout: String,
     pub stderr: String,
     pub ms: u64,
+    /// stdout's exact bytes when they are not UTF-8 text (`stdout` then holds U+FFFD in
+    /// place of each invalid sequence); `None` when `stdout` is exact. See
+    /// [`Output::stdout_bytes`].
+    pub stdout_raw: Option<Vec<u8>>,
 }
 
 impl Output {
+    /// Decode a command's bytes: text as it is (no copy), and binary stdout kept as well,
+    /// so a program that prints bytes (an image, a key, `head -c 256 /dev/urandom`) can be
+    /// read back exactly.
+    pub fn from_raw(code: i32, stdout: Vec<u8>, stderr: Vec<u8>, ms: u64) -> Output {
+        let (stdout, stdout_raw) = match String::from_utf8(stdout) {
+            Ok(s) => (s, None),
+            Err(e) => {
+                let bytes = e.into_bytes();
+                (String::from_utf8_lossy(&bytes).into_owned(), Some(bytes))
+            }
+        };
+        let stderr = text(stderr);
+        Output {
+            code,
+            stdout,
+            stderr,
+            ms,
+            stdout_raw,
+        }
+    }
     pub fn ok(&self) -> bool {
         self.code == 0
+    }
+    /// stdout exactly as the command wrote it.
+    pub fn stdout_bytes(&self) -> &[u8] {
+        self.stdout_raw.as_deref().unwrap_or(self.stdout.as_bytes())
     }
 }
 
@@ -198,12 +226,7 @@ impl Host {
     /// the command, the exit code and the tail of stderr.
     pub async fn run(&self, cmd: &Command) -> Result<Output> {
         let raw = self.run_raw(cmd).await?;
-        Ok(Output {
-            code: raw.code,
-            stdout: text(raw.stdout),
-            stderr: text(raw.stderr),
-            ms: raw.ms,
-        })
+        Ok(Output::from_raw(raw.code, raw.stdout, raw.stderr, raw.ms))
     }
 
     /// Run a command and keep its output as bytes (file transfers).
@@ -218,6 +241,8 @@ impl Host {
             _ => cmd,
         };
         let display = svc.redactor.redact(&cmd.display());
+        cmd.validate()
+            .map_err(|e| e.host(self.name()).command(display.clone()))?;
         let step = crate::step::current();
         svc.reporter.event(Event::CommandStarted {
             host: self.name().to_string(),
@@ -303,6 +328,8 @@ impl Host {
     pub async fn interactive(&self, cmd: &Command) -> Result<i32> {
         use std::io::IsTerminal;
         let display = self.inner.services.redactor.redact(&cmd.display());
+        cmd.validate()
+            .map_err(|e| e.host(self.name()).command(display.clone()))?;
         if !std::io::stdin().is_terminal() {
             return Err(Error::usage(
                 "an interactive command needs a terminal, and stdin is not one",

@@ -126,6 +126,11 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     engine.register_get("ok", |o: &mut Output| o.ok());
     engine.register_get("stdout", |o: &mut Output| o.stdout.clone());
     engine.register_get("stderr", |o: &mut Output| o.stderr.clone());
+    // stdout as the command wrote it, byte for byte (`stdout` is text: invalid UTF-8
+    // becomes U+FFFD there).
+    engine.register_get("stdout_blob", |o: &mut Output| -> rhai::Blob {
+        o.stdout_bytes().to_vec()
+    });
     engine.register_get("ms", |o: &mut Output| o.ms as i64);
     engine.register_fn("to_map", |o: &mut Output| output_to_map(o));
     engine.register_fn("to_string", |o: &mut Output| {
