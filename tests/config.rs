@@ -368,3 +368,65 @@ fn a_unit_installed_with_its_mode_twice_is_not_reloaded_or_restarted() {
         e.render()
     );
 }
+
+#[test]
+fn sudo_with_a_password_from_a_script_or_the_environment() {
+    let f = fleet();
+    let h = f.host(2);
+    let (rt, _) = f.runtime();
+    let v = run_script(
+        &rt,
+        &format!(
+            r#"
+            let h = ssh("{spec}");
+            let r = #{{}};
+            try {{ h.run("id -u", #{{sudo: true}}); }} catch (e) {{ r.no_pw = e.message; r.hint = e.hint; }}
+            sudo_password(secret("wrong-pass"));
+            try {{ h.run("id -u", #{{sudo: true}}); }} catch (e) {{ r.wrong = e.message; r.wrong_host = e.host; }}
+            sudo_password(secret("ops-password"));
+            r.id = h.capture("id -u", #{{sudo: true}});
+            r.stdin = h.capture("cat", #{{sudo: true, stdin: "data"}});
+            r.env_has_it = h.capture("env", #{{sudo: true}}).contains("ops-password");
+            h.write("/root/hoist-sudo-pw-probe", "x\n", #{{sudo: true}});
+            r
+            "#,
+            spec = h.spec_user("ops")
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{}", e.render()));
+    assert_eq!(v["no_pw"], "sudo needs a password");
+    assert!(v["hint"].as_str().unwrap().contains("--ask-sudo-password"), "{v}");
+    assert_eq!(v["wrong"], "sudo refused the password");
+    assert_eq!(v["wrong_host"], h.spec_user("ops"));
+    assert_eq!(v["id"], "0");
+    assert_eq!(v["stdin"], "data", "the command's own stdin is untouched");
+    assert_eq!(v["env_has_it"], false, "the command never sees the password");
+    assert_eq!(h.read("/root/hoist-sudo-pw-probe"), "x\n");
+    h.sh_ok("rm -f /root/hoist-sudo-pw-probe");
+    let audit = std::fs::read_to_string(rt.services.audit_path().unwrap()).unwrap();
+    assert!(audit.contains("sudo -A"), "the audit log shows sudo ran");
+    assert!(!audit.contains("ops-password"), "the audit log never holds the password");
+    rt.shutdown();
+
+    // From the environment, for the CLI.
+    let project = f.project("");
+    std::fs::write(
+        project.path().join("job.rhai"),
+        format!(
+            r#"ssh("{}").capture("id -un", #{{sudo: true}})"#,
+            h.spec_user("ops")
+        ),
+    )
+    .unwrap();
+    let o = f
+        .hoist_cmd(project.path())
+        .args(["run", "job.rhai", "-v"])
+        .env("HOIST_SUDO_PASSWORD", "ops-password")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(out.contains("root"), "{out}");
+    assert!(!out.contains("ops-password") && !err.contains("ops-password"), "{out}{err}");
+}
