@@ -434,3 +434,112 @@ fn a_multi_line_secret_stays_hidden_with_verbose_output_and_json() {
         }
     }
 }
+
+/// Ask bash's completion function what it offers for `words` (the last one being typed).
+fn bash_completes(script: &std::path::Path, words: &[&str]) -> Vec<String> {
+    let line = words.join(" ");
+    let quoted: Vec<String> = words.iter().map(|w| hoist::command::quote(w)).collect();
+    let prog = format!(
+        "source {}; COMP_WORDS=({}); COMP_CWORD={}; COMP_LINE={}; COMP_POINT={}; \
+         _hoist hoist {} {}; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script.display(),
+        quoted.join(" "),
+        words.len() - 1,
+        hoist::command::quote(&line),
+        line.len(),
+        hoist::command::quote(words[words.len() - 1]),
+        hoist::command::quote(words[words.len().saturating_sub(2)]),
+    );
+    let o = std::process::Command::new("bash")
+        .args(["-c", &prog])
+        .output()
+        .expect("bash");
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn completions_cover_project_recipes_and_their_parameters_and_bash_loads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("hoist.toml"), "[env.dev.hosts]\nweb = [\"local\"]\n").unwrap();
+    std::fs::create_dir(d.join("recipes")).unwrap();
+    std::fs::write(
+        d.join("recipes/greet.rhai"),
+        "//! Say hello.\n//! @param who_else = \"world\" whom to greet\n`hello ${vars.who_else}`\n",
+    )
+    .unwrap();
+    let o = hoist(d, &["completions", "bash"]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let script = d.join("hoist.bash");
+    std::fs::write(&script, &o.stdout).unwrap();
+    assert_eq!(bash_completes(&script, &["hoist", "gre"]), ["greet"]);
+    assert_eq!(bash_completes(&script, &["hoist", "upg"]), ["upgrade"]);
+    assert_eq!(
+        bash_completes(&script, &["hoist", "greet", "--who"]),
+        ["--who-else"]
+    );
+    let mut health = bash_completes(&script, &["hoist", "deploy", "--health-p"]);
+    health.sort();
+    assert_eq!(health, ["--health-path", "--health-port"]);
+    for shell in ["zsh", "fish"] {
+        let o = hoist(d, &["completions", shell]);
+        assert!(
+            o.status.success() && text(&o).0.contains("greet"),
+            "{shell}"
+        );
+    }
+    let o = hoist(d, &["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("bash|zsh|fish"), "{}", text(&o).1);
+    let o = hoist(d, &["man"]);
+    let (man, _) = text(&o);
+    assert!(
+        man.starts_with(".ie") && man.contains(".TH hoist 1") && man.contains("greet"),
+        "{man}"
+    );
+}
+
+#[test]
+fn quiet_shows_only_prints_warnings_and_failures_and_clicolor_forces_colour() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("job.rhai"),
+        "step(\"Quietly\", || local().run(\"echo streamed\", #{stream: true}));\ninfo(\"an info\");\nwarn(\"a warning\");\nprint(\"printed\");\n",
+    )
+    .unwrap();
+    let o = hoist(d, &["run", "job.rhai", "-q"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(out.contains("printed"), "{out}");
+    assert!(err.contains("a warning"), "{err}");
+    for hushed in ["Quietly", "streamed", "an info"] {
+        assert!(
+            !out.contains(hushed) && !err.contains(hushed),
+            "-q shows {hushed}: {out}{err}"
+        );
+    }
+    let o = hoist(d, &["run", "job.rhai"]);
+    let (out, err) = text(&o);
+    assert!(
+        err.contains("Quietly") && out.contains("streamed"),
+        "{out}{err}"
+    );
+    assert!(!err.contains('\u{1b}'), "no colour off a terminal: {err}");
+    let o = hoist_cmd()
+        .current_dir(d)
+        .args(["run", "job.rhai"])
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(
+        text(&o).1.contains("\u{1b}["),
+        "CLICOLOR_FORCE colours a pipe"
+    );
+    let o = hoist(d, &["run", "job.rhai", "-q", "-v"]);
+    assert_eq!(o.status.code(), Some(2), "-q and -v conflict");
+}

@@ -395,17 +395,26 @@ fn sudo_with_a_password_from_a_script_or_the_environment() {
     )
     .unwrap_or_else(|e| panic!("{}", e.render()));
     assert_eq!(v["no_pw"], "sudo needs a password");
-    assert!(v["hint"].as_str().unwrap().contains("--ask-sudo-password"), "{v}");
+    assert!(
+        v["hint"].as_str().unwrap().contains("--ask-sudo-password"),
+        "{v}"
+    );
     assert_eq!(v["wrong"], "sudo refused the password");
     assert_eq!(v["wrong_host"], h.spec_user("ops"));
     assert_eq!(v["id"], "0");
     assert_eq!(v["stdin"], "data", "the command's own stdin is untouched");
-    assert_eq!(v["env_has_it"], false, "the command never sees the password");
+    assert_eq!(
+        v["env_has_it"], false,
+        "the command never sees the password"
+    );
     assert_eq!(h.read("/root/hoist-sudo-pw-probe"), "x\n");
     h.sh_ok("rm -f /root/hoist-sudo-pw-probe");
     let audit = std::fs::read_to_string(rt.services.audit_path().unwrap()).unwrap();
     assert!(audit.contains("sudo -A"), "the audit log shows sudo ran");
-    assert!(!audit.contains("ops-password"), "the audit log never holds the password");
+    assert!(
+        !audit.contains("ops-password"),
+        "the audit log never holds the password"
+    );
     rt.shutdown();
 
     // From the environment, for the CLI.
@@ -428,5 +437,8 @@ fn sudo_with_a_password_from_a_script_or_the_environment() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(out.contains("root"), "{out}");
-    assert!(!out.contains("ops-password") && !err.contains("ops-password"), "{out}{err}");
+    assert!(
+        !out.contains("ops-password") && !err.contains("ops-password"),
+        "{out}{err}"
+    );
 }

@@ -21,8 +21,8 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Args, Default)]
 pub struct Global {
-    /// Environment of hoist.toml to use (also HOIST_ENV).
-    #[arg(long, global = true)]
+    /// Environment of hoist.toml to use.
+    #[arg(long, global = true, env = "HOIST_ENV")]
     pub env: Option<String>,
     /// Set a var (overrides inventory vars and recipe defaults); repeatable.
     #[arg(long = "set", value_name = "K=V", global = true)]
@@ -46,6 +46,10 @@ pub struct Global {
     /// Show every command as it starts.
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
+    /// Quiet: no step banners or progress, only warnings, errors, the summary of failed hosts
+    /// and the result.
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +72,11 @@ pub enum Command {
     Doc { name: Option<String> },
     /// Interactive session with the same primitives; HOSTs are bound as h1, h2... (`host` for one).
     Repl { hosts: Vec<String> },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell), recipes and their
+    /// parameters included: `source <(hoist completions bash)`.
+    Completions { shell: String },
+    /// Print the man page (roff): `hoist man | man -l -`.
+    Man,
     /// A recipe: `hoist deploy --tag v2`.
     #[command(external_subcommand)]
     Recipe(Vec<String>),

@@ -19,16 +19,19 @@ struct State {
 
 pub struct Human {
     lines: Lines,
+    /// `-q`: only what needs reading (prints, warnings, failures).
+    quiet: bool,
     tty: bool,
     multi: MultiProgress,
     state: Mutex<State>,
 }
 
 impl Human {
-    pub fn new(verbose: bool) -> Self {
-        let tty = std::io::stderr().is_terminal();
+    pub fn new(verbose: bool, quiet: bool) -> Self {
+        let tty = std::io::stderr().is_terminal() && !quiet;
         Human {
             lines: Lines::new(verbose),
+            quiet,
             tty,
             multi: MultiProgress::with_draw_target(if tty {
                 ProgressDrawTarget::stderr()
@@ -64,7 +67,7 @@ impl Human {
     /// The fan-out summary (hosts that ran), as a table, on stderr.
     pub fn summary(&self) {
         let st = self.state.lock().expect("human state");
-        if st.hosts.len() < 2 {
+        if st.hosts.len() < 2 || (self.quiet && st.hosts.iter().all(|h| h.1)) {
             return;
         }
         let p = &self.lines.err;
@@ -88,8 +91,29 @@ impl Human {
     }
 }
 
+/// What `-q` does not show: progress, step banners of steps that worked, info messages and
+/// streamed command output.
+fn hushed(event: &Event) -> bool {
+    use crate::report::Level;
+    matches!(
+        event,
+        Event::Progress { .. }
+            | Event::ProgressDone { .. }
+            | Event::StepStarted { .. }
+            | Event::StepFinished { ok: true, .. }
+            | Event::Message {
+                level: Level::Info,
+                ..
+            }
+            | Event::Output { .. }
+    )
+}
+
 impl Reporter for Human {
     fn event(&self, event: Event) {
+        if self.quiet && hushed(&event) {
+            return;
+        }
         match event {
             Event::Progress {
                 host,

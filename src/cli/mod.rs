@@ -1,6 +1,7 @@
 //! The `hoist` command line. The only place (with the REPL) that prints.
 
 mod args;
+mod completions;
 mod human;
 mod json;
 pub mod lines;
@@ -80,6 +81,11 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Recipes => list_recipes(&g),
         Command::Check { files } => check(&g, &files),
         Command::Doc { name } => doc(&g, name.as_deref()),
+        Command::Completions { shell } => {
+            let recipes = crate::recipes::discover(project_dir()?.as_deref())?;
+            completions::completions(&shell, &recipes)
+        }
+        Command::Man => completions::man(&crate::recipes::discover(project_dir()?.as_deref())?),
         Command::Repl { hosts } => {
             let rt = build_runtime(&g, crate::repl::reporter(g.verbose))?;
             let r = crate::repl::run(&rt, &hosts);
@@ -151,7 +157,7 @@ fn reporter(g: &Global) -> (SharedReporter, Option<Arc<Human>>) {
     if g.json {
         (Arc::new(Json), None)
     } else {
-        let h = Arc::new(Human::new(g.verbose));
+        let h = Arc::new(Human::new(g.verbose, g.quiet));
         (h.clone(), Some(h))
     }
 }
@@ -243,6 +249,8 @@ fn run_recipe_cli(mut g: Global, argv: Vec<String>) -> Result<()> {
             "yes" => g.yes = true,
             "json" => g.json = true,
             "verbose" => g.verbose = true,
+            "quiet" => g.quiet = true,
+            "ask-sudo-password" => g.ask_sudo_password = true,
             "accept-new-host-keys" => g.accept_new_host_keys = true,
             "env" => g.env = Some(value(&mut it)?),
             "set" => g.sets.push(value(&mut it)?),

@@ -8,10 +8,13 @@ pub struct Painter {
 }
 
 impl Painter {
+    /// Colour on a terminal; `NO_COLOR` turns it off, `CLICOLOR_FORCE` (not "0") on even
+    /// when the output is not a terminal (a CI log that renders colours).
     pub fn for_stream(is_tty: bool) -> Self {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Painter {
-            on: is_tty && !no_color,
+            on: !no_color && (is_tty || set("CLICOLOR_FORCE")),
         }
     }
     pub fn paint(&self, style: Style, text: &str) -> String {
