@@ -434,3 +434,18 @@ fn imports_resolve_relative_files_and_the_embedded_stdlib() {
     assert!(e.message.contains("nope"), "{}", e.render());
     assert!(e.location.as_ref().unwrap().file.ends_with("main.rhai"));
 }
+
+#[test]
+fn results_holding_hoist_values_read_as_data() {
+    let (rt, _) = runtime();
+    let v = run_script(
+        &rt,
+        r#"let o = local().run("echo hi"); let e = (); try { fail("x"); } catch (err) { e = err; } #{out: o, list: [o, local()], err: e}"#,
+    )
+    .unwrap();
+    assert_eq!(v["out"]["stdout"], "hi\n");
+    assert_eq!(v["out"]["code"], 0);
+    assert_eq!(v["list"][0]["ok"], true);
+    assert_eq!(v["list"][1], "local");
+    assert_eq!(v["err"]["message"], "x");
+}

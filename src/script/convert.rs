@@ -8,13 +8,31 @@ use super::errors::{RhaiResult, to_rhai};
 use crate::error::Error;
 use crate::secret::Secret;
 
+/// A script value as JSON (a script's result, `--json`, tables). Arrays and maps are walked
+/// so hoist's own types inside them read as data too: an `Output` as its fields, an error as
+/// its report, a host as its name, a secret as `[REDACTED]`.
 pub fn to_json(d: &Dynamic) -> serde_json::Value {
+    use serde_json::{Value, json};
     if let Some(s) = d.read_lock::<Secret>() {
         // A secret inside data stays hidden; it is exposed only where a primitive asks for it.
-        return serde_json::Value::String(s.to_string());
+        return Value::String(s.to_string());
     }
-    rhai::serde::from_dynamic::<serde_json::Value>(d)
-        .unwrap_or_else(|_| serde_json::Value::String(d.to_string()))
+    if let Some(o) = d.read_lock::<crate::host::Output>() {
+        return json!({"code": o.code, "ok": o.ok(), "stdout": o.stdout, "stderr": o.stderr, "ms": o.ms});
+    }
+    if let Some(e) = d.read_lock::<Error>() {
+        return e.to_json();
+    }
+    if let Some(h) = d.read_lock::<crate::host::Host>() {
+        return Value::String(h.name().to_string());
+    }
+    if let Some(a) = d.read_lock::<rhai::Array>() {
+        return Value::Array(a.iter().map(to_json).collect());
+    }
+    if let Some(m) = d.read_lock::<Map>() {
+        return Value::Object(m.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect());
+    }
+    rhai::serde::from_dynamic::<Value>(d).unwrap_or_else(|_| Value::String(d.to_string()))
 }
 
 pub fn from_json(v: &serde_json::Value) -> Dynamic {
