@@ -42,6 +42,9 @@ pub struct Global {
     /// Show every command as it starts.
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
+    /// Seconds to wait for another run's lock on the app before refusing (default: refuse at once).
+    #[arg(long, value_name = "SECONDS", global = true, default_value_t = 0.0)]
+    pub lock_wait: f64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,7 +67,30 @@ pub enum Command {
     Doc { name: Option<String> },
     /// Interactive session with the same primitives; HOSTs are bound as h1, h2... (`host` for one).
     Repl { hosts: Vec<String> },
+    /// Who holds an app's lock on each host (`status`), or break it (`release`).
+    Lock {
+        #[command(subcommand)]
+        action: LockAction,
+    },
     /// A recipe: `hoist deploy --tag v2`.
     #[command(external_subcommand)]
     Recipe(Vec<String>),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LockTarget {
+    /// The app (the lock's name).
+    #[arg(long)]
+    pub app: String,
+    /// Inventory group ("" = every host of the environment).
+    #[arg(long, default_value = "")]
+    pub group: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LockAction {
+    /// One row per host: free, held (by whom, since when) or stale, or why the host did not answer.
+    Status(LockTarget),
+    /// Remove the lock on every host whoever holds it (for a run that is gone).
+    Release(LockTarget),
 }

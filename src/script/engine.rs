@@ -54,5 +54,6 @@ pub fn build(st: &Arc<ScriptState>) -> Engine {
     api::mount::register(&mut engine, st);
     api::docker::register(&mut engine, st);
     api::registry::register(&mut engine, st);
+    api::release::register(&mut engine, st);
     engine
 }

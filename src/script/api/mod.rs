@@ -7,6 +7,7 @@ pub mod fanout;
 pub mod hosts;
 pub mod mount;
 pub mod registry;
+pub mod release;
 pub mod run_control;
 pub mod stdlib;
 pub mod swarm;

@@ -1,0 +1,343 @@
+//! Safe releases on the test fleet (host1: compose v2, host2: compose v1), through the `hoist`
+//! binary: the per-app lock (two concurrent deploys, a stale lock, --lock-wait, the lock
+//! released after a failed deploy). Every check reads the hosts themselves.
+
+mod support;
+
+use std::process::{Child, Output, Stdio};
+
+use support::fleet::{Fleet, FleetHost, fleet};
+
+struct App {
+    f: &'static Fleet,
+    dir: tempfile::TempDir,
+    home: tempfile::TempDir,
+    app: String,
+    remote_dir: String,
+    port: u16,
+    hosts: Vec<&'static FleetHost>,
+}
+
+impl App {
+    /// A compose app on host1 and host2 named `name-PID`, published on `port`. Its service also
+    /// serves the project's `gate/` directory at /gate/, so a test decides when a health
+    /// check on /gate/ok.html passes (by creating the file on the host).
+    fn new(name: &str, port: u16) -> App {
+        let f = fleet();
+        let dir = tempfile::tempdir().unwrap();
+        let app = format!("{name}{}", std::process::id());
+        let remote_dir = format!("/tmp/hoist-{name}-{}", std::process::id());
+        std::fs::write(
+            dir.path().join("hoist.toml"),
+            format!(
+                "[env.test]\nvars = {{ registry = \"{}\" }}\n[env.test.hosts]\nweb = [\"host1\", \"host2\"]\n",
+                f.registry
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("compose.yml"),
+            format!(
+                "services:\n  web:\n    image: ${{IMAGE}}\n    ports:\n      - \"127.0.0.1:{port}:8080\"\n    volumes:\n      - ./gate:/www/gate\n    stop_grace_period: 1s\n"
+            ),
+        )
+        .unwrap();
+        let a = App {
+            f,
+            dir,
+            home: tempfile::tempdir().unwrap(),
+            app,
+            remote_dir,
+            port,
+            hosts: vec![f.host(1), f.host(2)],
+        };
+        for h in &a.hosts {
+            h.sh_ok(&format!("mkdir -p {}/gate", a.remote_dir));
+        }
+        a
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = self.f.hoist_cmd(self.dir.path());
+        c.env("HOME", self.home.path()).args(args);
+        c
+    }
+
+    /// Write the app's content for a version: `good` serves /index.html, a bad one does not.
+    fn version(&self, text: &str, good: bool) {
+        let ctx = self.dir.path().join("app");
+        std::fs::create_dir_all(&ctx).unwrap();
+        let copy = if good {
+            "COPY index.html /www/index.html\n"
+        } else {
+            "RUN [\"rm\", \"/www/index.html\"]\n"
+        };
+        std::fs::write(
+            ctx.join("Dockerfile"),
+            format!("FROM {}\n{copy}", support::images::busybox()),
+        )
+        .unwrap();
+        std::fs::write(ctx.join("index.html"), format!("{text}\n")).unwrap();
+    }
+
+    /// `hoist deploy` of `tag` with an HTTP check on `path`, plus `extra` flags.
+    fn deploy_args(&self, tag: &str, path: &str, extra: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = [
+            "deploy",
+            "--env",
+            "test",
+            "--app",
+            &self.app,
+            "--dir",
+            &self.remote_dir,
+            "--user",
+            &self.f.registry_user,
+            "--context",
+            "app",
+            "--tag",
+            tag,
+            "--health-port",
+            &self.port.to_string(),
+            "--health-path",
+            path,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    }
+
+    fn deploy(&self, tag: &str, path: &str, extra: &[&str]) -> Output {
+        let args = self.deploy_args(tag, path, extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.cmd(&args).output().expect("run hoist")
+    }
+
+    fn spawn_deploy(&self, tag: &str, path: &str, extra: &[&str]) -> Child {
+        let args = self.deploy_args(tag, path, extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.cmd(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn hoist")
+    }
+
+    fn lock(&self, action: &str) -> Output {
+        self.cmd(&[
+            "lock", action, "--env", "test", "--app", &self.app, "--json",
+        ])
+        .output()
+        .expect("run hoist")
+    }
+
+    /// The lock directory on a host (the fleet's ssh user is root).
+    fn lock_dir(&self) -> String {
+        format!("/root/.hoist/locks/{}", self.app)
+    }
+
+    fn locked_on(&self, h: &FleetHost) -> bool {
+        h.sh(&format!("test -d {}", self.lock_dir())).code == 0
+    }
+
+    /// Put a lock record on `h` by hand, as a run with this holder would have left it.
+    fn plant_lock(&self, h: &FleetHost, controller: &str, pid: u32) {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        h.sh_ok(&format!(
+            "mkdir -p {d} && printf 'user=tester\\ncontroller=%s\\npid={pid}\\nrun_id=planted-{pid}\\nrecipe=deploy\\nsince={since}\\n' {c} > {d}/holder",
+            d = self.lock_dir(),
+            c = hoist::command::quote(controller),
+        ));
+    }
+
+    fn served(&self) -> String {
+        let mut got: Vec<String> = self
+            .hosts
+            .iter()
+            .map(|h| h.get(&format!("http://127.0.0.1:{}/index.html", self.port)))
+            .collect();
+        got.dedup();
+        got.join(" | ")
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        for h in &self.hosts {
+            let compose = if h.compose_v2() {
+                "docker compose"
+            } else {
+                "docker-compose"
+            };
+            h.sh(&format!(
+                "cd {d} && {compose} --project-name {a} down; rm -rf {d} {l}",
+                d = self.remote_dir,
+                a = self.app,
+                l = self.lock_dir()
+            ));
+        }
+    }
+}
+
+fn ok(o: &Output) -> String {
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert!(o.status.success(), "hoist failed:\n{out}\n{err}");
+    out.into_owned()
+}
+
+/// Poll (no deadline: the test harness's own timeout bounds a hang) until `cond` holds.
+fn until(what: &str, mut cond: impl FnMut() -> bool, child: &mut Child) {
+    loop {
+        if cond() {
+            return;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output_taken();
+            panic!("the run ended ({status}) before {what}:\n{out}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+trait TakeOutput {
+    fn wait_with_output_taken(&mut self) -> String;
+}
+
+impl TakeOutput for Child {
+    fn wait_with_output_taken(&mut self) -> String {
+        use std::io::Read;
+        let mut s = String::new();
+        if let Some(mut o) = self.stdout.take() {
+            let _ = o.read_to_string(&mut s);
+        }
+        if let Some(mut e) = self.stderr.take() {
+            let _ = e.read_to_string(&mut s);
+        }
+        s
+    }
+}
+
+fn lock_rows(o: &Output) -> Vec<serde_json::Value> {
+    let out = ok(o);
+    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    last["value"].as_array().unwrap().clone()
+}
+
+#[test]
+fn a_second_deploy_is_refused_naming_the_holder_and_the_lock_goes_after_success_and_failure() {
+    let a = App::new("lockdemo", 18421);
+    a.version("v1", true);
+
+    // Deploy A waits in its health check until /gate/ok.html exists, holding the lock.
+    let mut first = a.spawn_deploy("v1", "/gate/ok.html", &["--timeout", "120"]);
+    let pid = first.id();
+    until(
+        "the first deploy held the lock on both hosts",
+        || a.hosts.iter().all(|h| a.locked_on(h)),
+        &mut first,
+    );
+    let status = lock_rows(&a.lock("status"));
+    assert_eq!(status.len(), 2, "{status:?}");
+    for row in &status {
+        assert_eq!(row["state"], "held", "{row}");
+        assert!(
+            row["holder"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("pid {pid}")),
+            "{row}"
+        );
+    }
+
+    // Deploy B is refused at once, naming A; it changed nothing.
+    a.version("v2", true);
+    let second = a.deploy("v2", "/index.html", &[]);
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains(&format!("`{}` is locked on host1", a.app))
+            && err.contains(&format!("pid {pid}"))
+            && err.contains("recipe deploy")
+            && err.contains("--lock-wait"),
+        "{err}"
+    );
+    assert!(!err.contains("Build"), "refused before building: {err}");
+
+    // Let A pass its check: it finishes, and removes its lock everywhere.
+    for h in &a.hosts {
+        h.sh_ok(&format!("echo ok > {}/gate/ok.html", a.remote_dir));
+    }
+    let out = first.wait_with_output().unwrap();
+    ok(&out);
+    assert_eq!(a.served(), "v1");
+    for h in &a.hosts {
+        assert!(!a.locked_on(h), "{}: lock left after success", h.name);
+    }
+
+    // A deploy that fails its health check is rolled back and leaves no lock behind.
+    a.version("broken", false);
+    let bad = a.deploy("v3", "/index.html", &["--timeout", "10"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(a.served(), "v1");
+    for h in &a.hosts {
+        assert!(!a.locked_on(h), "{}: lock left after a failure", h.name);
+    }
+    for row in lock_rows(&a.lock("status")) {
+        assert_eq!(row["state"], "free", "{row}");
+    }
+}
+
+#[test]
+fn a_stale_lock_is_reported_with_how_to_break_it_and_lock_wait_waits() {
+    let a = App::new("lockstale", 18422);
+    a.version("v1", true);
+    let me = hoist::release::lock::controller_name();
+
+    // A holder that is gone from this controller: refused as stale, with the way out.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let gone_pid = gone.id();
+    gone.wait().unwrap();
+    a.plant_lock(a.f.host(2), &me, gone_pid);
+    let o = a.deploy("v1", "/index.html", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("is locked on host2")
+            && err.contains("stale")
+            && err.contains(&format!("process {gone_pid} is gone"))
+            && err.contains(&format!("hoist lock release --app {}", a.app)),
+        "{err}"
+    );
+    // All or none: host1's lock, taken first, was given back.
+    assert!(!a.locked_on(a.f.host(1)));
+    let rows = lock_rows(&a.lock("status"));
+    let host2 = rows.iter().find(|r| r["host"] == "host2").unwrap();
+    assert_eq!(host2["state"], "stale", "{rows:?}");
+    let rows = lock_rows(&a.lock("release"));
+    assert!(rows.iter().any(|r| r["state"] == "released"), "{rows:?}");
+    assert!(!a.locked_on(a.f.host(2)));
+
+    // A live holder (this test process) on host1: --lock-wait waits for it to go.
+    a.plant_lock(a.f.host(1), &me, std::process::id());
+    let mut waiting = a.spawn_deploy("v1", "/index.html", &["--lock-wait", "300"]);
+    // The waiting run keeps asking host1; give it time to ask at least once.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(
+        waiting.try_wait().unwrap().is_none(),
+        "the run waits while the lock is held: {}",
+        waiting.wait_with_output_taken()
+    );
+    a.f.host(1).sh_ok(&format!("rm -rf {}", a.lock_dir()));
+    ok(&waiting.wait_with_output().unwrap());
+    assert_eq!(a.served(), "v1");
+    for h in &a.hosts {
+        assert!(!a.locked_on(h), "{}", h.name);
+    }
+}
