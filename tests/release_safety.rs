@@ -341,3 +341,103 @@ fn a_stale_lock_is_reported_with_how_to_break_it_and_lock_wait_waits() {
         assert!(!a.locked_on(h), "{}", h.name);
     }
 }
+
+/// A request loop on a host against the app's published port, from the host itself (curl),
+/// until [`Probe::stop`]: every answer or failure is one line of a log on the host.
+struct Probe<'a> {
+    h: &'a FleetHost,
+    tag: String,
+}
+
+impl<'a> Probe<'a> {
+    fn start(h: &'a FleetHost, a: &App, tag: &str) -> Probe<'a> {
+        let tag = format!("/tmp/probe-{}-{tag}", a.app);
+        h.sh_ok(&format!(
+            "rm -f {tag}.stop {tag}.log {tag}.pid; setsid sh -c 'echo $$ > {tag}.pid; while [ ! -f {tag}.stop ]; do if curl -fsS -m 2 http://127.0.0.1:{port}/index.html >/dev/null 2>&1; then echo ok; else echo FAIL; fi; done > {tag}.log' </dev/null >/dev/null 2>&1 & while [ ! -s {tag}.pid ]; do sleep 0.1; done",
+            port = a.port
+        ));
+        Probe { h, tag }
+    }
+
+    /// Stop the loop; (answered, failed) requests.
+    fn stop(self) -> (usize, usize) {
+        self.h.sh_ok(&format!(
+            "touch {t}.stop; while kill -0 \"$(cat {t}.pid)\" 2>/dev/null; do sleep 0.2; done",
+            t = self.tag
+        ));
+        let log = self.h.read(&format!("{}.log", self.tag));
+        let ok = log.lines().filter(|l| *l == "ok").count();
+        let failed = log.lines().filter(|l| *l == "FAIL").count();
+        (ok, failed)
+    }
+}
+
+fn live_ids(h: &FleetHost, project: &str) -> String {
+    h.sh_ok(&format!(
+        "docker ps -aq --filter label=com.docker.compose.project={project}"
+    ))
+}
+
+#[test]
+fn a_release_that_fails_its_check_never_takes_traffic() {
+    let a = App::new("preflight", 18423);
+    a.version("v1", true);
+    ok(&a.deploy("v1", "/index.html", &[]));
+    assert_eq!(a.served(), "v1");
+    let before: Vec<String> = a.hosts.iter().map(|h| live_ids(h, &a.app)).collect();
+
+    // A release that never answers its HTTP check, under load on both hosts.
+    a.version("broken", false);
+    let probes: Vec<Probe> = a.hosts.iter().map(|h| Probe::start(h, &a, "bad")).collect();
+    let bad = a.deploy("v2", "/index.html", &["--timeout", "8"]);
+    let counts: Vec<(usize, usize)> = probes.into_iter().map(Probe::stop).collect();
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("service web")
+            && err.contains("failed its pre-flight check")
+            && err.contains("--- probe ---")
+            && err.contains("404")
+            && err.contains("--- last log lines of web ---"),
+        "{err}"
+    );
+    eprintln!("bad deploy under load (answered, failed) per host: {counts:?}\n{err}");
+    for ((answered, failed), h) in counts.iter().zip(&a.hosts) {
+        assert!(*answered > 0, "{}: the loop ran", h.name);
+        assert_eq!(
+            *failed, 0,
+            "{}: the old release answered every request",
+            h.name
+        );
+    }
+    // The live containers were never touched; nothing of the pre-flight is left.
+    let after: Vec<String> = a.hosts.iter().map(|h| live_ids(h, &a.app)).collect();
+    assert_eq!(before, after);
+    assert_eq!(a.served(), "v1");
+    for h in &a.hosts {
+        assert_eq!(
+            live_ids(h, &format!("{}-preflight", a.app)),
+            "",
+            "{}",
+            h.name
+        );
+        assert_eq!(
+            h.sh(&format!("test -e {}/.hoist-preflight.yml", a.remote_dir))
+                .code,
+            1
+        );
+        assert!(!a.locked_on(h));
+    }
+
+    // A good release passes its pre-flight and replaces the live one.
+    a.version("v3", true);
+    let probes: Vec<Probe> = a
+        .hosts
+        .iter()
+        .map(|h| Probe::start(h, &a, "good"))
+        .collect();
+    ok(&a.deploy("v3", "/index.html", &[]));
+    let counts: Vec<(usize, usize)> = probes.into_iter().map(Probe::stop).collect();
+    eprintln!("good deploy under load (answered, failed) per host: {counts:?}");
+    assert_eq!(a.served(), "v3");
+}
