@@ -1,7 +1,7 @@
 //! The built-in deploy family end to end, through the `hoist` binary, on the test fleet: the
 //! controller builds and pushes to the fleet's TLS registry, two separate servers (host1 with
 //! compose v2, host2 with v1) log in, pull into their own engines and run the release.
-//! deploy → status → a broken deploy rolled back → deploy → upgrade --rollback / --image /
+//! deploy → status → a broken deploy stopped at its pre-flight → deploy → upgrade --rollback / --image /
 //! --confirm → exec → logs → destroy; then bluegreen on host3 and host4. Every check reads the
 //! hosts themselves.
 
@@ -206,13 +206,14 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
         assert_eq!(row["host"], h.spec());
     }
 
-    // A release that is not healthy is rolled back; the old one keeps serving.
+    // A release that is not healthy never replaces the live one: it fails its pre-flight
+    // beside it, and the old one keeps serving.
     p.version("broken", false);
     let o = p.deploy("v2");
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("rolling back") && err.contains("index.html"),
+        err.contains("failed its pre-flight check") && err.contains("index.html"),
         "{err}"
     );
     assert_eq!(p.served(), "v1");
