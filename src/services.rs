@@ -109,6 +109,12 @@ pub fn shielded<R>(f: impl FnOnce() -> R) -> R {
     r
 }
 
+/// Whether this thread is inside [`shielded`] (the script engine stays quiet about the
+/// interrupt there too, so an undo written in Rhai runs to its end).
+pub fn is_shielded() -> bool {
+    SHIELDED.with(|s| s.get())
+}
+
 /// The name of the user running hoist.
 pub fn current_user() -> String {
     std::env::var("USER")

@@ -1,6 +1,8 @@
 //! Safe releases on the test fleet (host1: compose v2, host2: compose v1), through the `hoist`
 //! binary: the per-app lock (two concurrent deploys, a stale lock, --lock-wait, the lock
-//! released after a failed deploy). Every check reads the hosts themselves.
+//! released after a failed deploy); health before traffic (a release that fails its check
+//! never serves, under a request loop); interrupts that undo (SIGINT while the live
+//! containers are being replaced). Every check reads the hosts themselves.
 
 mod support;
 
@@ -23,6 +25,12 @@ impl App {
     /// serves the project's `gate/` directory at /gate/, so a test decides when a health
     /// check on /gate/ok.html passes (by creating the file on the host).
     fn new(name: &str, port: u16) -> App {
+        App::with_grace(name, port, "1s")
+    }
+
+    /// As `new`, with the service's stop_grace_period (busybox httpd as PID 1 ignores
+    /// SIGTERM, so stopping a container takes that long: a window inside a recreate).
+    fn with_grace(name: &str, port: u16, grace: &str) -> App {
         let f = fleet();
         let dir = tempfile::tempdir().unwrap();
         let app = format!("{name}{}", std::process::id());
@@ -38,7 +46,7 @@ impl App {
         std::fs::write(
             dir.path().join("compose.yml"),
             format!(
-                "services:\n  web:\n    image: ${{IMAGE}}\n    ports:\n      - \"127.0.0.1:{port}:8080\"\n    volumes:\n      - ./gate:/www/gate\n    stop_grace_period: 1s\n"
+                "services:\n  web:\n    image: ${{IMAGE}}\n    ports:\n      - \"127.0.0.1:{port}:8080\"\n    volumes:\n      - ./gate:/www/gate\n    stop_grace_period: {grace}\n"
             ),
         )
         .unwrap();
@@ -440,4 +448,57 @@ fn a_release_that_fails_its_check_never_takes_traffic() {
     let counts: Vec<(usize, usize)> = probes.into_iter().map(Probe::stop).collect();
     eprintln!("good deploy under load (answered, failed) per host: {counts:?}");
     assert_eq!(a.served(), "v3");
+}
+
+#[test]
+fn sigint_while_the_live_release_is_replaced_puts_it_back_and_frees_the_lock() {
+    let a = App::with_grace("interrupt", 18424, "10s");
+    let image = |tag: &str| format!("{}/{}:{tag}", a.f.registry, a.app);
+    a.version("v1", true);
+    ok(&a.deploy("v1", "/index.html", &[]));
+    assert_eq!(a.served(), "v1");
+
+    a.version("v2", true);
+    let probes: Vec<Probe> = a.hosts.iter().map(|h| Probe::start(h, &a, "int")).collect();
+    let mut run = a.spawn_deploy("v2", "/index.html", &[]);
+    // The Start step has begun on both hosts once their .env names v2 (the old container
+    // then takes its 10 s grace period to stop): interrupt there.
+    let env = format!("{}/.env", a.remote_dir);
+    until(
+        "both hosts started replacing the live release",
+        || a.hosts.iter().all(|h| h.read(&env).contains(&image("v2"))),
+        &mut run,
+    );
+    // SAFETY: kill(2) on the pid of the child this test spawned.
+    unsafe { libc::kill(run.id() as libc::pid_t, libc::SIGINT) };
+    let out = run.wait_with_output().unwrap();
+    let counts: Vec<(usize, usize)> = probes.into_iter().map(Probe::stop).collect();
+    let err = String::from_utf8_lossy(&out.stderr);
+    eprintln!("interrupted deploy under load (answered, failed) per host: {counts:?}\n{err}");
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("rolling back"), "{err}");
+
+    // The recorded release serves again, the record says so, the lock is gone, and the
+    // project is exactly one running v1 container per host (no temp-named leftovers).
+    assert_eq!(a.served(), "v1");
+    for h in &a.hosts {
+        assert_eq!(
+            h.read(&env),
+            format!("IMAGE={}\n", image("v1")),
+            "{}",
+            h.name
+        );
+        assert!(!a.locked_on(h), "{}: lock left", h.name);
+        let names = h.sh_ok(&format!(
+            "docker ps -a --filter label=com.docker.compose.project={} --format '{{{{.Image}}}} {{{{.State}}}}'",
+            a.app
+        ));
+        assert_eq!(names, format!("{} running", image("v1")), "{}", h.name);
+        assert_eq!(
+            live_ids(h, &format!("{}-preflight", a.app)),
+            "",
+            "{}",
+            h.name
+        );
+    }
 }
