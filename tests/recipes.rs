@@ -179,7 +179,29 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
     p.version("v1", true);
     ok(&p.deploy("v1"));
     assert_eq!(p.served(), "v1");
-    assert_eq!(p.release_file(".env"), format!("IMAGE={}\n", image("v1")));
+    // The release is recorded and pinned in hoist's own files; the project has no .env of
+    // hoist's making, and `docker compose ps` typed by hand in the directory sees the release.
+    assert_eq!(
+        p.release_file(".hoist/current.env"),
+        format!("IMAGE={}\n", image("v1"))
+    );
+    assert!(
+        p.release_file("docker-compose.override.yml")
+            .contains(&image("v1"))
+    );
+    assert_eq!(p.release_file(".env"), "");
+    for h in &p.hosts {
+        let compose = if h.compose_v2() {
+            "docker compose"
+        } else {
+            "docker-compose"
+        };
+        let ps = h.sh_ok(&format!(
+            "cd {} && {compose} --project-name {} ps -q",
+            p.remote_dir, p.app
+        ));
+        assert_eq!(ps.lines().count(), 1, "{}: {ps}", h.name);
+    }
     // The release log is kept per host (its lines carry each host's own time).
     for h in &p.hosts {
         let log = h.read(&format!("{}/.hoist/releases.log", p.remote_dir));
@@ -217,7 +239,10 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
         "{err}"
     );
     assert_eq!(p.served(), "v1");
-    assert_eq!(p.release_file(".env"), format!("IMAGE={}\n", image("v1")));
+    assert_eq!(
+        p.release_file(".hoist/current.env"),
+        format!("IMAGE={}\n", image("v1"))
+    );
     assert_eq!(
         p.release_file(".hoist/previous.env"),
         "",

@@ -461,9 +461,9 @@ fn sigint_while_the_live_release_is_replaced_puts_it_back_and_frees_the_lock() {
     a.version("v2", true);
     let probes: Vec<Probe> = a.hosts.iter().map(|h| Probe::start(h, &a, "int")).collect();
     let mut run = a.spawn_deploy("v2", "/index.html", &[]);
-    // The Start step has begun on both hosts once their .env names v2 (the old container
+    // The Start step has begun on both hosts once their release record names v2 (the old container
     // then takes its 10 s grace period to stop): interrupt there.
-    let env = format!("{}/.env", a.remote_dir);
+    let env = format!("{}/.hoist/current.env", a.remote_dir);
     until(
         "both hosts started replacing the live release",
         || a.hosts.iter().all(|h| h.read(&env).contains(&image("v2"))),
@@ -498,6 +498,121 @@ fn sigint_while_the_live_release_is_replaced_puts_it_back_and_frees_the_lock() {
             live_ids(h, &format!("{}-preflight", a.app)),
             "",
             "{}",
+            h.name
+        );
+    }
+}
+
+/// Build an image serving `text` at /index.html and push it to the fleet registry.
+fn fleet_image(f: &Fleet, repo_tag: &str, text: &str) -> String {
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(ctx.path().join("index.html"), format!("{text}\n")).unwrap();
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        format!(
+            "FROM {}\nCOPY index.html /www/index.html\n",
+            support::images::busybox()
+        ),
+    )
+    .unwrap();
+    let local = format!("hoist-test/{repo_tag}");
+    support::images::build(&local, ctx.path());
+    f.push(&local, repo_tag)
+}
+
+#[test]
+fn upgrade_keeps_the_projects_env_and_upgrades_a_literal_image() {
+    let f = fleet();
+    f.login_hosts();
+    let a = App::new("literal", 18425);
+    let v1 = fleet_image(f, &format!("{}:v1", a.app), "v1");
+    let v2 = fleet_image(f, &format!("{}:v2", a.app), "v2");
+    // The runbook's layout, set up by hand: the image named literally, a .env with the
+    // project's own variables (the port among them).
+    let env = "# the project's own settings\nPORT=18425\nGREETING=hello there\n";
+    let compose = format!(
+        "services:\n  web:\n    image: {v1}\n    ports:\n      - \"127.0.0.1:${{PORT}}:8080\"\n    environment:\n      GREETING: ${{GREETING}}\n    stop_grace_period: 1s\n"
+    );
+    for h in &a.hosts {
+        let tool = if h.compose_v2() {
+            "docker compose"
+        } else {
+            "docker-compose"
+        };
+        h.sh_ok(&format!(
+            "cd {d} && printf %s {e} > .env && printf %s {c} > compose.yml && {tool} --project-name {app} up -d 2>&1",
+            d = a.remote_dir,
+            e = hoist::command::quote(env),
+            c = hoist::command::quote(&compose),
+            app = a.app
+        ));
+    }
+    assert_eq!(a.served(), "v1");
+    let port = a.port.to_string();
+    let upgrade = |extra: &[&str]| {
+        let mut args = vec![
+            "upgrade",
+            "--env",
+            "test",
+            "--app",
+            &a.app,
+            "--dir",
+            &a.remote_dir,
+            "--health-port",
+            &port,
+            "--health-path",
+            "/index.html",
+            "--timeout",
+            "20",
+        ];
+        args.extend_from_slice(extra);
+        a.cmd(&args).output().unwrap()
+    };
+    let files = |h: &FleetHost| {
+        (
+            h.read(&format!("{}/.env", a.remote_dir)),
+            h.read(&format!("{}/compose.yml", a.remote_dir)),
+        )
+    };
+
+    ok(&upgrade(&["--image", &v2]));
+    assert_eq!(a.served(), "v2");
+    for h in &a.hosts {
+        assert_eq!(
+            files(h),
+            (env.to_string(), compose.clone()),
+            "{}: project files kept",
+            h.name
+        );
+        // The project's variables still apply (same port, same environment).
+        let greeting = h.sh_ok(&format!(
+            "docker ps --filter label=com.docker.compose.project={} --format '{{{{.ID}}}}' | xargs -I{{}} docker exec {{}} sh -c 'echo $GREETING'",
+            a.app
+        ));
+        assert_eq!(greeting, "hello there", "{}", h.name);
+    }
+
+    ok(&upgrade(&["--rollback"]));
+    assert_eq!(a.served(), "v1");
+    for h in &a.hosts {
+        assert_eq!(files(h), (env.to_string(), compose.clone()), "{}", h.name);
+    }
+
+    // An image of another repository matches no service: refused before any change.
+    let other = format!("{}/elsewhere:v1", f.registry);
+    let o = upgrade(&["--image", &other]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no service of") && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert_eq!(a.served(), "v1");
+    for h in &a.hosts {
+        let pin = h.read(&format!("{}/docker-compose.override.yml", a.remote_dir));
+        assert!(
+            pin.contains(&v1) && !pin.contains("elsewhere"),
+            "{}: {pin}",
             h.name
         );
     }
