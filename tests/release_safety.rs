@@ -232,6 +232,7 @@ impl TakeOutput for Child {
     }
 }
 
+/// The rows of a `--json` run's result.
 fn lock_rows(o: &Output) -> Vec<serde_json::Value> {
     let out = ok(o);
     let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
@@ -498,6 +499,43 @@ fn sigint_while_the_live_release_is_replaced_puts_it_back_and_frees_the_lock() {
             live_ids(h, &format!("{}-preflight", a.app)),
             "",
             "{}",
+            h.name
+        );
+    }
+
+    // The history says so, per host, newest first.
+    let rows = lock_rows(
+        &a.cmd(&[
+            "releases",
+            "--env",
+            "test",
+            "--app",
+            &a.app,
+            "--dir",
+            &a.remote_dir,
+            "--json",
+        ])
+        .output()
+        .unwrap(),
+    );
+    for h in &a.hosts {
+        let mine: Vec<(String, String)> = rows
+            .iter()
+            .filter(|r| r["host"] == h.spec().as_str())
+            .map(|r| {
+                (
+                    r["image"].as_str().unwrap().to_string(),
+                    r["state"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            mine,
+            vec![
+                (image("v2"), "rolled back".to_string()),
+                (image("v1"), "live".to_string())
+            ],
+            "{}: {rows:?}",
             h.name
         );
     }

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
     about = "Deploy recipes in Rhai: SSH hosts, Docker, compose, mounts, registries",
     allow_external_subcommands = true,
     after_help = "Recipes run as `hoist <recipe> [--param value]...` (built-in: deploy, upgrade, bluegreen, \
-                  status, logs, exec, destroy, gitpull, facts, adhoc; a project's recipes/ override them).\n\
+                  status, releases, logs, exec, destroy, gitpull, facts, adhoc; a project's recipes/ override them).\n\
                   `hoist recipes` lists them, `hoist <recipe> --help` shows their parameters."
 )]
 pub struct Cli {
