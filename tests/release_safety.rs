@@ -655,3 +655,57 @@ fn upgrade_keeps_the_projects_env_and_upgrades_a_literal_image() {
         );
     }
 }
+
+#[test]
+fn sigint_during_an_upgrade_puts_the_live_release_back() {
+    let f = fleet();
+    f.login_hosts();
+    let a = App::with_grace("intup", 18426, "10s");
+    a.version("v1", true);
+    ok(&a.deploy("v1", "/index.html", &[]));
+    let v1 = format!("{}/{}:v1", f.registry, a.app);
+    let v2 = fleet_image(f, &format!("{}:v2", a.app), "v2");
+    let port = a.port.to_string();
+    let mut run = a
+        .cmd(&[
+            "upgrade",
+            "--env",
+            "test",
+            "--app",
+            &a.app,
+            "--dir",
+            &a.remote_dir,
+            "--image",
+            &v2,
+            "--health-port",
+            &port,
+            "--health-path",
+            "/index.html",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let record = format!("{}/.hoist/current.env", a.remote_dir);
+    until(
+        "both hosts started recreating the service",
+        || a.hosts.iter().all(|h| h.read(&record).contains(&v2)),
+        &mut run,
+    );
+    // SAFETY: kill(2) on the pid of the child this test spawned.
+    unsafe { libc::kill(run.id() as libc::pid_t, libc::SIGINT) };
+    let out = run.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("rolling back"), "{err}");
+    assert_eq!(a.served(), "v1");
+    for h in &a.hosts {
+        assert_eq!(h.read(&record), format!("IMAGE={v1}\n"), "{}", h.name);
+        assert!(!a.locked_on(h), "{}: lock left", h.name);
+        let running = h.sh_ok(&format!(
+            "docker ps -a --filter label=com.docker.compose.project={} --format '{{{{.Image}}}} {{{{.State}}}}'",
+            a.app
+        ));
+        assert_eq!(running, format!("{v1} running"), "{}", h.name);
+    }
+}

@@ -313,7 +313,7 @@ fn refusal(
     let waited = if wait.is_zero() {
         String::new()
     } else {
-        format!(" (waited {}s)", wait.as_secs())
+        format!(" (waited {}s)", wait.as_secs_f64())
     };
     let release = format!("hoist lock release --app {name}");
     match stale {
