@@ -395,8 +395,16 @@ fn a_release_that_fails_its_check_never_takes_traffic() {
     assert_eq!(a.served(), "v1");
     let before: Vec<String> = a.hosts.iter().map(|h| live_ids(h, &a.app)).collect();
 
-    // A release that never answers its HTTP check, under load on both hosts.
+    // A release that never answers its HTTP check (with a changed compose file), under
+    // load on both hosts.
     a.version("broken", false);
+    let local_compose = a.dir.path().join("compose.yml");
+    let good_compose = std::fs::read_to_string(&local_compose).unwrap();
+    std::fs::write(
+        &local_compose,
+        format!("{good_compose}    environment:\n      MARK: broken-release\n"),
+    )
+    .unwrap();
     let probes: Vec<Probe> = a.hosts.iter().map(|h| Probe::start(h, &a, "bad")).collect();
     let bad = a.deploy("v2", "/index.html", &["--timeout", "8"]);
     let counts: Vec<(usize, usize)> = probes.into_iter().map(Probe::stop).collect();
@@ -419,7 +427,22 @@ fn a_release_that_fails_its_check_never_takes_traffic() {
             h.name
         );
     }
-    // The live containers were never touched; nothing of the pre-flight is left.
+    std::fs::write(&local_compose, &good_compose).unwrap();
+    // The live containers were never touched, nor their compose file; nothing of the
+    // pre-flight is left.
+    for h in &a.hosts {
+        let files = h
+            .sh(&format!(
+                "cat {d}/compose.yml {d}/docker-compose.yml 2>/dev/null",
+                d = a.remote_dir
+            ))
+            .stdout;
+        assert!(
+            files.contains("image:") && !files.contains("MARK"),
+            "{}: {files}",
+            h.name
+        );
+    }
     let after: Vec<String> = a.hosts.iter().map(|h| live_ids(h, &a.app)).collect();
     assert_eq!(before, after);
     assert_eq!(a.served(), "v1");
