@@ -55,5 +55,6 @@ pub fn build(st: &Arc<ScriptState>) -> Engine {
     api::docker::register(&mut engine, st);
     api::registry::register(&mut engine, st);
     api::release::register(&mut engine, st);
+    api::cleanup::register(&mut engine, st);
     engine
 }

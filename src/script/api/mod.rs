@@ -1,5 +1,6 @@
 //! One module per primitive; each only converts arguments and results.
 
+pub mod cleanup;
 pub mod compose;
 pub mod config;
 pub mod docker;
