@@ -23,6 +23,7 @@ pub mod mount;
 pub mod options;
 pub mod recipes;
 pub mod registry;
+pub mod release;
 pub mod repl;
 pub mod report;
 pub mod runtime;

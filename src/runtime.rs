@@ -26,6 +26,8 @@ pub struct Settings {
     pub ssh: SshOptions,
     /// How `confirm()` asks a person (set by the CLI when a terminal is attached).
     pub confirm: Option<Confirm>,
+    /// Seconds `with_lock` waits for another run's lock before refusing (`--lock-wait`).
+    pub lock_wait: f64,
 }
 
 pub type Confirm = Arc<dyn Fn(&str) -> Result<bool> + Send + Sync>;
@@ -37,6 +39,7 @@ impl std::fmt::Debug for Settings {
             .field("yes", &self.yes)
             .field("interactive", &self.interactive)
             .field("ssh", &self.ssh)
+            .field("lock_wait", &self.lock_wait)
             .finish()
     }
 }
@@ -49,6 +52,7 @@ impl Default for Settings {
             interactive: false,
             ssh: SshOptions::default(),
             confirm: None,
+            lock_wait: 0.0,
         }
     }
 }

@@ -71,8 +71,12 @@ impl Services {
             .clone()
     }
 
-    /// The token commands watch; cancelled by Ctrl-C.
+    /// The token commands watch; cancelled by Ctrl-C. Inside [`shielded`] a token that is
+    /// never cancelled, so clean-up (undo, releasing a lock) still runs after an interrupt.
     pub fn cancel_token(&self) -> CancellationToken {
+        if SHIELDED.with(|s| s.get()) {
+            return CancellationToken::new();
+        }
         self.inner.cancel.lock().expect("cancel lock").clone()
     }
 
@@ -106,6 +110,25 @@ impl Services {
     pub fn audit_path(&self) -> Option<std::path::PathBuf> {
         self.inner.audit.as_ref().map(|a| a.path().to_path_buf())
     }
+}
+
+thread_local! {
+    static SHIELDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f` (clean-up after a failure or an interrupt) with commands on this thread deaf to
+/// the first Ctrl-C: the undo must reach the hosts. A second Ctrl-C still exits the process.
+pub fn shielded<R>(f: impl FnOnce() -> R) -> R {
+    let was = SHIELDED.with(|s| s.replace(true));
+    let r = f();
+    SHIELDED.with(|s| s.set(was));
+    r
+}
+
+/// Whether this thread is inside [`shielded`] (the script engine stays quiet about the
+/// interrupt there too, so an undo written in Rhai runs to its end).
+pub fn is_shielded() -> bool {
+    SHIELDED.with(|s| s.get())
 }
 
 /// The name of the user running hoist.

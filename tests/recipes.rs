@@ -1,7 +1,7 @@
 //! The built-in deploy family end to end, through the `hoist` binary, on the test fleet: the
 //! controller builds and pushes to the fleet's TLS registry, two separate servers (host1 with
 //! compose v2, host2 with v1) log in, pull into their own engines and run the release.
-//! deploy → status → a broken deploy rolled back → deploy → upgrade --rollback / --image /
+//! deploy → status → a broken deploy stopped at its pre-flight → deploy → upgrade --rollback / --image /
 //! --confirm → exec → logs → destroy; then bluegreen on host3 and host4. Every check reads the
 //! hosts themselves.
 
@@ -179,7 +179,29 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
     p.version("v1", true);
     ok(&p.deploy("v1"));
     assert_eq!(p.served(), "v1");
-    assert_eq!(p.release_file(".env"), format!("IMAGE={}\n", image("v1")));
+    // The release is recorded and pinned in hoist's own files; the project has no .env of
+    // hoist's making, and `docker compose ps` typed by hand in the directory sees the release.
+    assert_eq!(
+        p.release_file(".hoist/current.env"),
+        format!("IMAGE={}\n", image("v1"))
+    );
+    assert!(
+        p.release_file("docker-compose.override.yml")
+            .contains(&image("v1"))
+    );
+    assert_eq!(p.release_file(".env"), "");
+    for h in &p.hosts {
+        let compose = if h.compose_v2() {
+            "docker compose"
+        } else {
+            "docker-compose"
+        };
+        let ps = h.sh_ok(&format!(
+            "cd {} && {compose} --project-name {} ps -q",
+            p.remote_dir, p.app
+        ));
+        assert_eq!(ps.lines().count(), 1, "{}: {ps}", h.name);
+    }
     // The release log is kept per host (its lines carry each host's own time).
     for h in &p.hosts {
         let log = h.read(&format!("{}/.hoist/releases.log", p.remote_dir));
@@ -206,17 +228,21 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
         assert_eq!(row["host"], h.spec());
     }
 
-    // A release that is not healthy is rolled back; the old one keeps serving.
+    // A release that is not healthy never replaces the live one: it fails its pre-flight
+    // beside it, and the old one keeps serving.
     p.version("broken", false);
     let o = p.deploy("v2");
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("rolling back") && err.contains("index.html"),
+        err.contains("failed its pre-flight check") && err.contains("index.html"),
         "{err}"
     );
     assert_eq!(p.served(), "v1");
-    assert_eq!(p.release_file(".env"), format!("IMAGE={}\n", image("v1")));
+    assert_eq!(
+        p.release_file(".hoist/current.env"),
+        format!("IMAGE={}\n", image("v1"))
+    );
     assert_eq!(
         p.release_file(".hoist/previous.env"),
         "",

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
     about = "Deploy recipes in Rhai: SSH hosts, Docker, compose, mounts, registries",
     allow_external_subcommands = true,
     after_help = "Recipes run as `hoist <recipe> [--param value]...` (built-in: deploy, upgrade, bluegreen, \
-                  status, logs, exec, destroy, gitpull, facts, adhoc; a project's recipes/ override them).\n\
+                  status, releases, logs, exec, destroy, gitpull, facts, adhoc; a project's recipes/ override them).\n\
                   `hoist recipes` lists them, `hoist <recipe> --help` shows their parameters."
 )]
 pub struct Cli {
@@ -50,6 +50,9 @@ pub struct Global {
     /// and the result.
     #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Seconds to wait for another run's lock on the app before refusing (default: refuse at once).
+    #[arg(long, value_name = "SECONDS", global = true, default_value_t = 0.0)]
+    pub lock_wait: f64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,7 +80,30 @@ pub enum Command {
     Completions { shell: String },
     /// Print the man page (roff): `hoist man | man -l -`.
     Man,
+    /// Who holds an app's lock on each host (`status`), or break it (`release`).
+    Lock {
+        #[command(subcommand)]
+        action: LockAction,
+    },
     /// A recipe: `hoist deploy --tag v2`.
     #[command(external_subcommand)]
     Recipe(Vec<String>),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LockTarget {
+    /// The app (the lock's name).
+    #[arg(long)]
+    pub app: String,
+    /// Inventory group ("" = every host of the environment).
+    #[arg(long, default_value = "")]
+    pub group: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LockAction {
+    /// One row per host: free, held (by whom, since when) or stale, or why the host did not answer.
+    Status(LockTarget),
+    /// Remove the lock on every host whoever holds it (for a run that is gone).
+    Release(LockTarget),
 }

@@ -5,6 +5,7 @@ mod completions;
 mod human;
 mod json;
 pub mod lines;
+mod lock;
 mod signals;
 pub mod style;
 pub mod table;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, Global};
+pub use args::{Cli, Command, Global, LockAction, LockTarget};
 use human::Human;
 use json::Json;
 
@@ -86,6 +87,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             completions::completions(&shell, &recipes)
         }
         Command::Man => completions::man(&crate::recipes::discover(project_dir()?.as_deref())?),
+        Command::Lock { action } => with_runtime(&g, |rt| lock::run(rt, &action)),
         Command::Repl { hosts } => {
             let rt = build_runtime(&g, crate::repl::reporter(g.verbose))?;
             let r = crate::repl::run(&rt, &hosts);
@@ -102,6 +104,7 @@ pub fn build_runtime(g: &Global, reporter: SharedReporter) -> Result<Arc<Runtime
         forks: g.forks.max(1),
         yes: g.yes,
         interactive,
+        lock_wait: g.lock_wait,
         ..Settings::default()
     };
     settings.ssh.accept_new_host_keys = g.accept_new_host_keys;
@@ -254,6 +257,13 @@ fn run_recipe_cli(mut g: Global, argv: Vec<String>) -> Result<()> {
             "accept-new-host-keys" => g.accept_new_host_keys = true,
             "env" => g.env = Some(value(&mut it)?),
             "set" => g.sets.push(value(&mut it)?),
+            "lock-wait" => {
+                g.lock_wait = value(&mut it)?
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| *s >= 0.0 && s.is_finite())
+                    .ok_or_else(|| Error::usage("--lock-wait needs a number of seconds"))?
+            }
             "forks" => {
                 g.forks = value(&mut it)?
                     .parse()

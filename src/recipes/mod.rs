@@ -23,6 +23,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("upgrade", include_str!("../../recipes/upgrade.rhai")),
     ("bluegreen", include_str!("../../recipes/bluegreen.rhai")),
     ("status", include_str!("../../recipes/status.rhai")),
+    ("releases", include_str!("../../recipes/releases.rhai")),
     ("logs", include_str!("../../recipes/logs.rhai")),
     ("exec", include_str!("../../recipes/exec.rhai")),
     ("destroy", include_str!("../../recipes/destroy.rhai")),

@@ -33,10 +33,10 @@ pub fn build(st: &Arc<ScriptState>) -> Engine {
         s.rt.services.reporter.event(Event::Print { text });
     });
     // Ctrl-C: stop the script between operations (the running remote command is killed by
-    // the host layer, which watches the same token).
+    // the host layer, which watches the same token) — except in an undo (`on_failure`).
     let s = st.clone();
     engine.on_progress(move |_| {
-        if s.rt.services.is_cancelled() {
+        if s.rt.services.is_cancelled() && !crate::services::is_shielded() {
             Some(Dynamic::from("interrupted"))
         } else {
             None
@@ -56,5 +56,7 @@ pub fn build(st: &Arc<ScriptState>) -> Engine {
     api::mount::register(&mut engine, st);
     api::docker::register(&mut engine, st);
     api::registry::register(&mut engine, st);
+    api::release::register(&mut engine, st);
+    api::cleanup::register(&mut engine, st);
     engine
 }

@@ -1,5 +1,6 @@
 //! One module per primitive; each only converts arguments and results.
 
+pub mod cleanup;
 pub mod compose;
 pub mod config;
 pub mod docker;
@@ -9,6 +10,7 @@ pub mod host_edits;
 pub mod hosts;
 pub mod mount;
 pub mod registry;
+pub mod release;
 pub mod run_control;
 pub mod stdlib;
 pub mod swarm;

@@ -1,0 +1,43 @@
+//! Safe releases: what keeps two runs from colliding on one app (the lock) and what a run
+//! leaves behind when it stops early. Plain Rust over [`Host`]; `script::api::release`
+//! only converts arguments.
+
+pub mod lock;
+
+use std::time::Duration;
+
+use crate::error::Result;
+use crate::host::Host;
+use crate::report::{Event, Level};
+use crate::runtime::Runtime;
+
+/// Run `body` holding the lock `name` on every one of `hosts`: taken on all of them before
+/// `body` starts (all or none, waiting up to `wait`), removed from all of them afterwards —
+/// after a failure and after Ctrl-C too (the release is shielded from the interrupt).
+pub fn with_lock<R>(
+    rt: &Runtime,
+    hosts: &[Host],
+    name: &str,
+    recipe: &str,
+    wait: Duration,
+    body: impl FnOnce() -> R,
+) -> Result<R> {
+    let me = lock::Holder::me(recipe);
+    let taken = rt.block_on(lock::acquire_all(hosts, name, &me, wait))?;
+    let result = body();
+    crate::services::shielded(|| {
+        for h in &taken {
+            if let Err(e) = rt.block_on(lock::release_mine(h, name)) {
+                rt.services.reporter.event(Event::Message {
+                    level: Level::Warn,
+                    text: format!(
+                        "{}: could not remove the lock `{name}` ({}); once the host answers, `hoist lock release --app {name}` removes it",
+                        h.name(),
+                        e.message
+                    ),
+                });
+            }
+        }
+    });
+    Ok(result)
+}
