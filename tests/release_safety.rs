@@ -162,6 +162,19 @@ impl App {
         ));
     }
 
+    /// What the hosts serve once they answer (up to 20 s): after an interrupt that landed while
+    /// compose recreated the container, the restored one needs a moment to listen again.
+    fn served_again(&self, want: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let got = self.served();
+            if got == want || std::time::Instant::now() > deadline {
+                return got;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+    }
+
     fn served(&self) -> String {
         let mut got: Vec<String> = self
             .hosts
@@ -504,7 +517,7 @@ fn sigint_while_the_live_release_is_replaced_puts_it_back_and_frees_the_lock() {
 
     // The recorded release serves again, the record says so, the lock is gone, and the
     // project is exactly one running v1 container per host (no temp-named leftovers).
-    assert_eq!(a.served(), "v1");
+    assert_eq!(a.served_again("v1"), "v1");
     for h in &a.hosts {
         assert_eq!(
             h.read(&env),
@@ -721,7 +734,7 @@ fn sigint_during_an_upgrade_puts_the_live_release_back() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("rolling back"), "{err}");
-    assert_eq!(a.served(), "v1");
+    assert_eq!(a.served_again("v1"), "v1");
     for h in &a.hosts {
         assert_eq!(h.read(&record), format!("IMAGE={v1}\n"), "{}", h.name);
         assert!(!a.locked_on(h), "{}: lock left", h.name);

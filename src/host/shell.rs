@@ -442,26 +442,6 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                     scanned -= done;
                 }
             }
-            if !keep {
-                let safe_end = self.buf.len().saturating_sub(marker.len());
-                if let Some(s) = sink
-                    && safe_end > self.streamed + UNKEPT_HOLD_MAX
-                {
-                    s.feed(stream, &self.buf[self.streamed..safe_end]);
-                    self.streamed = safe_end;
-                }
-                let done = if sink.is_some() {
-                    self.streamed
-                } else {
-                    safe_end
-                };
-                if done > 0 {
-                    self.buf.drain(..done);
-                    self.streamed -= done.min(self.streamed);
-                    self.searched -= done.min(self.searched);
-                    scanned -= done;
-                }
-            }
             self.fill()
                 .await
                 .map_err(|e| Error::failed(e.to_string()))?;
