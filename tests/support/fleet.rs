@@ -165,11 +165,25 @@ impl Fleet {
         (rt, events)
     }
     /// Put a local image into the fleet registry (docker CLI: test set-up); its registry name.
+    ///
+    /// Pushes are one at a time in a test binary, and a repeated push of the same image is
+    /// skipped: the registry (distribution 2.8) answers 500 "invalid checksum digest format"
+    /// when two clients upload the same blob at once. One retry covers a push cut short.
     pub fn push(&self, local: &str, repo_tag: &str) -> String {
+        static PUSHED: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
         let target = format!("{}/{repo_tag}", self.registry);
+        let mut pushed = PUSHED.lock().unwrap_or_else(|p| p.into_inner());
+        let id = image_id(local);
+        if pushed.iter().any(|(t, i)| *t == target && *i == id) {
+            return target;
+        }
         docker_ok(&["tag", local, &target]);
         login_controller(self);
-        docker_ok(&["push", &target]);
+        if !docker_succeeds(&["push", &target]) {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            docker_ok(&["push", &target]);
+        }
+        pushed.push((target.clone(), id));
         target
     }
     /// Log every host's engine in to the fleet registry (as `docker login` there would).
@@ -240,6 +254,22 @@ pub fn fleet_cmd(args: &[&str]) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn docker_succeeds(args: &[&str]) -> bool {
+    Command::new("docker")
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The local image's ID (so a re-tagged, rebuilt image is pushed again).
+fn image_id(image: &str) -> String {
+    let o = Command::new("docker")
+        .args(["image", "inspect", "-f", "{{.Id}}", image])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run docker: {e}"));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
 fn docker_ok(args: &[&str]) {
