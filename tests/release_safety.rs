@@ -488,7 +488,6 @@ fn a_release_that_fails_its_check_never_takes_traffic() {
 }
 
 #[test]
-#[ignore = "known bug (issue 12): under load, an interrupt mid-recreate on compose v2 can leave the restored release stopped (the engine finishes the killed up's stop after put_back's up saw it running); passes alone: cargo test --test release_safety -- --ignored"]
 fn sigint_while_the_live_release_is_replaced_puts_it_back_and_frees_the_lock() {
     let a = App::with_grace("interrupt", 18424, "10s");
     let image = |tag: &str| format!("{}/{}:{tag}", a.f.registry, a.app);
@@ -706,7 +705,6 @@ fn upgrade_keeps_the_projects_env_and_upgrades_a_literal_image() {
 }
 
 #[test]
-#[ignore = "known bug (issue 12): under load, an interrupt mid-recreate on compose v2 can leave the restored release stopped (the engine finishes the killed up's stop after put_back's up saw it running); passes alone: cargo test --test release_safety -- --ignored"]
 fn sigint_during_an_upgrade_puts_the_live_release_back() {
     let f = fleet();
     f.login_hosts();
