@@ -16,6 +16,7 @@ pub mod command;
 pub mod compose;
 pub mod config;
 pub mod docker;
+pub mod effect;
 pub mod error;
 pub mod host;
 pub mod inventory;
@@ -46,6 +47,10 @@ pub use runtime::{Runtime, RuntimeBuilder, Settings};
 /// Run a script file with the runtime's vars; returns the script's last value.
 pub fn run_file(rt: &Arc<Runtime>, path: &Path) -> Result<serde_json::Value> {
     let script = script::Script::from_file(path)?;
+    rt.services.audit_recipe(
+        &path.display().to_string(),
+        serde_json::Value::Object(rt.overrides.clone()),
+    );
     run_script(rt, &script, &rt.vars)
 }
 
@@ -74,6 +79,10 @@ pub fn run_recipe(
             all.keys().cloned().collect::<Vec<_>>().join(", ")
         ))
     })?;
+    rt.services.audit_recipe(
+        name,
+        serde_json::Value::Object(args.iter().cloned().collect()),
+    );
     let mut vars = rt.vars.clone();
     vars.extend(recipe.bind(args, &rt.vars)?);
     vars.extend(rt.overrides.clone());

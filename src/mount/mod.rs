@@ -118,7 +118,8 @@ impl Host {
         ))
         .sudo(sudo)
         .check(false)
-        .quiet();
+        .quiet()
+        .probe();
         let out = self.run(&probe).await?;
         let mut lines = out.stdout.lines();
         if lines.next() == Some(want.as_str()) && lines.next() == Some("600") {
@@ -139,7 +140,8 @@ impl Host {
             .run(
                 &Command::argv(["readlink", "-f", "--", source])
                     .check(false)
-                    .quiet(),
+                    .quiet()
+                    .probe(),
             )
             .await?;
         let real = out.stdout.trim();
