@@ -190,6 +190,7 @@ fn deploy_upgrade_rollback_and_destroy_plan_exactly_what_they_then_do_and_change
     assert_eq!(plan["uncertain"], Value::Array(vec![]), "{stdout}");
     let steps = planned(&plan);
     let image = format!("{}/{}:dr-v2", a.f.registry, a.app);
+    let old = format!("{}/{}:dr-v1", a.f.registry, a.app);
     let has = |host: &str, kind: &str, summary: &str| {
         steps
             .iter()
@@ -216,13 +217,27 @@ fn deploy_upgrade_rollback_and_destroy_plan_exactly_what_they_then_do_and_change
                 .is_some_and(|p| p.ends_with("docker-compose.override.yml"))
         })
         .unwrap();
-    let old = format!("{}/{}:dr-v1", a.f.registry, a.app);
     let path = format!("{}/docker-compose.override.yml", a.remote_dir);
     assert_eq!(
         pin["diff"].as_str().unwrap(),
         format!(
             "--- {path}\n+++ {path}\n@@ -2,4 +2,4 @@\n # The project's compose file, .env and env files are never rewritten.\n services:\n   web:\n-    image: \"{old}\"\n+    image: \"{image}\"\n"
         )
+    );
+    // compose's part, service by service, from the models and the containers' labels.
+    let notes: Vec<String> = plan["hosts"]["host2"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["notes"].as_array().cloned().unwrap_or_default())
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "web-preflight: create".to_string(),
+            format!("web: recreate (image {old} → {image})")
+        ]
     );
     let assumed = plan["assumed"].to_string();
     assert!(assumed.contains("becomes ready"), "{assumed}");
