@@ -125,8 +125,50 @@ fn a_stack_deploys_scales_updates_rolls_back_drains_and_is_removed() {
         mgr.sh_ok("docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' hs_web");
     assert!(pinned.contains("@sha256:"), "{pinned}");
 
-    // A new image: tasks converge on both nodes.
+    // A new image, planned first: the plan shows the spec's diff (the image line) and the
+    // engine's service is untouched (its spec version).
     write(compose(&v2, 2));
+    let version = || mgr.sh_ok("docker service inspect -f '{{.Version.Index}}' hs_web");
+    let before = version();
+    let (plan_rt, _) = f.runtime();
+    plan_rt
+        .services
+        .effects()
+        .set_mode(hoist::effect::Mode::Plan);
+    run_script(&plan_rt, &format!("{stack} s.deploy(#{{timeout: 120}})"))
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    assert_eq!(version(), before, "the dry run updated the service");
+    let plan = plan_rt.services.effects().plan();
+    let web = plan
+        .changes
+        .iter()
+        .find(|c| c.change.summary().starts_with("service update hs_web"))
+        .unwrap_or_else(|| panic!("{:#?}", plan.changes));
+    let removed: Vec<&String> = web
+        .notes
+        .iter()
+        .filter(|l| l.starts_with("-  ") || l.starts_with("- "))
+        .collect();
+    let added: Vec<&String> = web
+        .notes
+        .iter()
+        .filter(|l| l.starts_with("+  ") || l.starts_with("+ "))
+        .collect();
+    assert!(
+        removed
+            .iter()
+            .any(|l| l.contains("\"Image\"") && l.contains("hoist-swarm/web:v1@sha256:"))
+            && added
+                .iter()
+                .any(|l| l.contains("\"Image\"") && l.contains("hoist-swarm/web:v2@sha256:")),
+        "{:#?}",
+        web.notes
+    );
+    assert!(
+        plan.assumed.iter().any(|(_, a)| a.contains("converge")),
+        "{:?}",
+        plan.assumed
+    );
     ok(f, &format!("{stack} s.deploy(#{{timeout: 120}})"));
     for h in [mgr, w1] {
         assert_eq!(

@@ -327,6 +327,31 @@ impl Stack {
             let spec: ServiceSpec = serde_json::from_value(s.clone())
                 .map_err(|e| Error::failed(format!("service {name}: spec: {e}")))?;
             let full = format!("{}_{name}", self.name);
+            let effects = self.docker.services().effects();
+            // A plan shows each service's spec as it would change: a diff against the running
+            // one (both as the engine holds them), or the whole spec of a new service.
+            let notes = if effects.planning() {
+                let before = match existing.get(name) {
+                    Some((id, _)) => self
+                        .api()
+                        .inspect_service(id, None::<InspectServiceOptions>)
+                        .await
+                        .ok()
+                        .and_then(|svc| svc.spec)
+                        .and_then(|sp| serde_json::to_value(sp).ok()),
+                    None => None,
+                };
+                let after = serde_json::to_value(&spec).unwrap_or(Value::Null);
+                let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
+                let diff = crate::effect::diff::unified(
+                    &format!("service {full}"),
+                    Some(before.as_ref().map(pretty).unwrap_or_default().as_bytes()),
+                    pretty(&after).as_bytes(),
+                );
+                Some(diff.lines().map(str::to_string).collect::<Vec<_>>())
+            } else {
+                None
+            };
             match existing.get(name) {
                 Some((id, version)) => {
                     let opts = UpdateServiceOptions {
@@ -361,6 +386,14 @@ impl Stack {
                         )
                         .await?;
                 }
+            }
+            if let Some(n) = notes {
+                let n = if n.is_empty() {
+                    vec!["spec unchanged (the engine keeps the running tasks)".to_string()]
+                } else {
+                    n
+                };
+                effects.annotate_last(self.docker.host_name(), n);
             }
         }
         if o.prune {
@@ -402,6 +435,18 @@ impl Stack {
 
     /// Wait until each service's update is done and its tasks run; fail with what swarm said.
     async fn converge(&self, names: &[String], timeout: Duration) -> Result<()> {
+        let effects = self.docker.services().effects();
+        if effects.planning() {
+            effects.assume(
+                self.docker.host_name(),
+                format!(
+                    "stack {}: services {} converge (every task runs the new spec, healthy)",
+                    self.name,
+                    names.join(", ")
+                ),
+            );
+            return Ok(());
+        }
         let deadline = Instant::now() + timeout;
         loop {
             let mut pending = vec![];
