@@ -55,16 +55,17 @@ fn a_stack_deploys_scales_updates_rolls_back_drains_and_is_removed() {
         w1.sh("docker swarm leave --force");
         mgr.sh(&format!("docker swarm leave --force; rm -rf {dir}"));
     });
-    let compose = |img: &str, replicas: u32| {
+    let compose_scaled = |img: &str, replicas: u32, side: u32| {
         format!(
             "services:\n  web:\n    image: {img}\n    environment:\n      GREETING: ${{GREETING}}\n\
              \x20   ports:\n      - target: 8080\n        published: 18471\n        mode: host\n\
              \x20   secrets: [token]\n    configs: [motd]\n\
              \x20   deploy:\n      replicas: {replicas}\n      update_config:\n        monitor: 3s\n\
-             \x20 side:\n    image: {v1}\n    deploy:\n      replicas: 1\n\
+             \x20 side:\n    image: {v1}\n    deploy:\n      replicas: {side}\n\
              secrets:\n  token:\n    file: ./token.txt\nconfigs:\n  motd:\n    file: ./motd.txt\n"
         )
     };
+    let compose = |img: &str, replicas: u32| compose_scaled(img, replicas, 1);
     mgr.sh_ok(&format!(
         "mkdir -p {dir} && echo s3cret > {dir}/token.txt && echo hello > {dir}/motd.txt && echo GREETING=hi > {dir}/.env"
     ));
@@ -179,6 +180,24 @@ fn a_stack_deploys_scales_updates_rolls_back_drains_and_is_removed() {
         );
     }
 
+    // Scaled: the side service to two tasks (one per node), the rows say so.
+    write(compose_scaled(&v2, 2, 2));
+    let v = ok(f, &format!("{stack} s.deploy(#{{timeout: 120}})"));
+    let side = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "hs_side")
+        .unwrap()
+        .clone();
+    assert_eq!(side["replicas"], "2/2", "{v}");
+    assert_eq!(
+        mgr.sh_ok("docker service ls --filter name=hs_side --format '{{.Replicas}}'"),
+        "2/2"
+    );
+    write(compose(&v2, 2));
+    ok(f, &format!("{stack} s.deploy(#{{timeout: 120}})"));
+
     // An unhealthy image: swarm rolls back; v2 keeps serving; the error names the service.
     write(compose(&bad, 2));
     let (rt, _) = f.runtime();
@@ -216,6 +235,33 @@ fn a_stack_deploys_scales_updates_rolls_back_drains_and_is_removed() {
         std::thread::sleep(Duration::from_millis(500));
     }
     assert_eq!(ok(f, r#"ssh("host3").swarm().activate("host4")"#), true);
+
+    // A worker cut off: the manager's node table reports it down, then ready once healed.
+    let node_state = || {
+        let v = ok(f, r#"ssh("host3").swarm().nodes()"#);
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["name"] == "host4")
+            .map(|n| n["state"].as_str().unwrap_or("").to_string())
+            .unwrap_or_default()
+    };
+    let until = |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let got = node_state();
+            if got == want {
+                return;
+            }
+            assert!(Instant::now() < deadline, "host4 is {got}, not {want}");
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    };
+    {
+        let _cut = f.fault("cut", w1);
+        until("down");
+    }
+    until("ready");
 
     // Remove one service, then the stack.
     assert_eq!(ok(f, &format!("{stack} s.rm_service(\"side\")")), true);
