@@ -69,7 +69,7 @@ fn main() {
                 "app",
                 "--tag",
                 tag,
-                "-q",
+                "--quiet",
             ])
             .args(extra)
             .output()

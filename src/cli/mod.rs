@@ -257,6 +257,13 @@ fn run_recipe_cli(mut g: Global, argv: Vec<String>) -> Result<()> {
         .into_iter()
         .peekable();
     while let Some(a) = it.next() {
+        // The global short flags work after a recipe's name too.
+        let a = match a.as_str() {
+            "-q" => "--quiet".to_string(),
+            "-v" => "--verbose".to_string(),
+            "-y" => "--yes".to_string(),
+            _ => a,
+        };
         let Some(flag) = a.strip_prefix("--") else {
             return Err(
                 Error::usage(format!("unexpected argument `{a}` for recipe `{name}`"))
