@@ -177,6 +177,125 @@ fn nightwatch_builds_pushes_checks_mounts_and_starts_the_stack() {
     );
 }
 
+/// Runbook 001 on an orchestrator: the same stack as a swarm over a manager (host3) and a
+/// worker (host4), one task of each service per node, non-root, no capabilities; a dry run
+/// first changes nothing; the swarm is left afterwards.
+#[test]
+fn nightwatch_runs_as_a_swarm_stack_on_a_manager_and_a_worker() {
+    let f = fleet();
+    let (mgr, wrk) = (f.host(3), f.host(4));
+    let id = std::process::id();
+    let (stack_dir, static_dir, data_dir) = (
+        format!("/home/deploy/nws-{id}/stack"),
+        format!("/srv/nws-{id}/static"),
+        format!("/srv/nws-{id}/data"),
+    );
+    let namespace = format!("{}/nws{id}", f.registry);
+    let project = tempfile::tempdir().unwrap();
+    let p = project.path();
+    write(
+        &p.join("nightwatch-swarm.rhai"),
+        &example("nightwatch-swarm.rhai"),
+    );
+    write(
+        &p.join("hoist.toml"),
+        &format!(
+            "[env.production.vars]\nregistry = \"{namespace}\"\nregistry_user = \"{user}\"\n\
+             stack = \"nws\"\nstack_dir = \"{stack_dir}\"\n\
+             mounted = [\"{static_dir}\", \"{data_dir}\"]\n\
+             [env.production.hosts]\nmanagers = [\"{m}\"]\nworkers = [\"{w}\"]\n",
+            user = f.registry_user,
+            m = mgr.spec_user("deploy"),
+            w = wrk.spec_user("deploy"),
+        ),
+    );
+    let base = support::images::busybox();
+    for (dir, text) in [("app", "uwsgi app"), ("web", "nginx web")] {
+        write(
+            &p.join(format!("nightwatch/docker/{dir}/Dockerfile")),
+            &format!("FROM {base}\nRUN echo '{text}' > /www/index.html\n"),
+        );
+    }
+    let _cleanup = OnDrop(|| {
+        mgr.sh("docker stack rm nws >/dev/null 2>&1; sleep 2");
+        wrk.sh("docker swarm leave --force");
+        mgr.sh("docker swarm leave --force");
+        for h in [mgr, wrk] {
+            h.sh(&format!("rm -rf /home/deploy/nws-{id} /srv/nws-{id}"));
+        }
+    });
+    for h in [mgr, wrk] {
+        h.sh_ok(&format!(
+            "set -e; mkdir -p {stack_dir} {static_dir} {data_dir}; chmod 0711 /srv/nws-{id}; \
+             chown -R deploy: /home/deploy/nws-{id}"
+        ));
+    }
+    let compose = format!(
+        "services:\n  app:\n    image: {namespace}/app-uwsgi-flask:latest\n    user: \"${{UID}}\"\n    cap_drop: [ALL]\n\
+         \x20   volumes: [\"${{STATIC_DIR}}:/static:ro\"]\n    deploy:\n      mode: global\n\
+         \x20 web:\n    image: {namespace}/web-nginx:latest\n\
+         \x20   user: \"${{UID}}\"\n    cap_drop: [ALL]\n\
+         \x20   ports:\n      - target: 8080\n        published: 18443\n        mode: host\n\
+         \x20   volumes: [\"${{DATA_DIR}}:/data:ro\"]\n    deploy:\n      mode: global\n"
+    );
+    mgr.sh_ok(&format!(
+        "cat > {stack_dir}/docker-compose.yml <<'EOF'\n{compose}EOF\n\
+         printf 'STATIC_DIR={static_dir}\\nDATA_DIR={data_dir}\\n' > {stack_dir}/nightwatch.env; \
+         chown -R deploy: {stack_dir}"
+    ));
+    // The build and push are local: a dry run plans them, and the swarm part too; the stack
+    // cannot be planned before the swarm exists (its spec diff needs a manager), so the plan
+    // is checked for what it says and that it changes nothing on the nodes.
+    let state = || {
+        [mgr, wrk]
+            .iter()
+            .map(|h| {
+                host_state(h, &[&stack_dir], "nws")
+                    + h.sh_ok("docker info -f '{{.Swarm.LocalNodeState}}'")
+                        .as_str()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let before = state();
+    let dry = f
+        .hoist_cmd(p)
+        .args([
+            "run",
+            "nightwatch-swarm.rhai",
+            "--env",
+            "production",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    let plan = ok(&dry);
+    assert_eq!(state(), before, "the dry run changed a node");
+    assert!(plan.contains("swarm init"), "{plan}");
+    let out = ok(&run(f, p, "nightwatch-swarm.rhai", &[]));
+    assert!(out.contains("nws_web") && out.contains("nws_app"), "{out}");
+    // One task of each service on each node, running as deploy with no capabilities.
+    for h in [mgr, wrk] {
+        for svc in ["app", "web"] {
+            let c = h.sh_ok(&format!(
+                "docker ps -q --filter label=com.docker.swarm.service.name=nws_{svc}"
+            ));
+            assert!(!c.is_empty(), "{}: no {svc} task", h.name);
+            assert_eq!(
+                h.sh_ok(&format!("docker inspect -f '{{{{.Config.User}}}}' {c}")),
+                h.sh_ok("id -u deploy")
+            );
+            assert_eq!(
+                h.sh_ok(&format!(
+                    "docker inspect -f '{{{{.HostConfig.CapDrop}}}}' {c}"
+                )),
+                "[ALL]"
+            );
+        }
+        assert_eq!(h.get("http://127.0.0.1:18443/index.html"), "nginx web");
+    }
+}
+
 /// Runbook 003 (AlphaKraken): pools mounted (bind mounts here: the kernel has no CIFS) and
 /// persisted before any worker starts — every pool on the workers, the logs pool on the
 /// infrastructure host; the database folder backed up; `git pull` on every machine; the

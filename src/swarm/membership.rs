@@ -93,6 +93,17 @@ impl Docker {
             return Ok(false);
         }
         let (state, addr) = manager.swarm_state().await?;
+        if (state != "active" || addr.is_empty()) && manager.swarm_planned() {
+            // A dry run that planned the manager's `init`: the join is planned as it would
+            // run, to the address the manager would advertise.
+            let addr = manager.reachable_addr().await?.unwrap_or_default();
+            let change = crate::effect::Change::Docker {
+                op: "swarm join".into(),
+                detail: format!("swarm join {addr}:2377 as {role:?}"),
+            };
+            self.services().effects().admit(self.host_name(), &change);
+            return Ok(true);
+        }
         if state != "active" || addr.is_empty() {
             return Err(Error::failed(format!(
                 "{} is not a swarm manager: init the swarm there first",
@@ -129,6 +140,18 @@ impl Docker {
         )
         .await?;
         Ok(true)
+    }
+
+    /// A dry run planned this engine's `swarm init` or `swarm join`: it is in a swarm in the
+    /// plan, not yet on the host.
+    pub(crate) fn swarm_planned(&self) -> bool {
+        let effects = self.services().effects();
+        effects.planning()
+            && effects.plan().changes.iter().any(|c| {
+                c.host == self.host_name()
+                    && matches!(&c.change, crate::effect::Change::Docker { op, .. }
+                        if op == "swarm init" || op == "swarm join")
+            })
     }
 
     /// Leave the swarm (a manager needs `force`); false when not in one.

@@ -232,6 +232,12 @@ pub fn service_spec(
             c.insert(key.into(), json!(scalar(v)));
         }
     }
+    // The runbook's `cap_drop: [ALL]` holds in a swarm too (ContainerSpec, API 1.41+).
+    for (k, key) in [("cap_add", "CapabilityAdd"), ("cap_drop", "CapabilityDrop")] {
+        if let Some(v) = svc.get(k).filter(|v| !v.is_null()) {
+            c.insert(key.into(), json!(strings(v)));
+        }
+    }
     if let Some(l) = svc.get("labels") {
         let mut all = labels(l);
         all.insert(NAMESPACE_LABEL.into(), json!(stack));

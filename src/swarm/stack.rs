@@ -162,6 +162,20 @@ impl Stack {
             return Ok(image.to_string());
         }
         let r = ImageRef::parse(image);
+        let effects = self.docker.services().effects();
+        let pushed_in_plan = effects.planning()
+            && effects.plan().changes.iter().any(|c| {
+                matches!(&c.change, crate::effect::Change::Docker { op, detail }
+                    if op == "push" && detail == &format!("push {image}"))
+            });
+        if pushed_in_plan {
+            // The plan pushes this image: its digest exists only once the push is made.
+            effects.assume(
+                self.docker.host_name(),
+                format!("{image} is pinned by the digest its push gives"),
+            );
+            return Ok(format!("{image}@sha256:<digest of the push>"));
+        }
         let auth = credentials::lookup(self.docker.host(), &r.credentials_key()).await?;
         let d = self
             .api()
@@ -287,6 +301,10 @@ impl Stack {
 
     /// The stack's services now: compose-service name → (swarm id, version).
     async fn existing(&self) -> Result<BTreeMap<String, (String, i32)>> {
+        if self.docker.swarm_planned() {
+            // The swarm exists only in this dry run's plan: no service runs yet.
+            return Ok(BTreeMap::new());
+        }
         let list = self
             .api()
             .list_services(Some(ListServicesOptions {
