@@ -15,6 +15,7 @@ mod logs;
 mod networks;
 mod progress;
 pub mod reference;
+mod transfer;
 mod volumes;
 
 pub use build::BuildOpts;
@@ -27,4 +28,5 @@ pub use logs::LogsOpts;
 pub use networks::{NetworkInfo, NetworkOpts};
 pub use progress::Progress;
 pub use reference::ImageRef;
+pub use transfer::Sent;
 pub use volumes::{VolumeInfo, VolumeOpts};

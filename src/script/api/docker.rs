@@ -210,6 +210,24 @@ fn register_images(engine: &mut Engine, st: &Arc<ScriptState>) {
     let s = st.clone();
     func(
         engine,
+        "send",
+        "d: Docker, image: String, to: Host -> Map",
+        "Move an image from this engine to the host's engine with no registry, over hoist's SSH\n\
+         connection; only the layers the host lacks travel. #{layers_sent, layers_skipped, bytes, up_to_date}.",
+        move |d: &mut Docker, image: &str, to: Host| -> RhaiResult<Map> {
+            let target = lift(s.rt.block_on(s.rt.docker(&to)))?;
+            let sent = lift(s.rt.block_on(d.send(image, &target)))?;
+            let mut m = Map::new();
+            m.insert("layers_sent".into(), (sent.layers_sent as i64).into());
+            m.insert("layers_skipped".into(), (sent.layers_skipped as i64).into());
+            m.insert("bytes".into(), (sent.bytes as i64).into());
+            m.insert("up_to_date".into(), sent.up_to_date.into());
+            Ok(m)
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
         "pull",
         "d: Docker, image: String",
         "Pull an image from its registry with the engine host's stored credentials.",

@@ -1,0 +1,132 @@
+//! Registry-free image moves on the test fleet: `docker().send(image, h)` loads a locally built
+//! image into a fleet host's own engine over hoist's SSH connection, sending only the layers
+//! the host lacks. Every check reads the host's engine through the host.
+
+mod support;
+
+use support::fleet::fleet;
+use support::run_script;
+
+/// Build a local image serving `text`: over the shared busybox base, a 1 MB layer `blob`
+/// (the same for a given `blob_seed`), then a small layer with the page.
+fn build(tag: &str, blob_seed: u32, text: &str) -> String {
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(ctx.path().join("index.html"), format!("{text}\n")).unwrap();
+    let blob: Vec<u8> = (0..1_000_000u32)
+        .map(|i| (i.wrapping_mul(2654435761).wrapping_add(blob_seed) >> 13) as u8)
+        .collect();
+    std::fs::write(ctx.path().join("blob"), blob).unwrap();
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        format!(
+            "FROM {}\nCOPY blob /blob\nCOPY index.html /www/index.html\n",
+            support::images::busybox()
+        ),
+    )
+    .unwrap();
+    support::images::build(tag, ctx.path());
+    let o = std::process::Command::new("docker")
+        .args(["image", "inspect", "-f", "{{.Id}}", tag])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+#[test]
+fn an_image_moves_to_a_host_without_a_registry_and_only_missing_layers_travel() {
+    let f = fleet();
+    let h = f.host(2);
+    let repo = format!("hoist-test/rf{}", std::process::id());
+    let (v1, v2) = (format!("{repo}:v1"), format!("{repo}:v2"));
+    let _cleanup = support::fleet::OnDrop(|| {
+        h.sh(&format!("docker rmi -f {v1} {v2}"));
+    });
+    let pid = std::process::id();
+    let id1 = build(&v1, pid, &format!("one {pid}"));
+    let send = |image: &str| {
+        let (rt, _) = f.runtime();
+        run_script(
+            &rt,
+            &format!(r#"docker().send("{image}", ssh("{}"))"#, h.spec()),
+        )
+        .unwrap_or_else(|e| panic!("{}", e.render()))
+    };
+    let first = send(&v1);
+    assert_eq!(
+        h.sh_ok(&format!("docker image inspect -f '{{{{.Id}}}}' {v1}")),
+        id1,
+        "the host's engine has the same image"
+    );
+    assert_eq!(
+        h.sh_ok(&format!("docker run --rm {v1} cat /www/index.html")),
+        format!("one {pid}")
+    );
+    assert_eq!(first["up_to_date"], false);
+    let total = first["layers_sent"].as_i64().unwrap() + first["layers_skipped"].as_i64().unwrap();
+    assert!(first["layers_sent"].as_i64().unwrap() >= 2, "{first}");
+    assert!(first["bytes"].as_i64().unwrap() > 1_000_000, "{first}");
+
+    // One layer changed: only it travels (the base's chain is on the host now).
+    let id2 = build(&v2, pid, &format!("two {pid}"));
+    let second = send(&v2);
+    assert_eq!(second["layers_sent"], 1, "{second}");
+    assert_eq!(
+        second["layers_skipped"].as_i64().unwrap(),
+        total - 1,
+        "{second}"
+    );
+    assert!(
+        second["bytes"].as_i64().unwrap() < 100_000,
+        "the 1 MB layer travelled again: {second}"
+    );
+    assert_eq!(
+        h.sh_ok(&format!("docker image inspect -f '{{{{.Id}}}}' {v2}")),
+        id2
+    );
+    assert_eq!(
+        h.sh_ok(&format!("docker run --rm {v2} cat /www/index.html")),
+        format!("two {pid}")
+    );
+
+    // Nothing to do the second time.
+    assert_eq!(send(&v2)["up_to_date"], true);
+
+    // A dry run plans the send and loads nothing.
+    h.sh_ok(&format!("docker rmi {v2}"));
+    let (rt, _) = f.runtime();
+    rt.services.effects().set_mode(hoist::effect::Mode::Plan);
+    run_script(
+        &rt,
+        &format!(r#"docker().send("{v2}", ssh("{}"))"#, h.spec()),
+    )
+    .unwrap_or_else(|e| panic!("{}", e.render()));
+    let plan = rt.services.effects().plan();
+    assert_eq!(plan.changes.len(), 1, "{:?}", plan.changes);
+    assert!(
+        plan.changes[0]
+            .change
+            .summary()
+            .starts_with(&format!("send {v2} from local (1 of {total} layers")),
+        "{}",
+        plan.changes[0].change.summary()
+    );
+    assert_eq!(
+        h.sh(&format!("docker image inspect {v2}")).code,
+        1,
+        "loaded in a dry run"
+    );
+
+    // An image this machine does not have is named.
+    let (rt, _) = f.runtime();
+    let e = run_script(
+        &rt,
+        &format!(r#"docker().send("{repo}:nope", ssh("{}"))"#, h.spec()),
+    )
+    .unwrap_err();
+    assert!(
+        e.render()
+            .contains(&format!("{repo}:nope is not an image of local's engine")),
+        "{}",
+        e.render()
+    );
+}
