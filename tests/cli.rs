@@ -567,3 +567,48 @@ fn quiet_shows_only_prints_warnings_and_failures_and_clicolor_forces_colour() {
     let o = hoist(d, &["run", "job.rhai", "-q", "-v"]);
     assert_eq!(o.status.code(), Some(2), "-q and -v conflict");
 }
+
+#[test]
+fn a_secret_written_into_an_env_file_is_redacted_in_plans_diffs_and_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hoist.toml"), "").unwrap();
+    let env = dir.path().join("app.env");
+    std::fs::write(
+        dir.path().join("s.rhai"),
+        format!(
+            "local().set_env(\"{}\", #{{DB_PASSWORD: secret_env(\"PW\"), OTHER: \"x\"}})",
+            env.display()
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        hoist_cmd()
+            .current_dir(dir.path())
+            .env("PW", "hunter2-plan-secret")
+            .args(["run", "s.rhai"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    for flags in [
+        &["--dry-run"][..],
+        &["--dry-run", "--json"],
+        &["--diff", "-v"],
+    ] {
+        let o = run(flags);
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{flags:?}: {err}");
+        assert!(
+            !out.contains("hunter2") && !err.contains("hunter2"),
+            "{flags:?} shows the secret:\n{out}\n{err}"
+        );
+        assert!(out.contains("DB_PASSWORD=[REDACTED]"), "{flags:?}:\n{out}");
+    }
+    // The file holds the value itself; the audit log never does.
+    assert_eq!(
+        std::fs::read_to_string(&env).unwrap(),
+        "DB_PASSWORD=hunter2-plan-secret\nOTHER=x\n"
+    );
+    let log = std::fs::read_to_string(dir.path().join(".hoist/audit.jsonl")).unwrap();
+    assert!(!log.contains("hunter2"), "{log}");
+}

@@ -461,7 +461,7 @@ fn audited_changes(rt: &hoist::Runtime) -> Vec<(String, String)> {
 #[test]
 fn every_primitive_plans_exactly_what_its_first_run_then_does() {
     let f = fleet();
-    let h = f.host(3);
+    let h = f.host(4);
     let id = std::process::id();
     let (user, group, dir) = (
         format!("hplan{id}"),
@@ -481,7 +481,7 @@ fn every_primitive_plans_exactly_what_its_first_run_then_does() {
     ));
     let _cleanup = OnDrop(|| {
         h.sh(&format!(
-            "userdel -r {user}; groupdel {group}; crontab -u deploy -r; rm -rf {dir}; \
+            "userdel -r {user}; groupdel {group}; crontab -u deploy -l | grep -v plantick | crontab -u deploy -; rm -rf {dir}; \
              systemctl disable {unit}; rm -f /etc/systemd/system/{unit}; systemctl daemon-reload; \
              dpkg --purge {pkg}; rm -rf {repo} /etc/apt/sources.list.d/hoist-plan.list; \
              mv /etc/apt/hoist-plan-disabled/* /etc/apt/sources.list.d/ 2>/dev/null; rmdir /etc/apt/hoist-plan-disabled"
@@ -506,7 +506,7 @@ fn every_primitive_plans_exactly_what_its_first_run_then_does() {
     );
     let state = || {
         h.sh_ok(&format!(
-            "getent passwd {user}; getent group {group}; crontab -u deploy -l 2>/dev/null; \
+            "getent passwd {user}; getent group {group}; crontab -u deploy -l 2>/dev/null | grep plantick; \
              cat {dir}/env; find {dir} -printf '%p %m %u\\n' | sort; ls -la /etc/systemd/system/{unit} 2>&1; \
              grep -c HoistPlan ~deploy/.ssh/authorized_keys 2>/dev/null; dpkg -l {pkg} 2>&1 | tail -1; true"
         ))

@@ -154,7 +154,10 @@ fn audit_log_records_every_action() {
         .unwrap_or_else(|| panic!("uname not logged in {log}"));
     assert_eq!(entry["host"], sshd().spec(1));
     assert_eq!(entry["step"], "Check");
-    assert_eq!(entry["action"], "run");
+    assert_eq!(entry["action"], "command");
+    assert_eq!(entry["change"]["kind"], "command");
+    assert_eq!(entry["probe"], false);
+    assert_eq!(entry["run"].as_str().unwrap().len(), 12, "a run id");
     assert_eq!(entry["exit_code"], 0);
     assert_eq!(entry["user"], "root");
     assert!(entry["time"].as_str().unwrap().contains('T'));

@@ -137,10 +137,22 @@ fn register_files(engine: &mut Engine, st: &Arc<ScriptState>) {
     let set_env =
         |s: &ScriptState, h: &Host, p: &str, keys: Map, o: Option<Map>| -> RhaiResult<bool> {
             let opts: FileOpts = options(o, "h.set_env()")?;
+            // A secret value (a password for compose) is written as its value: it travels in
+            // the write's stdin, and every plan, diff and log shows it redacted.
             let keys: Vec<(String, String)> = keys
                 .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
+                .map(|(k, v)| {
+                    let value = match crate::script::convert::text(v, &format!("h.set_env(): {k}"))?
+                    {
+                        crate::script::convert::Text::Plain(t) => t,
+                        crate::script::convert::Text::Secret(sec) => {
+                            s.rt.services.redactor.register(&sec);
+                            sec.expose().to_string()
+                        }
+                    };
+                    Ok((k.to_string(), value))
+                })
+                .collect::<RhaiResult<_>>()?;
             lift(s.rt.block_on(h.set_env(p, &keys, &opts)))
         };
     let doc = "Set keys in an env file: each key's line is replaced where it is, new keys are added,\n\
