@@ -206,7 +206,11 @@ impl Command {
         };
         let program = match &self.program {
             Program::Shell(s) => s.clone(),
-            Program::Argv(argv) => join(argv),
+            Program::Argv(argv) => argv
+                .iter()
+                .map(|a| quote_arg(a))
+                .collect::<Vec<_>>()
+                .join(" "),
         };
         let mut prefix = String::new();
         if let Some(cwd) = &self.cwd {
@@ -280,16 +284,31 @@ pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// A path that may start with `~/`: the tilde is left for the shell to expand (so `~/apps`
-/// means the remote user's home), the rest is quoted.
+/// A path that may start with `~/`: that is the home of the user the command runs as (the
+/// login user; root under sudo), rendered as `"$HOME"/…` with the rest quoted, so `~/apps`
+/// means the same in every primitive on every host. `~user/…` is not expanded.
 pub fn quote_path(p: &str) -> String {
     if p == "~" {
-        return "~".to_string();
+        return "\"$HOME\"".to_string();
     }
     if let Some(rest) = p.strip_prefix("~/") {
-        return format!("~/{}", quote(rest));
+        if rest.is_empty() {
+            return "\"$HOME\"/".to_string();
+        }
+        return format!("\"$HOME\"/{}", quote(rest));
     }
     quote(p)
+}
+
+/// One argv item for the shell: quoted, except that an item that is a home path (`~` or
+/// `~/…`) means the home directory, as the same word typed at a shell would (see
+/// [`quote_path`]). Write `./~/x` for a file literally named `~`.
+fn quote_arg(a: &str) -> String {
+    if a == "~" || a.starts_with("~/") {
+        quote_path(a)
+    } else {
+        quote(a)
+    }
 }
 
 /// Join an argv into a shell command line, quoting every item.
@@ -376,13 +395,25 @@ mod tests {
     }
 
     #[test]
+    fn a_leading_tilde_is_the_home_in_argv_and_paths() {
+        let r = |a: &str| Command::argv(["git", "clone", "--", "u", a]).render();
+        assert_eq!(r("~/x y"), "git clone -- u \"$HOME\"/'x y'");
+        assert_eq!(r("~"), "git clone -- u \"$HOME\"");
+        assert_eq!(r("a~/x"), "git clone -- u 'a~/x'");
+        assert_eq!(r("~root/x"), "git clone -- u '~root/x'");
+        assert_eq!(quote_path("~/it's"), "\"$HOME\"/'it'\\''s'");
+        assert_eq!(join(&["echo", "~/x"]), "echo '~/x'", "join is plain quoting (display)");
+    }
+
+    #[test]
     fn relative_cwds_are_taken_literally() {
         let r = |cwd: &str| Command::argv(["pwd"]).cwd(cwd).render();
         assert_eq!(r("-"), "cd -- ./- && pwd");
         assert_eq!(r("-P"), "cd -- ./-P && pwd");
         assert_eq!(r("--"), "cd -- ./-- && pwd");
         assert_eq!(r("a b"), "cd -- ./'a b' && pwd");
-        assert_eq!(r("~/x"), "cd -- ~/x && pwd");
+        assert_eq!(r("~/x"), "cd -- \"$HOME\"/x && pwd");
+        assert_eq!(r("~"), "cd -- \"$HOME\" && pwd");
     }
 
     #[test]
@@ -425,6 +456,6 @@ mod tests {
 
     #[test]
     fn tilde_paths_expand_remotely() {
-        assert_eq!(quote_path("~/apps/my app"), "~/'apps/my app'");
+        assert_eq!(quote_path("~/apps/my app"), "\"$HOME\"/'apps/my app'");
     }
 }
