@@ -72,7 +72,7 @@ pub fn run_script_with(
 }
 
 /// Run a recipe (built-in or the project's) with `--param value` arguments (text as typed,
-/// or typed JSON values). Vars are recipe defaults < inventory vars < `--set` < flags, each
+/// or typed JSON values). Vars are recipe defaults < inventory vars < flags < `--set`, each
 /// checked against the parameter's type before the recipe runs.
 pub fn run_recipe(
     rt: &Arc<Runtime>,

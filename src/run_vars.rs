@@ -2,7 +2,7 @@
 //! host's view of them (`h.vars`).
 //!
 //! Precedence, lowest first: recipe defaults < the environment's vars < a group's vars < the
-//! host's own vars < `--set` and recipe flags. `vars` in a script is the run-wide part (no group
+//! host's own vars < recipe flags < `--set`. `vars` in a script is the run-wide part (no group
 //! or host layer); `h.vars` adds the layers of that host.
 
 use indexmap::IndexMap;
@@ -12,7 +12,7 @@ use crate::recipes::Param;
 
 #[derive(Debug, Clone, Default)]
 pub struct RunVars {
-    /// Recipe defaults < environment vars < `--set` < flags.
+    /// Recipe defaults < environment vars < flags < `--set`.
     pub vars: Map<String, Value>,
     /// What `--set` and flags gave: these beat group and per-host vars too.
     pub pinned: Map<String, Value>,

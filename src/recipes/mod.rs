@@ -93,7 +93,7 @@ impl Recipe {
         })
     }
 
-    /// The run's vars for this recipe: recipe defaults < inventory vars < `--set` < flags.
+    /// The run's vars for this recipe: recipe defaults < inventory vars < flags < `--set`.
     /// `flags` are the `--name value` arguments (text as typed, one entry per occurrence;
     /// `Null` for a bare `--flag`; a typed JSON value is checked as it is). Every value a
     /// parameter gets — and every group or per-host inventory var named like one — is checked
@@ -118,8 +118,9 @@ impl Recipe {
                 vars.insert(p.name.clone(), d.clone());
             }
         }
-        // Inventory vars (the environment's), then --set: each read as its parameter's type.
-        for (layer, label) in [(src.env_vars, src.env_label.as_str()), (src.sets, "--set")] {
+        // Inventory vars (the environment's) and --set, each read as its parameter's type.
+        let read = |layer: &Map<String, Value>, label: &str| -> Result<Map<String, Value>> {
+            let mut out = Map::new();
             for (k, v) in layer {
                 let value = match self.params.get(k) {
                     Some(p) => p
@@ -127,9 +128,12 @@ impl Recipe {
                         .map_err(|m| usage(format!("{label} {k}: {m}")))?,
                     None => v.clone(),
                 };
-                vars.insert(k.clone(), value);
+                out.insert(k.clone(), value);
             }
-        }
+            Ok(out)
+        };
+        vars.extend(read(src.env_vars, &src.env_label)?);
+        let sets = read(src.sets, "--set")?;
         for (label, layer) in &src.scoped {
             for (k, v) in *layer {
                 if let Some(p) = self.params.get(k) {
@@ -139,9 +143,6 @@ impl Recipe {
             }
         }
         let mut pinned = Map::new();
-        for k in src.sets.keys() {
-            pinned.insert(k.clone(), vars[k].clone());
-        }
         for (key, values) in given {
             let p = &self.params[&key];
             let value = match values.as_slice() {
@@ -161,6 +162,9 @@ impl Recipe {
             vars.insert(key.clone(), value.clone());
             pinned.insert(key, value);
         }
+        // --set has the last word, over flags too.
+        vars.extend(sets.clone());
+        pinned.extend(sets);
         for p in self.params.values() {
             if !vars.contains_key(&p.name) {
                 return Err(Error::usage(format!(
@@ -280,8 +284,8 @@ mod tests {
         let bound = r
             .bind(&[("group".into(), json!("flag"))], &src(inventory, sets))
             .unwrap();
-        assert_eq!(bound.vars["group"], "flag", "a flag beats --set");
-        assert_eq!(bound.pinned["group"], "flag");
+        assert_eq!(bound.vars["group"], "set", "--set beats a flag");
+        assert_eq!(bound.pinned["group"], "set");
     }
 
     #[test]

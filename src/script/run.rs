@@ -71,7 +71,7 @@ pub fn run(
 }
 
 /// Compile and run a script with the vars of a run (recipe defaults < inventory vars <
-/// `--set` < flags, bound by the caller; see [`RunVars`]).
+/// flags < `--set`, bound by the caller; see [`RunVars`]).
 pub fn run_with(
     st: &Arc<ScriptState>,
     engine: &Engine,
