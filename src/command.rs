@@ -402,7 +402,11 @@ mod tests {
         assert_eq!(r("a~/x"), "git clone -- u 'a~/x'");
         assert_eq!(r("~root/x"), "git clone -- u '~root/x'");
         assert_eq!(quote_path("~/it's"), "\"$HOME\"/'it'\\''s'");
-        assert_eq!(join(&["echo", "~/x"]), "echo '~/x'", "join is plain quoting (display)");
+        assert_eq!(
+            join(&["echo", "~/x"]),
+            "echo '~/x'",
+            "join is plain quoting (display)"
+        );
     }
 
     #[test]

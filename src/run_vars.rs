@@ -66,6 +66,9 @@ mod tests {
         scoped.insert("b".into(), json!("host"));
         scoped.insert("c".into(), json!("host"));
         let h = rv.for_host(&scoped);
-        assert_eq!((h["a"].clone(), h["b"].clone(), h["c"].clone()), (json!("host"), json!("flag"), json!("host")));
+        assert_eq!(
+            (h["a"].clone(), h["b"].clone(), h["c"].clone()),
+            (json!("host"), json!("flag"), json!("host"))
+        );
     }
 }

@@ -190,6 +190,9 @@ fn gitpull_recipe_stops_pulls_installs_starts_and_scans_the_journal_with_real_sy
         format!("[env.test.hosts]\napp = [\"{}\"]\n", h.spec_user("deploy")),
     )
     .unwrap();
+    // The checkout named from the deploy user's home: `~` is that user's home in git, cd and
+    // every other primitive.
+    let tilde_checkout = format!("~/hoistgp{id}");
     let run = |extra: &[&str]| {
         f.hoist_cmd(project.path())
             .args([
@@ -197,7 +200,7 @@ fn gitpull_recipe_stops_pulls_installs_starts_and_scans_the_journal_with_real_sy
                 "--env",
                 "test",
                 "--dir",
-                &checkout,
+                &tilde_checkout,
                 "--service",
                 &unit,
                 "--settle",

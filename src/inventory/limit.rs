@@ -132,7 +132,11 @@ mod tests {
         assert!(l.allows(env, &db1) && !l.allows(env, &web2));
         assert!(Limit::parse(&["w*"]).check(Some(env)).is_ok());
         let e = Limit::parse(&["web9"]).check(Some(env)).unwrap_err();
-        assert!(e.message.contains("--limit `web9` matches no host or group"), "{e}");
+        assert!(
+            e.message
+                .contains("--limit `web9` matches no host or group"),
+            "{e}"
+        );
         assert!(Limit::parse(&["x"]).check(None).is_err());
         assert!(Limit::parse::<&str>(&[]).check(None).is_ok());
     }

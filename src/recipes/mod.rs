@@ -267,11 +267,19 @@ mod tests {
             .bind(&[("app".into(), json!("a1"))], &src(empty, empty))
             .unwrap();
         assert_eq!(vars.vars["group"], "web");
-        assert!(r.bind(&[], &src(empty, empty)).unwrap_err().message.contains("--app"));
+        assert!(
+            r.bind(&[], &src(empty, empty))
+                .unwrap_err()
+                .message
+                .contains("--app")
+        );
         let typo = r.bind(&[("ap".into(), json!(1))], &src(empty, empty));
         assert!(typo.unwrap_err().message.contains("--ap"));
         let inventory: &'static Map = Box::leak(Box::new(
-            json!({"app": "from-inventory", "group": "db"}).as_object().unwrap().clone(),
+            json!({"app": "from-inventory", "group": "db"})
+                .as_object()
+                .unwrap()
+                .clone(),
         ));
         let bound = r.bind(&[], &src(inventory, empty)).unwrap();
         assert_eq!(
@@ -279,8 +287,9 @@ mod tests {
             (json!("from-inventory"), json!("db")),
             "inventory vars beat recipe defaults and serve required parameters"
         );
-        let sets: &'static Map =
-            Box::leak(Box::new(json!({"group": "set"}).as_object().unwrap().clone()));
+        let sets: &'static Map = Box::leak(Box::new(
+            json!({"group": "set"}).as_object().unwrap().clone(),
+        ));
         let bound = r
             .bind(&[("group".into(), json!("flag"))], &src(inventory, sets))
             .unwrap();
@@ -319,9 +328,15 @@ mod tests {
             sets: &empty,
         };
         let b = r
-            .bind(&[("cmd".into(), json!("true")), ("port".into(), json!("81"))], &s)
+            .bind(
+                &[("cmd".into(), json!("true")), ("port".into(), json!("81"))],
+                &s,
+            )
             .unwrap();
-        assert_eq!((b.vars["cmd"].clone(), b.vars["port"].clone()), (json!("true"), json!(81)));
+        assert_eq!(
+            (b.vars["cmd"].clone(), b.vars["port"].clone()),
+            (json!("true"), json!(81))
+        );
         assert_eq!(b.vars["user"], Value::Null, "an optional parameter is ()");
         let host = json!({"port": "eighty"}).as_object().unwrap().clone();
         let s = Sources {
@@ -331,7 +346,11 @@ mod tests {
             sets: &empty,
         };
         let e = r.bind(&[], &s).unwrap_err();
-        assert!(e.message.contains("host_vars.\"web1\": port: --port `eighty`"), "{e}");
+        assert!(
+            e.message
+                .contains("host_vars.\"web1\": port: --port `eighty`"),
+            "{e}"
+        );
     }
 
     #[test]

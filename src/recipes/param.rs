@@ -127,8 +127,7 @@ impl Param {
                 if let Some(doc) = after.strip_prefix("()") {
                     (Some(Value::Null), doc.trim().to_string())
                 } else {
-                    let mut de =
-                        serde_json::Deserializer::from_str(after).into_iter::<Value>();
+                    let mut de = serde_json::Deserializer::from_str(after).into_iter::<Value>();
                     let value = match de.next() {
                         Some(Ok(v)) => v,
                         _ => {
@@ -181,7 +180,8 @@ impl Param {
     }
 
     /// The values of a flag given on the command line (one per occurrence; `None` for a bare
-    /// `--flag`). A list or map may be given once with commas or by repeating the flag.
+    /// `--flag`). A list or map may be given once with commas or by repeating the flag; a
+    /// scalar given twice takes the last.
     pub fn from_flags(&self, given: &[Option<String>]) -> Result<Value, String> {
         match self.ty {
             ParamType::Array => {
@@ -200,16 +200,12 @@ impl Param {
                 }
                 Ok(Value::Object(map))
             }
-            _ => {
-                if given.len() > 1 {
-                    return Err(format!("{} is given {} times", self.flag(), given.len()));
-                }
-                match given.first().cloned().flatten() {
-                    None if self.ty == ParamType::Bool => Ok(Value::Bool(true)),
-                    None => Err(self.needs_value()),
-                    Some(text) => scalar(self.ty, &text).ok_or_else(|| self.bad(&text, "")),
-                }
-            }
+            // A scalar given twice takes the last value, as a later flag overrides an earlier.
+            _ => match given.last().cloned().flatten() {
+                None if self.ty == ParamType::Bool => Ok(Value::Bool(true)),
+                None => Err(self.needs_value()),
+                Some(text) => scalar(self.ty, &text).ok_or_else(|| self.bad(&text, "")),
+            },
         }
     }
 
@@ -233,9 +229,9 @@ impl Param {
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array),
             (ParamType::Map, Value::Object(_)) => Ok(v.clone()),
-            (ParamType::Map, Value::String(s)) => map_items(s)
-                .map(Value::Object)
-                .map_err(|m| self.bad(s, &m)),
+            (ParamType::Map, Value::String(s)) => {
+                map_items(s).map(Value::Object).map_err(|m| self.bad(s, &m))
+            }
             (ty, Value::String(s)) => scalar(ty, s).ok_or_else(|| self.bad(s, "")),
             (ty, other) => typed_scalar(ty, other).ok_or_else(|| self.bad(&show(), "")),
         }
@@ -374,11 +370,22 @@ mod tests {
         assert_eq!(p("services: array which ones").ty, ParamType::Array);
         assert_eq!(p("services: array which ones").doc, "which ones");
         let opt = p("user = () registry user");
-        assert_eq!((opt.ty, opt.default, opt.doc.as_str()), (ParamType::String, Some(Value::Null), "registry user"));
+        assert_eq!(
+            (opt.ty, opt.default, opt.doc.as_str()),
+            (ParamType::String, Some(Value::Null), "registry user")
+        );
         assert_eq!(p("port: int = () a port").ty, ParamType::Int);
         assert_eq!(p("t: float = 3").default, Some(json!(3.0)));
-        assert!(Param::parse("n: int = \"x\"").unwrap_err().contains("declared int"));
-        assert!(Param::parse("n: integer").unwrap_err().contains("unknown type `integer`"));
+        assert!(
+            Param::parse("n: int = \"x\"")
+                .unwrap_err()
+                .contains("declared int")
+        );
+        assert!(
+            Param::parse("n: integer")
+                .unwrap_err()
+                .contains("unknown type `integer`")
+        );
         assert!(Param::parse("= 3").is_err());
     }
 
@@ -391,29 +398,59 @@ mod tests {
             "--health-port `18301x`: expected an integer (its default is 0)"
         );
         let timeout = p("timeout = 120");
-        assert!(timeout.from_flags(&[Some("1m".into())]).unwrap_err().contains("expected an integer"));
+        assert!(
+            timeout
+                .from_flags(&[Some("1m".into())])
+                .unwrap_err()
+                .contains("expected an integer")
+        );
         let cmd = p("cmd = \"\"");
         assert_eq!(cmd.from_flags(&[Some("true".into())]), Ok(json!("true")));
-        assert!(cmd.from_flags(&[None]).unwrap_err().contains("--cmd needs a value"));
+        assert!(
+            cmd.from_flags(&[None])
+                .unwrap_err()
+                .contains("--cmd needs a value")
+        );
         let sudo = p("sudo = false");
         assert_eq!(sudo.from_flags(&[None]), Ok(json!(true)));
         assert_eq!(sudo.from_flags(&[Some("false".into())]), Ok(json!(false)));
         assert!(sudo.from_flags(&[Some("maybe".into())]).is_err());
         let services = p("services = []");
-        assert_eq!(services.from_flags(&[Some("web,worker".into())]), Ok(json!(["web", "worker"])));
+        assert_eq!(
+            services.from_flags(&[Some("web,worker".into())]),
+            Ok(json!(["web", "worker"]))
+        );
         assert_eq!(
             services.from_flags(&[Some("web".into()), Some("worker,db".into())]),
             Ok(json!(["web", "worker", "db"]))
         );
         assert_eq!(services.from_flags(&[Some("".into())]), Ok(json!([])));
-        assert_eq!(services.from_flags(&[Some("[\"a,b\"]".into())]), Ok(json!(["a,b"])));
+        assert_eq!(
+            services.from_flags(&[Some("[\"a,b\"]".into())]),
+            Ok(json!(["a,b"]))
+        );
         let ports = p("ports = [80]");
-        assert_eq!(ports.from_flags(&[Some("80,443".into())]), Ok(json!([80, 443])));
-        assert!(ports.from_flags(&[Some("80,x".into())]).unwrap_err().contains("item `x` is not an integer"));
+        assert_eq!(
+            ports.from_flags(&[Some("80,443".into())]),
+            Ok(json!([80, 443]))
+        );
+        assert!(
+            ports
+                .from_flags(&[Some("80,x".into())])
+                .unwrap_err()
+                .contains("item `x` is not an integer")
+        );
         let env = p("env = {}");
-        assert_eq!(env.from_flags(&[Some("A=1,B=x=y".into())]), Ok(json!({"A": "1", "B": "x=y"})));
+        assert_eq!(
+            env.from_flags(&[Some("A=1,B=x=y".into())]),
+            Ok(json!({"A": "1", "B": "x=y"}))
+        );
         assert!(env.from_flags(&[Some("A".into())]).is_err());
-        assert!(port.from_flags(&[Some("1".into()), Some("2".into())]).unwrap_err().contains("given 2 times"));
+        assert_eq!(
+            port.from_flags(&[Some("1".into()), Some("2".into())]),
+            Ok(json!(2)),
+            "the last wins"
+        );
     }
 
     #[test]

@@ -80,7 +80,11 @@ pub fn run_with(
 ) -> Result<ScriptOutcome> {
     st.remember_source(&script.name, &script.text);
     st.set_main_source(&script.name);
-    let dir = std::path::absolute(&script.base_dir).unwrap_or_else(|_| script.base_dir.clone());
+    let dir = script
+        .base_dir
+        .canonicalize()
+        .or_else(|_| std::path::absolute(&script.base_dir))
+        .unwrap_or_else(|_| script.base_dir.clone());
     *st.base_dir.write().expect("base dir") = dir.clone();
     // The one path rule: relative local paths start at the project (hoist.toml's directory);
     // a script run outside any project takes its own directory for it.
