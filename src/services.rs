@@ -78,10 +78,10 @@ impl Services {
         if path.is_absolute() {
             return path.to_path_buf();
         }
-        if p == "~" || p.starts_with("~/") {
-            if let Some(home) = dirs::home_dir() {
-                return home.join(p.trim_start_matches('~').trim_start_matches('/'));
-            }
+        if (p == "~" || p.starts_with("~/"))
+            && let Some(home) = dirs::home_dir()
+        {
+            return home.join(p.trim_start_matches('~').trim_start_matches('/'));
         }
         match self.local_dir() {
             Some(d) => d.join(path),
