@@ -67,6 +67,10 @@ pub struct Command {
     pub capture: bool,
     /// Given to sudo when it asks (see [`Command::render`]); `None`: `sudo -n`, never asks.
     pub sudo_password: Option<Secret>,
+    /// The argv items are paths (a primitive's `git -C DIR`, `umount TARGET`): one that starts
+    /// with `~/` (or is `~`) is the home directory (see [`quote_path`]). Off for argv a user
+    /// wrote, which arrives byte for byte.
+    pub home_paths: bool,
 }
 
 impl Command {
@@ -92,7 +96,14 @@ impl Command {
             stream: None,
             capture: true,
             sudo_password: None,
+            home_paths: false,
         }
+    }
+    /// Render argv items that are home paths (`~/x`) as the home directory; see
+    /// [`Command::home_paths`].
+    pub fn home_paths(mut self) -> Self {
+        self.home_paths = true;
+        self
     }
     pub fn sudo(mut self, sudo: bool) -> Self {
         self.sudo = sudo;
@@ -206,11 +217,12 @@ impl Command {
         };
         let program = match &self.program {
             Program::Shell(s) => s.clone(),
-            Program::Argv(argv) => argv
+            Program::Argv(argv) if self.home_paths => argv
                 .iter()
                 .map(|a| quote_arg(a))
                 .collect::<Vec<_>>()
                 .join(" "),
+            Program::Argv(argv) => join(argv),
         };
         let mut prefix = String::new();
         if let Some(cwd) = &self.cwd {
@@ -300,9 +312,9 @@ pub fn quote_path(p: &str) -> String {
     quote(p)
 }
 
-/// One argv item for the shell: quoted, except that an item that is a home path (`~` or
-/// `~/…`) means the home directory, as the same word typed at a shell would (see
-/// [`quote_path`]). Write `./~/x` for a file literally named `~`.
+/// One argv item of a primitive whose items are paths: quoted, except that a home path (`~`
+/// or `~/…`) means the home directory, as the same word typed at a shell would (see
+/// [`quote_path`]).
 fn quote_arg(a: &str) -> String {
     if a == "~" || a.starts_with("~/") {
         quote_path(a)
@@ -396,16 +408,20 @@ mod tests {
 
     #[test]
     fn a_leading_tilde_is_the_home_in_argv_and_paths() {
-        let r = |a: &str| Command::argv(["git", "clone", "--", "u", a]).render();
+        let r = |a: &str| {
+            Command::argv(["git", "clone", "--", "u", a])
+                .home_paths()
+                .render()
+        };
         assert_eq!(r("~/x y"), "git clone -- u \"$HOME\"/'x y'");
         assert_eq!(r("~"), "git clone -- u \"$HOME\"");
         assert_eq!(r("a~/x"), "git clone -- u 'a~/x'");
         assert_eq!(r("~root/x"), "git clone -- u '~root/x'");
         assert_eq!(quote_path("~/it's"), "\"$HOME\"/'it'\\''s'");
         assert_eq!(
-            join(&["echo", "~/x"]),
+            Command::argv(["echo", "~/x"]).render(),
             "echo '~/x'",
-            "join is plain quoting (display)"
+            "argv a user wrote arrives byte for byte"
         );
     }
 

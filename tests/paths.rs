@@ -133,8 +133,8 @@ fn a_leading_tilde_is_the_remote_users_home_in_every_primitive() {
              h.upload(\"local.txt\", \"~/pa-home-{id}/u.txt\");\n\
              h.append(\"~/pa-home-{id}/w.txt\", \"+more\");\n\
              #{{head: r.head(), pwd: h.capture(\"pwd\", #{{cwd: \"~/{clone}\"}}),\n\
-               ls: h.capture([\"ls\", \"~/{clone}\"]), read: h.read(\"~/{clone}/app.txt\"),\n\
-               exists: h.exists(\"~/pa-home-{id}/u.txt\"), home: h.capture([\"echo\", \"~\"])}}\n",
+               ls: h.capture(\"ls\", #{{cwd: \"~/{clone}\"}}), read: h.read(\"~/{clone}/app.txt\"),\n\
+               exists: h.exists(\"~/pa-home-{id}/u.txt\"), literal: h.capture([\"echo\", \"~/x\"])}}\n",
             spec = h.spec_user("deploy"),
         ),
     )
@@ -151,7 +151,10 @@ fn a_leading_tilde_is_the_remote_users_home_in_every_primitive() {
     assert_eq!(v["ls"], "app.txt", "{v}");
     assert_eq!(v["read"], "v1\n", "{v}");
     assert_eq!(v["exists"], true, "{v}");
-    assert_eq!(v["home"], "/home/deploy", "{v}");
+    assert_eq!(
+        v["literal"], "~/x",
+        "argv a user wrote arrives byte for byte: {v}"
+    );
     // Read through the host: the clone and the files are in deploy's home, owned by deploy,
     // and no directory literally named `~` was made.
     assert_eq!(h.read(&format!("/home/deploy/{clone}/app.txt")), "v1\n");

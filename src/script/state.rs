@@ -23,12 +23,17 @@ pub struct ScriptState {
 impl ScriptState {
     pub fn new(rt: Arc<Runtime>) -> Arc<Self> {
         Arc::new(ScriptState {
-            rt,
             sources: Mutex::new(HashMap::new()),
             ast: RwLock::new(Arc::new(AST::empty())),
             base_dir: RwLock::new(std::env::current_dir().unwrap_or_default()),
             main_source: RwLock::new("<script>".into()),
-            run_vars: RwLock::new(Arc::default()),
+            // Until a run binds its own (a recipe's parameters): the runtime's vars, as the
+            // REPL and `hoist run` see them.
+            run_vars: RwLock::new(Arc::new(crate::run_vars::RunVars::plain(
+                &rt.vars,
+                &rt.overrides,
+            ))),
+            rt,
         })
     }
 
