@@ -165,8 +165,11 @@ impl Recipe {
         // --set has the last word, over flags too.
         vars.extend(sets.clone());
         pinned.extend(sets);
+        // A required parameter may also come from group or host vars (for the hosts that
+        // have them: a recipe reads it from `h.vars`).
+        let scoped = |name: &str| src.scoped.iter().any(|(_, l)| l.contains_key(name));
         for p in self.params.values() {
-            if !vars.contains_key(&p.name) {
+            if !vars.contains_key(&p.name) && !scoped(&p.name) {
                 return Err(Error::usage(format!(
                     "recipe `{}` needs {} ({})",
                     self.name,
