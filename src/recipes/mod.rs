@@ -354,6 +354,18 @@ mod tests {
                 .contains("host_vars.\"web1\": port: --port `eighty`"),
             "{e}"
         );
+        let needs = Recipe::parse("n", "//! N.\n//! @param dir\n", "built-in", None).unwrap();
+        let host = json!({"dir": "~/x"}).as_object().unwrap().clone();
+        let s = Sources {
+            env_vars: &empty,
+            env_label: String::new(),
+            scoped: vec![("h".into(), &host)],
+            sets: &empty,
+        };
+        assert!(
+            needs.bind(&[], &s).is_ok(),
+            "a required parameter may come from a host's vars"
+        );
     }
 
     #[test]
