@@ -1,5 +1,6 @@
-//! The audit log: one JSON line per action, appended (time, user, env, host, step, action,
-//! rendered command with secrets redacted, exit code, duration).
+//! The audit log: one JSON line per change, appended (time, run id, recipe and its
+//! parameters, user, env, host, step, the change as data, outcome, duration; secrets
+//! redacted). Read-only probes are logged only with `-v`. `hoist log` reads it back.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,12 +18,20 @@ pub struct Entry {
     pub exit_code: Option<i32>,
     pub ms: u64,
     pub error: Option<String>,
+    /// A read-only probe (logged only with `-v`), not a change.
+    pub probe: bool,
+    /// The change as data (see [`crate::effect::Change::to_json`]).
+    pub change: Option<serde_json::Value>,
 }
 
 pub struct Audit {
     path: PathBuf,
     user: String,
     env: Option<String>,
+    /// Tells this run's lines from every other run's.
+    run_id: String,
+    /// The recipe this run runs and its parameters (secrets redacted by the caller).
+    recipe: Mutex<Option<(String, serde_json::Value)>>,
     file: Mutex<std::fs::File>,
 }
 
@@ -45,6 +54,8 @@ impl Audit {
             path: path.to_path_buf(),
             user: crate::services::current_user(),
             env,
+            run_id: format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff),
+            recipe: Mutex::new(None),
             file: Mutex::new(file),
         })
     }
@@ -65,12 +76,30 @@ impl Audit {
         &self.path
     }
 
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// Name the recipe (or script) this run runs, with its parameters.
+    pub fn set_recipe(&self, name: &str, params: serde_json::Value) {
+        *self.recipe.lock().expect("audit recipe lock") = Some((name.to_string(), params));
+    }
+
     pub fn append(&self, e: Entry) {
         let time = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
+        let (recipe, params) = self
+            .recipe
+            .lock()
+            .expect("audit recipe lock")
+            .clone()
+            .unzip();
         let line = serde_json::json!({
             "time": time,
+            "run": self.run_id,
+            "recipe": recipe,
+            "params": params,
             "user": self.user,
             "env": self.env,
             "host": e.host,
@@ -80,6 +109,8 @@ impl Audit {
             "exit_code": e.exit_code,
             "ms": e.ms,
             "error": e.error,
+            "probe": e.probe,
+            "change": e.change,
         });
         let mut f = self.file.lock().expect("audit lock");
         // One write per line so concurrent hoist runs do not interleave within a line.

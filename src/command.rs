@@ -71,6 +71,12 @@ pub struct Command {
     /// with `~/` (or is `~`) is the home directory (see [`quote_path`]). Off for argv a user
     /// wrote, which arrives byte for byte.
     pub home_paths: bool,
+    /// A read-only probe: changes nothing, so it runs in a dry run too and is not audited
+    /// as a change. Everything else is a change (the safe default: a dry run never runs it).
+    pub probe: bool,
+    /// What the command changes, when a primitive can say it better than the command line
+    /// (a file written, with its old and new content); else the command itself is the change.
+    pub change: Option<Box<crate::effect::Change>>,
 }
 
 impl Command {
@@ -97,6 +103,8 @@ impl Command {
             capture: true,
             sudo_password: None,
             home_paths: false,
+            probe: false,
+            change: None,
         }
     }
     /// Render argv items that are home paths (`~/x`) as the home directory; see
@@ -143,6 +151,16 @@ impl Command {
     }
     pub fn stream(mut self, on: Option<bool>) -> Self {
         self.stream = on;
+        self
+    }
+    /// Mark a read-only probe (runs in dry runs too; see [`Command::probe`]).
+    pub fn probe(mut self) -> Self {
+        self.probe = true;
+        self
+    }
+    /// Describe what this command changes (see [`Command::change`]).
+    pub fn describe(mut self, change: crate::effect::Change) -> Self {
+        self.change = Some(Box::new(change));
         self
     }
     pub fn sudo_password(mut self, password: Option<Secret>) -> Self {

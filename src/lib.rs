@@ -16,6 +16,7 @@ pub mod command;
 pub mod compose;
 pub mod config;
 pub mod docker;
+pub mod effect;
 pub mod error;
 pub mod host;
 pub mod inventory;
@@ -47,6 +48,10 @@ pub use runtime::{Runtime, RuntimeBuilder, Settings};
 /// Run a script file with the runtime's vars; returns the script's last value.
 pub fn run_file(rt: &Arc<Runtime>, path: &Path) -> Result<serde_json::Value> {
     let script = script::Script::from_file(path)?;
+    rt.services.audit_recipe(
+        &path.display().to_string(),
+        serde_json::Value::Object(rt.overrides.clone()),
+    );
     run_script(rt, &script, &rt.vars)
 }
 
@@ -94,6 +99,9 @@ pub fn run_recipe(
         sets: &rt.overrides,
     };
     let vars = recipe.bind(args, &sources)?;
+    // The parameters as given (flags and --set), each read as its type.
+    rt.services
+        .audit_recipe(name, serde_json::Value::Object(vars.pinned.clone()));
     // A built-in recipe has no directory of its own: its script_dir() is the project's.
     let base_dir = match &recipe.path {
         Some(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),

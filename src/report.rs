@@ -74,6 +74,11 @@ pub enum Event {
         host: String,
         task: String,
     },
+    /// A file a real run changed, as a unified diff (`--diff`).
+    Diff {
+        host: String,
+        diff: String,
+    },
     /// One host of a fan-out finished.
     HostFinished {
         host: String,

@@ -10,7 +10,6 @@ use crate::report::{SharedReporter, Silent};
 use crate::secret::Redactor;
 
 struct Inner {
-    reporter: SharedReporter,
     redactor: Redactor,
     cancel: Mutex<CancellationToken>,
     audit: Option<Audit>,
@@ -18,6 +17,7 @@ struct Inner {
     sudo_password: Mutex<Option<crate::secret::Secret>>,
     /// Where relative local paths start (see [`Services::local_dir`]).
     local_dir: Mutex<Option<std::path::PathBuf>>,
+    effects: crate::effect::Effects,
 }
 
 #[derive(Clone)]
@@ -27,19 +27,25 @@ pub struct Services {
     pub redactor: Redactor,
 }
 
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Services")
+    }
+}
+
 impl Services {
     pub fn new(reporter: SharedReporter, redactor: Redactor, audit: Option<Audit>) -> Self {
         Services {
             reporter: reporter.clone(),
             redactor: redactor.clone(),
             inner: Arc::new(Inner {
-                reporter,
                 redactor,
                 cancel: Mutex::new(CancellationToken::new()),
                 audit,
                 echo: std::sync::atomic::AtomicBool::new(false),
                 sudo_password: Mutex::new(None),
                 local_dir: Mutex::new(None),
+                effects: crate::effect::Effects::default(),
             }),
         }
     }
@@ -130,13 +136,38 @@ impl Services {
         *self.inner.cancel.lock().expect("cancel lock") = CancellationToken::new();
     }
 
-    /// Append one action to the audit log (if there is one), secrets redacted.
+    /// The run's effect boundary: every change passes it (see [`crate::effect`]).
+    pub fn effects(&self) -> &crate::effect::Effects {
+        &self.inner.effects
+    }
+
+    /// Append one change to the audit log (if there is one), secrets redacted. Probes are
+    /// logged only with `-v`; a dry run logs nothing (it changed nothing).
     pub fn audit(&self, mut entry: Entry) {
+        if self.inner.effects.planning() || (entry.probe && !self.echo_output()) {
+            return;
+        }
         if let Some(a) = &self.inner.audit {
             entry.command = self.inner.redactor.redact(&entry.command);
+            if let Some(c) = &mut entry.change
+                && let Some(s) = c.get("summary").and_then(|s| s.as_str())
+            {
+                c["summary"] = self.inner.redactor.redact(s).into();
+            }
             a.append(entry);
         }
-        let _ = &self.inner.reporter;
+    }
+
+    /// Name the recipe this run runs, with its parameters, for the audit log.
+    pub fn audit_recipe(&self, name: &str, params: serde_json::Value) {
+        if let Some(a) = &self.inner.audit {
+            let redacted = self.inner.redactor.redact(&params.to_string());
+            // Should redaction have broken the JSON, the redacted text is kept, never the values.
+            a.set_recipe(
+                name,
+                serde_json::from_str(&redacted).unwrap_or(serde_json::Value::String(redacted)),
+            );
+        }
     }
 
     pub fn audit_path(&self) -> Option<std::path::PathBuf> {

@@ -300,12 +300,36 @@ fn unknown_host_key_fails_by_default_and_accept_new_host_keys_trusts_a_first_see
 }
 
 #[test]
-fn dry_run_is_refused_honestly() {
+fn a_dry_run_that_stops_on_an_error_shows_the_plan_so_far_and_fails() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("x.rhai"), "1").unwrap();
-    let o = hoist(dir.path(), &["run", "x.rhai", "--dry-run"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).1.contains("not available yet"));
+    let target = dir.path().join("out.txt");
+    std::fs::write(
+        dir.path().join("x.rhai"),
+        format!(
+            "local().write(\"{}\", \"new\\n\");\nfail(\"stop here\");\n",
+            target.display()
+        ),
+    )
+    .unwrap();
+    let o = hoist(dir.path(), &["run", "x.rhai", "--dry-run", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert!(!target.exists(), "the dry run wrote the file");
+    let (out, err) = text(&o);
+    let plan: serde_json::Value = out
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .find(|v: &serde_json::Value| v["event"] == "plan")
+        .unwrap_or_else(|| panic!("no plan: {out}"));
+    assert_eq!(plan["complete"], false);
+    assert_eq!(plan["changes"], 1);
+    assert_eq!(
+        plan["hosts"]["local"][0]["summary"],
+        format!("create {} (4 bytes)", target.display())
+    );
+    assert!(
+        err.contains("stop here") || out.contains("stop here"),
+        "{err}"
+    );
 }
 
 #[test]

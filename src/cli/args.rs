@@ -54,6 +54,13 @@ pub struct Global {
     /// and the result.
     #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Plan only: connect, read the hosts' state, and print every change the run would make
+    /// (file diffs, docker/compose/registry operations, commands); change nothing.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Print the diff of every file the run changes.
+    #[arg(long, global = true)]
+    pub diff: bool,
     /// Seconds to wait for another run's lock on the app before refusing (default: refuse at once).
     #[arg(long, value_name = "SECONDS", global = true, default_value_t = 0.0)]
     pub lock_wait: f64,
@@ -62,12 +69,7 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a recipe file.
-    Run {
-        file: std::path::PathBuf,
-        /// Not available yet: a plan must come from the same command data as the run.
-        #[arg(long)]
-        dry_run: bool,
-    },
+    Run { file: std::path::PathBuf },
     /// List recipes (built-in and the project's) with their one-line docs.
     Recipes,
     /// Parse, resolve imports and flag unknown functions; runs nothing.
@@ -88,6 +90,19 @@ pub enum Command {
     Lock {
         #[command(subcommand)]
         action: LockAction,
+    },
+    /// The audit log as a table: every change of every run here (run id, recipe, user, host,
+    /// step, what changed, outcome).
+    Log {
+        /// Only runs of this app (the recipe's `--app`).
+        #[arg(long)]
+        app: Option<String>,
+        /// Only since then: a duration back from now (`2h`, `30m`) or an RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only the run with this id (or id prefix).
+        #[arg(long)]
+        run: Option<String>,
     },
     /// A recipe: `hoist deploy --tag v2`.
     #[command(external_subcommand)]

@@ -24,6 +24,28 @@ pub struct Lines {
     last_status: Mutex<HashMap<(String, String, String), String>>,
 }
 
+/// A unified diff, each line after the host's prefix: removed lines red, added green.
+pub fn paint_diff(p: &Painter, host: &str, diff: &str) -> String {
+    let prefix = Lines::prefix(p, host);
+    diff.lines()
+        .map(|l| {
+            let body = if l.starts_with("+++") || l.starts_with("---") {
+                p.bold(l)
+            } else if l.starts_with('+') {
+                p.green(l)
+            } else if l.starts_with('-') {
+                p.red(l)
+            } else if l.starts_with("@@") {
+                p.blue(l)
+            } else {
+                l.to_string()
+            };
+            format!("{prefix}{body}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 impl Lines {
     pub fn new(verbose: bool) -> Self {
         Lines {
@@ -94,6 +116,10 @@ impl Lines {
                 }),
                 Stream::Stderr => self.err(format!("{}{line}", Self::prefix(e, host))),
             },
+            Event::Diff { host, diff } => Some(Line {
+                to_err: false,
+                text: paint_diff(&self.out, host, diff),
+            }),
             _ => None,
         }
     }

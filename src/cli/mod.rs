@@ -6,6 +6,8 @@ mod human;
 mod json;
 pub mod lines;
 mod lock;
+mod log;
+mod plan;
 mod signals;
 pub mod style;
 pub mod table;
@@ -72,12 +74,7 @@ fn report_error(e: &Error, json: bool) {
 fn dispatch(cli: Cli) -> Result<()> {
     let g = cli.global;
     match cli.command {
-        Command::Run { file, dry_run } => {
-            if dry_run {
-                return Err(Error::usage("--dry-run is not available yet").hint("a plan must be built from the same command data as the run; until then, use `hoist check` to validate a recipe without running it"));
-            }
-            with_runtime(&g, |rt| crate::run_file(rt, &file))
-        }
+        Command::Run { file } => with_runtime(&g, |rt| crate::run_file(rt, &file)),
         Command::Recipe(argv) => run_recipe_cli(g, argv),
         Command::Recipes => list_recipes(&g),
         Command::Check { files } => check(&g, &files),
@@ -87,6 +84,24 @@ fn dispatch(cli: Cli) -> Result<()> {
             completions::completions(&shell, &recipes)
         }
         Command::Man => completions::man(&crate::recipes::discover(project_dir()?.as_deref())?),
+        Command::Log { app, since, run } => {
+            let f = log::Filter { app, since, run };
+            let rows = log::rows(project_dir()?.as_deref(), &f)?;
+            if g.json {
+                Json::emit(&rows);
+            } else {
+                let text = table::render_value(&rows);
+                println!(
+                    "{}",
+                    if text.is_empty() {
+                        "(no changes)"
+                    } else {
+                        &text
+                    }
+                );
+            }
+            Ok(())
+        }
         Command::Lock { action } => with_runtime(&g, |rt| lock::run(rt, &action)),
         Command::Repl { hosts } => {
             let rt = build_runtime(&g, crate::repl::reporter(g.verbose))?;
@@ -122,6 +137,10 @@ pub fn build_runtime(g: &Global, reporter: SharedReporter) -> Result<Arc<Runtime
     }
     let rt = b.build()?;
     rt.services.set_echo_output(g.verbose);
+    if g.dry_run {
+        rt.services.effects().set_mode(crate::effect::Mode::Plan);
+    }
+    rt.services.effects().set_show_diffs(g.diff);
     if let Some(pw) = sudo_password(g)? {
         rt.services.set_sudo_password(pw);
     }
@@ -180,6 +199,10 @@ fn with_runtime(
     rt.shutdown();
     let value = result.map_err(|mut e| {
         redact_error(&rt, &mut e);
+        if g.dry_run {
+            // The plan is shown even when the run stopped on an error: it says how far it got.
+            plan::show(&rt, g.json, true);
+        }
         e
     })?;
     // The script's value may carry a secret a command printed: scrub it like every output.
@@ -191,6 +214,9 @@ fn with_runtime(
         if !text.is_empty() {
             println!("{text}");
         }
+    }
+    if g.dry_run {
+        plan::show(&rt, g.json, false);
     }
     Ok(())
 }
@@ -255,6 +281,8 @@ fn run_recipe_cli(mut g: Global, argv: Vec<String>) -> Result<()> {
             "verbose" => g.verbose = true,
             "quiet" => g.quiet = true,
             "ask-sudo-password" => g.ask_sudo_password = true,
+            "dry-run" => g.dry_run = true,
+            "diff" => g.diff = true,
             "accept-new-host-keys" => g.accept_new_host_keys = true,
             "env" => g.env = Some(value(&mut it)?),
             "set" => g.sets.push(value(&mut it)?),

@@ -295,7 +295,8 @@ impl Project {
                 ))
                 .cwd(self.inner.dir.clone())
                 .check(false)
-                .quiet();
+                .quiet()
+                .probe();
                 let out = self.inner.host.run(&probe).await?;
                 let found: Vec<String> = out.stdout.lines().map(String::from).collect();
                 let has_base = found
@@ -348,7 +349,7 @@ impl Project {
         let out = self
             .inner
             .host
-            .run_raw(&Command::shell(script).quiet())
+            .run_raw(&Command::shell(script).quiet().probe())
             .await?;
         let bad = || {
             Error::failed(format!("reading the compose project in {}", self.inner.dir))
@@ -390,6 +391,13 @@ impl Project {
             })?;
             files.push(Some(text));
             rest = &rest[n..];
+        }
+        // A dry run reads what its own earlier writes left (a compose file it "wrote").
+        let effects = self.inner.host.services().effects();
+        for (p, f) in paths.iter().zip(files.iter_mut()) {
+            if let Some(planned) = effects.planned_file(self.inner.host.name(), p) {
+                *f = planned.map(|b| String::from_utf8_lossy(&b).into_owned());
+            }
         }
         let env = String::from_utf8_lossy(rest)
             .split('\0')
@@ -596,7 +604,8 @@ impl Project {
         let probe = Command::argv(argv)
             .cwd(self.inner.dir.clone())
             .check(false)
-            .quiet();
+            .quiet()
+            .probe();
         let out = self.inner.host.run(&probe).await?;
         if let Some(missing) = out.stdout.lines().next()
             && let Some(r) = required.iter().find(|f| f.path == missing)
@@ -723,7 +732,7 @@ impl Project {
     /// Run one compose subcommand; a failure names the host, the tool, the command, the exit
     /// code and the stderr tail.
     async fn act(&self, args: &[String], check: bool) -> Result<Output> {
-        self.act_streaming(args, check, None).await
+        self.act_streaming(args, check, None, false).await
     }
 
     /// [`Project::act`]; `stream: Some(true)` sends the lines to the reporter as they come
@@ -733,13 +742,15 @@ impl Project {
         args: &[String],
         check: bool,
         stream: Option<bool>,
+        probe: bool,
     ) -> Result<Output> {
         let tool = self.tool().await?;
-        let cmd = self
+        let mut cmd = self
             .compose_command(tool, args)
             .await?
             .check(false)
             .stream(stream);
+        cmd.probe = probe;
         let h = &self.inner.host;
         let out = h.run(&cmd).await.map_err(|e| {
             let mut e = e;
@@ -822,6 +833,23 @@ impl Project {
     /// Wait until the containers of `services` (all when empty) run and are healthy where
     /// they have a healthcheck. Done by hoist for both tools (v1 has no `--wait`).
     pub async fn wait(&self, services: &[String], timeout: Duration) -> Result<()> {
+        let effects = self.inner.host.services().effects();
+        if effects.planning() {
+            // The containers a dry run would wait for were never started.
+            effects.assume(
+                self.inner.host.name(),
+                format!(
+                    "compose project {} becomes ready ({})",
+                    self.inner.name,
+                    if services.is_empty() {
+                        "every service".to_string()
+                    } else {
+                        services.join(", ")
+                    }
+                ),
+            );
+            return Ok(());
+        }
         let start = Instant::now();
         // Without names: the services the active profiles run (a one-shot of another
         // profile that ran earlier is not this `up`'s business).
@@ -1024,7 +1052,7 @@ impl Project {
         // Following is watching: lines go to the reporter (host-prefixed) as they come,
         // until the services stop or the run is interrupted (Ctrl-C).
         let stream = o.follow.then_some(true);
-        Ok(self.act_streaming(&args, true, stream).await?.stdout)
+        Ok(self.act_streaming(&args, true, stream, true).await?.stdout)
     }
 
     pub fn exec_args(service: &str, cmd: &[String], o: &ExecOptions) -> Vec<String> {

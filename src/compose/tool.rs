@@ -77,7 +77,7 @@ pub async fn detect(host: &Host) -> Result<Tool> {
     if let Some(t) = host.recall(MEMO) {
         return Tool::parse(&t);
     }
-    let probe = Command::shell(PROBE).quiet();
+    let probe = Command::shell(PROBE).quiet().probe();
     let out = host.run(&probe).await?;
     let tool = match out.stdout.trim() {
         "none" => {

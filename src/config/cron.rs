@@ -105,7 +105,13 @@ impl Host {
         let mut list = argv.clone();
         list.push("-l".into());
         let out = self
-            .run(&Command::argv(&list).sudo(o.sudo).check(false).quiet())
+            .run(
+                &Command::argv(&list)
+                    .sudo(o.sudo)
+                    .check(false)
+                    .quiet()
+                    .probe(),
+            )
             .await?;
         // `crontab -l` exits 1 with "no crontab for USER" when there is none yet.
         if out.code != 0 && !out.stderr.contains("no crontab") {

@@ -193,7 +193,7 @@ impl Host {
             }
         }
         let out = self
-            .run(&Command::shell(probe).sudo(want.sudo).quiet())
+            .run(&Command::shell(probe).sudo(want.sudo).quiet().probe())
             .await?;
         let facts = parse(&out.stdout);
         let cmds = plan(path, &facts, want).map_err(|e| e.host(self.name()))?;

@@ -51,7 +51,11 @@ impl Host {
     /// Make `key` authorized (or not) for `user`; true if the file changed.
     pub async fn authorized_key(&self, user: &str, key: &str, o: &KeyOpts) -> Result<bool> {
         let home = self
-            .run(&Command::shell(format!("getent passwd -- {} | cut -d: -f6", quote(user))).quiet())
+            .run(
+                &Command::shell(format!("getent passwd -- {} | cut -d: -f6", quote(user)))
+                    .quiet()
+                    .probe(),
+            )
             .await?
             .stdout
             .trim()
@@ -69,7 +73,8 @@ impl Host {
             .run(
                 &Command::shell(format!("cat -- {} 2>/dev/null || true", quote_path(&path)))
                     .sudo(o.sudo)
-                    .quiet(),
+                    .quiet()
+                    .probe(),
             )
             .await?
             .stdout;

@@ -184,7 +184,8 @@ async fn apply(
                 crate::command::quote_path(path)
             ))
             .sudo(sudo)
-            .quiet(),
+            .quiet()
+            .probe(),
         )
         .await?;
     let old = if exists {

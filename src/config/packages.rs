@@ -200,7 +200,7 @@ impl Host {
                 &Command::shell(
                     "for m in apt-get dnf yum apk; do command -v $m >/dev/null && { echo ${m%-get}; exit 0; }; done",
                 )
-                .quiet(),
+                .quiet().probe(),
             )
             .await?;
         let m = Manager::parse(&out.stdout).ok_or_else(|| {
@@ -211,7 +211,7 @@ impl Host {
     }
 
     async fn package_facts(&self, m: Manager, names: &[String]) -> Result<BTreeMap<String, Pkg>> {
-        let q = |cmd: Vec<String>| Command::argv(cmd).check(false).quiet();
+        let q = |cmd: Vec<String>| Command::argv(cmd).check(false).quiet().probe();
         let names_v = names.to_vec();
         Ok(match m {
             Manager::Apt => {

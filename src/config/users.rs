@@ -212,7 +212,8 @@ impl Host {
                 &Command::shell(format!(
                     "getent passwd -- {q} || exit 0; id -gn -- {q}; id -Gn -- {q}"
                 ))
-                .quiet(),
+                .quiet()
+                .probe(),
             )
             .await?;
         Ok(parse_account(&out.stdout))
@@ -234,7 +235,8 @@ impl Host {
             .run(
                 &Command::argv(["getent", "group", "--", name])
                     .check(false)
-                    .quiet(),
+                    .quiet()
+                    .probe(),
             )
             .await?;
         let gid = out

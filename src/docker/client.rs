@@ -18,7 +18,7 @@ async fn remote_socket(host: &Host) -> Result<String> {
   case "$s" in ''|*://*) continue;; esac
   if [ -S "$s" ] && [ -w "$s" ]; then echo "ok $s"; elif [ -S "$s" ]; then echo "denied $s"; else echo "missing $s"; fi
 done"#;
-    let out = host.run(&Command::shell(probe).quiet()).await?;
+    let out = host.run(&Command::shell(probe).quiet().probe()).await?;
     let mut tried = vec![];
     for line in out.stdout.lines() {
         match line.split_once(' ') {
@@ -265,13 +265,22 @@ impl Cache {
 }
 
 impl Docker {
-    /// Run one engine action and append it to the audit log (what, where, how it ended).
-    pub(crate) async fn audited<T>(
+    /// Run one engine action that changes something, through the effect boundary: a dry run
+    /// records it and returns the placeholder `T::default()`; a real run makes it and audits
+    /// it (what, where, how it ended).
+    pub(crate) async fn audited<T: Default>(
         &self,
         action: &str,
         command: String,
         fut: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
+        let change = crate::effect::Change::Docker {
+            op: action.to_string(),
+            detail: command.clone(),
+        };
+        if !self.services().effects().admit(self.host_name(), &change) {
+            return Ok(T::default());
+        }
         let step = crate::step::current();
         let started = std::time::Instant::now();
         let r = fut.await;
@@ -292,10 +301,18 @@ impl Docker {
             host: self.host_name().to_string(),
             step,
             action: format!("docker {action}"),
-            command,
+            command: command.clone(),
             exit_code: if err.is_some() { None } else { Some(code) },
             ms: started.elapsed().as_millis() as u64,
             error: err.map(|e| e.message.clone()),
+            probe: false,
+            change: Some(
+                crate::effect::Change::Docker {
+                    op: action.to_string(),
+                    detail: command.clone(),
+                }
+                .to_json(),
+            ),
         });
     }
 }

@@ -54,7 +54,8 @@ async fn read_config(host: &Host) -> Result<String> {
         .run(
             &Command::shell(format!("cat {REMOTE_CONFIG} 2>/dev/null || true"))
                 .quiet()
-                .check(false),
+                .check(false)
+                .probe(),
         )
         .await?;
     Ok(out.stdout)
@@ -115,7 +116,8 @@ async fn from_helper(host: &Host, helper: &str, server: &str) -> Result<Option<D
             &Command::argv([program.as_str(), "get"])
                 .stdin(server.as_bytes().to_vec())
                 .quiet()
-                .check(false),
+                .check(false)
+                .probe(),
         )
         .await?;
     if out.code != 0 {

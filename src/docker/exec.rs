@@ -28,11 +28,20 @@ pub struct ExecOpts {
 impl Docker {
     /// Run `argv` in container `c`.
     pub async fn exec(&self, c: &str, argv: &[String], opts: &ExecOpts) -> Result<Output> {
+        let shown = format!("exec {c} {}", crate::command::join(argv));
+        let change = crate::effect::Change::Docker {
+            op: "exec".into(),
+            detail: shown.clone(),
+        };
+        if !self.services().effects().admit(self.host_name(), &change) {
+            let mut planned = Output::from_raw(0, Vec::new(), Vec::new(), 0);
+            planned.planned = true;
+            return Ok(planned);
+        }
         let step = crate::step::current();
         let started = Instant::now();
         let r = self.exec_inner(c, argv, opts).await;
         let code = r.as_ref().map(|o| o.code).unwrap_or(0);
-        let shown = format!("exec {c} {}", crate::command::join(argv));
         self.record("exec", shown, step, started, r.as_ref().err(), code);
         r
     }

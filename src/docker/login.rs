@@ -7,8 +7,10 @@ use crate::error::{Error, Result};
 use crate::registry::Registry;
 
 impl Docker {
+    /// Not an engine operation: each change it makes on the host (the docker CLI's login, or
+    /// the config.json write) passes the effect boundary itself.
     pub async fn login(&self, registry: &Registry) -> Result<()> {
-        self.audited("login", format!("login {}", registry.server()), async {
+        async {
             let host = self.host();
             if host.is_local() {
                 return registry.login().await;
@@ -18,7 +20,11 @@ impl Docker {
             // The docker CLI there keeps the credentials its own way (credsStore, credHelpers
             // or config.json); the password goes through stdin, never argv.
             let has_cli = host
-                .test(&Command::shell("command -v docker >/dev/null 2>&1").quiet())
+                .test(
+                    &Command::shell("command -v docker >/dev/null 2>&1")
+                        .quiet()
+                        .probe(),
+                )
                 .await?;
             if has_cli {
                 let cmd = Command::argv([
@@ -57,7 +63,11 @@ impl Docker {
             registry.verify().await?;
             let path = "~/.docker/config.json";
             let existing = host
-                .run(&Command::shell("cat ~/.docker/config.json 2>/dev/null || true").quiet())
+                .run(
+                    &Command::shell("cat ~/.docker/config.json 2>/dev/null || true")
+                        .quiet()
+                        .probe(),
+                )
                 .await?
                 .stdout;
             let mut doc: serde_json::Value = if existing.trim().is_empty() {
@@ -94,7 +104,7 @@ impl Docker {
             )
             .await?;
             Ok(())
-        })
+        }
         .await
     }
 }

@@ -19,20 +19,34 @@ impl Host {
     /// Remove a file or symlink (a directory only with `recursive`); whether it existed.
     pub async fn remove(&self, path: &str, recursive: bool) -> Result<bool> {
         let p = quote_path(path);
-        let script = format!(
-            "if [ -d {p} ] && [ ! -L {p} ]; then \
-               if [ {r} = 1 ]; then rm -rf -- {p} && echo removed; else echo is-dir; fi; \
-             elif [ -e {p} ] || [ -L {p} ]; then rm -f -- {p} && echo removed; fi",
-            r = u8::from(recursive)
+        // A probe says what is there (so a dry run plans exactly), then the change removes it.
+        let probe = format!(
+            "if [ -d {p} ] && [ ! -L {p} ]; then echo dir; \
+             elif [ -e {p} ] || [ -L {p} ]; then echo file; fi"
         );
-        let out = self.run(&Command::shell(script).quiet()).await?;
-        match out.stdout.trim() {
-            "is-dir" => Err(Error::usage(format!(
-                "{path} is a directory: remove it with #{{recursive: true}}"
-            ))
-            .host(self.name())),
-            said => Ok(said == "removed"),
+        let there = match self.services().effects().planned_file(self.name(), path) {
+            Some(Some(_)) => "file".to_string(),
+            Some(None) => String::new(),
+            None => {
+                let out = self.run(&Command::shell(probe).quiet().probe()).await?;
+                out.stdout.trim().to_string()
+            }
+        };
+        let rm = match (there.as_str(), recursive) {
+            ("dir", false) => {
+                return Err(Error::usage(format!(
+                    "{path} is a directory: remove it with #{{recursive: true}}"
+                ))
+                .host(self.name()));
+            }
+            ("dir", true) => format!("rm -rf -- {p}"),
+            ("file", _) => format!("rm -f -- {p}"),
+            _ => return Ok(false),
+        };
+        if self.run(&Command::shell(rm).quiet()).await?.planned {
+            self.services().effects().plan_file(self.name(), path, None);
         }
+        Ok(true)
     }
 
     /// The keys and values of an env file (compose's `.env` syntax); empty if it is missing.

@@ -26,7 +26,7 @@ id -un"#;
 
 impl Host {
     pub async fn facts(&self) -> Result<Facts> {
-        let out = self.run(&Command::shell(SCRIPT).quiet()).await?;
+        let out = self.run(&Command::shell(SCRIPT).quiet().probe()).await?;
         let l: Vec<&str> = out.stdout.lines().map(str::trim).collect();
         let get = |i: usize| l.get(i).copied().unwrap_or_default().to_string();
         Ok(Facts {

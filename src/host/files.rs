@@ -167,16 +167,34 @@ impl Host {
 
     pub async fn read_bytes(&self, path: &str, sudo: bool) -> Result<Vec<u8>> {
         check_path(self.name(), path)?;
+        match self.services().effects().planned_file(self.name(), path) {
+            Some(Some(planned)) => return Ok(planned),
+            Some(None) => {
+                return Err(Error::failed(format!(
+                    "cannot read {path}: the dry run removed it earlier"
+                ))
+                .host(self.name()));
+            }
+            None => {}
+        }
         let cmd = Command::shell(format!("cat -- {}", quote_path(path)))
             .sudo(sudo)
-            .quiet();
+            .quiet()
+            .probe();
         Ok(self.run_raw(&cmd).await?.stdout)
     }
 
     pub async fn exists(&self, path: &str) -> Result<bool> {
         check_path(self.name(), path)?;
-        self.test(&Command::shell(format!("test -e {}", quote_path(path))).quiet())
-            .await
+        if let Some(planned) = self.services().effects().planned_file(self.name(), path) {
+            return Ok(planned.is_some());
+        }
+        self.test(
+            &Command::shell(format!("test -e {}", quote_path(path)))
+                .quiet()
+                .probe(),
+        )
+        .await
     }
 
     pub async fn mkdir(&self, path: &str, opts: &MkdirOpts) -> Result<()> {
@@ -205,15 +223,21 @@ impl Host {
         ))
         .sudo(opts.sudo)
         .check(false)
-        .quiet();
+        .quiet()
+        .probe();
         let out = self.run(&probe).await?;
         let mut lines = out.stdout.lines();
-        let (old_hash, old_mode) = (
+        let (mut old_hash, old_mode) = (
             lines.next().map(str::to_string),
             lines
                 .next()
                 .and_then(|m| u32::from_str_radix(m.trim(), 8).ok()),
         );
+        // A dry run compares with what its own earlier writes left there.
+        let effects = self.services().effects();
+        if let Some(planned) = effects.planned_file(self.name(), path) {
+            old_hash = planned.map(|b| sha256_hex(&b));
+        }
         let same_content = old_hash.as_deref() == Some(sha256_hex(data).as_str());
         let same_mode = opts.mode.is_none() || opts.mode == old_mode;
         if same_content && same_mode && opts.owner.is_none() {
@@ -230,6 +254,26 @@ impl Host {
             .await?;
             return Ok(false);
         }
+        // What the write changes, with the old content when a person will read a diff of it
+        // (a plan, or `--diff`): one more read, only then.
+        let before = match &old_hash {
+            Some(_) if !same_content && self.services().effects().wants_diffs() => {
+                Some(self.read_bytes(path, opts.sudo).await?)
+            }
+            _ => None,
+        };
+        let change = crate::effect::Change::File {
+            path: path.to_string(),
+            existed: old_hash.is_some(),
+            before: if same_content {
+                Some(data.to_vec())
+            } else {
+                before
+            },
+            after: data.to_vec(),
+            mode: opts.mode.filter(|m| Some(*m) != old_mode),
+            owner: opts.owner.clone(),
+        };
         let tmp_prefix = temp_prefix(path);
         let tmp = format!("{tmp_prefix}{:016x}", rand::random::<u64>());
         let script = atomic_write_script(path, &tmp_prefix, &tmp, data, opts, old_mode);
@@ -239,7 +283,8 @@ impl Host {
                     .stdin(with_digest(data))
                     .sudo(opts.sudo)
                     .check(false)
-                    .quiet(),
+                    .quiet()
+                    .describe(change),
             )
             .await
             .map_err(|e| {
@@ -250,6 +295,10 @@ impl Host {
                 );
                 e
             })?;
+        if out.planned {
+            effects.plan_file(self.name(), path, Some(data.to_vec()));
+            return Ok(true);
+        }
         let stderr = String::from_utf8_lossy(&out.stderr);
         let said = stderr
             .lines()
@@ -304,6 +353,13 @@ impl Host {
     pub async fn download(&self, remote: &str, local: &str) -> Result<()> {
         check_path("local", local)?;
         let data = self.read_bytes(remote, false).await?;
+        let change = crate::effect::Change::Local {
+            op: "write".into(),
+            path: local.to_string(),
+        };
+        if !self.services().effects().admit("local", &change) {
+            return Ok(());
+        }
         let local_path = std::path::Path::new(local);
         let dir = local_path
             .parent()

@@ -132,6 +132,7 @@ impl Transport for LocalTransport {
                     .code()
                     .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
                 Ok(RawOutput {
+                    planned: false,
                     code,
                     stdout,
                     stderr,

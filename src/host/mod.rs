@@ -42,6 +42,9 @@ pub struct Output {
     /// place of each invalid sequence); `None` when `stdout` is exact. See
     /// [`Output::stdout_bytes`].
     pub stdout_raw: Option<Vec<u8>>,
+    /// A placeholder: a dry run did not run this command (a change), so its code is 0 and
+    /// its output empty; a script that reads it makes the plan uncertain from there.
+    pub planned: bool,
 }
 
 impl Output {
@@ -63,6 +66,7 @@ impl Output {
             stderr,
             ms,
             stdout_raw,
+            planned: false,
         }
     }
     pub fn ok(&self) -> bool {
@@ -86,6 +90,8 @@ pub struct RawOutput {
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
     pub ms: u64,
+    /// See [`Output::planned`].
+    pub planned: bool,
 }
 
 /// One request to a transport: a rendered script plus how to feed and watch it.
@@ -226,7 +232,10 @@ impl Host {
     /// the command, the exit code and the tail of stderr.
     pub async fn run(&self, cmd: &Command) -> Result<Output> {
         let raw = self.run_raw(cmd).await?;
-        Ok(Output::from_raw(raw.code, raw.stdout, raw.stderr, raw.ms))
+        let planned = raw.planned;
+        let mut out = Output::from_raw(raw.code, raw.stdout, raw.stderr, raw.ms);
+        out.planned = planned;
+        Ok(out)
     }
 
     /// Run a command and keep its output as bytes (file transfers).
@@ -244,6 +253,21 @@ impl Host {
         cmd.validate()
             .map_err(|e| e.host(self.name()).command(display.clone()))?;
         let step = crate::step::current();
+        // The effect boundary: a change is recorded (dry run) or goes ahead and is audited.
+        let change = (!cmd.probe).then(|| match &cmd.change {
+            Some(c) => (**c).clone(),
+            None => crate::effect::Change::Command {
+                command: display.clone(),
+            },
+        });
+        if let Some(c) = &change
+            && !svc.effects().admit(self.name(), c)
+        {
+            return Ok(RawOutput {
+                planned: true,
+                ..RawOutput::default()
+            });
+        }
         svc.reporter.event(Event::CommandStarted {
             host: self.name().to_string(),
             command: display.clone(),
@@ -281,12 +305,30 @@ impl Host {
         svc.audit(crate::audit::Entry {
             host: self.name().to_string(),
             step: step.clone(),
-            action: "run".into(),
-            command: display.clone(),
+            action: change
+                .as_ref()
+                .map(|c| c.kind())
+                .unwrap_or_else(|| "probe".into()),
+            command: change
+                .as_ref()
+                .map(|c| c.summary())
+                .unwrap_or_else(|| display.clone()),
             exit_code: code,
             ms,
             error: err,
+            probe: change.is_none(),
+            change: change.as_ref().map(|c| c.to_json()),
         });
+        if let (Some(c), Ok(raw)) = (&change, &result)
+            && raw.code == 0
+            && svc.effects().wants_diffs()
+            && let Some(diff) = c.diff()
+        {
+            svc.reporter.event(Event::Diff {
+                host: self.name().to_string(),
+                diff: svc.redactor.redact(&diff),
+            });
+        }
         let mut raw = result.map_err(|e| e.host(self.name()).command(display.clone()))?;
         raw.ms = ms;
         svc.reporter.event(Event::CommandFinished {
@@ -344,6 +386,12 @@ impl Host {
             )
             .host(self.name()));
         }
+        let change = crate::effect::Change::Command {
+            command: display.clone(),
+        };
+        if !self.inner.services.effects().admit(self.name(), &change) {
+            return Ok(0);
+        }
         let started = Instant::now();
         let result = self.inner.transport.interactive(&cmd.render()).await;
         self.inner.services.audit(crate::audit::Entry {
@@ -354,6 +402,8 @@ impl Host {
             exit_code: result.as_ref().ok().copied(),
             ms: started.elapsed().as_millis() as u64,
             error: result.as_ref().err().map(|e| e.message.clone()),
+            probe: false,
+            change: Some(change.to_json()),
         });
         result.map_err(|e| e.host(self.name()).command(display))
     }

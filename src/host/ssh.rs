@@ -212,6 +212,7 @@ impl SshTransport {
         // Done: the channel is closed without waiting for children that still hold it.
         drop(child);
         Ok(RawOutput {
+            planned: false,
             code: out.code,
             stdout: out.stdout,
             stderr: out.stderr,
@@ -301,6 +302,7 @@ impl Transport for SshTransport {
                     self.shells.lock().expect("shell pool").push(open);
                 }
                 Ok(RawOutput {
+                    planned: false,
                     code: out.code,
                     stdout: out.stdout,
                     stderr: out.stderr,

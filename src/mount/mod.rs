@@ -122,7 +122,8 @@ impl Host {
         ))
         .sudo(sudo)
         .check(false)
-        .quiet();
+        .quiet()
+        .probe();
         let out = self.run(&probe).await?;
         let mut lines = out.stdout.lines();
         if lines.next() == Some(want.as_str()) && lines.next() == Some("600") {
@@ -144,7 +145,8 @@ impl Host {
                 &Command::argv(["readlink", "-f", "--", source])
                     .home_paths()
                     .check(false)
-                    .quiet(),
+                    .quiet()
+                    .probe(),
             )
             .await?;
         let real = out.stdout.trim();

@@ -53,7 +53,7 @@ pub async fn check_traversable(
         None => Who::Anyone,
         Some(u) => {
             let out = host
-                .run(&Command::argv(["id", "-u", u]).check(false).quiet())
+                .run(&Command::argv(["id", "-u", u]).check(false).quiet().probe())
                 .await?;
             if !out.ok() {
                 return Err(Error::usage(format!(
@@ -63,7 +63,9 @@ pub async fn check_traversable(
                 .stderr(&out.stderr));
             }
             let uid: u32 = out.stdout.trim().parse().unwrap_or(u32::MAX);
-            let groups = host.run(&Command::argv(["id", "-G", u]).quiet()).await?;
+            let groups = host
+                .run(&Command::argv(["id", "-G", u]).quiet().probe())
+                .await?;
             let gids = groups
                 .stdout
                 .split_whitespace()
@@ -84,7 +86,9 @@ pub async fn check_traversable(
         "--".into(),
     ];
     argv.extend(dirs.iter().cloned());
-    let out = host.run(&Command::argv(argv).check(false).quiet()).await?;
+    let out = host
+        .run(&Command::argv(argv).check(false).quiet().probe())
+        .await?;
     let lines: Vec<&str> = out.stdout.lines().collect();
     if !out.ok() || lines.len() != dirs.len() {
         // stat stops at nothing: name the first path that is missing.

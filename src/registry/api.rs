@@ -200,6 +200,13 @@ impl Registry {
     /// Delete the manifest `repo:tag` points to (every tag of that digest goes with it).
     pub async fn delete(&self, reference: &str) -> Result<()> {
         let digest = self.digest(reference).await?;
+        let change = crate::effect::Change::Registry {
+            op: "delete".into(),
+            detail: format!("delete {reference} ({digest}) from {}", self.server()),
+        };
+        if !self.admit(&change) {
+            return Ok(());
+        }
         let (path, _) = self.split(reference);
         let scope = format!("repository:{path}:pull,push,delete");
         let resp = self

@@ -24,6 +24,9 @@ pub struct RegistryOpts {
     pub password_env: Option<String>,
     /// A local file holding the password (trailing newline ignored).
     pub password_file: Option<PathBuf>,
+    /// The run this registry belongs to: its changes (login, delete) pass the run's effect
+    /// boundary. Without, they are made directly (library use).
+    pub services: Option<crate::services::Services>,
 }
 
 struct Inner {
@@ -38,6 +41,7 @@ struct Inner {
     http: reqwest::Client,
     /// Bearer tokens by scope, for registries with a token service.
     tokens: Mutex<std::collections::HashMap<String, String>>,
+    services: Option<crate::services::Services>,
 }
 
 /// A registry. Cheap to clone.
@@ -112,6 +116,7 @@ impl Registry {
                 password,
                 http,
                 tokens: Mutex::new(Default::default()),
+                services: opts.services.clone(),
             }),
         })
     }
@@ -167,8 +172,39 @@ impl Registry {
     pub async fn login(&self) -> Result<()> {
         self.verify().await?;
         let (user, password) = self.credentials()?;
+        let change = crate::effect::Change::Local {
+            op: "docker login".into(),
+            path: format!("credentials for {}", self.inner.server),
+        };
+        if !self.admit(&change) {
+            return Ok(());
+        }
         crate::docker::credentials::store_local(&self.inner.server, &user, &password)?;
         Ok(())
+    }
+
+    /// The effect boundary of the run this registry belongs to (see [`RegistryOpts`]).
+    pub(crate) fn admit(&self, change: &crate::effect::Change) -> bool {
+        match &self.inner.services {
+            Some(s) => {
+                let go = s.effects().admit("local", change);
+                if go {
+                    s.audit(crate::audit::Entry {
+                        host: "local".into(),
+                        step: crate::step::current(),
+                        action: change.kind(),
+                        command: change.summary(),
+                        exit_code: None,
+                        ms: 0,
+                        error: None,
+                        probe: false,
+                        change: Some(change.to_json()),
+                    });
+                }
+                go
+            }
+            None => true,
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! an interrupt. The lock lives in the login user's home so it needs no root and no project
 //! directory: `hoist lock status --app A` finds it from the app name alone.
 
+use crate::effect::Change;
 use std::time::Duration;
 
 use crate::command::{Command, quote};
@@ -179,9 +180,16 @@ pub async fn try_acquire(host: &Host, name: &str, me: &Holder) -> Result<Attempt
         .run(
             &Command::shell(script)
                 .stdin(me.to_record())
-                .stream(Some(false)),
+                .stream(Some(false))
+                .describe(Change::Command {
+                    command: format!("take the lock {name}"),
+                }),
         )
         .await?;
+    if out.planned {
+        // A dry run takes no lock: the plan shows the take, and holds nothing.
+        return Ok(Attempt::Taken);
+    }
     let mut lines = out.stdout.splitn(2, '\n');
     match lines.next().unwrap_or("").trim() {
         "HOIST-LOCK-TAKEN" => Ok(Attempt::Taken),
@@ -207,17 +215,29 @@ pub async fn release_mine(host: &Host, name: &str) -> Result<()> {
         "if grep -qxF {rid} {d}/holder 2>/dev/null; then rm -rf {d}; fi",
         rid = quote(&format!("run_id={}", run_id()))
     );
-    host.run(&Command::shell(script).stream(Some(false)))
-        .await
-        .map(|_| ())
+    host.run(
+        &Command::shell(script)
+            .stream(Some(false))
+            .describe(Change::Command {
+                command: format!("release the lock {name}"),
+            }),
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Remove `name` on `host` whoever holds it (`hoist lock release`); the holder it removed.
 pub async fn break_lock(host: &Host, name: &str) -> Result<State> {
     let st = status(host, name).await?;
     let d = dir_sh(name);
-    host.run(&Command::shell(format!("rm -rf {d}")).stream(Some(false)))
-        .await?;
+    host.run(
+        &Command::shell(format!("rm -rf {d}"))
+            .stream(Some(false))
+            .describe(Change::Command {
+                command: format!("break the lock {name}"),
+            }),
+    )
+    .await?;
     Ok(st)
 }
 
@@ -230,7 +250,8 @@ pub async fn status(host: &Host, name: &str) -> Result<State> {
             &Command::shell(format!(
                 "if [ -d {d} ]; then echo HOIST-LOCK-HELD; cat {d}/holder 2>/dev/null; else echo HOIST-LOCK-FREE; fi"
             ))
-            .stream(Some(false)),
+            .stream(Some(false))
+            .probe(),
         )
         .await?;
     let mut lines = out.stdout.splitn(2, '\n');

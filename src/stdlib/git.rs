@@ -42,7 +42,7 @@ impl Repo {
     pub async fn clone_repo(&self, url: &str, opts: &CloneOpts) -> Result<bool> {
         if self
             .host
-            .test(&self.git(["rev-parse", "--git-dir"]).quiet())
+            .test(&self.git(["rev-parse", "--git-dir"]).quiet().probe())
             .await?
         {
             return Ok(false);
@@ -65,7 +65,7 @@ impl Repo {
     pub async fn head(&self) -> Result<String> {
         Ok(self
             .host
-            .run(&self.git(["rev-parse", "HEAD"]).quiet())
+            .run(&self.git(["rev-parse", "HEAD"]).quiet().probe())
             .await?
             .stdout
             .trim()
@@ -98,7 +98,7 @@ impl Repo {
     pub async fn dirty(&self) -> Result<bool> {
         let out = self
             .host
-            .run(&self.git(["status", "--porcelain"]).quiet())
+            .run(&self.git(["status", "--porcelain"]).quiet().probe())
             .await?;
         Ok(!out.stdout.trim().is_empty())
     }

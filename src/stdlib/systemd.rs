@@ -122,7 +122,7 @@ impl Service {
     pub async fn enablement(&self) -> Result<Enablement> {
         let out = self
             .host
-            .run(&self.systemctl("is-enabled").check(false).quiet())
+            .run(&self.systemctl("is-enabled").check(false).quiet().probe())
             .await?;
         Ok(match out.stdout.trim() {
             "enabled" | "enabled-runtime" => Enablement::Enabled,
@@ -165,7 +165,9 @@ impl Service {
         Ok(true)
     }
     pub async fn active(&self) -> Result<bool> {
-        self.host.test(&self.systemctl("is-active").quiet()).await
+        self.host
+            .test(&self.systemctl("is-active").quiet().probe())
+            .await
     }
 
     /// Where the unit file lives.
@@ -227,12 +229,15 @@ impl Service {
         if opts.follow {
             // Each line reaches the reporter with the host's prefix as it comes.
             argv.push("--follow".into());
-            let c = Command::argv(argv).sudo(self.opts.sudo).stream(Some(true));
+            let c = Command::argv(argv)
+                .sudo(self.opts.sudo)
+                .stream(Some(true))
+                .probe();
             return Ok(self.host.run(&c).await?.stdout);
         }
         Ok(self
             .host
-            .run(&Command::argv(argv).sudo(self.opts.sudo).quiet())
+            .run(&Command::argv(argv).sudo(self.opts.sudo).quiet().probe())
             .await?
             .stdout)
     }

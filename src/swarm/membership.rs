@@ -54,7 +54,11 @@ impl Docker {
         }
         let out = self
             .host()
-            .run(&Command::shell("set -- $SSH_CONNECTION; echo $3").quiet())
+            .run(
+                &Command::shell("set -- $SSH_CONNECTION; echo $3")
+                    .quiet()
+                    .probe(),
+            )
             .await?;
         Ok(Some(out.stdout.trim().to_string()).filter(|a| !a.is_empty()))
     }

@@ -34,11 +34,12 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
 
 fn register_capture(engine: &mut Engine, st: &Arc<ScriptState>) {
     let capture = |s: &ScriptState, h: &Host, cmd: Dynamic, o: Option<Map>| -> RhaiResult<String> {
-        let c = command(cmd, o, "h.capture()")?.check(true);
+        let c = command(cmd, o, "h.capture()")?.check(true).probe();
         lift(s.rt.block_on(h.run(&c))).map(|out| trimmed(out.stdout))
     };
-    let doc = "Run a command and return its stdout without the trailing newline, like $(cmd);\n\
-               a failure throws (as h.run). opts as h.run.";
+    let doc = "Run a read-only command and return its stdout without the trailing newline, like\n\
+               $(cmd); a failure throws (as h.run). opts as h.run. A probe: it runs in a --dry-run too,\n\
+               so use it only for commands that change nothing.";
     for with_opts in [false, true] {
         let s = st.clone();
         if with_opts {
@@ -61,7 +62,7 @@ fn register_capture(engine: &mut Engine, st: &Arc<ScriptState>) {
     }
     let try_capture =
         |s: &ScriptState, h: &Host, cmd: Dynamic, o: Option<Map>| -> RhaiResult<Dynamic> {
-            let c = command(cmd, o, "h.try_capture()")?.check(false);
+            let c = command(cmd, o, "h.try_capture()")?.check(false).probe();
             let out = lift(s.rt.block_on(h.run(&c)))?;
             Ok(if out.ok() {
                 trimmed(out.stdout).into()

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rhai::{Array, Dynamic, Engine, Map};
+use rhai::{Array, Dynamic, Engine, Map, NativeCallContext};
 
 use crate::command::Command;
 use crate::host::{FileOpts, ForwardTarget, Host, HostSpec, Output, Tunnel};
@@ -31,6 +31,9 @@ struct RunOpts {
     /// Keep stdout for the result (default true); `false` only streams it, in bounded memory.
     #[serde(default)]
     capture: Option<bool>,
+    /// A read-only command: it runs in a dry run too (see `crate::effect`).
+    #[serde(default)]
+    probe: bool,
     /// `env` and `stdin` may hold secrets, so [`command`] takes them out of the map before
     /// this struct is read; they are named here so a typo's "expected one of" lists them.
     #[serde(default, rename = "env")]
@@ -64,6 +67,7 @@ pub fn command(cmd: Dynamic, opts: Option<Map>, what: &str) -> RhaiResult<Comman
         .check(o.check.unwrap_or(true))
         .stream(o.stream)
         .capture(o.capture.unwrap_or(true));
+    c.probe = o.probe;
     if let Some(cwd) = o.cwd {
         c = c.cwd(cwd);
     }
@@ -97,6 +101,25 @@ pub fn command(cmd: Dynamic, opts: Option<Map>, what: &str) -> RhaiResult<Comman
     Ok(c)
 }
 
+/// A dry run's placeholder is being read: note where (see [`crate::effect::Uncertainty`]).
+pub fn placeholder_read(s: &ScriptState, ctx: &NativeCallContext, o: &Output, what: &str) {
+    if !o.planned {
+        return;
+    }
+    let file = ctx
+        .call_source()
+        .map(str::to_string)
+        .unwrap_or_else(|| s.main_source());
+    let line = ctx.call_position().line().unwrap_or(0);
+    s.rt.services.effects().uncertain(
+        format!("{file}:{line}"),
+        None,
+        format!(
+            "the script reads the {what} of a command the dry run did not run (a placeholder: code 0, no output); use h.capture() for read-only commands so they run in a plan too"
+        ),
+    );
+}
+
 fn output_to_map(o: &Output) -> Map {
     let mut m = Map::new();
     m.insert("code".into(), (o.code as i64).into());
@@ -126,15 +149,38 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     engine.register_fn("to_string", |h: &mut Host| h.name().to_string());
     engine.register_fn("to_debug", |h: &mut Host| format!("Host({})", h.name()));
 
-    engine.register_get("code", |o: &mut Output| o.code as i64);
-    engine.register_get("ok", |o: &mut Output| o.ok());
-    engine.register_get("stdout", |o: &mut Output| o.stdout.clone());
-    engine.register_get("stderr", |o: &mut Output| o.stderr.clone());
+    // Reading the result of a command a dry run did not run makes the plan uncertain from
+    // that line on: the plan says so instead of guessing.
+    let s = st.clone();
+    engine.register_get("code", move |ctx: NativeCallContext, o: &mut Output| {
+        placeholder_read(&s, &ctx, o, "exit code");
+        o.code as i64
+    });
+    let s = st.clone();
+    engine.register_get("ok", move |ctx: NativeCallContext, o: &mut Output| {
+        placeholder_read(&s, &ctx, o, "exit status");
+        o.ok()
+    });
+    let s = st.clone();
+    engine.register_get("stdout", move |ctx: NativeCallContext, o: &mut Output| {
+        placeholder_read(&s, &ctx, o, "output");
+        o.stdout.clone()
+    });
+    let s = st.clone();
+    engine.register_get("stderr", move |ctx: NativeCallContext, o: &mut Output| {
+        placeholder_read(&s, &ctx, o, "error output");
+        o.stderr.clone()
+    });
     // stdout as the command wrote it, byte for byte (`stdout` is text: invalid UTF-8
     // becomes U+FFFD there).
-    engine.register_get("stdout_blob", |o: &mut Output| -> rhai::Blob {
-        o.stdout_bytes().to_vec()
-    });
+    let s = st.clone();
+    engine.register_get(
+        "stdout_blob",
+        move |ctx: NativeCallContext, o: &mut Output| -> rhai::Blob {
+            placeholder_read(&s, &ctx, o, "output");
+            o.stdout_bytes().to_vec()
+        },
+    );
     engine.register_get("ms", |o: &mut Output| o.ms as i64);
     engine.register_fn("to_map", |o: &mut Output| output_to_map(o));
     engine.register_fn("to_string", |o: &mut Output| {
@@ -271,7 +317,8 @@ fn connect(s: &ScriptState, spec: HostSpec) -> RhaiResult<Host> {
 
 fn register_run(engine: &mut Engine, st: &Arc<ScriptState>) {
     let doc = "Run a command: a string is run by sh; an array is an argv, each item quoted.\n\
-               opts: #{sudo, cwd, env: #{..}, stdin, timeout (s), check: true, stream, capture: true}.\n\
+               opts: #{sudo, cwd, env: #{..}, stdin, timeout (s), check: true, stream, capture: true,\n\
+               probe: false (true: the command only reads, so a --dry-run runs it too)}.\n\
                With check (default) a non-zero exit throws, naming host, command, code and stderr.";
     let run = |s: &ScriptState, h: &Host, cmd: Dynamic, opts: Option<Map>| -> RhaiResult<Output> {
         let c = command(cmd, opts, "h.run()")?;

@@ -40,6 +40,7 @@ fn open(s: &ScriptState, url: &str, opts: Option<Map>) -> RhaiResult<Registry> {
             password,
             password_env: o.password_env,
             password_file: o.password_file.map(|f| resolve_local(s, &f).into()),
+            services: Some(s.rt.services.clone()),
         },
     ))?;
     // However the password arrived, it is hidden from every output from now on.

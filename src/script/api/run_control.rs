@@ -1,4 +1,5 @@
-//! Run control: `step`, `info`, `warn`, `fail`, `confirm`, `secret`, `render`, `sleep`.
+//! Run control: `step`, `info`, `warn`, `fail`, `confirm`, `secret`, `render`, `sleep`,
+//! `dry_run`, `assume`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,6 +22,29 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     engine.register_fn("+", |a: &str, s: Secret| format!("{a}{s}"));
     engine.register_fn("+", |s: Secret, a: &str| format!("{s}{a}"));
 
+    let s = st.clone();
+    func(
+        engine,
+        "dry_run",
+        "-> bool",
+        "Is this a --dry-run? Changes are then recorded in the plan, not made; a check that\n\
+         needs them made (a health check of the new release) is skipped with assume().",
+        move || s.rt.services.effects().planning(),
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "assume",
+        "what: String",
+        "In a --dry-run, say what the plan takes for granted (\"the new release is healthy\"):\n\
+         the plan lists it. Does nothing in a real run.",
+        move |what: &str| {
+            let effects = s.rt.services.effects();
+            if effects.planning() {
+                effects.assume("", what.to_string());
+            }
+        },
+    );
     let s = st.clone();
     func(
         engine,

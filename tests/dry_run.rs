@@ -1,0 +1,420 @@
+//! `--dry-run` plans on the test fleet, through the `hoist` binary: a dry run changes nothing
+//! (the hosts' files, containers, images and crontabs are read through the hosts before and
+//! after), its plan equals, change for change, what the real run then records in the audit
+//! log, a script that reads a placeholder is flagged at its line, diffs of a template, a
+//! compose file and a `.env` edit are whole, and `--diff` shows what a real run changed.
+
+mod support;
+
+use std::process::Output;
+
+use serde_json::Value;
+use support::fleet::{Fleet, FleetHost, fleet};
+
+fn text(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "hoist failed: {}", text(o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Everything a deploy could change on a host, read through the host: the files under
+/// `dir` with their digests and modes, the containers (name, image, id, state), the images,
+/// root's crontab and the locks.
+fn host_state(h: &FleetHost, dir: &str) -> String {
+    h.sh_ok(&format!(
+        "cd {dir} 2>/dev/null && find . -type f -exec sha256sum {{}} + | sort; \
+         find {dir} -printf '%p %m\\n' 2>/dev/null | sort; \
+         docker ps -a --format '{{{{.Names}}}} {{{{.Image}}}} {{{{.ID}}}} {{{{.State}}}}' | sort; \
+         docker images --format '{{{{.Repository}}}}:{{{{.Tag}}}} {{{{.ID}}}}' | sort; \
+         crontab -l 2>/dev/null; ls -la /root/.hoist/locks 2>/dev/null; true"
+    ))
+}
+
+/// The local engine's images (a build or a tag would add one).
+fn local_images() -> String {
+    let o = std::process::Command::new("docker")
+        .args(["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"])
+        .output()
+        .unwrap();
+    let mut lines: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
+/// The `{"event":"plan"}` object of a `--json` run.
+fn plan_of(stdout: &str) -> Value {
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["event"] == "plan")
+        .unwrap_or_else(|| panic!("no plan in the output:\n{stdout}"))
+}
+
+/// Per host, the (kind, summary) of each planned change, in order.
+fn planned(plan: &Value) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for (host, list) in plan["hosts"].as_object().unwrap() {
+        for c in list.as_array().unwrap() {
+            out.push((
+                host.clone(),
+                c["kind"].as_str().unwrap().to_string(),
+                c["summary"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    out
+}
+
+/// Per host, the (kind, summary) of each change the last run recorded in the audit log.
+fn audited_last_run(project: &std::path::Path) -> Vec<(String, String, String)> {
+    let log = std::fs::read_to_string(project.join(".hoist/audit.jsonl")).unwrap();
+    let entries: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let last = entries.last().unwrap()["run"].as_str().unwrap().to_string();
+    let mut by_host: Vec<(String, String, String)> = entries
+        .iter()
+        .filter(|e| e["run"] == last.as_str() && e["probe"] == false)
+        .map(|e| {
+            (
+                e["host"].as_str().unwrap().to_string(),
+                e["change"]["kind"].as_str().unwrap().to_string(),
+                e["change"]["summary"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // The plan lists hosts one after another; the log interleaves them as they ran.
+    by_host.sort_by_key(|(h, _, _)| h.clone());
+    by_host
+}
+
+struct App {
+    f: &'static Fleet,
+    dir: tempfile::TempDir,
+    home: tempfile::TempDir,
+    app: String,
+    remote_dir: String,
+    hosts: Vec<&'static FleetHost>,
+}
+
+impl App {
+    fn new(name: &str, port: u16) -> App {
+        let f = fleet();
+        let dir = tempfile::tempdir().unwrap();
+        let app = format!("{name}{}", std::process::id());
+        let remote_dir = format!("/tmp/hoist-{name}-{}", std::process::id());
+        std::fs::write(
+            dir.path().join("hoist.toml"),
+            format!(
+                "[env.test]\nvars = {{ registry = \"{}\" }}\n[env.test.hosts]\nweb = [\"host1\", \"host2\"]\n",
+                f.registry
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("compose.yml"),
+            format!(
+                "services:\n  web:\n    image: ${{IMAGE}}\n    ports:\n      - \"127.0.0.1:{port}:8080\"\n    stop_grace_period: 1s\n"
+            ),
+        )
+        .unwrap();
+        App {
+            f,
+            dir,
+            home: tempfile::tempdir().unwrap(),
+            app,
+            remote_dir,
+            hosts: vec![f.host(1), f.host(2)],
+        }
+    }
+
+    fn version(&self, text: &str) {
+        let ctx = self.dir.path().join("app");
+        std::fs::create_dir_all(&ctx).unwrap();
+        std::fs::write(
+            ctx.join("Dockerfile"),
+            format!(
+                "FROM {}\nCOPY index.html /www/index.html\n",
+                support::images::busybox()
+            ),
+        )
+        .unwrap();
+        std::fs::write(ctx.join("index.html"), format!("{text}\n")).unwrap();
+    }
+
+    fn deploy(&self, tag: &str, extra: &[&str]) -> Output {
+        let mut c = self.f.hoist_cmd(self.dir.path());
+        c.env("HOME", self.home.path()).args([
+            "deploy",
+            "--env",
+            "test",
+            "--app",
+            &self.app,
+            "--dir",
+            &self.remote_dir,
+            "--user",
+            &self.f.registry_user,
+            "--context",
+            "app",
+            "--tag",
+            tag,
+        ]);
+        c.args(extra).output().expect("run hoist")
+    }
+
+    fn state(&self) -> Vec<String> {
+        self.hosts
+            .iter()
+            .map(|h| host_state(h, &self.remote_dir))
+            .collect()
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        for h in &self.hosts {
+            let compose = if h.compose_v2() {
+                "docker compose"
+            } else {
+                "docker-compose"
+            };
+            h.sh(&format!(
+                "cd {d} && {compose} --project-name {a} down; rm -rf {d} /root/.hoist/locks/{a}",
+                d = self.remote_dir,
+                a = self.app
+            ));
+        }
+    }
+}
+
+#[test]
+fn a_dry_run_of_deploy_changes_nothing_and_plans_exactly_what_the_run_then_does() {
+    let a = App::new("dryrun", 18611);
+    a.version("one");
+    ok(&a.deploy("dr-v1", &[]));
+    a.version("two");
+
+    let before = (a.state(), local_images());
+    let out = a.deploy("dr-v2", &["--dry-run", "--json"]);
+    let stdout = ok(&out);
+    assert_eq!(
+        (a.state(), local_images()),
+        before,
+        "a dry run changed the hosts or the local engine"
+    );
+    let plan = plan_of(&stdout);
+    assert_eq!(plan["complete"], true, "{stdout}");
+    assert_eq!(plan["uncertain"], Value::Array(vec![]), "{stdout}");
+    let steps = planned(&plan);
+    let image = format!("{}/{}:dr-v2", a.f.registry, a.app);
+    let has = |host: &str, kind: &str, summary: &str| {
+        steps
+            .iter()
+            .any(|(h, k, s)| h == host && k == kind && s.contains(summary))
+    };
+    assert!(has("local", "docker build", "/app"), "{steps:#?}");
+    assert!(has("local", "docker push", &image), "{steps:#?}");
+    for h in ["host1", "host2"] {
+        assert!(has(h, "docker pull", &image), "{h}: {steps:#?}");
+        assert!(has(h, "command", " up "), "{h}: {steps:#?}");
+        assert!(
+            has(h, "file", "/docker-compose.override.yml"),
+            "{h}: {steps:#?}"
+        );
+    }
+    // The pin's diff is whole: the old release's line out, the new one's in.
+    let pin = plan["hosts"]["host1"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("docker-compose.override.yml"))
+        })
+        .unwrap();
+    let old = format!("{}/{}:dr-v1", a.f.registry, a.app);
+    let path = format!("{}/docker-compose.override.yml", a.remote_dir);
+    assert_eq!(
+        pin["diff"].as_str().unwrap(),
+        format!(
+            "--- {path}\n+++ {path}\n@@ -2,4 +2,4 @@\n # The project's compose file, .env and env files are never rewritten.\n services:\n   web:\n-    image: \"{old}\"\n+    image: \"{image}\"\n"
+        )
+    );
+    let assumed = plan["assumed"].to_string();
+    assert!(assumed.contains("becomes ready"), "{assumed}");
+
+    // The real run then makes exactly the planned changes.
+    ok(&a.deploy("dr-v2", &[]));
+    let mut want = steps.clone();
+    want.sort_by_key(|(h, _, _)| h.clone());
+    assert_eq!(audited_last_run(a.dir.path()), want);
+    for h in &a.hosts {
+        assert_eq!(h.get("http://127.0.0.1:18611/index.html"), "two");
+    }
+
+    // The live release again: the plan pins nothing new (only the log line is added).
+    let again = ok(&a.deploy("dr-v2", &["--dry-run"]));
+    assert!(
+        again.contains("releases.log")
+            && !again.contains("current.env (")
+            && !again.contains("docker-compose.override.yml ("),
+        "a plan of the live release re-pins it:\n{again}"
+    );
+}
+
+#[test]
+fn a_plan_shows_whole_diffs_and_flags_the_line_that_reads_a_placeholder() {
+    let f = fleet();
+    let h = f.host(3);
+    let dir = format!("/tmp/hoist-dryplan-{}", std::process::id());
+    h.sh_ok(&format!(
+        "rm -rf {dir}; mkdir -p {dir} && printf 'A=1\\nB=2\\n# keep me\\n' > {dir}/.env && \
+         printf 'services:\\n  web:\\n    image: busybox:1\\n' > {dir}/compose.yml && \
+         printf 'port = 80\\n' > {dir}/app.conf"
+    ));
+    let project = f.project("");
+    std::fs::write(
+        project.path().join("app.conf.j2"),
+        "port = {{ port }}\nname = {{ name }}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.path().join("plan.rhai"),
+        format!(
+            r#"let h = hosts("host3")[0];
+let d = "{dir}";
+h.template("app.conf.j2", d + "/app.conf", #{{port: 8080, name: "web"}});
+h.compose(d).write("services:\n  web:\n    image: busybox:2\n");
+h.set_env(d + "/.env", #{{B: "3", C: "new"}});
+let out = h.run("hostname");
+let same = h.capture("cat " + d + "/app.conf");
+if out.stdout == "" {{ print("no output"); }}
+same
+"#
+        ),
+    )
+    .unwrap();
+    let before = host_state(h, &dir);
+    let run = |extra: &[&str]| {
+        f.hoist_cmd(project.path())
+            .args(["run", "plan.rhai", "--env", "fleet"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--dry-run"]);
+    let stdout = ok(&out);
+    assert_eq!(host_state(h, &dir), before, "the dry run changed host3");
+    let expected = format!(
+        "Plan (dry run: nothing was changed)
+[host3] ~ file: write {dir}/app.conf (23 bytes)
+[host3] --- {dir}/app.conf
+[host3] +++ {dir}/app.conf
+[host3] @@ -1 +1,2 @@
+[host3] -port = 80
+[host3] +port = 8080
+[host3] +name = web
+[host3] ~ command: mkdir -p -- {dir}
+[host3] ~ file: write {dir}/compose.yml (38 bytes)
+[host3] --- {dir}/compose.yml
+[host3] +++ {dir}/compose.yml
+[host3] @@ -1,3 +1,3 @@
+[host3]  services:
+[host3]    web:
+[host3] -    image: busybox:1
+[host3] +    image: busybox:2
+[host3] ~ file: write {dir}/.env (24 bytes)
+[host3] --- {dir}/.env
+[host3] +++ {dir}/.env
+[host3] @@ -1,3 +1,4 @@
+[host3]  A=1
+[host3] -B=2
+[host3] +B=3
+[host3]  # keep me
+[host3] +C=new
+[host3] ~ command: hostname
+uncertain from plan.rhai:8 on: the script reads the output of a command the dry run did not run (a placeholder: code 0, no output); use h.capture() for read-only commands so they run in a plan too
+5 change(s) on 1 host(s).
+"
+    );
+    // The script's print and value (the capture ran for real: a probe) come first.
+    assert_eq!(stdout, format!("no output\nport = 80\n{expected}"));
+
+    // A real run with --diff shows the same diffs, and makes the changes.
+    let out = run(&["--diff"]);
+    let stdout = ok(&out);
+    assert!(
+        stdout.contains("[host3] -B=2\n[host3] +B=3\n[host3]  # keep me\n[host3] +C=new"),
+        "{stdout}"
+    );
+    assert_eq!(
+        h.read(&format!("{dir}/app.conf")),
+        "port = 8080\nname = web\n"
+    );
+    assert_eq!(
+        h.read(&format!("{dir}/.env")),
+        "A=1\nB=3\n# keep me\nC=new\n"
+    );
+    // The audit log holds the changes, not the probes, and `hoist log` reads them back.
+    let log = f
+        .hoist_cmd(project.path())
+        .args(["log", "--json"])
+        .output()
+        .unwrap();
+    let rows: Value = serde_json::from_slice(&log.stdout).unwrap();
+    let whats: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        whats,
+        [
+            format!("write {dir}/app.conf (23 bytes)").as_str(),
+            &format!("mkdir -p -- {dir}"),
+            &format!("write {dir}/compose.yml (38 bytes)"),
+            &format!("write {dir}/.env (24 bytes)"),
+            "hostname",
+        ]
+    );
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["recipe"] == "plan.rhai" && r["host"] == "host3"),
+        "{rows}"
+    );
+    // With everything in place, a plan of the same files has nothing to do.
+    std::fs::write(
+        project.path().join("same.rhai"),
+        format!(
+            "let h = hosts(\"host3\")[0];\nh.template(\"app.conf.j2\", \"{dir}/app.conf\", #{{port: 8080, name: \"web\"}});\nh.set_env(\"{dir}/.env\", #{{B: \"3\"}});\n"
+        ),
+    )
+    .unwrap();
+    let out = f
+        .hoist_cmd(project.path())
+        .args(["run", "same.rhai", "--env", "fleet", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok(&out),
+        "false\nPlan (dry run: nothing was changed)\nNothing to do: the run would change nothing.\n",
+        "set_env's value (changed?) is false, and the plan is empty"
+    );
+    h.sh(&format!("rm -rf {dir}"));
+}
