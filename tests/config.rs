@@ -442,3 +442,121 @@ fn sudo_with_a_password_from_a_script_or_the_environment() {
         "{out}{err}"
     );
 }
+
+/// The (kind, summary) of every change in `rt`'s audit log.
+fn audited_changes(rt: &hoist::Runtime) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(rt.services.audit_path().unwrap()).unwrap_or_default();
+    text.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["probe"] == false)
+        .map(|e| {
+            (
+                e["change"]["kind"].as_str().unwrap().to_string(),
+                e["change"]["summary"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_primitive_plans_exactly_what_its_first_run_then_does() {
+    let f = fleet();
+    let h = f.host(3);
+    let id = std::process::id();
+    let (user, group, dir) = (
+        format!("hplan{id}"),
+        format!("hplang{id}"),
+        format!("/tmp/hoist-plan-{id}"),
+    );
+    let unit = format!("hoistplan{id}.service");
+    let (repo, pkg) = (
+        format!("/srv/hoist-plan-repo-{id}"),
+        format!("hoist-plan-{id}"),
+    );
+    h.sh_ok(&format!(
+        "set -e; mkdir -p {dir} {repo} && printf 'UID=0\\nKEEP=1\\n' > {dir}/env; \
+         mkdir -p /etc/apt/hoist-plan-disabled; \
+         mv /etc/apt/sources.list.d/* /etc/apt/hoist-plan-disabled/ 2>/dev/null || true; \
+         echo 'deb [trusted=yes] file:{repo} ./' > /etc/apt/sources.list.d/hoist-plan.list"
+    ));
+    let _cleanup = OnDrop(|| {
+        h.sh(&format!(
+            "userdel -r {user}; groupdel {group}; crontab -u deploy -r; rm -rf {dir}; \
+             systemctl disable {unit}; rm -f /etc/systemd/system/{unit}; systemctl daemon-reload; \
+             dpkg --purge {pkg}; rm -rf {repo} /etc/apt/sources.list.d/hoist-plan.list; \
+             mv /etc/apt/hoist-plan-disabled/* /etc/apt/sources.list.d/ 2>/dev/null; rmdir /etc/apt/hoist-plan-disabled"
+        ));
+    });
+    support::debs::publish(h, &repo, &pkg, "1.0");
+    let body = format!(
+        r##"let h = ssh("{spec}");
+[
+  h.packages(["{pkg}"], #{{update: true}}),
+  h.group("{group}", #{{}}),
+  h.user("{user}", #{{groups: ["{group}"], shell: "/bin/sh"}}),
+  h.authorized_key("deploy", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHoistPlanTestKeyHoistPlanTestKeyHoistPla plan", #{{}}),
+  h.cron("plantick", #{{schedule: "0 3 * * *", command: "true", user: "deploy"}}),
+  h.line_in_file("{dir}/env", #{{regexp: "^UID=", line: "UID=1000"}}),
+  h.block_in_file("{dir}/env", "A=1\nB=2", #{{marker: "# {{mark}} pool"}}),
+  h.file("{dir}/run", #{{state: "directory", mode: "0750"}}),
+  h.systemd("{unit}").install("[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n", #{{mode: "0644"}}),
+  h.systemd("{unit}").enable(),
+]"##,
+        spec = h.spec()
+    );
+    let state = || {
+        h.sh_ok(&format!(
+            "getent passwd {user}; getent group {group}; crontab -u deploy -l 2>/dev/null; \
+             cat {dir}/env; find {dir} -printf '%p %m %u\\n' | sort; ls -la /etc/systemd/system/{unit} 2>&1; \
+             grep -c HoistPlan ~deploy/.ssh/authorized_keys 2>/dev/null; dpkg -l {pkg} 2>&1 | tail -1; true"
+        ))
+    };
+    let before = state();
+
+    // The plan: probes ran, nothing changed.
+    let (plan_rt, _) = f.runtime();
+    plan_rt
+        .services
+        .effects()
+        .set_mode(hoist::effect::Mode::Plan);
+    let planned_value = run_script(&plan_rt, &body).unwrap_or_else(|e| panic!("{}", e.render()));
+    assert_eq!(state(), before, "the dry run changed the host");
+    let plan = plan_rt.services.effects().plan();
+    assert!(plan.uncertain.is_empty(), "{:?}", plan.uncertain);
+    let planned: Vec<(String, String)> = plan
+        .changes
+        .iter()
+        .map(|c| (c.change.kind(), c.change.summary()))
+        .collect();
+    assert!(planned.len() >= 10, "{planned:#?}");
+
+    // The run makes exactly those changes, and says it changed what the plan said it would.
+    let (run_rt, _) = f.runtime();
+    let value = run_script(&run_rt, &body).unwrap_or_else(|e| panic!("{}", e.render()));
+    assert_eq!(value, planned_value);
+    assert_eq!(
+        value,
+        serde_json::json!([true, true, true, true, true, true, true, true, true, true])
+    );
+    assert_eq!(audited_changes(&run_rt), planned);
+
+    // Second plan: nothing to do.
+    let (again, _) = f.runtime();
+    again.services.effects().set_mode(hoist::effect::Mode::Plan);
+    let value = run_script(&again, &body).unwrap_or_else(|e| panic!("{}", e.render()));
+    assert_eq!(
+        value,
+        serde_json::json!([
+            false, false, false, false, false, false, false, false, false, false
+        ])
+    );
+    let left: Vec<String> = again
+        .services
+        .effects()
+        .plan()
+        .changes
+        .iter()
+        .map(|c| c.change.summary())
+        .collect();
+    assert!(left.is_empty(), "{left:#?}");
+}

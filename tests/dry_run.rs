@@ -10,6 +10,7 @@ use std::process::Output;
 
 use serde_json::Value;
 use support::fleet::{Fleet, FleetHost, fleet};
+use support::plan::{audited_last_run, host_state, plan_of, planned};
 
 fn text(o: &Output) -> String {
     format!(
@@ -25,19 +26,6 @@ fn ok(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// Everything a deploy could change on a host, read through the host: the files under
-/// `dir` with their digests and modes, the containers (name, image, id, state), the images,
-/// root's crontab and the locks.
-fn host_state(h: &FleetHost, dir: &str) -> String {
-    h.sh_ok(&format!(
-        "cd {dir} 2>/dev/null && find . -type f -exec sha256sum {{}} + | sort; \
-         find {dir} -printf '%p %m\\n' 2>/dev/null | sort; \
-         docker ps -a --format '{{{{.Names}}}} {{{{.Image}}}} {{{{.ID}}}} {{{{.State}}}}' | sort; \
-         docker images --format '{{{{.Repository}}}}:{{{{.Tag}}}} {{{{.ID}}}}' | sort; \
-         crontab -l 2>/dev/null; ls -la /root/.hoist/locks 2>/dev/null; true"
-    ))
-}
-
 /// The local engine's images (a build or a tag would add one).
 fn local_images() -> String {
     let o = std::process::Command::new("docker")
@@ -50,54 +38,6 @@ fn local_images() -> String {
         .collect();
     lines.sort();
     lines.join("\n")
-}
-
-/// The `{"event":"plan"}` object of a `--json` run.
-fn plan_of(stdout: &str) -> Value {
-    stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|v| v["event"] == "plan")
-        .unwrap_or_else(|| panic!("no plan in the output:\n{stdout}"))
-}
-
-/// Per host, the (kind, summary) of each planned change, in order.
-fn planned(plan: &Value) -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    for (host, list) in plan["hosts"].as_object().unwrap() {
-        for c in list.as_array().unwrap() {
-            out.push((
-                host.clone(),
-                c["kind"].as_str().unwrap().to_string(),
-                c["summary"].as_str().unwrap().to_string(),
-            ));
-        }
-    }
-    out
-}
-
-/// Per host, the (kind, summary) of each change the last run recorded in the audit log.
-fn audited_last_run(project: &std::path::Path) -> Vec<(String, String, String)> {
-    let log = std::fs::read_to_string(project.join(".hoist/audit.jsonl")).unwrap();
-    let entries: Vec<Value> = log
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let last = entries.last().unwrap()["run"].as_str().unwrap().to_string();
-    let mut by_host: Vec<(String, String, String)> = entries
-        .iter()
-        .filter(|e| e["run"] == last.as_str() && e["probe"] == false)
-        .map(|e| {
-            (
-                e["host"].as_str().unwrap().to_string(),
-                e["change"]["kind"].as_str().unwrap().to_string(),
-                e["change"]["summary"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    // The plan lists hosts one after another; the log interleaves them as they ran.
-    by_host.sort_by_key(|(h, _, _)| h.clone());
-    by_host
 }
 
 struct App {
@@ -174,10 +114,41 @@ impl App {
         c.args(extra).output().expect("run hoist")
     }
 
+    /// Any recipe of this app: `recipe --env test --app APP --dir DIR` plus `extra`.
+    fn recipe(&self, recipe: &str, extra: &[&str]) -> Output {
+        let mut c = self.f.hoist_cmd(self.dir.path());
+        c.env("HOME", self.home.path()).args([
+            recipe,
+            "--env",
+            "test",
+            "--app",
+            &self.app,
+            "--dir",
+            &self.remote_dir,
+        ]);
+        c.args(extra).output().expect("run hoist")
+    }
+
+    /// `recipe` with `--dry-run` changes nothing on the hosts, then the real run makes exactly
+    /// the planned changes (read from the audit log).
+    fn plan_matches_run(&self, recipe: &str, args: &[&str]) {
+        let before = self.state();
+        let mut dry = args.to_vec();
+        dry.extend(["--dry-run", "--json"]);
+        let plan = plan_of(&ok(&self.recipe(recipe, &dry)));
+        assert_eq!(self.state(), before, "{recipe} --dry-run changed a host");
+        assert_eq!(plan["uncertain"], Value::Array(vec![]), "{plan}");
+        let mut want = planned(&plan);
+        assert!(!want.is_empty(), "{recipe}: an empty plan");
+        want.sort_by_key(|(h, _, _)| h.clone());
+        ok(&self.recipe(recipe, args));
+        assert_eq!(audited_last_run(self.dir.path()), want, "{recipe}");
+    }
+
     fn state(&self) -> Vec<String> {
         self.hosts
             .iter()
-            .map(|h| host_state(h, &self.remote_dir))
+            .map(|h| host_state(h, &[&self.remote_dir], &self.app))
             .collect()
     }
 }
@@ -200,7 +171,7 @@ impl Drop for App {
 }
 
 #[test]
-fn a_dry_run_of_deploy_changes_nothing_and_plans_exactly_what_the_run_then_does() {
+fn deploy_upgrade_rollback_and_destroy_plan_exactly_what_they_then_do_and_change_nothing() {
     let a = App::new("dryrun", 18611);
     a.version("one");
     ok(&a.deploy("dr-v1", &[]));
@@ -219,6 +190,7 @@ fn a_dry_run_of_deploy_changes_nothing_and_plans_exactly_what_the_run_then_does(
     assert_eq!(plan["uncertain"], Value::Array(vec![]), "{stdout}");
     let steps = planned(&plan);
     let image = format!("{}/{}:dr-v2", a.f.registry, a.app);
+    let old = format!("{}/{}:dr-v1", a.f.registry, a.app);
     let has = |host: &str, kind: &str, summary: &str| {
         steps
             .iter()
@@ -245,13 +217,27 @@ fn a_dry_run_of_deploy_changes_nothing_and_plans_exactly_what_the_run_then_does(
                 .is_some_and(|p| p.ends_with("docker-compose.override.yml"))
         })
         .unwrap();
-    let old = format!("{}/{}:dr-v1", a.f.registry, a.app);
     let path = format!("{}/docker-compose.override.yml", a.remote_dir);
     assert_eq!(
         pin["diff"].as_str().unwrap(),
         format!(
             "--- {path}\n+++ {path}\n@@ -2,4 +2,4 @@\n # The project's compose file, .env and env files are never rewritten.\n services:\n   web:\n-    image: \"{old}\"\n+    image: \"{image}\"\n"
         )
+    );
+    // compose's part, service by service, from the models and the containers' labels.
+    let notes: Vec<String> = plan["hosts"]["host2"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["notes"].as_array().cloned().unwrap_or_default())
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "web-preflight: create".to_string(),
+            format!("web: recreate (image {old} → {image})")
+        ]
     );
     let assumed = plan["assumed"].to_string();
     assert!(assumed.contains("becomes ready"), "{assumed}");
@@ -265,6 +251,16 @@ fn a_dry_run_of_deploy_changes_nothing_and_plans_exactly_what_the_run_then_does(
         assert_eq!(h.get("http://127.0.0.1:18611/index.html"), "two");
     }
 
+    // upgrade (back to the first image), --rollback and destroy: each plans exactly what it does.
+    a.plan_matches_run("upgrade", &["--image", &old]);
+    for h in &a.hosts {
+        assert_eq!(h.get("http://127.0.0.1:18611/index.html"), "one");
+    }
+    a.plan_matches_run("upgrade", &["--rollback"]);
+    for h in &a.hosts {
+        assert_eq!(h.get("http://127.0.0.1:18611/index.html"), "two");
+    }
+
     // The live release again: the plan pins nothing new (only the log line is added).
     let again = ok(&a.deploy("dr-v2", &["--dry-run"]));
     assert!(
@@ -273,6 +269,16 @@ fn a_dry_run_of_deploy_changes_nothing_and_plans_exactly_what_the_run_then_does(
             && !again.contains("docker-compose.override.yml ("),
         "a plan of the live release re-pins it:\n{again}"
     );
+    a.plan_matches_run("destroy", &["--yes"]);
+    for h in &a.hosts {
+        assert_eq!(
+            h.sh_ok(&format!(
+                "docker ps -aq --filter label=com.docker.compose.project={}",
+                a.app
+            )),
+            ""
+        );
+    }
 }
 
 #[test]
@@ -307,7 +313,7 @@ same
         ),
     )
     .unwrap();
-    let before = host_state(h, &dir);
+    let before = host_state(h, &[&dir], "hoist-dryplan");
     let run = |extra: &[&str]| {
         f.hoist_cmd(project.path())
             .args(["run", "plan.rhai", "--env", "fleet"])
@@ -317,7 +323,11 @@ same
     };
     let out = run(&["--dry-run"]);
     let stdout = ok(&out);
-    assert_eq!(host_state(h, &dir), before, "the dry run changed host3");
+    assert_eq!(
+        host_state(h, &[&dir], "hoist-dryplan"),
+        before,
+        "the dry run changed host3"
+    );
     let expected = format!(
         "Plan (dry run: nothing was changed)
 [host3] ~ file: write {dir}/app.conf (23 bytes)

@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::plan::{host_state, planned_then_run};
+
 use std::path::Path;
 
 use support::fleet::{Fleet, FleetHost, OnDrop, fleet};
@@ -147,7 +149,8 @@ fn nightwatch_builds_pushes_checks_mounts_and_starts_the_stack() {
     );
 
     h.sh_ok(&format!("chmod 0711 /srv/nightwatch-{id}"));
-    let out = ok(&run(f, p, "nightwatch.rhai", &[]));
+    let state = || host_state(h, &[&stack_dir, &static_dir, &data_dir], "nightwatch");
+    let out = ok(&planned_then_run(f, p, "nightwatch.rhai", &state));
     assert!(
         out.contains("app-uwsgi-flask"),
         "the rendered stack is shown: {out}"
@@ -257,8 +260,14 @@ fn alphakraken_mounts_backs_up_pulls_and_starts_infrastructure_then_workers() {
             workers[1].spec_user("deploy"),
         ),
     );
-    let o = run(f, p, "alphakraken.rhai", &[]);
-    ok(&o);
+    let state = || {
+        everyone
+            .iter()
+            .map(|h| host_state(h, &[&checkout, &mounts], &format!("ak{id}")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    ok(&planned_then_run(f, p, "alphakraken.rhai", &state));
 
     let mounted =
         |h: &FleetHost, pool: &str| h.sh(&format!("findmnt -n {mounts}/{pool}")).code == 0;
@@ -359,7 +368,8 @@ fn jacow_installs_the_unit_and_cron_then_updates_from_git() {
             h.spec_user("deploy")
         ),
     );
-    ok(&run(f, p, "jacow.rhai", &[]));
+    let state = || host_state(h, &[&checkout], &format!("jacow{id}|hourly"));
+    ok(&planned_then_run(f, p, "jacow.rhai", &state));
     assert_eq!(
         h.sh_ok(&format!("stat -c %a /etc/systemd/system/{unit}")),
         "755"
@@ -437,7 +447,14 @@ fn alphakraken_setup_is_desired_state() {
             h.spec_user("deploy")
         ),
     );
-    ok(&run(f, p, "setup.rhai", &[]));
+    let state = || {
+        host_state(
+            h,
+            &[&checkout],
+            &format!("{pkg}|{reader}|{writer}|docker.service"),
+        )
+    };
+    ok(&planned_then_run(f, p, "setup.rhai", &state));
     assert_eq!(
         h.sh_ok(&format!("dpkg-query -W -f='${{Status}}' {pkg}")),
         "install ok installed"

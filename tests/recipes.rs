@@ -7,6 +7,8 @@
 
 mod support;
 
+use support::plan::{audited_last_run, host_state, plan_of, planned};
+
 use std::process::Output;
 
 use support::fleet::{Fleet, FleetHost, fleet};
@@ -389,7 +391,19 @@ fn bluegreen_on(h: &'static FleetHost) {
     );
     assert_eq!(reload_count(), 1);
 
+    // Planned first: the dry run changes nothing and names exactly what the switch does.
+    let before = host_state(h, &[&remote], &app);
+    let plan = plan_of(&ok(&run(&["--image", &v2, "--dry-run", "--json"])));
+    assert_eq!(
+        host_state(h, &[&remote], &app),
+        before,
+        "bluegreen --dry-run changed the host"
+    );
+    assert_eq!(plan["uncertain"], serde_json::json!([]), "{plan}");
+    let mut want = planned(&plan);
+    want.sort_by_key(|(h, _, _)| h.clone());
     ok(&run(&["--image", &v2]));
+    assert_eq!(audited_last_run(d), want, "bluegreen: plan and run differ");
     assert_eq!(get(green), "v2");
     assert_eq!(get(blue), "v1", "the old colour keeps running");
     assert!(conf().contains(&format!("127.0.0.1:{green}")), "{}", conf());

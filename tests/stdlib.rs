@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::plan::{audited_last_run, host_state, plan_of, planned};
+
 use support::fleet::fleet;
 use support::{run_script, runtime, sshd};
 
@@ -212,7 +214,31 @@ fn gitpull_recipe_stops_pulls_installs_starts_and_scans_the_journal_with_real_sy
             .output()
             .unwrap()
     };
+    // Planned first: nothing changes, and the plan knows the pull brings a commit (the remote
+    // is asked, nothing fetched), so it names the install and the restart the run then does.
+    let before = host_state(h, &[&checkout, &origin], &format!("hoistgp{id}"));
+    let dry = run(&["--install", "echo installed > deps.txt", "--dry-run"]);
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    let plan = plan_of(&String::from_utf8_lossy(&dry.stdout));
+    assert_eq!(
+        host_state(h, &[&checkout, &origin], &format!("hoistgp{id}")),
+        before,
+        "gitpull --dry-run changed the host"
+    );
+    assert_eq!(plan["uncertain"], serde_json::json!([]), "{plan}");
+    let want = planned(&plan);
+    assert!(
+        want.iter().any(|(_, _, s)| s.contains("echo installed")),
+        "the plan reinstalls: {want:#?}"
+    );
     let o = run(&["--install", "echo installed > deps.txt"]);
+    let mut got = audited_last_run(project.path());
+    got.sort_by_key(|(h, _, _)| h.clone());
+    assert_eq!(got, want, "gitpull: plan and run differ");
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
         o.status.success(),

@@ -45,6 +45,9 @@ pub fn render(plan: &Plan, p: &Painter, redact: &dyn Fn(&str) -> String, stopped
                 p.yellow(&format!("~ {kind}:")),
                 redact(&c.change.summary())
             ));
+            for n in &c.notes {
+                out.push_str(&format!("{prefix}    {} {}\n", p.dim("·"), redact(n)));
+            }
             if let Some(d) = c.change.diff().filter(|d| !d.is_empty()) {
                 out.push_str(&paint_diff(p, &host, &redact(&d)));
                 out.push('\n');

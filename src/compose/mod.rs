@@ -11,6 +11,7 @@ pub mod project;
 pub mod ps;
 pub mod render;
 pub mod tool;
+mod up_plan;
 pub mod validate;
 pub mod yaml;
 

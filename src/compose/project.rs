@@ -163,6 +163,9 @@ struct Inner {
     opts: ComposeOptions,
     files: tokio::sync::OnceCell<Vec<String>>,
     docker: tokio::sync::OnceCell<Docker>,
+    /// Read the files as the host has them, past a dry run's planned writes (what the
+    /// running containers were started from; see [`Project::as_on_host`]).
+    on_host_only: bool,
 }
 
 /// A compose project on a host. Cheap to clone.
@@ -244,8 +247,25 @@ impl Project {
                 opts,
                 files: tokio::sync::OnceCell::new(),
                 docker: tokio::sync::OnceCell::new(),
+                on_host_only: false,
             }),
         })
+    }
+
+    /// The same project read from the host's files as they are, ignoring what a dry run
+    /// planned to write into them.
+    pub fn as_on_host(&self) -> Project {
+        Project {
+            inner: Arc::new(Inner {
+                host: self.inner.host.clone(),
+                dir: self.inner.dir.clone(),
+                name: self.inner.name.clone(),
+                opts: self.inner.opts.clone(),
+                files: tokio::sync::OnceCell::new(),
+                docker: tokio::sync::OnceCell::new(),
+                on_host_only: true,
+            }),
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -394,7 +414,11 @@ impl Project {
         }
         // A dry run reads what its own earlier writes left (a compose file it "wrote").
         let effects = self.inner.host.services().effects();
-        for (p, f) in paths.iter().zip(files.iter_mut()) {
+        for (p, f) in paths
+            .iter()
+            .zip(files.iter_mut())
+            .filter(|_| !self.inner.on_host_only)
+        {
             if let Some(planned) = effects.planned_file(self.inner.host.name(), p) {
                 *f = planned.map(|b| String::from_utf8_lossy(&b).into_owned());
             }
@@ -822,7 +846,17 @@ impl Project {
         if let Some(p) = pre_pull {
             self.act(&p, true).await?;
         }
+        // A plan says what compose would do to each service, not only that `up` runs.
+        let effects = self.inner.host.services().effects();
+        let outcomes = if effects.planning() {
+            Some(self.up_outcomes(&o.services).await?)
+        } else {
+            None
+        };
         self.act(&args, true).await?;
+        if let Some(notes) = outcomes {
+            effects.annotate_last(self.inner.host.name(), notes);
+        }
         if o.wait {
             self.wait(&o.services, Duration::from_secs(o.timeout.unwrap_or(120)))
                 .await?;

@@ -256,7 +256,9 @@ impl Host {
         valid(names)?;
         let m = self.package_manager().await?;
         if o.update && self.recall(MEMO_UPDATED).is_none() {
-            let mut c = Command::argv(m.update()).sudo(o.sudo);
+            // Refreshing the index installs nothing: it is the probe a plan needs to know
+            // what `latest` and unknown names mean, so a --dry-run runs it too.
+            let mut c = Command::argv(m.update()).sudo(o.sudo).probe();
             if m == Manager::Apt {
                 c = c.env("DEBIAN_FRONTEND", "noninteractive");
             }

@@ -90,6 +90,7 @@ impl Effects {
             host: host.to_string(),
             step: crate::step::current(),
             change: change.clone(),
+            notes: Vec::new(),
         });
         false
     }
@@ -100,6 +101,14 @@ impl Effects {
         let mut plan = self.plan.lock().expect("plan lock");
         if !plan.uncertain.iter().any(|u| u.at == at) {
             plan.uncertain.push(Uncertainty { at, host, reason });
+        }
+    }
+
+    /// Say more about the last change planned on `host` (see [`Planned::notes`]).
+    pub fn annotate_last(&self, host: &str, notes: Vec<String>) {
+        let mut plan = self.plan.lock().expect("plan lock");
+        if let Some(last) = plan.changes.iter_mut().rev().find(|c| c.host == host) {
+            last.notes.extend(notes);
         }
     }
 

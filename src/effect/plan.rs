@@ -12,6 +12,9 @@ pub struct Planned {
     pub host: String,
     pub step: Option<String>,
     pub change: Change,
+    /// What the change does in detail, when a primitive can say (compose's per-service
+    /// create / recreate / unchanged of an `up`).
+    pub notes: Vec<String>,
 }
 
 /// Where the plan stops being exact, and why.
@@ -60,6 +63,9 @@ impl Plan {
                     let mut v = c.change.to_json();
                     v["summary"] = json!(redact(&c.change.summary()));
                     v["step"] = json!(c.step);
+                    if !c.notes.is_empty() {
+                        v["notes"] = json!(c.notes);
+                    }
                     if let Some(d) = c.change.diff() {
                         v["diff"] = json!(redact(&d));
                     }

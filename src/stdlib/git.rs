@@ -75,13 +75,57 @@ impl Repo {
     /// `git pull --ff-only`; true if HEAD moved.
     pub async fn pull(&self) -> Result<bool> {
         let before = self.head().await?;
-        self.host
+        let pulled = self
+            .host
             .run(&self.git(["pull", "--ff-only"]))
             .await
             .map_err(|e| {
                 e.hint("the checkout must fast-forward; local commits or changes block a pull")
             })?;
+        if pulled.planned {
+            // A dry run fetches nothing: it asks the remote which commit the upstream branch
+            // is at (read-only, as `git ls-remote` is) and compares.
+            return Ok(self.upstream_head().await? != before);
+        }
         Ok(self.head().await? != before)
+    }
+
+    /// The commit the checkout's upstream branch is at on its remote, without fetching.
+    async fn upstream_head(&self) -> Result<String> {
+        let upstream = self
+            .host
+            .run(
+                &self
+                    .git(["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}"])
+                    .quiet()
+                    .probe(),
+            )
+            .await?
+            .stdout
+            .trim()
+            .to_string();
+        let (remote, branch) = upstream.split_once('/').ok_or_else(|| {
+            Error::failed(format!(
+                "{}: the checkout's branch has no upstream (`{upstream}`)",
+                self.dir
+            ))
+            .host(self.host.name())
+        })?;
+        let out = self
+            .host
+            .run(
+                &self
+                    .git(["ls-remote", "--", remote, &format!("refs/heads/{branch}")])
+                    .quiet()
+                    .probe(),
+            )
+            .await?;
+        Ok(out
+            .stdout
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string())
     }
 
     pub async fn checkout(&self, reference: &str) -> Result<()> {

@@ -10,6 +10,7 @@
 pub mod debs;
 pub mod fleet;
 pub mod images;
+pub mod plan;
 pub mod registry;
 
 use std::path::{Path, PathBuf};
