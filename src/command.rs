@@ -67,6 +67,10 @@ pub struct Command {
     pub capture: bool,
     /// Given to sudo when it asks (see [`Command::render`]); `None`: `sudo -n`, never asks.
     pub sudo_password: Option<Secret>,
+    /// The argv items are paths (a primitive's `git -C DIR`, `umount TARGET`): one that starts
+    /// with `~/` (or is `~`) is the home directory (see [`quote_path`]). Off for argv a user
+    /// wrote, which arrives byte for byte.
+    pub home_paths: bool,
     /// A read-only probe: changes nothing, so it runs in a dry run too and is not audited
     /// as a change. Everything else is a change (the safe default: a dry run never runs it).
     pub probe: bool,
@@ -98,9 +102,16 @@ impl Command {
             stream: None,
             capture: true,
             sudo_password: None,
+            home_paths: false,
             probe: false,
             change: None,
         }
+    }
+    /// Render argv items that are home paths (`~/x`) as the home directory; see
+    /// [`Command::home_paths`].
+    pub fn home_paths(mut self) -> Self {
+        self.home_paths = true;
+        self
     }
     pub fn sudo(mut self, sudo: bool) -> Self {
         self.sudo = sudo;
@@ -224,6 +235,11 @@ impl Command {
         };
         let program = match &self.program {
             Program::Shell(s) => s.clone(),
+            Program::Argv(argv) if self.home_paths => argv
+                .iter()
+                .map(|a| quote_arg(a))
+                .collect::<Vec<_>>()
+                .join(" "),
             Program::Argv(argv) => join(argv),
         };
         let mut prefix = String::new();
@@ -298,16 +314,31 @@ pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// A path that may start with `~/`: the tilde is left for the shell to expand (so `~/apps`
-/// means the remote user's home), the rest is quoted.
+/// A path that may start with `~/`: that is the home of the user the command runs as (the
+/// login user; root under sudo), rendered as `"$HOME"/…` with the rest quoted, so `~/apps`
+/// means the same in every primitive on every host. `~user/…` is not expanded.
 pub fn quote_path(p: &str) -> String {
     if p == "~" {
-        return "~".to_string();
+        return "\"$HOME\"".to_string();
     }
     if let Some(rest) = p.strip_prefix("~/") {
-        return format!("~/{}", quote(rest));
+        if rest.is_empty() {
+            return "\"$HOME\"/".to_string();
+        }
+        return format!("\"$HOME\"/{}", quote(rest));
     }
     quote(p)
+}
+
+/// One argv item of a primitive whose items are paths: quoted, except that a home path (`~`
+/// or `~/…`) means the home directory, as the same word typed at a shell would (see
+/// [`quote_path`]).
+fn quote_arg(a: &str) -> String {
+    if a == "~" || a.starts_with("~/") {
+        quote_path(a)
+    } else {
+        quote(a)
+    }
 }
 
 /// Join an argv into a shell command line, quoting every item.
@@ -394,13 +425,33 @@ mod tests {
     }
 
     #[test]
+    fn a_leading_tilde_is_the_home_in_argv_and_paths() {
+        let r = |a: &str| {
+            Command::argv(["git", "clone", "--", "u", a])
+                .home_paths()
+                .render()
+        };
+        assert_eq!(r("~/x y"), "git clone -- u \"$HOME\"/'x y'");
+        assert_eq!(r("~"), "git clone -- u \"$HOME\"");
+        assert_eq!(r("a~/x"), "git clone -- u 'a~/x'");
+        assert_eq!(r("~root/x"), "git clone -- u '~root/x'");
+        assert_eq!(quote_path("~/it's"), "\"$HOME\"/'it'\\''s'");
+        assert_eq!(
+            Command::argv(["echo", "~/x"]).render(),
+            "echo '~/x'",
+            "argv a user wrote arrives byte for byte"
+        );
+    }
+
+    #[test]
     fn relative_cwds_are_taken_literally() {
         let r = |cwd: &str| Command::argv(["pwd"]).cwd(cwd).render();
         assert_eq!(r("-"), "cd -- ./- && pwd");
         assert_eq!(r("-P"), "cd -- ./-P && pwd");
         assert_eq!(r("--"), "cd -- ./-- && pwd");
         assert_eq!(r("a b"), "cd -- ./'a b' && pwd");
-        assert_eq!(r("~/x"), "cd -- ~/x && pwd");
+        assert_eq!(r("~/x"), "cd -- \"$HOME\"/x && pwd");
+        assert_eq!(r("~"), "cd -- \"$HOME\" && pwd");
     }
 
     #[test]
@@ -443,6 +494,6 @@ mod tests {
 
     #[test]
     fn tilde_paths_expand_remotely() {
-        assert_eq!(quote_path("~/apps/my app"), "~/'apps/my app'");
+        assert_eq!(quote_path("~/apps/my app"), "\"$HOME\"/'apps/my app'");
     }
 }

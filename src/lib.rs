@@ -27,6 +27,7 @@ pub mod registry;
 pub mod release;
 pub mod repl;
 pub mod report;
+pub mod run_vars;
 pub mod runtime;
 pub mod script;
 pub mod secret;
@@ -54,19 +55,30 @@ pub fn run_file(rt: &Arc<Runtime>, path: &Path) -> Result<serde_json::Value> {
     run_script(rt, &script, &rt.vars)
 }
 
-/// Run script text (named `name` in errors).
+/// Run script text (named `name` in errors) with these vars; `--set` values still beat the
+/// inventory's group and per-host vars in `h.vars`.
 pub fn run_script(
     rt: &Arc<Runtime>,
     script: &script::Script,
     vars: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<serde_json::Value> {
-    let st = script::ScriptState::new(rt.clone());
-    let engine = script::build(&st);
-    Ok(script::run::run(&st, &engine, script, vars)?.value)
+    run_script_with(rt, script, run_vars::RunVars::plain(vars, &rt.overrides))
 }
 
-/// Run a recipe (built-in or the project's) with `--param value` arguments. Vars are
-/// inventory vars < recipe defaults and parameters < `--set`.
+/// Run script text with the vars of a run (see [`run_vars`] for their precedence).
+pub fn run_script_with(
+    rt: &Arc<Runtime>,
+    script: &script::Script,
+    vars: run_vars::RunVars,
+) -> Result<serde_json::Value> {
+    let st = script::ScriptState::new(rt.clone());
+    let engine = script::build(&st);
+    Ok(script::run::run_with(&st, &engine, script, vars)?.value)
+}
+
+/// Run a recipe (built-in or the project's) with `--param value` arguments (text as typed,
+/// or typed JSON values). Vars are recipe defaults < inventory vars < flags < `--set`, each
+/// checked against the parameter's type before the recipe runs.
 pub fn run_recipe(
     rt: &Arc<Runtime>,
     name: &str,
@@ -79,13 +91,18 @@ pub fn run_recipe(
             all.keys().cloned().collect::<Vec<_>>().join(", ")
         ))
     })?;
-    rt.services.audit_recipe(
-        name,
-        serde_json::Value::Object(args.iter().cloned().collect()),
-    );
-    let mut vars = rt.vars.clone();
-    vars.extend(recipe.bind(args, &rt.vars)?);
-    vars.extend(rt.overrides.clone());
+    let empty = serde_json::Map::new();
+    let sources = recipes::Sources {
+        env_vars: rt.env.as_ref().map(|e| &e.vars).unwrap_or(&empty),
+        env_label: format!("hoist.toml env.{}.vars:", rt.env_name().unwrap_or_default()),
+        scoped: rt.env.as_ref().map(|e| e.layers()).unwrap_or_default(),
+        sets: &rt.overrides,
+    };
+    let vars = recipe.bind(args, &sources)?;
+    // The parameters as given (flags and --set), each read as its type.
+    rt.services
+        .audit_recipe(name, serde_json::Value::Object(vars.pinned.clone()));
+    // A built-in recipe has no directory of its own: its script_dir() is the project's.
     let base_dir = match &recipe.path {
         Some(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
         None => rt
@@ -102,5 +119,5 @@ pub fn run_recipe(
         text: recipe.source.clone(),
         base_dir,
     };
-    run_script(rt, &script, &vars)
+    run_script_with(rt, &script, vars)
 }

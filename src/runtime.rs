@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use crate::audit::Audit;
 use crate::error::{Error, Result};
 use crate::host::{Host, HostSpec, SshOptions};
-use crate::inventory::{Environment, Inventory};
+use crate::inventory::{Environment, Inventory, Limit};
 use crate::report::{SharedReporter, Silent};
 use crate::secret::Redactor;
 use crate::services::Services;
@@ -28,6 +28,8 @@ pub struct Settings {
     pub confirm: Option<Confirm>,
     /// Seconds `with_lock` waits for another run's lock before refusing (`--lock-wait`).
     pub lock_wait: f64,
+    /// `--limit`: only the inventory hosts these patterns match.
+    pub limit: Limit,
 }
 
 pub type Confirm = Arc<dyn Fn(&str) -> Result<bool> + Send + Sync>;
@@ -40,6 +42,7 @@ impl std::fmt::Debug for Settings {
             .field("interactive", &self.interactive)
             .field("ssh", &self.ssh)
             .field("lock_wait", &self.lock_wait)
+            .field("limit", &self.limit)
             .finish()
     }
 }
@@ -53,6 +56,7 @@ impl Default for Settings {
             ssh: SshOptions::default(),
             confirm: None,
             lock_wait: 0.0,
+            limit: Limit::default(),
         }
     }
 }
@@ -141,6 +145,7 @@ impl RuntimeBuilder {
             .env
             .or_else(|| std::env::var("HOIST_ENV").ok().filter(|e| !e.is_empty()));
         let env = inventory.select(env_name.as_deref())?.cloned();
+        self.settings.limit.check(env.as_ref())?;
         let mut vars = env.as_ref().map(|e| e.vars.clone()).unwrap_or_default();
         let mut overrides = serde_json::Map::new();
         for (k, v) in self.sets {
@@ -162,6 +167,9 @@ impl RuntimeBuilder {
             .thread_name("hoist-io")
             .build()?;
         let services = Services::new(self.reporter, Redactor::default(), audit);
+        if let Some(dir) = inventory.project_dir() {
+            services.set_local_dir(std::path::absolute(dir)?);
+        }
         Ok(Arc::new(Runtime {
             tokio,
             services,
@@ -182,7 +190,8 @@ pub struct Runtime {
     pub inventory: Inventory,
     /// The selected environment, if any.
     pub env: Option<Environment>,
-    /// Inventory vars with `--set` applied.
+    /// Inventory vars (the environment's) with `--set` applied; group and per-host vars are
+    /// in [`Runtime::scoped_vars`].
     pub vars: serde_json::Map<String, serde_json::Value>,
     /// Just the `--set` values (they also beat recipe defaults).
     pub overrides: serde_json::Map<String, serde_json::Value>,
@@ -213,6 +222,14 @@ impl Runtime {
 
     pub fn project_dir(&self) -> Option<&Path> {
         self.inventory.project_dir()
+    }
+
+    /// The inventory's group and per-host vars of `host` (empty outside the inventory).
+    pub fn scoped_vars(&self, host: &Host) -> serde_json::Map<String, serde_json::Value> {
+        self.env
+            .as_ref()
+            .map(|e| e.scoped_vars(host.spec()))
+            .unwrap_or_default()
     }
 
     /// The local machine.
@@ -247,7 +264,12 @@ impl Runtime {
                     .hint(format!("pass --env (one of: {})", known.join(", ")))
             }
         })?;
-        Ok(env.hosts(group)?.iter().map(|s| self.host(s)).collect())
+        Ok(env
+            .hosts(group)?
+            .iter()
+            .filter(|s| self.settings.limit.allows(env, s))
+            .map(|s| self.host(s))
+            .collect())
     }
 
     /// The docker engine of `host`, connected once per run (`docker()` / `h.docker()`). The

@@ -15,6 +15,8 @@ struct Inner {
     audit: Option<Audit>,
     echo: std::sync::atomic::AtomicBool,
     sudo_password: Mutex<Option<crate::secret::Secret>>,
+    /// Where relative local paths start (see [`Services::local_dir`]).
+    local_dir: Mutex<Option<std::path::PathBuf>>,
     effects: crate::effect::Effects,
 }
 
@@ -42,6 +44,7 @@ impl Services {
                 audit,
                 echo: std::sync::atomic::AtomicBool::new(false),
                 sudo_password: Mutex::new(None),
+                local_dir: Mutex::new(None),
                 effects: crate::effect::Effects::default(),
             }),
         }
@@ -61,6 +64,35 @@ impl Services {
         self.inner
             .echo
             .store(on, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The directory relative local paths resolve against — the project's (hoist.toml's),
+    /// else the directory of the script being run — and the one local commands start in.
+    /// `None`: the process's current directory (a library user who set nothing).
+    pub fn local_dir(&self) -> Option<std::path::PathBuf> {
+        self.inner.local_dir.lock().expect("local dir lock").clone()
+    }
+
+    pub fn set_local_dir(&self, dir: std::path::PathBuf) {
+        *self.inner.local_dir.lock().expect("local dir lock") = Some(dir);
+    }
+
+    /// A local path as the one path rule reads it: absolute and `~/` paths as they are (the
+    /// latter in this user's home), relative ones against [`Services::local_dir`].
+    pub fn resolve_local(&self, p: &str) -> std::path::PathBuf {
+        let path = std::path::Path::new(p);
+        if path.is_absolute() {
+            return path.to_path_buf();
+        }
+        if (p == "~" || p.starts_with("~/"))
+            && let Some(home) = dirs::home_dir()
+        {
+            return home.join(p.trim_start_matches('~').trim_start_matches('/'));
+        }
+        match self.local_dir() {
+            Some(d) => d.join(path),
+            None => path.to_path_buf(),
+        }
     }
 
     /// The password `sudo: true` commands give sudo from now on (instead of `sudo -n`).

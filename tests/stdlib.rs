@@ -189,17 +189,21 @@ fn gitpull_recipe_stops_pulls_installs_starts_and_scans_the_journal_with_real_sy
     let project = tempfile::tempdir().unwrap();
     std::fs::write(
         project.path().join("hoist.toml"),
-        format!("[env.test.hosts]\napp = [\"{}\"]\n", h.spec_user("deploy")),
+        format!(
+            "[env.test.hosts]\napp = [\"{0}\"]\n[env.test.host_vars.\"{0}\"]\ndir = \"~/hoistgp{id}\"\n",
+            h.spec_user("deploy")
+        ),
     )
     .unwrap();
+    // The checkout is named from the deploy user's home (`~` is that user's home in git, cd and
+    // every other primitive): first by the host's own `dir` var in hoist.toml, later by --dir.
+    let tilde_checkout = format!("~/hoistgp{id}");
     let run = |extra: &[&str]| {
         f.hoist_cmd(project.path())
             .args([
                 "gitpull",
                 "--env",
                 "test",
-                "--dir",
-                &checkout,
                 "--service",
                 &unit,
                 "--settle",
@@ -261,7 +265,7 @@ fn gitpull_recipe_stops_pulls_installs_starts_and_scans_the_journal_with_real_sy
         "printf '#!/bin/sh\\necho Traceback: boom\\nexec sleep infinity\\n' > start.sh",
         "broken",
     );
-    let o = run(&[]);
+    let o = run(&["--dir", &tilde_checkout]);
     assert_eq!(o.status.code(), Some(1));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -274,7 +278,7 @@ fn gitpull_recipe_stops_pulls_installs_starts_and_scans_the_journal_with_real_sy
         "cd {checkout}; {git} commit -q --allow-empty -m local"
     ));
     push("echo v3 > app.txt", "v3");
-    let o = run(&[]);
+    let o = run(&["--dir", &tilde_checkout]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(h.sh_ok(&format!("systemctl is-active {unit}")), "active");
     assert_eq!(h.read(&format!("{checkout}/app.txt")), "v2\n");

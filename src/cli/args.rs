@@ -27,6 +27,10 @@ pub struct Global {
     /// Set a var (overrides inventory vars and recipe defaults); repeatable.
     #[arg(long = "set", value_name = "K=V", global = true)]
     pub sets: Vec<String>,
+    /// Only the inventory hosts matching PATTERN: globs (`*`, `?`) over host names, addresses
+    /// and group names; comma-separated or repeated. A pattern matching nothing is an error.
+    #[arg(long, value_name = "PATTERN", global = true)]
+    pub limit: Vec<String>,
     /// Answer yes to every confirm().
     #[arg(long, short = 'y', global = true)]
     pub yes: bool,

@@ -22,8 +22,11 @@ fn command_with_recipes(recipes: &indexmap::IndexMap<String, Recipe>) -> clap::C
         for p in r.params.values() {
             let flag = p.name.replace('_', "-");
             let arg = Arg::new(p.name.clone()).long(flag).help(p.doc.clone());
-            let arg = match &p.default {
-                Some(serde_json::Value::Bool(_)) => arg.action(ArgAction::SetTrue),
+            let arg = match p.ty {
+                crate::recipes::ParamType::Bool => arg.action(ArgAction::SetTrue),
+                crate::recipes::ParamType::Array | crate::recipes::ParamType::Map => {
+                    arg.value_name("VALUE").action(ArgAction::Append)
+                }
                 _ => arg.value_name("VALUE").action(ArgAction::Set),
             };
             sub = sub.arg(arg);

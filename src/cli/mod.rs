@@ -120,6 +120,7 @@ pub fn build_runtime(g: &Global, reporter: SharedReporter) -> Result<Arc<Runtime
         yes: g.yes,
         interactive,
         lock_wait: g.lock_wait,
+        limit: crate::inventory::Limit::parse(&g.limit),
         ..Settings::default()
     };
     settings.ssh.accept_new_host_keys = g.accept_new_host_keys;
@@ -292,6 +293,7 @@ fn run_recipe_cli(mut g: Global, argv: Vec<String>) -> Result<()> {
             "accept-new-host-keys" => g.accept_new_host_keys = true,
             "env" => g.env = Some(value(&mut it)?),
             "set" => g.sets.push(value(&mut it)?),
+            "limit" => g.limit.push(value(&mut it)?),
             "lock-wait" => {
                 g.lock_wait = value(&mut it)?
                     .parse()
@@ -305,16 +307,20 @@ fn run_recipe_cli(mut g: Global, argv: Vec<String>) -> Result<()> {
                     .map_err(|_| Error::usage("--forks needs a number"))?
             }
             _ => {
-                // A flag with no value is a boolean switch.
+                // The text as typed: the recipe reads it as the parameter's type (a flag with
+                // no value, `Null`, switches a bool parameter on).
                 let v = match inline {
-                    Some(v) => v,
+                    Some(v) => Some(v),
                     None => match it.peek() {
-                        Some(next) if !next.starts_with("--") => it.next().unwrap_or_default(),
-                        _ => "true".into(),
+                        Some(next) if !next.starts_with("--") => it.next(),
+                        _ => None,
                     },
                 };
-                let parsed = serde_json::from_str(&v).unwrap_or(serde_json::Value::String(v));
-                params.push((key, parsed));
+                params.push((
+                    key,
+                    v.map(serde_json::Value::String)
+                        .unwrap_or(serde_json::Value::Null),
+                ));
             }
         }
     }
@@ -336,7 +342,7 @@ fn recipe_help(g: &Global, name: &str) -> Result<()> {
         .ok_or_else(|| Error::usage(format!("no recipe named `{name}`")))?;
     if g.json {
         Json::emit(
-            &serde_json::json!({"name": r.name, "origin": r.origin, "doc": r.doc, "params": r.params.values().map(|p| serde_json::json!({"name": p.name, "default": p.default, "doc": p.doc})).collect::<Vec<_>>()}),
+            &serde_json::json!({"name": r.name, "origin": r.origin, "doc": r.doc, "params": r.params.values().map(|p| serde_json::json!({"name": p.name, "type": p.ty.name(), "required": p.default.is_none(), "default": p.default, "doc": p.doc})).collect::<Vec<_>>()}),
         );
         return Ok(());
     }
@@ -347,12 +353,13 @@ fn recipe_help(g: &Global, name: &str) -> Result<()> {
     if !r.params.is_empty() {
         println!("Parameters:");
         for p in r.params.values() {
-            let d = match &p.default {
-                Some(v) => format!("default {v}"),
-                None => "required".into(),
-            };
-            println!("  --{:<20} {:<18} {}", p.name.replace('_', "-"), d, p.doc);
+            println!("  {:<22} {:<24} {}", p.flag(), p.describe(), p.doc);
         }
+        println!(
+            "\nLists: --name a,b or --name a --name b; maps: --name k=v,k2=v2. Values also come \
+             from hoist.toml vars named like the parameter (env, then group and host vars in h.vars); \
+             --set k=v and flags win."
+        );
     }
     Ok(())
 }

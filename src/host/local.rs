@@ -29,18 +29,31 @@ const AFTER_EXIT_GRACE: Duration = Duration::from_millis(50);
 /// Scripts up to this size travel in an environment variable (see [`EVAL_FROM_FILE`]).
 const ENV_SCRIPT_MAX: usize = 96 * 1024;
 
-pub struct LocalTransport;
+/// Commands start in the run's local directory (the project's; see
+/// [`crate::services::Services::local_dir`]), so a relative path means the same in a local
+/// command as in every other primitive.
+pub struct LocalTransport {
+    services: crate::services::Services,
+}
 
 impl LocalTransport {
-    pub fn new() -> Self {
-        LocalTransport
+    pub fn new(services: crate::services::Services) -> Self {
+        LocalTransport { services }
+    }
+
+    fn sh(&self) -> Process {
+        let mut sh = Process::new("sh");
+        if let Some(dir) = self.services.local_dir() {
+            sh.current_dir(dir);
+        }
+        sh
     }
 }
 
 #[async_trait::async_trait]
 impl Transport for LocalTransport {
     async fn exec(&self, req: ExecRequest<'_>) -> Result<RawOutput> {
-        let mut sh = Process::new("sh");
+        let mut sh = self.sh();
         // A big script goes through a file only this user can read; it is removed by the
         // command itself, or here if the command never got to it.
         let _script_file = if req.script.len() > ENV_SCRIPT_MAX {
@@ -151,7 +164,8 @@ impl Transport for LocalTransport {
     async fn close(&self) {}
 
     async fn interactive(&self, script: &str) -> Result<i32> {
-        let status = Process::new("sh")
+        let status = self
+            .sh()
             .arg("-c")
             .arg(EVAL_FROM_ENV)
             .env("HOIST_SCRIPT", script)

@@ -152,7 +152,7 @@ impl Host {
         Host {
             inner: Arc::new(HostInner {
                 name: "local".into(),
-                transport: Box::new(local::LocalTransport::new()),
+                transport: Box::new(local::LocalTransport::new(services.clone())),
                 spec,
                 services,
                 memo: Default::default(),

@@ -6,7 +6,16 @@
 //! vars = { registry = "registry.example.org/lab" }
 //! [env.production.hosts]
 //! web = ["deploy@web1.example.org", "deploy@web2.example.org:2222"]
+//! [env.production.group_vars.web]
+//! port = 8080
+//! [env.production.host_vars."web2.example.org"]
+//! port = 8081
 //! ```
+//!
+//! Group and host vars reach a script as `h.vars` (see [`crate::run_vars`]); a host_vars key
+//! names a host as its group lists it, by its address, or as `h.name` shows it.
+
+mod limit;
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +23,8 @@ use indexmap::IndexMap;
 
 use crate::error::{Error, Result};
 use crate::host::HostSpec;
+
+pub use limit::{Limit, glob};
 
 pub const FILE_NAME: &str = "hoist.toml";
 
@@ -34,6 +45,12 @@ struct EnvModel {
     vars: toml::Table,
     #[serde(default)]
     hosts: IndexMap<String, Vec<String>>,
+    /// group -> vars for that group's hosts.
+    #[serde(default)]
+    group_vars: IndexMap<String, toml::Table>,
+    /// host -> vars for that host alone.
+    #[serde(default)]
+    host_vars: IndexMap<String, toml::Table>,
 }
 
 /// One environment, resolved.
@@ -43,6 +60,10 @@ pub struct Environment {
     pub vars: serde_json::Map<String, serde_json::Value>,
     /// group -> host specs, in file order.
     pub groups: IndexMap<String, Vec<HostSpec>>,
+    /// group -> vars of that group's hosts (`[env.E.group_vars.G]`).
+    pub group_vars: IndexMap<String, serde_json::Map<String, serde_json::Value>>,
+    /// host key (as written in hoist.toml) -> the host's own vars (`[env.E.host_vars."H"]`).
+    pub host_vars: IndexMap<String, serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -104,7 +125,34 @@ impl Inventory {
                     .collect::<Result<Vec<_>>>()?;
                 groups.insert(group, parsed);
             }
-            envs.insert(name.clone(), Environment { name, vars, groups });
+            let mut group_vars = IndexMap::new();
+            for (group, table) in env.group_vars {
+                if !groups.contains_key(&group) {
+                    return Err(Error::usage(format!(
+                        "{}: env.{name}.group_vars.{group}: no host group `{group}` in env.{name}.hosts",
+                        path.display()
+                    )));
+                }
+                group_vars.insert(group, table_to_json(&table));
+            }
+            let mut resolved = Environment {
+                name: name.clone(),
+                vars,
+                groups,
+                group_vars,
+                host_vars: IndexMap::new(),
+            };
+            for (host, table) in env.host_vars {
+                if resolved.host_by_key(&host).is_none() {
+                    return Err(Error::usage(format!(
+                        "{}: env.{name}.host_vars.\"{host}\": no host `{host}` in env.{name}.hosts",
+                        path.display()
+                    ))
+                    .hint("name the host as its group lists it, by its address, or as h.name shows it"));
+                }
+                resolved.host_vars.insert(host, table_to_json(&table));
+            }
+            envs.insert(name, resolved);
         }
         Ok(Inventory {
             path: Some(path.to_path_buf()),
@@ -168,6 +216,51 @@ impl Environment {
                 Ok(all)
             }
         }
+    }
+}
+
+impl Environment {
+    /// The host a host_vars key names: as a group lists it (`deploy@web1:2222`), by its address
+    /// (`web1`), or by its display name (`deploy@web1`).
+    pub fn host_by_key(&self, key: &str) -> Option<&HostSpec> {
+        let parsed = HostSpec::parse(key).ok();
+        self.groups
+            .values()
+            .flatten()
+            .find(|s| s.host == key || s.display_name() == key || parsed.as_ref() == Some(*s))
+    }
+
+    /// The group and host vars of one host, merged in order: its groups' vars (in file order),
+    /// then its own. Empty for a host not in this environment.
+    pub fn scoped_vars(&self, spec: &HostSpec) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        for (group, specs) in &self.groups {
+            if specs.contains(spec)
+                && let Some(v) = self.group_vars.get(group)
+            {
+                m.extend(v.clone());
+            }
+        }
+        for (key, v) in &self.host_vars {
+            if self.host_by_key(key) == Some(spec) {
+                m.extend(v.clone());
+            }
+        }
+        m
+    }
+
+    /// Every group and host layer with a label for errors: `hoist.toml env.E.group_vars.G`.
+    pub fn layers(&self) -> Vec<(String, &serde_json::Map<String, serde_json::Value>)> {
+        let n = &self.name;
+        let groups = self
+            .group_vars
+            .iter()
+            .map(|(g, v)| (format!("hoist.toml env.{n}.group_vars.{g}:"), v));
+        let hosts = self
+            .host_vars
+            .iter()
+            .map(|(h, v)| (format!("hoist.toml env.{n}.host_vars.\"{h}\":"), v));
+        groups.chain(hosts).collect()
     }
 }
 

@@ -54,12 +54,16 @@ impl Host {
         if !same {
             if current.is_some() {
                 // Mounted, but not like this: replace it.
-                self.run(&Command::argv(["umount", spec.target.as_str()]).sudo(spec.sudo))
-                    .await
-                    .map_err(|mut e| {
-                        e.message = format!("cannot unmount {} to remount it", spec.target);
-                        e
-                    })?;
+                self.run(
+                    &Command::argv(["umount", spec.target.as_str()])
+                        .home_paths()
+                        .sudo(spec.sudo),
+                )
+                .await
+                .map_err(|mut e| {
+                    e.message = format!("cannot unmount {} to remount it", spec.target);
+                    e
+                })?;
             }
             let prep = self.run(&plan.prepare.clone().check(false)).await?;
             if prep.code == plan::NOT_A_DIRECTORY {
@@ -102,7 +106,7 @@ impl Host {
         if !self.is_mounted(target).await? {
             return Ok(false);
         }
-        self.run(&Command::argv(["umount", target]).sudo(sudo))
+        self.run(&Command::argv(["umount", target]).home_paths().sudo(sudo))
             .await?;
         Ok(true)
     }
@@ -139,6 +143,7 @@ impl Host {
         let out = self
             .run(
                 &Command::argv(["readlink", "-f", "--", source])
+                    .home_paths()
                     .check(false)
                     .quiet()
                     .probe(),

@@ -6,13 +6,22 @@
 //! //! Gather facts from every host and print a table.
 //! //! @param group = "web"   the inventory group to ask
 //! //! @param app             (required: no default) the app's name
+//! //! @param services: array (required, a list) the services to restart
+//! //! @param user = ()       (optional: `()` unless given; a string) the registry user
 //! ```
+//!
+//! A parameter's type is its default's (or the declared one); every value it receives is
+//! checked against it before the recipe runs (see [`param`]).
+
+mod param;
 
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
+use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::run_vars::RunVars;
 
 /// Built-in recipes: (name, source).
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -36,13 +45,7 @@ pub const STDLIB: &[(&str, &str)] = &[
     ("release", include_str!("../../stdlib/release.rhai")),
 ];
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Param {
-    pub name: String,
-    /// None: the parameter is required.
-    pub default: Option<serde_json::Value>,
-    pub doc: String,
-}
+pub use param::{Param, ParamType};
 
 #[derive(Debug, Clone)]
 pub struct Recipe {
@@ -69,7 +72,7 @@ impl Recipe {
             };
             let rest = rest.trim();
             if let Some(p) = rest.strip_prefix("@param") {
-                let param = parse_param(p.trim()).map_err(|m| {
+                let param = Param::parse(p.trim()).map_err(|m| {
                     Error::usage(format!(
                         "recipe {name} ({origin}): bad @param line `{rest}`: {m}"
                     ))
@@ -90,75 +93,112 @@ impl Recipe {
         })
     }
 
-    /// Turn `--name value` arguments into vars, filling defaults; unknown or missing
-    /// parameters are usage errors. A parameter without a default is also satisfied by a var
-    /// the run already has (`known`: inventory vars and `--set`), e.g. a registry URL kept in
-    /// hoist.toml.
-    pub fn bind(
-        &self,
-        args: &[(String, serde_json::Value)],
-        known: &serde_json::Map<String, serde_json::Value>,
-    ) -> Result<serde_json::Map<String, serde_json::Value>> {
-        let mut vars = serde_json::Map::new();
-        for (k, v) in args {
+    /// The run's vars for this recipe: recipe defaults < inventory vars < flags < `--set`.
+    /// `flags` are the `--name value` arguments (text as typed, one entry per occurrence;
+    /// `Null` for a bare `--flag`; a typed JSON value is checked as it is). Every value a
+    /// parameter gets — and every group or per-host inventory var named like one — is checked
+    /// against the parameter's type here, before anything runs; unknown flags and missing
+    /// required parameters are usage errors too.
+    pub fn bind(&self, flags: &[(String, Value)], src: &Sources<'_>) -> Result<RunVars> {
+        let usage = |m: String| {
+            Error::usage(format!("recipe `{}`: {m}", self.name))
+                .hint(format!("see `hoist {} --help`", self.name))
+        };
+        let mut given: IndexMap<String, Vec<&Value>> = IndexMap::new();
+        for (k, v) in flags {
             let key = k.replace('-', "_");
             if !self.params.contains_key(&key) {
-                return Err(
-                    Error::usage(format!("recipe `{}` has no parameter --{k}", self.name))
-                        .hint(format!("see `hoist {} --help`", self.name)),
-                );
+                return Err(usage(format!("no parameter --{k}")));
             }
-            vars.insert(key, v.clone());
+            given.entry(key).or_default().push(v);
         }
+        let mut vars = Map::new();
         for p in self.params.values() {
-            if !vars.contains_key(&p.name) {
-                match &p.default {
-                    Some(d) => {
-                        vars.insert(p.name.clone(), d.clone());
-                    }
-                    None if known.contains_key(&p.name) => {}
-                    None => {
-                        return Err(Error::usage(format!(
-                            "recipe `{}` needs --{}",
-                            self.name,
-                            p.name.replace('_', "-")
-                        ))
-                        .hint(p.doc.clone()));
-                    }
+            if let Some(d) = &p.default {
+                vars.insert(p.name.clone(), d.clone());
+            }
+        }
+        // Inventory vars (the environment's) and --set, each read as its parameter's type.
+        let read = |layer: &Map<String, Value>, label: &str| -> Result<Map<String, Value>> {
+            let mut out = Map::new();
+            for (k, v) in layer {
+                let value = match self.params.get(k) {
+                    Some(p) => p
+                        .from_value(v)
+                        .map_err(|m| usage(format!("{label} {k}: {m}")))?,
+                    None => v.clone(),
+                };
+                out.insert(k.clone(), value);
+            }
+            Ok(out)
+        };
+        vars.extend(read(src.env_vars, &src.env_label)?);
+        let sets = read(src.sets, "--set")?;
+        for (label, layer) in &src.scoped {
+            for (k, v) in *layer {
+                if let Some(p) = self.params.get(k) {
+                    p.from_value(v)
+                        .map_err(|m| usage(format!("{label} {k}: {m}")))?;
                 }
             }
         }
-        Ok(vars)
+        let mut pinned = Map::new();
+        for (key, values) in given {
+            let p = &self.params[&key];
+            let value = match values.as_slice() {
+                [v] if !matches!(v, Value::String(_) | Value::Null) => p.from_value(v),
+                _ => p.from_flags(
+                    &values
+                        .iter()
+                        .map(|v| match v {
+                            Value::Null => None,
+                            Value::String(s) => Some(s.clone()),
+                            other => Some(other.to_string()),
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+            }
+            .map_err(usage)?;
+            vars.insert(key.clone(), value.clone());
+            pinned.insert(key, value);
+        }
+        // --set has the last word, over flags too.
+        vars.extend(sets.clone());
+        pinned.extend(sets);
+        // A required parameter may also come from group or host vars (for the hosts that
+        // have them: a recipe reads it from `h.vars`).
+        let scoped = |name: &str| src.scoped.iter().any(|(_, l)| l.contains_key(name));
+        for p in self.params.values() {
+            if !vars.contains_key(&p.name) && !scoped(&p.name) {
+                return Err(Error::usage(format!(
+                    "recipe `{}` needs {} ({})",
+                    self.name,
+                    p.flag(),
+                    p.ty.expected()
+                ))
+                .hint(p.doc.clone()));
+            }
+        }
+        Ok(RunVars {
+            vars,
+            pinned,
+            params: self.params.clone(),
+        })
     }
 }
 
-/// `name [= default] doc`.
-fn parse_param(text: &str) -> std::result::Result<Param, String> {
-    let (name, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err("the parameter name must be an identifier".into());
-    }
-    let rest = rest.trim();
-    let (default, doc) = match rest.strip_prefix('=') {
-        Some(after) => {
-            let after = after.trim();
-            let mut de = serde_json::Deserializer::from_str(after).into_iter::<serde_json::Value>();
-            let value = match de.next() {
-                Some(Ok(v)) => v,
-                _ => {
-                    return Err("the default must be a JSON value (\"text\", 3, true, [..])".into());
-                }
-            };
-            let used = de.byte_offset();
-            (Some(value), after[used..].trim().to_string())
-        }
-        None => (None, rest.to_string()),
-    };
-    Ok(Param {
-        name: name.to_string(),
-        default,
-        doc,
-    })
+/// Where a recipe's vars come from besides its flags.
+#[derive(Debug)]
+pub struct Sources<'a> {
+    /// The selected environment's vars (shared `vars` of hoist.toml included).
+    pub env_vars: &'a Map<String, Value>,
+    /// Names that source in errors, e.g. "hoist.toml env `fleet` var".
+    pub env_label: String,
+    /// Group and per-host vars with their labels: they reach `h.vars`, not `vars`, and are
+    /// checked against the parameters' types here.
+    pub scoped: Vec<(String, &'a Map<String, Value>)>,
+    /// `--set k=v`.
+    pub sets: &'a Map<String, Value>,
 }
 
 /// Every recipe the resolver finds: built-ins, then the project's (overriding by name).
@@ -202,6 +242,8 @@ pub fn discover(project_dir: Option<&Path>) -> Result<IndexMap<String, Recipe>> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+    type Map = serde_json::Map<String, Value>;
 
     #[test]
     fn header_gives_summary_and_params() {
@@ -216,19 +258,113 @@ mod tests {
         assert_eq!(r.params["group"].default, Some(serde_json::json!("web")));
         assert_eq!(r.params["group"].doc, "hosts to use");
         assert_eq!(r.params["app"].default, None);
-        let none = serde_json::Map::new();
+        let none = Map::new();
+        let src = |env: &'static Map, sets: &'static Map| Sources {
+            env_vars: env,
+            env_label: "hoist.toml env.p.vars:".into(),
+            scoped: Vec::new(),
+            sets,
+        };
+        let empty: &'static Map = Box::leak(Box::new(none));
         let vars = r
-            .bind(&[("app".into(), serde_json::json!("a1"))], &none)
+            .bind(&[("app".into(), json!("a1"))], &src(empty, empty))
             .unwrap();
-        assert_eq!(vars["group"], "web");
-        assert!(r.bind(&[], &none).unwrap_err().message.contains("--app"));
-        let typo = r.bind(&[("ap".into(), serde_json::json!(1))], &none);
-        assert!(typo.unwrap_err().message.contains("--ap"));
-        let mut inventory = serde_json::Map::new();
-        inventory.insert("app".into(), serde_json::json!("from-inventory"));
+        assert_eq!(vars.vars["group"], "web");
         assert!(
-            r.bind(&[], &inventory).is_ok(),
-            "a required parameter may come from the inventory"
+            r.bind(&[], &src(empty, empty))
+                .unwrap_err()
+                .message
+                .contains("--app")
+        );
+        let typo = r.bind(&[("ap".into(), json!(1))], &src(empty, empty));
+        assert!(typo.unwrap_err().message.contains("--ap"));
+        let inventory: &'static Map = Box::leak(Box::new(
+            json!({"app": "from-inventory", "group": "db"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ));
+        let bound = r.bind(&[], &src(inventory, empty)).unwrap();
+        assert_eq!(
+            (bound.vars["app"].clone(), bound.vars["group"].clone()),
+            (json!("from-inventory"), json!("db")),
+            "inventory vars beat recipe defaults and serve required parameters"
+        );
+        let sets: &'static Map = Box::leak(Box::new(
+            json!({"group": "set"}).as_object().unwrap().clone(),
+        ));
+        let bound = r
+            .bind(&[("group".into(), json!("flag"))], &src(inventory, sets))
+            .unwrap();
+        assert_eq!(bound.vars["group"], "set", "--set beats a flag");
+        assert_eq!(bound.pinned["group"], "set");
+    }
+
+    #[test]
+    fn every_value_is_checked_against_the_parameter_type_first() {
+        let r = Recipe::parse(
+            "x",
+            "//! X.\n//! @param port = 8080\n//! @param cmd = \"\"\n//! @param user = ()\n",
+            "built-in",
+            None,
+        )
+        .unwrap();
+        let empty = Map::new();
+        let src = |env: &Map| -> std::result::Result<(), String> {
+            let s = Sources {
+                env_vars: env,
+                env_label: "hoist.toml env.p.vars:".into(),
+                scoped: Vec::new(),
+                sets: &empty,
+            };
+            r.bind(&[], &s).map(|_| ()).map_err(|e| e.message.clone())
+        };
+        let bad = json!({"port": "80x"}).as_object().unwrap().clone();
+        assert_eq!(
+            src(&bad).unwrap_err(),
+            "recipe `x`: hoist.toml env.p.vars: port: --port `80x`: expected an integer (its default is 8080)"
+        );
+        let s = Sources {
+            env_vars: &empty,
+            env_label: String::new(),
+            scoped: Vec::new(),
+            sets: &empty,
+        };
+        let b = r
+            .bind(
+                &[("cmd".into(), json!("true")), ("port".into(), json!("81"))],
+                &s,
+            )
+            .unwrap();
+        assert_eq!(
+            (b.vars["cmd"].clone(), b.vars["port"].clone()),
+            (json!("true"), json!(81))
+        );
+        assert_eq!(b.vars["user"], Value::Null, "an optional parameter is ()");
+        let host = json!({"port": "eighty"}).as_object().unwrap().clone();
+        let s = Sources {
+            env_vars: &empty,
+            env_label: String::new(),
+            scoped: vec![("hoist.toml env.p.host_vars.\"web1\":".into(), &host)],
+            sets: &empty,
+        };
+        let e = r.bind(&[], &s).unwrap_err();
+        assert!(
+            e.message
+                .contains("host_vars.\"web1\": port: --port `eighty`"),
+            "{e}"
+        );
+        let needs = Recipe::parse("n", "//! N.\n//! @param dir\n", "built-in", None).unwrap();
+        let host = json!({"dir": "~/x"}).as_object().unwrap().clone();
+        let s = Sources {
+            env_vars: &empty,
+            env_label: String::new(),
+            scoped: vec![("h".into(), &host)],
+            sets: &empty,
+        };
+        assert!(
+            needs.bind(&[], &s).is_ok(),
+            "a required parameter may come from a host's vars"
         );
     }
 

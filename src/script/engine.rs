@@ -48,6 +48,7 @@ pub fn build(st: &Arc<ScriptState>) -> Engine {
     api::hosts::register(&mut engine, st);
     api::host_edits::register(&mut engine, st);
     api::run_control::register(&mut engine, st);
+    api::paths::register(&mut engine, st);
     api::fanout::register(&mut engine, st);
     api::stdlib::register(&mut engine, st);
     api::config::register(&mut engine, st);

@@ -9,6 +9,7 @@ use super::convert;
 use super::errors::from_rhai;
 use super::state::ScriptState;
 use crate::error::{Error, Result};
+use crate::run_vars::RunVars;
 
 /// A script to run: its name for error messages, its text, and where relative paths start.
 #[derive(Debug, Clone)]
@@ -57,18 +58,41 @@ pub fn initial_scope(
     scope
 }
 
-/// Compile and run a script with the given vars (inventory vars < recipe defaults < --set,
-/// merged by the caller).
+/// Compile and run a script with the given vars (`--set` values beat the inventory's group and
+/// host vars in `h.vars`).
 pub fn run(
     st: &Arc<ScriptState>,
     engine: &Engine,
     script: &Script,
     vars: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<ScriptOutcome> {
+    let plain = RunVars::plain(vars, &st.rt.overrides);
+    run_with(st, engine, script, plain)
+}
+
+/// Compile and run a script with the vars of a run (recipe defaults < inventory vars <
+/// flags < `--set`, bound by the caller; see [`RunVars`]).
+pub fn run_with(
+    st: &Arc<ScriptState>,
+    engine: &Engine,
+    script: &Script,
+    vars: RunVars,
+) -> Result<ScriptOutcome> {
     st.remember_source(&script.name, &script.text);
     st.set_main_source(&script.name);
-    *st.base_dir.write().expect("base dir") = script.base_dir.clone();
-    let mut scope = initial_scope(st, vars);
+    let dir = script
+        .base_dir
+        .canonicalize()
+        .or_else(|_| std::path::absolute(&script.base_dir))
+        .unwrap_or_else(|_| script.base_dir.clone());
+    *st.base_dir.write().expect("base dir") = dir.clone();
+    // The one path rule: relative local paths start at the project (hoist.toml's directory);
+    // a script run outside any project takes its own directory for it.
+    if st.rt.project_dir().is_none() {
+        st.rt.services.set_local_dir(dir);
+    }
+    let mut scope = initial_scope(st, &vars.vars);
+    st.set_run_vars(vars);
     let mut ast = engine
         .compile_with_scope(&scope, &script.text)
         .map_err(|e| from_rhai(&e.into(), st, &script.name))?;

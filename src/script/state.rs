@@ -16,16 +16,24 @@ pub struct ScriptState {
     /// Directory of the main script (relative imports, templates).
     pub base_dir: RwLock<std::path::PathBuf>,
     main_source: RwLock<String>,
+    /// The run's vars, for `h.vars`.
+    run_vars: RwLock<Arc<crate::run_vars::RunVars>>,
 }
 
 impl ScriptState {
     pub fn new(rt: Arc<Runtime>) -> Arc<Self> {
         Arc::new(ScriptState {
-            rt,
             sources: Mutex::new(HashMap::new()),
             ast: RwLock::new(Arc::new(AST::empty())),
             base_dir: RwLock::new(std::env::current_dir().unwrap_or_default()),
             main_source: RwLock::new("<script>".into()),
+            // Until a run binds its own (a recipe's parameters): the runtime's vars, as the
+            // REPL and `hoist run` see them.
+            run_vars: RwLock::new(Arc::new(crate::run_vars::RunVars::plain(
+                &rt.vars,
+                &rt.overrides,
+            ))),
+            rt,
         })
     }
 
@@ -53,6 +61,36 @@ impl ScriptState {
 
     pub fn set_main_source(&self, name: &str) {
         *self.main_source.write().expect("main source lock") = name.to_string();
+    }
+
+    pub fn set_run_vars(&self, vars: crate::run_vars::RunVars) {
+        *self.run_vars.write().expect("run vars lock") = Arc::new(vars);
+    }
+
+    /// `h.vars`: the run's vars with the inventory's group and host vars of `host`.
+    pub fn host_vars(
+        &self,
+        host: &crate::host::Host,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let scoped = self.rt.scoped_vars(host);
+        self.run_vars
+            .read()
+            .expect("run vars lock")
+            .for_host(&scoped)
+    }
+
+    /// The directory of the script being run (a built-in recipe's is the project's).
+    pub fn script_dir(&self) -> std::path::PathBuf {
+        self.base_dir.read().expect("base dir").clone()
+    }
+
+    /// Where relative local paths start: the project's directory (hoist.toml's), else the
+    /// script's.
+    pub fn project_dir(&self) -> std::path::PathBuf {
+        self.rt
+            .services
+            .local_dir()
+            .unwrap_or_else(|| self.script_dir())
     }
 
     pub fn set_ast(&self, ast: Arc<AST>) {

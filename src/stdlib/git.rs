@@ -33,7 +33,9 @@ impl Repo {
         let mut argv = vec!["git".to_string(), "-C".to_string(), self.dir.clone()];
         argv.extend(args.into_iter().map(Into::into));
         // Never wait for a credential prompt on a server.
-        Command::argv(argv).env("GIT_TERMINAL_PROMPT", "0")
+        Command::argv(argv)
+            .home_paths()
+            .env("GIT_TERMINAL_PROMPT", "0")
     }
 
     /// Clone `url` into the directory unless a checkout is already there; true if cloned.
@@ -51,7 +53,11 @@ impl Repo {
         }
         argv.extend(["--".into(), url.to_string(), self.dir.clone()]);
         self.host
-            .run(&Command::argv(argv).env("GIT_TERMINAL_PROMPT", "0"))
+            .run(
+                &Command::argv(argv)
+                    .home_paths()
+                    .env("GIT_TERMINAL_PROMPT", "0"),
+            )
             .await?;
         Ok(true)
     }

@@ -142,6 +142,10 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     engine.register_get("name", |h: &mut Host| h.name().to_string());
     engine.register_get("addr", |h: &mut Host| h.addr());
     engine.register_get("user", |h: &mut Host| h.user());
+    let s = st.clone();
+    engine.register_get("vars", move |h: &mut Host| {
+        convert::map_from_json(&s.host_vars(h))
+    });
     engine.register_fn("to_string", |h: &mut Host| h.name().to_string());
     engine.register_fn("to_debug", |h: &mut Host| format!("Host({})", h.name()));
 
@@ -520,21 +524,8 @@ fn register_files(engine: &mut Engine, st: &Arc<ScriptState>) {
     );
 }
 
-/// Local paths in a script are relative to the script's directory, like imports.
+/// A local path by the one path rule: relative to the project's directory (hoist.toml's; a
+/// script outside any project: its own directory), `~/` in this user's home.
 pub fn resolve_local(s: &ScriptState, p: &str) -> String {
-    let path = std::path::Path::new(p);
-    if path.is_absolute() {
-        return p.to_string();
-    }
-    if let Some(rest) = p.strip_prefix("~/")
-        && let Some(home) = dirs::home_dir()
-    {
-        return home.join(rest).display().to_string();
-    }
-    s.base_dir
-        .read()
-        .expect("base dir")
-        .join(path)
-        .display()
-        .to_string()
+    s.rt.services.resolve_local(p).display().to_string()
 }
