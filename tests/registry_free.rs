@@ -130,3 +130,100 @@ fn an_image_moves_to_a_host_without_a_registry_and_only_missing_layers_travel() 
         e.render()
     );
 }
+
+#[test]
+fn deploy_with_no_registry_sends_the_image_and_serves_it_on_v1_and_v2_hosts() {
+    let f = fleet();
+    let hosts = [f.host(1), f.host(2)];
+    let pid = std::process::id();
+    let app = format!("rfdeploy{pid}");
+    let remote = format!("/tmp/hoist-rf-{pid}");
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let _cleanup = support::fleet::OnDrop(|| {
+        for h in hosts {
+            let compose = if h.compose_v2() {
+                "docker compose"
+            } else {
+                "docker-compose"
+            };
+            h.sh(&format!(
+                "cd {remote} && {compose} --project-name {app} down; rm -rf {remote} /root/.hoist/locks/{app}; \
+                 docker images -q {app} | xargs -r docker rmi -f"
+            ));
+        }
+    });
+    // No registry anywhere: not in hoist.toml, not on the command line.
+    std::fs::write(
+        dir.path().join("hoist.toml"),
+        "[env.test.hosts]\nweb = [\"host1\", \"host2\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("compose.yml"),
+        "services:\n  web:\n    image: ${IMAGE}\n    ports:\n      - \"127.0.0.1:18651:8080\"\n    stop_grace_period: 1s\n",
+    )
+    .unwrap();
+    let ctx = dir.path().join("app");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        format!(
+            "FROM {}\nCOPY index.html /www/index.html\n",
+            support::images::busybox()
+        ),
+    )
+    .unwrap();
+    let deploy = |tag: &str, text: &str, extra: &[&str]| {
+        std::fs::write(ctx.join("index.html"), format!("{text}\n")).unwrap();
+        f.hoist_cmd(dir.path())
+            .env("HOME", home.path())
+            .args([
+                "deploy",
+                "--env",
+                "test",
+                "--app",
+                &app,
+                "--dir",
+                &remote,
+                "--context",
+                "app",
+                "--tag",
+                tag,
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // Without --no-registry, a missing registry is named before anything happens.
+    let o = deploy("r1", "one", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--no-registry"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for (tag, text) in [("r1", format!("one {pid}")), ("r2", format!("two {pid}"))] {
+        let o = deploy(tag, &text, &["--no-registry"]);
+        assert!(
+            o.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        for h in hosts {
+            assert_eq!(
+                h.get("http://127.0.0.1:18651/index.html"),
+                text,
+                "{}",
+                h.name
+            );
+            assert_eq!(
+                h.sh_ok(&format!(
+                    "docker inspect -f '{{{{.Config.Image}}}}' $(docker ps -q --filter label=com.docker.compose.project={app})"
+                )),
+                format!("{app}:{tag}")
+            );
+        }
+    }
+}
