@@ -269,6 +269,18 @@ fn deploy_upgrade_rollback_and_destroy_plan_exactly_what_they_then_do_and_change
             && !again.contains("docker-compose.override.yml ("),
         "a plan of the live release re-pins it:\n{again}"
     );
+    // The read-only recipes plan nothing and change nothing; exec plans its one command.
+    let before = a.state();
+    for recipe in ["status", "releases", "logs"] {
+        let plan = plan_of(&ok(&a.recipe(recipe, &["--dry-run", "--json"])));
+        assert_eq!(plan["changes"], 0, "{recipe}: {plan}");
+    }
+    let plan = plan_of(&ok(&a.recipe(
+        "exec",
+        &["--service", "web", "--cmd", "touch /tmp/x", "--dry-run", "--json"],
+    )));
+    assert_eq!(plan["changes"], 2, "exec: {plan}");
+    assert_eq!(a.state(), before, "a read-only recipe's dry run changed a host");
     a.plan_matches_run("destroy", &["--yes"]);
     for h in &a.hosts {
         assert_eq!(
