@@ -26,6 +26,7 @@ pub mod registry;
 pub mod release;
 pub mod repl;
 pub mod report;
+pub mod rollout;
 pub mod runtime;
 pub mod script;
 pub mod secret;
