@@ -27,6 +27,7 @@ pub mod registry;
 pub mod release;
 pub mod repl;
 pub mod report;
+pub mod rollout;
 pub mod run_vars;
 pub mod runtime;
 pub mod script;

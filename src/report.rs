@@ -86,6 +86,28 @@ pub enum Event {
         ms: u64,
         error: Option<String>,
     },
+    /// A fan-out in batches starts batch `index` (1-based) of `of`, on these hosts.
+    BatchStarted {
+        index: usize,
+        of: usize,
+        hosts: Vec<String>,
+    },
+    /// A host of a fan-out that was never started, so nothing was done on it: an earlier
+    /// batch failed past `max_fail`, or the run was interrupted. `reason` says which.
+    HostUntouched {
+        host: String,
+        reason: String,
+    },
+    /// A fan-out with roll-out options ended: the hosts done, failed and untouched, and why it
+    /// stopped early (None when every batch ran).
+    RolloutFinished {
+        batches: usize,
+        batches_run: usize,
+        done: Vec<String>,
+        failed: Vec<String>,
+        untouched: Vec<String>,
+        stopped: Option<String>,
+    },
 }
 
 pub trait Reporter: Send + Sync {

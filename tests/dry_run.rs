@@ -277,10 +277,21 @@ fn deploy_upgrade_rollback_and_destroy_plan_exactly_what_they_then_do_and_change
     }
     let plan = plan_of(&ok(&a.recipe(
         "exec",
-        &["--service", "web", "--cmd", "touch /tmp/x", "--dry-run", "--json"],
+        &[
+            "--service",
+            "web",
+            "--cmd",
+            "touch /tmp/x",
+            "--dry-run",
+            "--json",
+        ],
     )));
     assert_eq!(plan["changes"], 2, "exec: {plan}");
-    assert_eq!(a.state(), before, "a read-only recipe's dry run changed a host");
+    assert_eq!(
+        a.state(),
+        before,
+        "a read-only recipe's dry run changed a host"
+    );
     a.plan_matches_run("destroy", &["--yes"]);
     for h in &a.hosts {
         assert_eq!(

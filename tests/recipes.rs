@@ -228,6 +228,7 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
         assert_eq!(row["service"], "web");
         assert_eq!(row["state"], "running");
         assert_eq!(row["host"], h.spec());
+        assert_eq!(row["release"], image("v1"), "{row}");
     }
 
     // A release that is not healthy never replaces the live one: it fails its pre-flight
@@ -297,7 +298,15 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
     let o = p.recipe("destroy", &[]);
     assert_eq!(o.status.code(), Some(2));
     ok(&p.recipe("destroy", &["--yes"]));
-    assert_eq!(p.status(), serde_json::json!([]));
+    // Every host still has its row, saying the app has no container there.
+    let status = p.status();
+    let rows = status.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{status}");
+    for (row, h) in rows.iter().zip(&p.hosts) {
+        assert_eq!(row["host"], h.spec());
+        assert_eq!(row["state"], "absent", "{row}");
+        assert_eq!(row["note"], "no containers", "{row}");
+    }
     for h in &p.hosts {
         assert_eq!(
             h.sh_ok(&format!(

@@ -10,10 +10,25 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::lines::{Line, Lines};
 use crate::report::{Event, Reporter};
 
+/// How a host of a fan-out ended, for the summary.
+enum Outcome {
+    Ok,
+    Failed,
+    /// Never started (a roll-out stopped before its batch, or an interrupt).
+    Untouched,
+}
+
+struct HostRow {
+    host: String,
+    outcome: Outcome,
+    ms: u64,
+    /// The error, or why the host was left untouched.
+    why: Option<String>,
+}
+
 #[derive(Default)]
 struct State {
-    /// host -> (ok, ms, error) for the summary.
-    hosts: Vec<(String, bool, u64, Option<String>)>,
+    hosts: Vec<HostRow>,
     bars: HashMap<(String, String, String), ProgressBar>,
 }
 
@@ -64,30 +79,57 @@ impl Human {
         }
     }
 
-    /// The fan-out summary (hosts that ran), as a table, on stderr.
+    /// The fan-out summary (hosts that ran, and those a roll-out left untouched), as a table,
+    /// on stderr.
     pub fn summary(&self) {
         let st = self.state.lock().expect("human state");
-        if st.hosts.len() < 2 || (self.quiet && st.hosts.iter().all(|h| h.1)) {
+        let all_ok = st.hosts.iter().all(|h| matches!(h.outcome, Outcome::Ok));
+        if st.hosts.len() < 2 || (self.quiet && all_ok) {
             return;
         }
         let p = &self.lines.err;
-        let mut rows = String::from("\nHOST                          RESULT  TIME\n");
-        for (host, ok, ms, err) in &st.hosts {
-            let result = if *ok {
-                p.green("ok    ")
-            } else {
-                p.red("FAILED")
+        let mut rows = String::from("\nHOST                          RESULT     TIME\n");
+        let (mut ok, mut failed, mut untouched) = (0, 0, 0);
+        for row in &st.hosts {
+            let (result, time) = match row.outcome {
+                Outcome::Ok => {
+                    ok += 1;
+                    (
+                        p.green("ok       "),
+                        format!("{:.2}s", row.ms as f64 / 1000.0),
+                    )
+                }
+                Outcome::Failed => {
+                    failed += 1;
+                    (
+                        p.red("FAILED   "),
+                        format!("{:.2}s", row.ms as f64 / 1000.0),
+                    )
+                }
+                Outcome::Untouched => {
+                    untouched += 1;
+                    (p.yellow("untouched"), "-".to_string())
+                }
             };
-            let why = err.as_deref().map(|e| format!("  {e}")).unwrap_or_default();
-            rows.push_str(&format!(
-                "{host:<30}{result}  {:.2}s{why}\n",
-                *ms as f64 / 1000.0
-            ));
+            let why = row
+                .why
+                .as_deref()
+                .map(|e| format!("  {e}"))
+                .unwrap_or_default();
+            rows.push_str(&format!("{:<30}{result}  {time}{why}\n", row.host));
         }
-        let ok = st.hosts.iter().filter(|h| h.1).count();
-        rows.push_str(&format!("{ok} ok, {} failed", st.hosts.len() - ok));
+        rows.push_str(&format!("{ok} ok, {failed} failed"));
+        if untouched > 0 {
+            rows.push_str(&format!(", {untouched} untouched"));
+        }
         drop(st);
         self.line(true, &rows);
+    }
+
+    fn record(&self, row: HostRow) {
+        let mut st = self.state.lock().expect("human state");
+        st.hosts.retain(|h| h.host != row.host);
+        st.hosts.push(row);
     }
 }
 
@@ -165,11 +207,18 @@ impl Reporter for Human {
                 ok,
                 ms,
                 error,
-            } => {
-                let mut st = self.state.lock().expect("human state");
-                st.hosts.retain(|h| h.0 != host);
-                st.hosts.push((host, ok, ms, error));
-            }
+            } => self.record(HostRow {
+                host,
+                outcome: if ok { Outcome::Ok } else { Outcome::Failed },
+                ms,
+                why: error,
+            }),
+            Event::HostUntouched { host, reason } => self.record(HostRow {
+                host,
+                outcome: Outcome::Untouched,
+                ms: 0,
+                why: Some(reason),
+            }),
             other => self.show(self.lines.text(&other)),
         }
     }

@@ -89,6 +89,14 @@ impl Lines {
                     e.dim(&format!("({:.2}s)", *ms as f64 / 1000.0))
                 ))
             }
+            Event::BatchStarted { index, of, hosts } => {
+                self.err(e.bold(&format!("▶ batch {index} of {of}: {}", hosts.join(", "))))
+            }
+            Event::HostUntouched { host, reason } => self.err(format!(
+                "{}{} {reason}",
+                Self::prefix(e, host),
+                e.yellow("untouched:")
+            )),
             Event::CommandStarted { host, command } if self.verbose => self.err(format!(
                 "{}{}",
                 Self::prefix(e, host),

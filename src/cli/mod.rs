@@ -35,7 +35,10 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    let json = cli.global.json;
+    // `hoist deploy ... --json`: the recipe's own arguments carry the flag (they are parsed
+    // after clap, as the recipe's), and its errors must come out as JSON too.
+    let json = cli.global.json
+        || matches!(&cli.command, Command::Recipe(argv) if argv.iter().any(|a| a == "--json"));
     match dispatch(cli) {
         Ok(()) => 0,
         Err(e) => {

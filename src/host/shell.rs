@@ -407,7 +407,11 @@ impl<R: AsyncRead + Unpin> Reader<R> {
             // Stream whole lines that cannot be part of the marker: everything up to the last
             // newline before the region the marker could still start in.
             if let Some(s) = sink {
-                let safe_end = self.buf.len().saturating_sub(marker.len());
+                // Only a tail of the buffer that is the start of the marker may still become
+                // it; everything before that is output.
+                // The newline a partial marker starts with ends the line before it: searched too.
+                let safe_end =
+                    (partial_marker_at(&self.buf, marker.as_bytes()) + 1).min(self.buf.len());
                 // Only bytes not searched before: a line that never ends costs linear time.
                 let from = self.streamed.max(self.searched);
                 self.searched = safe_end.max(self.searched);
@@ -420,6 +424,9 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                         s.feed(stream, &self.buf[self.streamed..upto]);
                         self.streamed = upto;
                     }
+                    // The line before that newline is complete either way: show it now (a
+                    // followed log line must not wait for the next one).
+                    s.end_line(stream);
                 }
             }
             if !keep {
@@ -447,4 +454,14 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                 .map_err(|e| Error::failed(e.to_string()))?;
         }
     }
+}
+
+/// Where the end marker could still begin in what has been read: the first position from
+/// which the rest of `buf` is a proper prefix of `marker` (it starts with a newline), else
+/// the buffer's length. A complete marker is found before this is asked.
+fn partial_marker_at(buf: &[u8], marker: &[u8]) -> usize {
+    let start = buf.len().saturating_sub(marker.len().saturating_sub(1));
+    (start..buf.len())
+        .find(|&i| buf[i] == b'\n' && marker.starts_with(&buf[i..]))
+        .unwrap_or(buf.len())
 }

@@ -15,6 +15,9 @@ pub struct LineSink {
     redactor: Redactor,
     echo: bool,
     partial: Mutex<[Vec<u8>; 2]>,
+    /// Per stream: the line was shown before its newline arrived ([`LineSink::end_line`]), so
+    /// that newline, when it comes, ends nothing more.
+    ended_early: Mutex<[bool; 2]>,
 }
 
 impl LineSink {
@@ -25,6 +28,7 @@ impl LineSink {
             redactor,
             echo,
             partial: Mutex::new([Vec::new(), Vec::new()]),
+            ended_early: Mutex::new([false, false]),
         }
     }
 
@@ -40,6 +44,12 @@ impl LineSink {
     /// cut into pieces of that size (bounded memory for a stream with no newline).
     pub fn feed(&self, stream: Stream, bytes: &[u8]) {
         let mut partial = self.partial.lock().expect("sink lock");
+        let bytes = {
+            let mut early = self.ended_early.lock().expect("sink lock");
+            let skip =
+                std::mem::take(&mut early[Self::index(stream)]) && bytes.first() == Some(&b'\n');
+            if skip { &bytes[1..] } else { bytes }
+        };
         let buf = &mut partial[Self::index(stream)];
         let mut start = 0;
         for end in memchr::memchr_iter(b'\n', bytes) {
@@ -63,8 +73,24 @@ impl LineSink {
         buf.extend_from_slice(rest);
     }
 
+    /// The line fed so far is complete: its newline has been read but is held back by the
+    /// reader (it may be the start of the shell's end marker). Show the line now, and swallow
+    /// that newline when it is fed. Without this, a line would wait for the next output.
+    pub fn end_line(&self, stream: Stream) {
+        let mut partial = self.partial.lock().expect("sink lock");
+        let buf = &mut partial[Self::index(stream)];
+        if buf.is_empty() {
+            // An empty line is held back: the newline may be the marker's own.
+            return;
+        }
+        self.emit(stream, buf);
+        buf.clear();
+        self.ended_early.lock().expect("sink lock")[Self::index(stream)] = true;
+    }
+
     /// Emit whatever is left without a trailing newline.
     pub fn flush(&self) {
+        *self.ended_early.lock().expect("sink lock") = [false, false];
         let mut partial = self.partial.lock().expect("sink lock");
         for stream in [Stream::Stdout, Stream::Stderr] {
             let buf = std::mem::take(&mut partial[Self::index(stream)]);

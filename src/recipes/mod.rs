@@ -43,6 +43,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
 pub const STDLIB: &[(&str, &str)] = &[
     ("util", include_str!("../../stdlib/util.rhai")),
     ("release", include_str!("../../stdlib/release.rhai")),
+    ("app", include_str!("../../stdlib/app.rhai")),
 ];
 
 pub use param::{Param, ParamType};
