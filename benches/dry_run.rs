@@ -2,7 +2,8 @@
 //! side with the real `hoist deploy` of the live release (nothing to change) in one run.
 //! Three of each, alternating; the median and the spread are printed, with the ratio.
 //!
-//! Run: `cargo bench --bench dry_run` (starts a 5-host fleet: `scripts/fleet up 5`).
+//! Run: `cargo bench --bench dry_run` (adds a fifth host to the fleet: `scripts/fleet up 5`, and
+//! removes it at the end).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -100,7 +101,13 @@ fn main() {
     println!("  real run, nothing to change   {r:>6.2}s  ({rmin:.2}–{rmax:.2})");
     println!("  --dry-run of a new release    {p:>6.2}s  ({pmin:.2}–{pmax:.2})");
     println!("  dry run / real run            ×{:.2}", p / r);
-    for n in 1..=HOSTS {
+    // Leave the shared fleet as the tests know it: four hosts.
+    let fleet_name = std::env::var("HOIST_FLEET_NAME").unwrap_or_else(|_| "hoist-fleet".into());
+    let _ = std::process::Command::new("docker")
+        .args(["rm", "-f", &format!("{fleet_name}-host{HOSTS}")])
+        .output();
+    fleet_cmd(&["up", "4"]);
+    for n in 1..HOSTS {
         let compose = if n % 2 == 1 {
             "docker compose"
         } else {

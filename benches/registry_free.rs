@@ -13,24 +13,6 @@ use std::time::Instant;
 
 use support::fleet::fleet;
 
-fn build(tag: &str, seed: u32, text: &str) {
-    let ctx = tempfile::tempdir().unwrap();
-    std::fs::write(ctx.path().join("index.html"), format!("{text}\n")).unwrap();
-    let blob: Vec<u8> = (0..20_000_000u32)
-        .map(|i| (i.wrapping_mul(2654435761).wrapping_add(seed) >> 13) as u8)
-        .collect();
-    std::fs::write(ctx.path().join("blob"), blob).unwrap();
-    std::fs::write(
-        ctx.path().join("Dockerfile"),
-        format!(
-            "FROM {}\nCOPY blob /blob\nCOPY index.html /www/index.html\n",
-            support::images::busybox()
-        ),
-    )
-    .unwrap();
-    support::images::build(tag, ctx.path());
-}
-
 fn main() {
     let f = fleet();
     f.login_hosts();
@@ -58,8 +40,8 @@ fn main() {
             format!("{}/rfb{pid}-send:v{round}", f.registry),
             format!("{}/rfb{pid}-push:v{round}", f.registry),
         );
-        build(&sent, pid, &format!("page {round}"));
-        build(&pushed, pid + 1, &format!("page {round}"));
+        support::images::with_blob_layer(&sent, pid, 20_000_000, &format!("page {round}"));
+        support::images::with_blob_layer(&pushed, pid + 1, 20_000_000, &format!("page {round}"));
         let send = run(&format!(r#"docker().send("{sent}", ssh("{}"));"#, h.spec()));
         let registry = run(&format!(
             r#"let r = registry("{reg}", #{{user: "{user}", password_env: "REGISTRY_PASSWORD"}}); r.login(); docker().push("{pushed}"); let d = ssh("{spec}").docker(); d.login(r); d.pull("{pushed}");"#,

@@ -482,19 +482,42 @@ fn every_primitive_plans_exactly_what_its_first_run_then_does() {
     let _cleanup = OnDrop(|| {
         h.sh(&format!(
             "userdel -r {user}; groupdel {group}; crontab -u deploy -l | grep -v plantick | crontab -u deploy -; rm -rf {dir}; \
+             sed -i '/hoistplan{id}\\|HoistPlanTestKey/d' /home/deploy/.ssh/authorized_keys; \
              systemctl disable {unit}; rm -f /etc/systemd/system/{unit}; systemctl daemon-reload; \
              dpkg --purge {pkg}; rm -rf {repo} /etc/apt/sources.list.d/hoist-plan.list; \
              mv /etc/apt/hoist-plan-disabled/* /etc/apt/sources.list.d/ 2>/dev/null; rmdir /etc/apt/hoist-plan-disabled"
         ));
     });
     support::debs::publish(h, &repo, &pkg, "1.0");
+    // A key of this run only (removed again below), so no earlier run's leftovers count.
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("k");
+    assert!(
+        std::process::Command::new("ssh-keygen")
+            .args([
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                &format!("hoistplan{id}"),
+                "-f"
+            ])
+            .arg(&key)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let pubkey = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    let pubkey = pubkey.trim();
     let body = format!(
         r##"let h = ssh("{spec}");
 [
   h.packages(["{pkg}"], #{{update: true}}),
   h.group("{group}", #{{}}),
   h.user("{user}", #{{groups: ["{group}"], shell: "/bin/sh"}}),
-  h.authorized_key("deploy", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHoistPlanTestKeyHoistPlanTestKeyHoistPla plan", #{{}}),
+  h.authorized_key("deploy", "{pubkey}", #{{}}),
   h.cron("plantick", #{{schedule: "0 3 * * *", command: "true", user: "deploy"}}),
   h.line_in_file("{dir}/env", #{{regexp: "^UID=", line: "UID=1000"}}),
   h.block_in_file("{dir}/env", "A=1\nB=2", #{{marker: "# {{mark}} pool"}}),
@@ -508,7 +531,7 @@ fn every_primitive_plans_exactly_what_its_first_run_then_does() {
         h.sh_ok(&format!(
             "getent passwd {user}; getent group {group}; crontab -u deploy -l 2>/dev/null | grep plantick; \
              cat {dir}/env; find {dir} -printf '%p %m %u\\n' | sort; ls -la /etc/systemd/system/{unit} 2>&1; \
-             grep -c HoistPlan ~deploy/.ssh/authorized_keys 2>/dev/null; dpkg -l {pkg} 2>&1 | tail -1; true"
+             grep -c hoistplan{id} ~deploy/.ssh/authorized_keys 2>/dev/null; dpkg -l {pkg} 2>&1 | tail -1; true"
         ))
     };
     let before = state();

@@ -7,24 +7,9 @@ mod support;
 use support::fleet::fleet;
 use support::run_script;
 
-/// Build a local image serving `text`: over the shared busybox base, a 1 MB layer `blob`
-/// (the same for a given `blob_seed`), then a small layer with the page.
+/// Build a local image serving `text` over a 1 MB layer (the same for a given seed); its id.
 fn build(tag: &str, blob_seed: u32, text: &str) -> String {
-    let ctx = tempfile::tempdir().unwrap();
-    std::fs::write(ctx.path().join("index.html"), format!("{text}\n")).unwrap();
-    let blob: Vec<u8> = (0..1_000_000u32)
-        .map(|i| (i.wrapping_mul(2654435761).wrapping_add(blob_seed) >> 13) as u8)
-        .collect();
-    std::fs::write(ctx.path().join("blob"), blob).unwrap();
-    std::fs::write(
-        ctx.path().join("Dockerfile"),
-        format!(
-            "FROM {}\nCOPY blob /blob\nCOPY index.html /www/index.html\n",
-            support::images::busybox()
-        ),
-    )
-    .unwrap();
-    support::images::build(tag, ctx.path());
+    support::images::with_blob_layer(tag, blob_seed, 1_000_000, text);
     let o = std::process::Command::new("docker")
         .args(["image", "inspect", "-f", "{{.Id}}", tag])
         .output()

@@ -63,6 +63,27 @@ pub fn build(tag: &str, ctx: &Path) {
     );
 }
 
+/// Build `tag` over the busybox image: a layer holding `blob_bytes` bytes that depend only on
+/// `seed` (the same seed gives the same layer), then a small layer with `/www/index.html`
+/// saying `text`. For tests and benches of what travels when only the top layer changes.
+pub fn with_blob_layer(tag: &str, seed: u32, blob_bytes: u32, text: &str) {
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(ctx.path().join("index.html"), format!("{text}\n")).unwrap();
+    let blob: Vec<u8> = (0..blob_bytes)
+        .map(|i| (i.wrapping_mul(2654435761).wrapping_add(seed) >> 13) as u8)
+        .collect();
+    std::fs::write(ctx.path().join("blob"), blob).unwrap();
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        format!(
+            "FROM {}\nCOPY blob /blob\nCOPY index.html /www/index.html\n",
+            busybox()
+        ),
+    )
+    .unwrap();
+    build(tag, ctx.path());
+}
+
 /// A name unique to this test process, for containers, networks, volumes and tags.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicUsize, Ordering};
