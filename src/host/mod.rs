@@ -249,7 +249,12 @@ impl Host {
             }
             _ => cmd,
         };
-        let display = svc.redactor.redact(&cmd.display());
+        // A command a primitive described (a file write, a lock) is shown as what it does,
+        // not as the script that does it: in `-v`, in errors and in the plan alike.
+        let display = svc.redactor.redact(&match &cmd.change {
+            Some(c) => c.summary(),
+            None => cmd.display(),
+        });
         cmd.validate()
             .map_err(|e| e.host(self.name()).command(display.clone()))?;
         let step = crate::step::current();
