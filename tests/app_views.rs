@@ -65,14 +65,6 @@ fn project(f: &Fleet) -> tempfile::TempDir {
     d
 }
 
-fn compose_cli(h: &FleetHost) -> &'static str {
-    if h.compose_v2() {
-        "docker compose"
-    } else {
-        "docker-compose"
-    }
-}
-
 fn containers(h: &FleetHost, project: &str) -> String {
     h.sh_ok(&format!(
         "docker ps -a --filter label=com.docker.compose.project={project} --format '{{{{.Names}}}} {{{{.State}}}}'"
@@ -91,7 +83,7 @@ fn status_has_a_row_per_host_with_the_release_even_when_a_host_is_cut_off() {
         for h in &f.hosts {
             h.sh(&format!(
                 "cd {remote} 2>/dev/null && {} --project-name {app} down; rm -rf {remote} /root/.hoist/locks/{app}",
-                compose_cli(h)
+                h.compose_cli()
             ));
         }
     });
@@ -221,7 +213,7 @@ fn status_logs_exec_and_destroy_know_bluegreen_colours() {
             for colour in ["blue", "green"] {
                 h.sh(&format!(
                     "cd {remote}/{colour} 2>/dev/null && {} --project-name {app}-{colour} down",
-                    compose_cli(h)
+                    h.compose_cli()
                 ));
             }
             h.sh(&format!("rm -rf {remote} /root/.hoist/locks/{app}"));
@@ -408,7 +400,7 @@ fn logs_exec_and_destroy_take_env_files_and_profiles() {
         for h in hosts {
             h.sh(&format!(
                 "cd {remote} 2>/dev/null && {} --project-name {app} --env-file ports.env --profile debug down; rm -rf {remote} /root/.hoist/locks/{app}",
-                compose_cli(h)
+                h.compose_cli()
             ));
         }
     });
@@ -423,7 +415,7 @@ fn logs_exec_and_destroy_take_env_files_and_profiles() {
             "mkdir -p {remote} && cd {remote} && printf %s {c} > compose.yml && echo WEB_PORT=18474 > ports.env && \
              {tool} --project-name {app} --env-file ports.env --profile debug up -d 2>&1",
             c = hoist::command::quote(&compose),
-            tool = compose_cli(h)
+            tool = h.compose_cli()
         ));
         assert_eq!(containers(h, &app).lines().count(), 2, "{}", h.name);
     }

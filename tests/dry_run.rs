@@ -156,16 +156,7 @@ impl App {
 impl Drop for App {
     fn drop(&mut self) {
         for h in &self.hosts {
-            let compose = if h.compose_v2() {
-                "docker compose"
-            } else {
-                "docker-compose"
-            };
-            h.sh(&format!(
-                "cd {d} && {compose} --project-name {a} down; rm -rf {d} /root/.hoist/locks/{a}",
-                d = self.remote_dir,
-                a = self.app
-            ));
+            h.remove_app(&self.app, &self.remote_dir);
         }
     }
 }

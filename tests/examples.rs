@@ -328,11 +328,7 @@ fn alphakraken_mounts_backs_up_pulls_and_starts_infrastructure_then_workers() {
     );
     let _cleanup = OnDrop(|| {
         for h in everyone {
-            let compose = if h.compose_v2() {
-                "docker compose"
-            } else {
-                "docker-compose"
-            };
+            let compose = h.compose_cli();
             h.sh(&format!(
                 "cd {checkout} && for p in infrastructure workers; do {compose} --env-file envs/production.env --profile $p down; done; \
                  for p in backup output logs; do umount {mounts}/$p; done; \

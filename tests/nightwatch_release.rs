@@ -45,14 +45,6 @@ fn image(f: &Fleet, repo_tag: &str, text: &str) -> String {
     f.push(&local, repo_tag)
 }
 
-fn compose_cli(h: &FleetHost) -> &'static str {
-    if h.compose_v2() {
-        "docker compose"
-    } else {
-        "docker-compose"
-    }
-}
-
 /// The container of `service` in the stack's project on a host.
 fn container(h: &FleetHost, project: &str, service: &str) -> String {
     h.sh_ok(&format!(
@@ -90,7 +82,7 @@ fn the_nightwatch_stack_upgrades_rolls_back_and_confirms_with_one_command_each()
         for h in hosts {
             h.sh(&format!(
                 "cd {dir} 2>/dev/null && {} --project-name {app} down; rm -rf {base} /home/deploy/.hoist/locks/{app}",
-                compose_cli(h)
+                h.compose_cli()
             ));
         }
     });
@@ -119,7 +111,7 @@ fn the_nightwatch_stack_upgrades_rolls_back_and_confirms_with_one_command_each()
         // Started by hand, as the runbook does.
         h.sh_ok(&format!(
             "su deploy -c 'cd {dir} && {} up -d' 2>&1",
-            compose_cli(h)
+            h.compose_cli()
         ));
         env_files.push(env);
     }

@@ -119,11 +119,7 @@ impl Project {
 impl Drop for Project {
     fn drop(&mut self) {
         for h in &self.hosts {
-            let compose = if h.compose_v2() {
-                "docker compose"
-            } else {
-                "docker-compose"
-            };
+            let compose = h.compose_cli();
             h.sh(&format!(
                 "cd {d} && {compose} --project-name {a} down; rm -rf {d}",
                 d = self.remote_dir,
@@ -193,11 +189,7 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
     );
     assert_eq!(p.release_file(".env"), "");
     for h in &p.hosts {
-        let compose = if h.compose_v2() {
-            "docker compose"
-        } else {
-            "docker-compose"
-        };
+        let compose = h.compose_cli();
         let ps = h.sh_ok(&format!(
             "cd {} && {compose} --project-name {} ps -q",
             p.remote_dir, p.app
@@ -430,11 +422,7 @@ fn bluegreen_on(h: &'static FleetHost) {
     assert_eq!(o.status.code(), Some(1));
     assert!(conf().contains(&format!("127.0.0.1:{blue}")));
 
-    let compose = if h.compose_v2() {
-        "docker compose"
-    } else {
-        "docker-compose"
-    };
+    let compose = h.compose_cli();
     for colour in ["blue", "green"] {
         h.sh(&format!(
             "cd {remote}/{colour} && {compose} --project-name {app}-{colour} down"

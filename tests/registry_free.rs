@@ -127,15 +127,8 @@ fn deploy_with_no_registry_sends_the_image_and_serves_it_on_v1_and_v2_hosts() {
     let home = tempfile::tempdir().unwrap();
     let _cleanup = support::fleet::OnDrop(|| {
         for h in hosts {
-            let compose = if h.compose_v2() {
-                "docker compose"
-            } else {
-                "docker-compose"
-            };
-            h.sh(&format!(
-                "cd {remote} && {compose} --project-name {app} down; rm -rf {remote} /root/.hoist/locks/{app}; \
-                 docker images -q {app} | xargs -r docker rmi -f"
-            ));
+            h.remove_app(&app, &remote);
+            h.sh(&format!("docker images -q {app} | xargs -r docker rmi -f"));
         }
     });
     // No registry anywhere: not in hoist.toml, not on the command line.

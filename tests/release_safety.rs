@@ -189,17 +189,7 @@ impl App {
 impl Drop for App {
     fn drop(&mut self) {
         for h in &self.hosts {
-            let compose = if h.compose_v2() {
-                "docker compose"
-            } else {
-                "docker-compose"
-            };
-            h.sh(&format!(
-                "cd {d} && {compose} --project-name {a} down; rm -rf {d} {l}",
-                d = self.remote_dir,
-                a = self.app,
-                l = self.lock_dir()
-            ));
+            h.remove_app(&self.app, &self.remote_dir);
         }
     }
 }
@@ -620,11 +610,7 @@ fn upgrade_keeps_the_projects_env_and_upgrades_a_literal_image() {
         "services:\n  web:\n    image: {v1}\n    ports:\n      - \"127.0.0.1:${{PORT}}:8080\"\n    environment:\n      GREETING: ${{GREETING}}\n    stop_grace_period: 1s\n"
     );
     for h in &a.hosts {
-        let tool = if h.compose_v2() {
-            "docker compose"
-        } else {
-            "docker-compose"
-        };
+        let tool = h.compose_cli();
         h.sh_ok(&format!(
             "cd {d} && printf %s {e} > .env && printf %s {c} > compose.yml && {tool} --project-name {app} up -d 2>&1",
             d = a.remote_dir,

@@ -64,6 +64,22 @@ impl FleetHost {
     pub fn compose_v2(&self) -> bool {
         self.n % 2 == 1
     }
+    /// The compose command line this host has: the v2 plugin on odd hosts, v1 on even ones.
+    pub fn compose_cli(&self) -> &'static str {
+        if self.compose_v2() {
+            "docker compose"
+        } else {
+            "docker-compose"
+        }
+    }
+    /// Take a test's compose app off the host: its project down, its directory and its lock
+    /// (the fleet's ssh user is root) removed.
+    pub fn remove_app(&self, app: &str, dir: &str) {
+        self.sh(&format!(
+            "cd {dir} && {} --project-name {app} down; rm -rf {dir} /root/.hoist/locks/{app}",
+            self.compose_cli()
+        ));
+    }
     /// Run `sh -c script` ON the host (as root, through `docker exec`: independent of hoist).
     pub fn sh(&self, script: &str) -> Ran {
         let o = Command::new("docker")
