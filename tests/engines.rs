@@ -1,5 +1,6 @@
 //! Engines where users keep them: `DOCKER_HOST=ssh://...`, docker contexts (DOCKER_CONTEXT and
-//! `docker context use`), and on an SSH host the socket a rootless engine listens on — all
+//! `docker context use`), a TLS engine on tcp (`DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`, a
+//! context's TLS material), and on an SSH host the socket a rootless engine listens on — all
 //! against fleet servers' own engines, checked through the servers.
 
 mod support;
@@ -88,15 +89,7 @@ fn docker_contexts_pick_the_engine() {
     image_on(f, h);
     let home = tempfile::tempdir().unwrap();
     let docker_dir = home.path().join(".docker");
-    let meta = docker_dir
-        .join("contexts/meta")
-        .join(hex::encode(Sha256::digest(b"fleet-host1")));
-    std::fs::create_dir_all(&meta).unwrap();
-    std::fs::write(
-        meta.join("meta.json"),
-        r#"{"Name":"fleet-host1","Metadata":{},"Endpoints":{"docker":{"Host":"ssh://deploy@host1","SkipTLSVerify":false}}}"#,
-    )
-    .unwrap();
+    write_context(&docker_dir, "fleet-host1", "ssh://deploy@host1", None);
     let (a, b) = (unique("ctxenv"), unique("ctxuse"));
     let _cleanup = OnDrop(|| {
         h.sh(&format!("docker rm -f {a} {b}"));
@@ -201,4 +194,119 @@ fn a_rootless_socket_is_found_and_the_error_says_which_sockets_were_tried() {
     want.sort();
     got.sort();
     assert_eq!(got, want, "the engine behind ops's socket is host1's");
+}
+
+/// A context as `docker context create` stores it: meta.json under the name's sha256, and its
+/// TLS material (if any) under contexts/tls.
+fn write_context(docker_dir: &Path, name: &str, host: &str, tls: Option<&Path>) {
+    let id = hex::encode(Sha256::digest(name.as_bytes()));
+    let meta = docker_dir.join("contexts/meta").join(&id);
+    std::fs::create_dir_all(&meta).unwrap();
+    std::fs::write(
+        meta.join("meta.json"),
+        format!(
+            r#"{{"Name":"{name}","Metadata":{{}},"Endpoints":{{"docker":{{"Host":"{host}","SkipTLSVerify":false}}}}}}"#
+        ),
+    )
+    .unwrap();
+    if let Some(certs) = tls {
+        let dir = docker_dir.join("contexts/tls").join(&id).join("docker");
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in ["ca.pem", "cert.pem", "key.pem"] {
+            std::fs::copy(certs.join(f), dir.join(f)).unwrap();
+        }
+    }
+}
+
+/// Every fleet engine also listens on tcp 2376 with TLS verified both ways (scripts/fleet): the
+/// client's certificates come from DOCKER_CERT_PATH or a context; a wrong CA or no TLS at all
+/// is an error naming the endpoint, and nothing runs.
+#[test]
+fn a_tls_engine_on_tcp_is_reached_with_the_clients_certificates() {
+    let f = fleet();
+    let h = f.host(2);
+    image_on(f, h);
+    let certs = f.dir.join("engine-tls");
+    assert!(
+        certs.join("cert.pem").exists(),
+        "scripts/fleet up makes the client's certificates in {}",
+        certs.display()
+    );
+    let url = format!("tcp://{}:2376", h.ip);
+    let home = tempfile::tempdir().unwrap();
+    let (a, b, c, d) = (
+        unique("tlsenv"),
+        unique("tlsctx"),
+        unique("tlsbadca"),
+        unique("tlsplain"),
+    );
+    let _cleanup = OnDrop(|| {
+        h.sh(&format!("docker rm -f {a} {b} {c} {d}"));
+    });
+    let certs_s = certs.to_str().unwrap();
+    let tls_env = [
+        ("DOCKER_HOST", url.as_str()),
+        ("DOCKER_TLS_VERIFY", "1"),
+        ("DOCKER_CERT_PATH", certs_s),
+    ];
+    let o = run_local_docker(f, home.path(), &tls_env, &a);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(running_on(h, &a), "host2's engine runs it");
+    assert!(!local_has(&a), "not this machine's engine");
+
+    // A context holding the TLS material, as `docker context create --docker
+    // host=...,ca=...,cert=...,key=...` stores it.
+    let docker_dir = home.path().join(".docker");
+    write_context(&docker_dir, "fleet-tls", &url, Some(&certs));
+    let o = run_local_docker(f, home.path(), &[("DOCKER_CONTEXT", "fleet-tls")], &b);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(running_on(h, &b) && !local_has(&b));
+
+    // A CA that did not sign the engine's certificate: refused, naming the endpoint.
+    let bad = tempfile::tempdir().unwrap();
+    for f in ["cert.pem", "key.pem"] {
+        std::fs::copy(certs.join(f), bad.path().join(f)).unwrap();
+    }
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=some other CA", "-keyout"])
+        .arg(bad.path().join("ca.key"))
+        .arg("-out")
+        .arg(bad.path().join("ca.pem"))
+        .output()
+        .expect("openssl (apt-get install -y openssl; scripts/test installs it)");
+    assert!(made.status.success(), "{made:?}");
+    let bad_s = bad.path().to_str().unwrap();
+    let o = run_local_docker(
+        f,
+        home.path(),
+        &[
+            ("DOCKER_HOST", url.as_str()),
+            ("DOCKER_TLS_VERIFY", "1"),
+            ("DOCKER_CERT_PATH", bad_s),
+        ],
+        &c,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success(),
+        "an engine signed by another CA is refused"
+    );
+    assert!(
+        err.contains(&url) && err.contains("invalid peer certificate"),
+        "the error names the endpoint and why: {err}"
+    );
+    assert!(!running_on(h, &c));
+
+    // Plain HTTP to the TLS port (DOCKER_TLS_VERIFY unset): an error naming it, not a hang.
+    let o = run_local_docker(f, home.path(), &[("DOCKER_HOST", url.as_str())], &d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "plain HTTP to a TLS engine fails");
+    assert!(
+        err.contains(&url) && err.contains("DOCKER_TLS_VERIFY=1"),
+        "the error names the endpoint and what to set: {err}"
+    );
+    assert!(!running_on(h, &d));
 }

@@ -166,11 +166,30 @@ impl Docker {
         tunnel: Option<Arc<Mutex<Tunnel>>>,
     ) -> Result<Docker> {
         let api = api.negotiate_version().await.map_err(|e| {
+            // The HTTP client's own message ("client error (Connect)") hides the reason: the
+            // innermost cause says it (refused, unknown issuer, a bad certificate...).
+            let mut why = e.to_string().trim_end().to_string();
+            let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                if c.source().is_none() {
+                    why = format!("{why}: {c}");
+                }
+                cause = c.source();
+            }
+            let hint = if endpoint.starts_with("unix://") {
+                "is dockerd running there, and may this user use its socket?"
+            } else if endpoint.ends_with("(TLS)") {
+                "is the engine listening there with TLS (dockerd --tlsverify), and did the CA in DOCKER_CERT_PATH (or the context's ca.pem) sign its certificate?"
+            } else if why.contains("HTTPS") {
+                "the engine speaks TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to a directory with ca.pem, cert.pem and key.pem"
+            } else {
+                "is dockerd listening on that address?"
+            };
             Error::failed(format!(
-                "cannot talk to the docker engine ({endpoint}): {e}"
+                "cannot talk to the docker engine ({endpoint}): {why}"
             ))
             .host(on.name())
-            .hint("is dockerd running there, and may this user use its socket?")
+            .hint(hint)
         })?;
         Ok(Docker {
             api,
