@@ -87,10 +87,17 @@ pub fn run_recipe(
 ) -> Result<serde_json::Value> {
     let all = recipes::discover(rt.project_dir())?;
     let recipe = all.get(name).ok_or_else(|| {
-        Error::usage(format!("no recipe or command named `{name}`")).hint(format!(
-            "recipes: {}",
-            all.keys().cloned().collect::<Vec<_>>().join(", ")
-        ))
+        // A typo is the likeliest cause: name the closest recipe first.
+        let closest = all
+            .keys()
+            .map(|k| (strsim::damerau_levenshtein(k, name), k))
+            .filter(|(d, _)| *d <= 2)
+            .min();
+        let names = all.keys().cloned().collect::<Vec<_>>().join(", ");
+        Error::usage(format!("no recipe or command named `{name}`")).hint(match closest {
+            Some((_, k)) => format!("did you mean `{k}`? recipes: {names}"),
+            None => format!("recipes: {names}"),
+        })
     })?;
     let empty = serde_json::Map::new();
     let sources = recipes::Sources {

@@ -355,8 +355,21 @@ fn recipe_help(g: &Global, name: &str) -> Result<()> {
     );
     if !r.params.is_empty() {
         println!("Parameters:");
+        // Columns as wide as their widest entry, so a long default never runs into its text.
+        let flag_w = r.params.values().map(|p| p.flag().len()).max().unwrap_or(0);
+        let what_w = r
+            .params
+            .values()
+            .map(|p| p.describe().len())
+            .max()
+            .unwrap_or(0);
         for p in r.params.values() {
-            println!("  {:<22} {:<24} {}", p.flag(), p.describe(), p.doc);
+            println!(
+                "  {:<flag_w$}  {:<what_w$}  {}",
+                p.flag(),
+                p.describe(),
+                p.doc
+            );
         }
         println!(
             "\nLists: --name a,b or --name a --name b; maps: --name k=v,k2=v2. Values also come \
@@ -436,9 +449,18 @@ fn doc(g: &Global, name: Option<&str>) -> Result<()> {
         } else {
             exact
         };
+        // A recipe of that name is what someone typing `hoist doc deploy` most likely means.
+        let recipe = crate::recipes::discover(project_dir()?.as_deref())?.contains_key(n);
+        if fns.is_empty() && recipe {
+            return recipe_help(g, n);
+        }
         if fns.is_empty() {
-            return Err(
-                Error::usage(format!("no function named `{n}`")).hint("`hoist doc` lists them all")
+            return Err(Error::usage(format!("no function or recipe named `{n}`"))
+                .hint("`hoist doc` lists the functions, `hoist recipes` the recipes"));
+        }
+        if recipe && !g.json {
+            println!(
+                "`{n}` is also a recipe: `hoist {n} --help` describes it. Script functions:\n"
             );
         }
     }
