@@ -112,6 +112,10 @@ pub enum Event {
 
 pub trait Reporter: Send + Sync {
     fn event(&self, event: Event);
+    /// The lines of one read of a command's output have all been given as events: write out
+    /// whatever was buffered. (A reporter may hold `Output` lines until this is called, so a
+    /// command printing millions of lines costs one write per read, not one per line.)
+    fn flush(&self) {}
 }
 
 /// Discards everything: the default for embedding.

@@ -39,6 +39,9 @@ pub struct Human {
     tty: bool,
     multi: MultiProgress,
     state: Mutex<State>,
+    /// Command output lines for stdout, written out at [`Reporter::flush`] (the end of each
+    /// read of output) or before anything else is printed, so the order of lines holds.
+    out: Mutex<std::io::BufWriter<std::io::Stdout>>,
 }
 
 impl Human {
@@ -54,16 +57,23 @@ impl Human {
                 ProgressDrawTarget::hidden()
             }),
             state: Mutex::new(State::default()),
+            out: Mutex::new(std::io::BufWriter::with_capacity(
+                64 * 1024,
+                std::io::stdout(),
+            )),
         }
     }
 
     /// Print to stdout/stderr without tearing progress bars.
     fn line(&self, to_err: bool, text: &str) {
         let write = || {
+            let mut out = self.out.lock().expect("human stdout");
             if to_err {
+                let _ = out.flush();
                 let _ = writeln!(std::io::stderr().lock(), "{text}");
             } else {
-                let _ = writeln!(std::io::stdout().lock(), "{text}");
+                let _ = writeln!(out, "{text}");
+                let _ = out.flush();
             }
         };
         if self.tty {
@@ -76,6 +86,17 @@ impl Human {
     fn show(&self, line: Option<Line>) {
         if let Some(l) = line {
             self.line(l.to_err, &l.text);
+        }
+    }
+
+    /// A command's output line for stdout: buffered until [`Reporter::flush`] (at a terminal
+    /// with progress bars, written at once).
+    fn output_line(&self, line: Option<Line>) {
+        match line {
+            Some(l) if !l.to_err && !self.tty => {
+                let _ = writeln!(self.out.lock().expect("human stdout"), "{}", l.text);
+            }
+            other => self.show(other),
         }
     }
 
@@ -219,7 +240,12 @@ impl Reporter for Human {
                 ms: 0,
                 why: Some(reason),
             }),
+            output @ Event::Output { .. } => self.output_line(self.lines.text(&output)),
             other => self.show(self.lines.text(&other)),
         }
+    }
+
+    fn flush(&self) {
+        let _ = self.out.lock().expect("human stdout").flush();
     }
 }

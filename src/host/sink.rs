@@ -71,6 +71,7 @@ impl LineSink {
             rest = &rest[take..];
         }
         buf.extend_from_slice(rest);
+        self.reporter.flush();
     }
 
     /// The line fed so far is complete: its newline has been read but is held back by the
@@ -86,6 +87,7 @@ impl LineSink {
         self.emit(stream, buf);
         buf.clear();
         self.ended_early.lock().expect("sink lock")[Self::index(stream)] = true;
+        self.reporter.flush();
     }
 
     /// Emit whatever is left without a trailing newline.
@@ -98,6 +100,7 @@ impl LineSink {
                 self.emit(stream, &buf);
             }
         }
+        self.reporter.flush();
     }
 
     fn emit(&self, stream: Stream, line: &[u8]) {

@@ -5,7 +5,8 @@
 
 use rhai::{Dynamic, Engine, Scope};
 
-use crate::host::{Host, Output};
+use crate::host::Host;
+use crate::script::api::output::ScriptOutput as Output;
 use crate::secret::Secret;
 
 /// The text to print for the value of an input (empty for `()`).
@@ -61,9 +62,7 @@ fn to_json(engine: &Engine, v: &Dynamic) -> serde_json::Value {
         return Value::String(format!("Host({})", h.name()));
     }
     if let Some(o) = v.read_lock::<Output>() {
-        return serde_json::json!({
-            "code": o.code, "ok": o.ok(), "stdout": o.stdout, "stderr": o.stderr, "ms": o.ms
-        });
+        return o.to_json();
     }
     // Any other registered type: its own to_debug / to_string.
     Value::String(debug_text(engine, v))

@@ -12,13 +12,13 @@ use crate::secret::Secret;
 /// so hoist's own types inside them read as data too: an `Output` as its fields, an error as
 /// its report, a host as its name, a secret as `[REDACTED]`.
 pub fn to_json(d: &Dynamic) -> serde_json::Value {
-    use serde_json::{Value, json};
+    use serde_json::Value;
     if let Some(s) = d.read_lock::<Secret>() {
         // A secret inside data stays hidden; it is exposed only where a primitive asks for it.
         return Value::String(s.to_string());
     }
-    if let Some(o) = d.read_lock::<crate::host::Output>() {
-        return json!({"code": o.code, "ok": o.ok(), "stdout": o.stdout, "stderr": o.stderr, "ms": o.ms});
+    if let Some(o) = d.read_lock::<super::api::output::ScriptOutput>() {
+        return o.to_json();
     }
     if let Some(e) = d.read_lock::<Error>() {
         return e.to_json();

@@ -46,6 +46,7 @@ pub fn build(st: &Arc<ScriptState>) -> Engine {
 
     api::error_value::register(&mut engine);
     api::hosts::register(&mut engine, st);
+    api::output::register(&mut engine, st);
     api::host_edits::register(&mut engine, st);
     api::run_control::register(&mut engine, st);
     api::paths::register(&mut engine, st);

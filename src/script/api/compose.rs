@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use rhai::{Array, Dynamic, Engine, Map};
 
+use super::output::ScriptOutput;
 use crate::command::Value;
 use crate::compose::interpolate::Mode;
 use crate::compose::{
     ComposeOptions, DownOptions, ExecOptions, LogsOptions, Project, RmOptions, RunOptions, Tool,
     UpOptions,
 };
-use crate::host::{Host, Output};
+use crate::host::Host;
 use crate::script::api::hosts::resolve_local;
 use crate::script::convert::{self, Text, options, take};
 use crate::script::errors::{RhaiResult, lift, usage};
@@ -351,8 +352,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "run",
         "p: Compose, service: String -> Output",
         run_doc,
-        move |p: &mut Project, svc: &str| -> RhaiResult<Output> {
-            lift(s.rt.block_on(p.run(svc, &[], &RunOptions::default())))
+        move |p: &mut Project, svc: &str| -> RhaiResult<ScriptOutput> {
+            lift(s.rt.block_on(p.run(svc, &[], &RunOptions::default()))).map(ScriptOutput::from)
         },
     );
     let s = st.clone();
@@ -361,9 +362,9 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "run",
         "p: Compose, service: String, cmd: Dynamic -> Output",
         run_doc,
-        move |p: &mut Project, svc: &str, cmd: Dynamic| -> RhaiResult<Output> {
+        move |p: &mut Project, svc: &str, cmd: Dynamic| -> RhaiResult<ScriptOutput> {
             let argv = run_argv(cmd)?;
-            lift(s.rt.block_on(p.run(svc, &argv, &RunOptions::default())))
+            lift(s.rt.block_on(p.run(svc, &argv, &RunOptions::default()))).map(ScriptOutput::from)
         },
     );
     let s = st.clone();
@@ -372,10 +373,10 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "run",
         "p: Compose, service: String, cmd: Dynamic, opts: Map -> Output",
         run_doc,
-        move |p: &mut Project, svc: &str, cmd: Dynamic, o: Map| -> RhaiResult<Output> {
+        move |p: &mut Project, svc: &str, cmd: Dynamic, o: Map| -> RhaiResult<ScriptOutput> {
             let argv = run_argv(cmd)?;
             let o: RunOptions = options(Some(o), "p.run()")?;
-            lift(s.rt.block_on(p.run(svc, &argv, &o)))
+            lift(s.rt.block_on(p.run(svc, &argv, &o))).map(ScriptOutput::from)
         },
     );
     let exec_doc = "Run a command in a service's container (no TTY): a string runs with sh -c, an array is an argv.\n\
@@ -386,9 +387,9 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "exec",
         "p: Compose, service: String, cmd: Dynamic -> Output",
         exec_doc,
-        move |p: &mut Project, svc: &str, cmd: Dynamic| -> RhaiResult<Output> {
+        move |p: &mut Project, svc: &str, cmd: Dynamic| -> RhaiResult<ScriptOutput> {
             let argv = convert::exec_argv(cmd, "p.exec()")?;
-            lift(s.rt.block_on(p.exec(svc, &argv, &ExecOptions::default())))
+            lift(s.rt.block_on(p.exec(svc, &argv, &ExecOptions::default()))).map(ScriptOutput::from)
         },
     );
     let s = st.clone();
@@ -397,10 +398,10 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "exec",
         "p: Compose, service: String, cmd: Dynamic, opts: Map -> Output",
         exec_doc,
-        move |p: &mut Project, svc: &str, cmd: Dynamic, o: Map| -> RhaiResult<Output> {
+        move |p: &mut Project, svc: &str, cmd: Dynamic, o: Map| -> RhaiResult<ScriptOutput> {
             let argv = convert::exec_argv(cmd, "p.exec()")?;
             let o: ExecOptions = options(Some(o), "p.exec()")?;
-            lift(s.rt.block_on(p.exec(svc, &argv, &o)))
+            lift(s.rt.block_on(p.exec(svc, &argv, &o))).map(ScriptOutput::from)
         },
     );
 }

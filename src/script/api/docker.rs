@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use rhai::{Array, Dynamic, Engine, Map};
 
+use super::output::ScriptOutput;
 use crate::docker::{
     BuildOpts, Docker, ExecOpts, LogsOpts, NetworkOpts, PsOpts, RmOpts, RunOpts, VolumeOpts,
 };
-use crate::host::{Host, Output};
+use crate::host::Host;
 use crate::registry::Registry;
 use crate::script::api::hosts::resolve_local;
 use crate::script::convert::{self, Text, options, take};
@@ -351,10 +352,10 @@ fn register_containers(engine: &mut Engine, st: &Arc<ScriptState>) {
         "exec",
         "d: Docker, container: String, cmd: Dynamic, opts: Map -> Output",
         exec_doc,
-        move |d: &mut Docker, c: &str, cmd: Dynamic, opts: Map| -> RhaiResult<Output> {
+        move |d: &mut Docker, c: &str, cmd: Dynamic, opts: Map| -> RhaiResult<ScriptOutput> {
             let argv = convert::exec_argv(cmd, "d.exec()")?;
             let o = exec_opts(Some(opts))?;
-            lift(s.rt.block_on(d.exec(c, &argv, &o)))
+            lift(s.rt.block_on(d.exec(c, &argv, &o))).map(ScriptOutput::from)
         },
     );
     let s = st.clone();
@@ -363,10 +364,10 @@ fn register_containers(engine: &mut Engine, st: &Arc<ScriptState>) {
         "exec",
         "d: Docker, container: String, cmd: Dynamic -> Output",
         exec_doc,
-        move |d: &mut Docker, c: &str, cmd: Dynamic| -> RhaiResult<Output> {
+        move |d: &mut Docker, c: &str, cmd: Dynamic| -> RhaiResult<ScriptOutput> {
             let argv = convert::exec_argv(cmd, "d.exec()")?;
             let o = exec_opts(None)?;
-            lift(s.rt.block_on(d.exec(c, &argv, &o)))
+            lift(s.rt.block_on(d.exec(c, &argv, &o))).map(ScriptOutput::from)
         },
     );
     let s = st.clone();

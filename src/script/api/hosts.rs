@@ -3,10 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rhai::{Array, Dynamic, Engine, Map, NativeCallContext};
+use rhai::{Array, Dynamic, Engine, Map};
 
+use super::output::ScriptOutput;
 use crate::command::Command;
-use crate::host::{FileOpts, ForwardTarget, Host, HostSpec, Output, Tunnel};
+use crate::host::{FileOpts, ForwardTarget, Host, HostSpec, Tunnel};
 use crate::script::convert::{self, Text, options, take};
 use crate::script::errors::{RhaiResult, lift, usage};
 use crate::script::register::func;
@@ -101,42 +102,12 @@ pub fn command(cmd: Dynamic, opts: Option<Map>, what: &str) -> RhaiResult<Comman
     Ok(c)
 }
 
-/// A dry run's placeholder is being read: note where (see [`crate::effect::Uncertainty`]).
-pub fn placeholder_read(s: &ScriptState, ctx: &NativeCallContext, o: &Output, what: &str) {
-    if !o.planned {
-        return;
-    }
-    let file = ctx
-        .call_source()
-        .map(str::to_string)
-        .unwrap_or_else(|| s.main_source());
-    let line = ctx.call_position().line().unwrap_or(0);
-    s.rt.services.effects().uncertain(
-        format!("{file}:{line}"),
-        None,
-        format!(
-            "the script reads the {what} of a command the dry run did not run (a placeholder: code 0, no output); use h.capture() for read-only commands so they run in a plan too"
-        ),
-    );
-}
-
-fn output_to_map(o: &Output) -> Map {
-    let mut m = Map::new();
-    m.insert("code".into(), (o.code as i64).into());
-    m.insert("ok".into(), o.ok().into());
-    m.insert("stdout".into(), o.stdout.clone().into());
-    m.insert("stderr".into(), o.stderr.clone().into());
-    m.insert("ms".into(), (o.ms as i64).into());
-    m
-}
-
 /// A tunnel shared between script values (closing one closes it for all).
 #[derive(Clone)]
 pub struct TunnelHandle(pub Arc<std::sync::Mutex<Tunnel>>);
 
 pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     engine.register_type_with_name::<Host>("Host");
-    engine.register_type_with_name::<Output>("Output");
     engine.register_type_with_name::<TunnelHandle>("Tunnel");
 
     engine.register_get("name", |h: &mut Host| h.name().to_string());
@@ -148,47 +119,6 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     });
     engine.register_fn("to_string", |h: &mut Host| h.name().to_string());
     engine.register_fn("to_debug", |h: &mut Host| format!("Host({})", h.name()));
-
-    // Reading the result of a command a dry run did not run makes the plan uncertain from
-    // that line on: the plan says so instead of guessing.
-    let s = st.clone();
-    engine.register_get("code", move |ctx: NativeCallContext, o: &mut Output| {
-        placeholder_read(&s, &ctx, o, "exit code");
-        o.code as i64
-    });
-    let s = st.clone();
-    engine.register_get("ok", move |ctx: NativeCallContext, o: &mut Output| {
-        placeholder_read(&s, &ctx, o, "exit status");
-        o.ok()
-    });
-    let s = st.clone();
-    engine.register_get("stdout", move |ctx: NativeCallContext, o: &mut Output| {
-        placeholder_read(&s, &ctx, o, "output");
-        o.stdout.clone()
-    });
-    let s = st.clone();
-    engine.register_get("stderr", move |ctx: NativeCallContext, o: &mut Output| {
-        placeholder_read(&s, &ctx, o, "error output");
-        o.stderr.clone()
-    });
-    // stdout as the command wrote it, byte for byte (`stdout` is text: invalid UTF-8
-    // becomes U+FFFD there).
-    let s = st.clone();
-    engine.register_get(
-        "stdout_blob",
-        move |ctx: NativeCallContext, o: &mut Output| -> rhai::Blob {
-            placeholder_read(&s, &ctx, o, "output");
-            o.stdout_bytes().to_vec()
-        },
-    );
-    engine.register_get("ms", |o: &mut Output| o.ms as i64);
-    engine.register_fn("to_map", |o: &mut Output| output_to_map(o));
-    engine.register_fn("to_string", |o: &mut Output| {
-        o.stdout.trim_end().to_string()
-    });
-    engine.register_fn("to_debug", |o: &mut Output| {
-        format!("{:?}", output_to_map(o))
-    });
 
     engine.register_get("port", |t: &mut TunnelHandle| {
         t.0.lock()
@@ -320,10 +250,11 @@ fn register_run(engine: &mut Engine, st: &Arc<ScriptState>) {
                opts: #{sudo, cwd, env: #{..}, stdin, timeout (s), check: true, stream, capture: true,\n\
                probe: false (true: the command only reads, so a --dry-run runs it too)}.\n\
                With check (default) a non-zero exit throws, naming host, command, code and stderr.";
-    let run = |s: &ScriptState, h: &Host, cmd: Dynamic, opts: Option<Map>| -> RhaiResult<Output> {
-        let c = command(cmd, opts, "h.run()")?;
-        lift(s.rt.block_on(h.run(&c)))
-    };
+    let run =
+        |s: &ScriptState, h: &Host, cmd: Dynamic, opts: Option<Map>| -> RhaiResult<ScriptOutput> {
+            let c = command(cmd, opts, "h.run()")?;
+            lift(s.rt.block_on(h.run(&c))).map(ScriptOutput::from)
+        };
     let s = st.clone();
     func(
         engine,

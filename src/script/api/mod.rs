@@ -9,6 +9,7 @@ pub mod fanout;
 pub mod host_edits;
 pub mod hosts;
 pub mod mount;
+pub mod output;
 pub mod paths;
 pub mod registry;
 pub mod release;
