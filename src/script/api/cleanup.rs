@@ -75,27 +75,14 @@ fn guarded(
         } else {
             crate::services::shielded(|| then.call_within_context::<Dynamic>(ctx, ()))
         };
-        if done.is_err() && s.rt.services.is_abandoned() {
-            let text = match skipped {
-                Some(f) => crate::services::last_words(|| {
-                    f.call_within_context::<Dynamic>(ctx, ())
-                        .map(|d| d.to_string())
-                        .unwrap_or_else(|e| {
-                            let err = crate::script::errors::from_rhai(&e, s, &s.main_source());
-                            format!("clean-up skipped by a second signal (and its note failed: {})", err.message)
-                        })
-                }),
-                None => "clean-up skipped by a second signal; what it would have undone is left as it was".to_string(),
-            };
-            s.rt.services.reporter.event(crate::report::Event::Message {
-                level: crate::report::Level::Warn,
-                text: s.rt.services.redactor.redact(&text),
-            });
-            return match result {
-                Ok(_) => Err(done.unwrap_err()),
-                Err(e) => Err(e),
-            };
-        }
+        let done = match done {
+            Err(e) if s.rt.services.is_abandoned() => {
+                report_skipped(s, ctx, skipped);
+                // Body's error when it failed; else the skip's.
+                return result.and(Err(e));
+            }
+            other => other,
+        };
         if let Err(e) = done {
             let err = crate::script::errors::from_rhai(&e, s, &s.main_source());
             s.rt.services.reporter.event(crate::report::Event::Message {
@@ -108,4 +95,28 @@ fn guarded(
         }
     }
     result
+}
+
+/// A second signal stopped (or pre-empted) a clean-up: say, as a warning, what it leaves —
+/// `skipped()`'s text, run deaf to the signals and without touching a host.
+fn report_skipped(s: &ScriptState, ctx: &NativeCallContext, skipped: Option<FnPtr>) {
+    let text = match skipped {
+        Some(f) => crate::services::last_words(|| {
+            f.call_within_context::<Dynamic>(ctx, ())
+                .map(|d| d.to_string())
+                .unwrap_or_else(|e| {
+                    let err = crate::script::errors::from_rhai(&e, s, &s.main_source());
+                    format!(
+                        "clean-up skipped by a second signal (and its note failed: {})",
+                        err.message
+                    )
+                })
+        }),
+        None => "clean-up skipped by a second signal; what it would have undone is left as it was"
+            .to_string(),
+    };
+    s.rt.services.reporter.event(crate::report::Event::Message {
+        level: crate::report::Level::Warn,
+        text: s.rt.services.redactor.redact(&text),
+    });
 }
