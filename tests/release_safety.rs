@@ -783,14 +783,19 @@ fn a_second_sigint_skips_the_undo_says_what_each_host_is_left_in_and_frees_the_l
     );
     // SAFETY: kill(2) on the pid of the child this test spawned.
     unsafe { libc::kill(run.id() as libc::pid_t, libc::SIGINT) };
-    // The undo has begun on both hosts once their records name r1 live again (r2 failed);
-    // it then waits for the half-started release's containers to stop: the second signal.
+    // The undo has begun on both hosts once their records name r1 live again (r2 failed) and
+    // the pin is back on r1; it then waits for the half-started release's containers to stop:
+    // the second signal.
+    let pin = format!("{}/docker-compose.override.yml", a.remote_dir);
     until(
         "both hosts began the undo",
         || {
             a.hosts.iter().all(|h| {
                 let recs = h.releases(&a.remote_dir);
-                recs.len() == 2 && recs[0]["outcome"] == "live" && recs[1]["outcome"] == "failed"
+                recs.len() == 2
+                    && recs[0]["outcome"] == "live"
+                    && recs[1]["outcome"] == "failed"
+                    && h.read(&pin).contains(&format!("# {}", image("v1")))
             })
         },
         &mut run,
