@@ -19,7 +19,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "on_failure",
         "body: FnPtr, undo: FnPtr -> Dynamic",
         "Run body; when it fails — or Ctrl-C / a termination signal stops it — run undo, then throw body's error.\n\
-         undo runs to its end even after the interrupt (its commands are not cancelled; a second Ctrl-C still exits at once).\n\
+         undo runs to its end even after the interrupt (its commands are not cancelled); a second Ctrl-C stops it (see the 3-argument form).\n\
          An error in undo is reported as a warning; body's error is the one thrown.",
         move |ctx: NativeCallContext, body: FnPtr, undo: FnPtr| {
             guarded(&s, &ctx, body, undo, None, false)
