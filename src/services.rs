@@ -12,6 +12,8 @@ use crate::secret::Redactor;
 struct Inner {
     redactor: Redactor,
     cancel: Mutex<CancellationToken>,
+    /// Cancelled by a second stop signal: it stops undo and clean-up too (see [`shielded`]).
+    abandon: Mutex<CancellationToken>,
     audit: Option<Audit>,
     echo: std::sync::atomic::AtomicBool,
     sudo_password: Mutex<Option<crate::secret::Secret>>,
@@ -41,6 +43,7 @@ impl Services {
             inner: Arc::new(Inner {
                 redactor,
                 cancel: Mutex::new(CancellationToken::new()),
+                abandon: Mutex::new(CancellationToken::new()),
                 audit,
                 echo: std::sync::atomic::AtomicBool::new(false),
                 sudo_password: Mutex::new(None),
@@ -109,13 +112,33 @@ impl Services {
             .clone()
     }
 
-    /// The token commands watch; cancelled by Ctrl-C. Inside [`shielded`] a token that is
-    /// never cancelled, so clean-up (undo, releasing a lock) still runs after an interrupt.
+    /// The token commands watch; cancelled by Ctrl-C. Inside [`shielded`] the token of a
+    /// second signal, so clean-up (undo, releasing a lock) still runs after the first
+    /// interrupt and stops at the second. Inside [`last_words`] a token never cancelled.
     pub fn cancel_token(&self) -> CancellationToken {
-        if SHIELDED.with(|s| s.get()) {
+        if LAST_WORDS.with(|s| s.get()) {
             return CancellationToken::new();
         }
+        if SHIELDED.with(|s| s.get()) {
+            return self.inner.abandon.lock().expect("abandon lock").clone();
+        }
         self.inner.cancel.lock().expect("cancel lock").clone()
+    }
+
+    /// A second stop signal: undo steps are skipped from here on (their running command is
+    /// killed), each says what it leaves behind, and the run ends.
+    pub fn abandon(&self) {
+        self.cancel();
+        self.inner.abandon.lock().expect("abandon lock").cancel();
+    }
+
+    /// Whether a second stop signal came (see [`Services::abandon`]).
+    pub fn is_abandoned(&self) -> bool {
+        self.inner
+            .abandon
+            .lock()
+            .expect("abandon lock")
+            .is_cancelled()
     }
 
     /// Stop whatever is running now.
@@ -134,6 +157,7 @@ impl Services {
     /// Arm a fresh token (the REPL goes on after a Ctrl-C).
     pub fn reset_cancel(&self) {
         *self.inner.cancel.lock().expect("cancel lock") = CancellationToken::new();
+        *self.inner.abandon.lock().expect("abandon lock") = CancellationToken::new();
     }
 
     /// The run's effect boundary: every change passes it (see [`crate::effect`]).
@@ -177,10 +201,12 @@ impl Services {
 
 thread_local! {
     static SHIELDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static LAST_WORDS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Run `f` (clean-up after a failure or an interrupt) with commands on this thread deaf to
-/// the first Ctrl-C: the undo must reach the hosts. A second Ctrl-C still exits the process.
+/// the first Ctrl-C: the undo must reach the hosts. A second Ctrl-C stops it too (see
+/// [`Services::abandon`]).
 pub fn shielded<R>(f: impl FnOnce() -> R) -> R {
     let was = SHIELDED.with(|s| s.replace(true));
     let r = f();
@@ -192,6 +218,20 @@ pub fn shielded<R>(f: impl FnOnce() -> R) -> R {
 /// interrupt there too, so an undo written in Rhai runs to its end).
 pub fn is_shielded() -> bool {
     SHIELDED.with(|s| s.get())
+}
+
+/// Run `f` deaf to every signal: what a run does on its way out after a second signal
+/// (saying what each host is left in, removing its lock). The caller bounds its time.
+pub fn last_words<R>(f: impl FnOnce() -> R) -> R {
+    let was = LAST_WORDS.with(|s| s.replace(true));
+    let r = f();
+    LAST_WORDS.with(|s| s.set(was));
+    r
+}
+
+/// Whether this thread is inside [`last_words`].
+pub fn in_last_words() -> bool {
+    LAST_WORDS.with(|s| s.get())
 }
 
 /// The name of the user running hoist.

@@ -208,11 +208,17 @@ fn deploy_upgrade_rollback_and_destroy_plan_exactly_what_they_then_do_and_change
                 .is_some_and(|p| p.ends_with("docker-compose.override.yml"))
         })
         .unwrap();
+    // Pinned by digest: the live one's as the host has it, the new one's once the planned
+    // pull has brought it (a placeholder the plan names, and assumes).
     let path = format!("{}/docker-compose.override.yml", a.remote_dir);
+    let pinned = |h: &FleetHost| h.repo_digest(&old);
+    let planned_pin = |_h: &str| format!("{}/{}@sha256:{}", a.f.registry, a.app, "?".repeat(64));
     assert_eq!(
         pin["diff"].as_str().unwrap(),
         format!(
-            "--- {path}\n+++ {path}\n@@ -2,4 +2,4 @@\n # The project's compose file, .env and env files are never rewritten.\n services:\n   web:\n-    image: \"{old}\"\n+    image: \"{image}\"\n"
+            "--- {path}\n+++ {path}\n@@ -2,4 +2,4 @@\n # The project's compose file, .env and env files are never rewritten.\n services:\n   web:\n-    image: \"{}\"  # {old}\n+    image: \"{}\"  # {image}\n",
+            pinned(a.hosts[0]),
+            planned_pin("host1")
         )
     );
     // compose's part, service by service, from the models and the containers' labels.
@@ -227,11 +233,16 @@ fn deploy_upgrade_rollback_and_destroy_plan_exactly_what_they_then_do_and_change
         notes,
         [
             "web-preflight: create".to_string(),
-            format!("web: recreate (image {old} → {image})")
+            format!(
+                "web: recreate (image {} → {})",
+                pinned(a.hosts[1]),
+                planned_pin("host2")
+            )
         ]
     );
     let assumed = plan["assumed"].to_string();
     assert!(assumed.contains("becomes ready"), "{assumed}");
+    assert!(assumed.contains("is pinned by the digest"), "{assumed}");
 
     // The real run then makes exactly the planned changes.
     ok(&a.deploy("dr-v2", &[]));
@@ -252,12 +263,10 @@ fn deploy_upgrade_rollback_and_destroy_plan_exactly_what_they_then_do_and_change
         assert_eq!(h.get("http://127.0.0.1:18611/index.html"), "two");
     }
 
-    // The live release again: the plan pins nothing new (only the log line is added).
+    // The live release again: the plan pins nothing new (only a record is added).
     let again = ok(&a.deploy("dr-v2", &["--dry-run"]));
     assert!(
-        again.contains("releases.log")
-            && !again.contains("current.env (")
-            && !again.contains("docker-compose.override.yml ("),
+        again.contains("releases.jsonl") && !again.contains("docker-compose.override.yml ("),
         "a plan of the live release re-pins it:\n{again}"
     );
     // The read-only recipes plan nothing and change nothing; exec plans its one command.

@@ -201,6 +201,40 @@ fn the_nightwatch_stack_upgrades_rolls_back_and_confirms_with_one_command_each()
             "{}: {pin}",
             h.name
         );
+        // Recorded: the stack as the runbook started it (r1, found in place) and the upgrade
+        // (r2), each pinned by the digest its image has on the host.
+        let recs = h.releases(&dir);
+        let seen: Vec<String> = recs
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} {}",
+                    r["id"].as_str().unwrap(),
+                    r["outcome"].as_str().unwrap(),
+                    r["image"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                format!("r1 superseded {app_v1}"),
+                format!("r2 live {app_v2}")
+            ],
+            "{}",
+            h.name
+        );
+        assert_eq!(
+            recs[1]["pinned"],
+            h.repo_digest(&app_v2).as_str(),
+            "{}",
+            h.name
+        );
+        assert!(
+            pin.contains(recs[1]["pinned"].as_str().unwrap()),
+            "{}: {pin}",
+            h.name
+        );
     }
 
     // One command: roll back to 1.0.
@@ -216,12 +250,9 @@ fn the_nightwatch_stack_upgrades_rolls_back_and_confirms_with_one_command_each()
     for (h, env) in hosts.iter().zip(&env_files) {
         assert_eq!(app_says(h, app), "app 2.0", "{}", h.name);
         unchanged(h, env, "after the confirm");
-        assert_eq!(
-            h.read(&format!("{dir}/.hoist/previous.env")),
-            "",
-            "{}",
-            h.name
-        );
+        let live = h.live_release(&dir);
+        assert_eq!(live["confirmed"], true, "{}: {live}", h.name);
+        assert_eq!(live["image"], app_v2.as_str(), "{}: {live}", h.name);
     }
     let o = upgrade(&["--rollback"]);
     let err = String::from_utf8_lossy(&o.stderr);

@@ -177,16 +177,40 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
     p.version("v1", true);
     ok(&p.deploy("v1"));
     assert_eq!(p.served(), "v1");
-    // The release is recorded and pinned in hoist's own files; the project has no .env of
-    // hoist's making, and `docker compose ps` typed by hand in the directory sees the release.
-    assert_eq!(
-        p.release_file(".hoist/current.env"),
-        format!("IMAGE={}\n", image("v1"))
-    );
-    assert!(
-        p.release_file("docker-compose.override.yml")
-            .contains(&image("v1"))
-    );
+    // The release is a record, pinned by the digest the image has on each host (read there),
+    // in hoist's own files; the project has no .env of hoist's making, and `docker compose ps`
+    // typed by hand in the directory sees the release.
+    for h in &p.hosts {
+        let live = h.live_release(&p.remote_dir);
+        let digest = h.repo_digest(&image("v1"));
+        assert!(
+            digest.starts_with(&format!("{}/{}@sha256:", p.f.registry, p.app)),
+            "{}: {digest}",
+            h.name
+        );
+        assert_eq!(live["id"], "r1", "{}: {live}", h.name);
+        assert_eq!(live["image"], image("v1"), "{}: {live}", h.name);
+        assert_eq!(live["pinned"], digest.as_str(), "{}: {live}", h.name);
+        assert_eq!(live["pin"], "digest", "{}: {live}", h.name);
+        assert_eq!(live["recipe"], "deploy", "{}: {live}", h.name);
+        assert_eq!(live["params"]["tag"], "v1", "{}: {live}", h.name);
+        assert!(
+            live["run_id"].as_str().is_some_and(|r| !r.is_empty()),
+            "{live}"
+        );
+        assert!(
+            live["user"].as_str().is_some_and(|u| !u.is_empty()),
+            "{live}"
+        );
+        // The compose file's digest is the one of the file on the host.
+        let sum = h.sh_ok(&format!(
+            "cd {} && sha256sum docker-compose.yml | cut -d' ' -f1",
+            p.remote_dir
+        ));
+        assert_eq!(live["files"]["docker-compose.yml"], sum.as_str(), "{live}");
+        let pin = h.read(&format!("{}/docker-compose.override.yml", p.remote_dir));
+        assert!(pin.contains(&digest), "{}: {pin}", h.name);
+    }
     assert_eq!(p.release_file(".env"), "");
     for h in &p.hosts {
         let compose = h.compose_cli();
@@ -196,21 +220,16 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
         ));
         assert_eq!(ps.lines().count(), 1, "{}: {ps}", h.name);
     }
-    // The release log is kept per host (its lines carry each host's own time).
-    for h in &p.hosts {
-        let log = h.read(&format!("{}/.hoist/releases.log", p.remote_dir));
-        assert!(log.contains(&image("v1")), "{}: {log}", h.name);
-    }
     for h in &p.hosts {
         // Each host logged in to the registry itself (as `docker login` there would) and runs
         // the release on its own engine.
         let cfg = h.read("/root/.docker/config.json");
         assert!(cfg.contains(&p.f.registry), "{}: {cfg}", h.name);
         let running = h.sh_ok(&format!(
-            "docker ps --filter label=com.docker.compose.project={} --format '{{{{.Image}}}}'",
+            "docker ps -q --filter label=com.docker.compose.project={} | xargs docker inspect -f '{{{{.Config.Image}}}}'",
             p.app
         ));
-        assert_eq!(running, image("v1"), "{}", h.name);
+        assert_eq!(running, h.repo_digest(&image("v1")), "{}", h.name);
     }
 
     let status = p.status();
@@ -234,25 +253,54 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
         "{err}"
     );
     assert_eq!(p.served(), "v1");
-    assert_eq!(
-        p.release_file(".hoist/current.env"),
-        format!("IMAGE={}\n", image("v1"))
-    );
-    assert_eq!(
-        p.release_file(".hoist/previous.env"),
-        "",
-        "a failed release leaves the record as it was"
-    );
+    // The attempt is recorded as failed; the live release is still r1.
+    let outcomes = |h: &FleetHost| -> Vec<String> {
+        h.releases(&p.remote_dir)
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} {}",
+                    r["id"].as_str().unwrap(),
+                    r["outcome"].as_str().unwrap(),
+                    r["image"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    for h in &p.hosts {
+        assert_eq!(
+            outcomes(h),
+            [
+                format!("r1 live {}", image("v1")),
+                format!("r2 failed {}", image("v2"))
+            ],
+            "{}",
+            h.name
+        );
+    }
 
     // A good second release, then a hand rollback, a re-upgrade and a confirm.
     p.version("v3", true);
     ok(&p.deploy("v3"));
     assert_eq!(p.served(), "v3");
-    assert_eq!(
-        p.release_file(".hoist/previous.env"),
-        format!("IMAGE={}\n", image("v1"))
-    );
     ok(&p.recipe("upgrade", &["--rollback"]));
+    assert_eq!(p.served(), "v1");
+    for h in &p.hosts {
+        assert_eq!(
+            outcomes(h),
+            [
+                format!("r1 live {}", image("v1")),
+                format!("r2 failed {}", image("v2")),
+                format!("r3 rolled-back {}", image("v3"))
+            ],
+            "{}",
+            h.name
+        );
+    }
+    // A second --rollback goes further back, never forward again: r1 has nothing before it.
+    let o = p.recipe("upgrade", &["--rollback"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no previous release"));
     assert_eq!(p.served(), "v1");
     let port = p.port.to_string();
     let img3 = image("v3");
@@ -271,10 +319,75 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
     ));
     assert_eq!(p.served(), "v3");
     ok(&p.recipe("upgrade", &["--confirm"]));
-    assert_eq!(p.release_file(".hoist/previous.env"), "");
+    for h in &p.hosts {
+        let live = h.live_release(&p.remote_dir);
+        assert_eq!(
+            (live["id"].as_str(), live["confirmed"].as_bool()),
+            (Some("r4"), Some(true)),
+            "{live}"
+        );
+    }
     let o = p.recipe("upgrade", &["--rollback"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no previous release"));
+    // A named release is reachable whatever was confirmed; the one that failed is not.
+    let o = p.recipe("upgrade", &["--to", "r2"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("never went live"));
+    ok(&p.recipe("upgrade", &["--to", "r1"]));
+    assert_eq!(p.served(), "v1");
+    ok(&p.recipe("upgrade", &["--to", "r4"]));
+    assert_eq!(p.served(), "v3");
+    // `hoist releases` shows each host's history, newest first, with the record's fields.
+    let out = ok(&p.recipe("releases", &["--json"]));
+    let rows: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    for h in &p.hosts {
+        let mine: Vec<String> = rows["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["host"] == h.spec().as_str())
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["id"].as_str().unwrap(),
+                    r["outcome"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(
+            mine,
+            [
+                "r4 live (confirmed)",
+                "r3 rolled-back",
+                "r2 failed",
+                "r1 rolled-back"
+            ],
+            "{}: {rows}",
+            h.name
+        );
+        let r4 = rows["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["host"] == h.spec().as_str() && r["id"] == "r4")
+            .unwrap();
+        assert_eq!(r4["pinned"], h.repo_digest(&image("v3")).as_str(), "{r4}");
+        assert!(
+            r4["files"]
+                .as_str()
+                .unwrap()
+                .contains("docker-compose.yml="),
+            "{r4}"
+        );
+        assert!(
+            r4["params"]
+                .as_str()
+                .unwrap()
+                .contains("services=[\"web\"]"),
+            "{r4}"
+        );
+    }
 
     // exec in the service, on every host.
     let out = ok(&p.recipe(

@@ -196,12 +196,58 @@ fn deploy_with_no_registry_sends_the_image_and_serves_it_on_v1_and_v2_hosts() {
                 "{}",
                 h.name
             );
+            // An image sent without a registry has no repo digest: the release pins its image
+            // ID (the same on every host: save/load keeps it), and the record says so.
+            let id = h.sh_ok(&format!(
+                "docker image inspect -f '{{{{.Id}}}}' {app}:{tag}"
+            ));
+            assert!(id.starts_with("sha256:"), "{id}");
+            let live = h.live_release(&remote);
+            assert_eq!(
+                (
+                    live["image"].as_str(),
+                    live["pinned"].as_str(),
+                    live["pin"].as_str()
+                ),
+                (
+                    Some(format!("{app}:{tag}").as_str()),
+                    Some(id.as_str()),
+                    Some("image-id")
+                ),
+                "{}: {live}",
+                h.name
+            );
             assert_eq!(
                 h.sh_ok(&format!(
                     "docker inspect -f '{{{{.Config.Image}}}}' $(docker ps -q --filter label=com.docker.compose.project={app})"
                 )),
-                format!("{app}:{tag}")
+                id
             );
         }
+    }
+    // Back to the first: pinned by its ID, which is still in the hosts' engines.
+    let o = f
+        .hoist_cmd(dir.path())
+        .env("HOME", home.path())
+        .args([
+            "upgrade",
+            "--env",
+            "test",
+            "--app",
+            &app,
+            "--dir",
+            &remote,
+            "--rollback",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for h in hosts {
+        assert_eq!(
+            h.get("http://127.0.0.1:18651/index.html"),
+            format!("one {pid}"),
+            "{}",
+            h.name
+        );
     }
 }

@@ -488,12 +488,15 @@ fn sigint_while_the_live_release_is_replaced_puts_it_back_and_frees_the_lock() {
     a.version("v2", true);
     let probes: Vec<Probe> = a.hosts.iter().map(|h| Probe::start(h, &a, "int")).collect();
     let mut run = a.spawn_deploy("v2", "/index.html", &[]);
-    // The Start step has begun on both hosts once their release record names v2 (the old container
-    // then takes its 10 s grace period to stop): interrupt there.
-    let env = format!("{}/.hoist/current.env", a.remote_dir);
+    // The Start step has begun on both hosts once their live release record names v2 (the old
+    // container then takes its 10 s grace period to stop): interrupt there.
     until(
         "both hosts started replacing the live release",
-        || a.hosts.iter().all(|h| h.read(&env).contains(&image("v2"))),
+        || {
+            a.hosts
+                .iter()
+                .all(|h| h.live_release(&a.remote_dir)["image"] == image("v2").as_str())
+        },
         &mut run,
     );
     // SAFETY: kill(2) on the pid of the child this test spawned.
@@ -521,18 +524,24 @@ fn sigint_while_the_live_release_is_replaced_puts_it_back_and_frees_the_lock() {
         .collect();
     assert_eq!(served, "v1", "containers: {states:?}\n{err}");
     for h in &a.hosts {
+        let live = h.live_release(&a.remote_dir);
         assert_eq!(
-            h.read(&env),
-            format!("IMAGE={}\n", image("v1")),
+            (live["id"].as_str(), live["image"].as_str()),
+            (Some("r1"), Some(image("v1").as_str())),
             "{}",
             h.name
         );
         assert!(!a.locked_on(h), "{}: lock left", h.name);
         let names = h.sh_ok(&format!(
-            "docker ps -a --filter label=com.docker.compose.project={} --format '{{{{.Image}}}} {{{{.State}}}}'",
+            "docker ps -aq --filter label=com.docker.compose.project={} | xargs docker inspect -f '{{{{.Config.Image}}}} {{{{.State.Status}}}}'",
             a.app
         ));
-        assert_eq!(names, format!("{} running", image("v1")), "{}", h.name);
+        assert_eq!(
+            names,
+            format!("{} running", live["pinned"].as_str().unwrap()),
+            "{}",
+            h.name
+        );
         assert_eq!(
             live_ids(h, &format!("{}-preflight", a.app)),
             "",
@@ -563,14 +572,14 @@ fn sigint_while_the_live_release_is_replaced_puts_it_back_and_frees_the_lock() {
             .map(|r| {
                 (
                     r["image"].as_str().unwrap().to_string(),
-                    r["state"].as_str().unwrap().to_string(),
+                    r["outcome"].as_str().unwrap().to_string(),
                 )
             })
             .collect();
         assert_eq!(
             mine,
             vec![
-                (image("v2"), "rolled back".to_string()),
+                (image("v2"), "failed".to_string()),
                 (image("v1"), "live".to_string())
             ],
             "{}: {rows:?}",
@@ -720,10 +729,13 @@ fn sigint_during_an_upgrade_puts_the_live_release_back() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let record = format!("{}/.hoist/current.env", a.remote_dir);
     until(
         "both hosts started recreating the service",
-        || a.hosts.iter().all(|h| h.read(&record).contains(&v2)),
+        || {
+            a.hosts
+                .iter()
+                .all(|h| h.live_release(&a.remote_dir)["image"] == v2.as_str())
+        },
         &mut run,
     );
     // SAFETY: kill(2) on the pid of the child this test spawned.
@@ -734,12 +746,99 @@ fn sigint_during_an_upgrade_puts_the_live_release_back() {
     assert!(err.contains("rolling back"), "{err}");
     assert_eq!(a.served_again("v1"), "v1");
     for h in &a.hosts {
-        assert_eq!(h.read(&record), format!("IMAGE={v1}\n"), "{}", h.name);
+        let live = h.live_release(&a.remote_dir);
+        assert_eq!(live["image"], v1.as_str(), "{}", h.name);
         assert!(!a.locked_on(h), "{}: lock left", h.name);
         let running = h.sh_ok(&format!(
-            "docker ps -a --filter label=com.docker.compose.project={} --format '{{{{.Image}}}} {{{{.State}}}}'",
+            "docker ps -aq --filter label=com.docker.compose.project={} | xargs docker inspect -f '{{{{.Config.Image}}}} {{{{.State.Status}}}}'",
             a.app
         ));
-        assert_eq!(running, format!("{v1} running"), "{}", h.name);
+        assert_eq!(
+            running,
+            format!("{} running", live["pinned"].as_str().unwrap()),
+            "{}",
+            h.name
+        );
     }
+}
+
+#[test]
+fn a_second_sigint_skips_the_undo_says_what_each_host_is_left_in_and_frees_the_lock() {
+    // A long grace period: the undo's stop of the half-started release takes that long, a
+    // window for the second signal.
+    let a = App::with_grace("twosig", 18427, "30s");
+    let image = |tag: &str| format!("{}/{}:{tag}", a.f.registry, a.app);
+    a.version("v1", true);
+    ok(&a.deploy("v1", "/index.html", &[]));
+    a.version("v2", true);
+    let mut run = a.spawn_deploy("v2", "/index.html", &[]);
+    until(
+        "both hosts started replacing the live release",
+        || {
+            a.hosts
+                .iter()
+                .all(|h| h.live_release(&a.remote_dir)["image"] == image("v2").as_str())
+        },
+        &mut run,
+    );
+    // SAFETY: kill(2) on the pid of the child this test spawned.
+    unsafe { libc::kill(run.id() as libc::pid_t, libc::SIGINT) };
+    // The undo has begun on both hosts once their records name r1 live again (r2 failed) and
+    // the pin is back on r1; it then waits for the half-started release's containers to stop:
+    // the second signal.
+    let pin = format!("{}/docker-compose.override.yml", a.remote_dir);
+    until(
+        "both hosts began the undo",
+        || {
+            a.hosts.iter().all(|h| {
+                let recs = h.releases(&a.remote_dir);
+                recs.len() == 2
+                    && recs[0]["outcome"] == "live"
+                    && recs[1]["outcome"] == "failed"
+                    && h.read(&pin).contains(&format!("# {}", image("v1")))
+            })
+        },
+        &mut run,
+    );
+    // SAFETY: as above.
+    unsafe { libc::kill(run.id() as libc::pid_t, libc::SIGINT) };
+    let out = run.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    for h in &a.hosts {
+        // Each host says what it is left in, and how to finish the undo.
+        let said = format!(
+            "{}: undo skipped — project half-recreated, live release r1 ({}) recorded",
+            h.spec(),
+            image("v1")
+        );
+        assert!(err.contains(&said), "{}: {err}", h.name);
+        assert!(err.contains("--to r1"), "{err}");
+        // The lock is gone all the same (the host answered).
+        assert!(!a.locked_on(h), "{}: lock left\n{err}", h.name);
+        // The records say what the message said.
+        let live = h.live_release(&a.remote_dir);
+        assert_eq!(live["id"], "r1", "{}", h.name);
+    }
+    // What the message says to run finishes the undo: r1 serves again.
+    let o = a
+        .cmd(&[
+            "upgrade",
+            "--env",
+            "test",
+            "--app",
+            &a.app,
+            "--dir",
+            &a.remote_dir,
+            "--to",
+            "r1",
+            "--health-port",
+            &a.port.to_string(),
+            "--health-path",
+            "/index.html",
+        ])
+        .output()
+        .unwrap();
+    ok(&o);
+    assert_eq!(a.served_again("v1"), "v1");
 }

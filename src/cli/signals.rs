@@ -1,5 +1,8 @@
 //! SIGINT, SIGTERM and SIGHUP all mean "stop": the first cancels the run (the remote command
-//! it waits on is killed, connections are closed, undo steps run), a second one leaves at once.
+//! it waits on is killed, connections are closed, undo steps run). A second one skips the
+//! undo: each undo in progress is stopped and says what it leaves its host in, locks are
+//! removed (or named, when a host does not answer in time), and the run ends — at the latest
+//! after [`LAST_WORDS`]; a third signal leaves at once.
 //! The exit code says which signal ended the run (128 + its number: 130, 143, 129), as a shell
 //! would report it, so a supervisor (systemd, CI, `timeout`) sees what happened.
 
@@ -13,6 +16,9 @@ use crate::services::Services;
 /// The signal that cancelled the run; 0 while none has.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
+/// How long a run may take to report and remove its locks after a second signal.
+const LAST_WORDS: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Watch for the stop signals on a thread of its own, cancelling `services` on the first.
 pub fn install(services: Services) {
     let mut signals = match Signals::new([SIGINT, SIGTERM, SIGHUP]) {
@@ -24,8 +30,16 @@ pub fn install(services: Services) {
     };
     std::thread::spawn(move || {
         for sig in signals.forever() {
-            if services.is_cancelled() && RECEIVED.load(Ordering::SeqCst) != 0 {
+            if services.is_abandoned() {
                 std::process::exit(128 + sig);
+            }
+            if services.is_cancelled() && RECEIVED.load(Ordering::SeqCst) != 0 {
+                services.abandon();
+                std::thread::spawn(move || {
+                    std::thread::sleep(LAST_WORDS);
+                    std::process::exit(128 + sig);
+                });
+                continue;
             }
             RECEIVED.store(sig, Ordering::SeqCst);
             services.cancel();

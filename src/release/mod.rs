@@ -25,19 +25,42 @@ pub fn with_lock<R>(
     let me = lock::Holder::me(recipe);
     let taken = rt.block_on(lock::acquire_all(hosts, name, &me, wait))?;
     let result = body();
+    let warn = |h: &Host, why: &str| {
+        rt.services.reporter.event(Event::Message {
+            level: Level::Warn,
+            text: format!(
+                "{}: could not remove the lock `{name}` ({why}); once the host answers, `hoist lock release --app {name}` removes it",
+                h.name(),
+            ),
+        });
+    };
+    if rt.services.is_abandoned() {
+        // A second signal: the run is on its way out. Every lock is still removed where the
+        // host answers within a few seconds (all hosts at once); the others are named.
+        crate::services::last_words(|| {
+            let all = taken.iter().map(|h| async move {
+                let r = tokio::time::timeout(LAST_LOCK_WAIT, lock::release_mine(h, name)).await;
+                (h, r)
+            });
+            for (h, r) in rt.block_on(futures_util::future::join_all(all)) {
+                match r {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => warn(h, &e.message),
+                    Err(_) => warn(h, "no answer in time after the second signal"),
+                }
+            }
+        });
+        return Ok(result);
+    }
     crate::services::shielded(|| {
         for h in &taken {
             if let Err(e) = rt.block_on(lock::release_mine(h, name)) {
-                rt.services.reporter.event(Event::Message {
-                    level: Level::Warn,
-                    text: format!(
-                        "{}: could not remove the lock `{name}` ({}); once the host answers, `hoist lock release --app {name}` removes it",
-                        h.name(),
-                        e.message
-                    ),
-                });
+                warn(h, &e.message);
             }
         }
     });
     Ok(result)
 }
+
+/// How long each host may take to remove its lock once a second signal came.
+const LAST_LOCK_WAIT: Duration = Duration::from_secs(8);

@@ -33,10 +33,19 @@ pub fn build(st: &Arc<ScriptState>) -> Engine {
         s.rt.services.reporter.event(Event::Print { text });
     });
     // Ctrl-C: stop the script between operations (the running remote command is killed by
-    // the host layer, which watches the same token) — except in an undo (`on_failure`).
+    // the host layer, which watches the same token) — except in an undo (`on_failure`),
+    // which only a second signal stops, and in what an undo says it left behind then.
     let s = st.clone();
     engine.on_progress(move |_| {
-        if s.rt.services.is_cancelled() && !crate::services::is_shielded() {
+        let svc = &s.rt.services;
+        let stop = if crate::services::in_last_words() {
+            false
+        } else if crate::services::is_shielded() {
+            svc.is_abandoned()
+        } else {
+            svc.is_cancelled()
+        };
+        if stop {
             Some(Dynamic::from("interrupted"))
         } else {
             None

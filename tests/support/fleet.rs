@@ -116,6 +116,39 @@ impl FleetHost {
         ));
         r.stdout.trim().to_string()
     }
+    /// The release records of the project in `dir` (`.hoist/releases.jsonl`, one JSON object
+    /// per line, oldest first), read on the host.
+    pub fn releases(&self, dir: &str) -> Vec<serde_json::Value> {
+        self.read(&format!("{dir}/.hoist/releases.jsonl"))
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| {
+                    panic!("{}: a release record is not JSON ({e}): {l}", self.name)
+                })
+            })
+            .collect()
+    }
+    /// The live release record of the project in `dir` (Null when none).
+    pub fn live_release(&self, dir: &str) -> serde_json::Value {
+        self.releases(dir)
+            .into_iter()
+            .rfind(|r| r["outcome"] == "live")
+            .unwrap_or(serde_json::Value::Null)
+    }
+    /// `repo@sha256:…` of `image` in this host's engine (its RepoDigests entry), as the host's
+    /// docker CLI reports it.
+    pub fn repo_digest(&self, image: &str) -> String {
+        // The repository: the name without its tag (the same bytes may sit in several).
+        let repo = match image.rfind(':') {
+            Some(i) if !image[i..].contains('/') => &image[..i],
+            _ => image,
+        };
+        self.sh_ok(&format!(
+            "docker image inspect -f '{{{{range .RepoDigests}}}}{{{{println .}}}}{{{{end}}}}' {} | grep -F {}@",
+            hoist::command::quote(image),
+            hoist::command::quote(repo)
+        ))
+    }
     /// This host's Docker engine ID, as its own docker CLI reports it.
     pub fn engine_id(&self) -> String {
         self.sh_ok("docker info --format '{{.ID}}'")

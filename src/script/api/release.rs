@@ -26,6 +26,7 @@ or waits up to opts.wait / --lock-wait seconds. Nested with_lock of the same nam
 `hoist lock status|release --app NAME` shows or breaks it.";
 
 pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
+    register_record_fields(engine);
     let s = st.clone();
     func(
         engine,
@@ -98,4 +99,34 @@ fn with_lock(
 fn recipe_name(source: &str) -> String {
     let base = source.rsplit(['/', ':']).next().unwrap_or(source);
     base.trim_end_matches(".rhai").to_string()
+}
+
+/// What a release record says about the run that made it, and the digests it keeps.
+fn register_record_fields(engine: &mut Engine) {
+    func(
+        engine,
+        "run_info",
+        "-> Map",
+        "This run, as a release record names it: #{run_id, user, controller} (the same run id the lock holder shows).",
+        || {
+            let mut m = Map::new();
+            m.insert("run_id".into(), crate::release::lock::run_id().into());
+            m.insert("user".into(), crate::services::current_user().into());
+            m.insert(
+                "controller".into(),
+                crate::release::lock::controller_name().into(),
+            );
+            m
+        },
+    );
+    func(
+        engine,
+        "sha256",
+        "text: String -> String",
+        "The SHA-256 of a text, as 64 hex digits (what `sha256sum` prints for a file holding it).",
+        |text: &str| {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(text.as_bytes()))
+        },
+    );
 }
