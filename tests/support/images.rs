@@ -126,7 +126,10 @@ pub fn remove_matching(word: &str) {
     let refs: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         // REPOSITORY:TAG, where the repository may hold a registry's host:port.
-        .filter(|r| r.rsplit_once(':').is_some_and(|(repo, _)| repo.contains(word)))
+        .filter(|r| {
+            r.rsplit_once(':')
+                .is_some_and(|(repo, _)| repo.contains(word))
+        })
         .map(str::to_string)
         .collect();
     if !refs.is_empty() {
