@@ -59,6 +59,10 @@ printf 'deploy ALL=(ALL) NOPASSWD:ALL\n' > /etc/sudoers.d/deploy
 printf 'ops ALL=(ALL) ALL\n' > /etc/sudoers.d/ops
 chmod 0440 /etc/sudoers.d/deploy /etc/sudoers.d/ops
 
+# nginx is there for tests that put a proxy in front of an app (bluegreen): each test starts its
+# own instance with its own config; the distribution's service stays off.
+rm -f /etc/systemd/system/multi-user.target.wants/nginx.service
+
 # Keep the image small.
 apt-get clean
 rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/* /usr/share/locale/*

@@ -235,6 +235,24 @@ impl Fleet {
         pushed.push((target.clone(), id));
         target
     }
+    /// Build `repo_tag` from the test base image, serving `text` at /index.html, and put it in
+    /// the fleet registry (docker CLI: test set-up, independent of the code under test); its
+    /// registry name.
+    pub fn page_image(&self, repo_tag: &str, text: &str) -> String {
+        let ctx = tempfile::tempdir().unwrap();
+        std::fs::write(ctx.path().join("index.html"), format!("{text}\n")).unwrap();
+        std::fs::write(
+            ctx.path().join("Dockerfile"),
+            format!(
+                "FROM {}\nCOPY index.html /www/index.html\n",
+                super::images::busybox()
+            ),
+        )
+        .unwrap();
+        let local = format!("hoist-test/{repo_tag}");
+        super::images::build(&local, ctx.path());
+        self.push(&local, repo_tag)
+    }
     /// Log every host's engine in to the fleet registry (as `docker login` there would).
     pub fn login_hosts(&self) {
         for h in &self.hosts {
@@ -284,7 +302,7 @@ fn fleet_name() -> String {
     std::env::var("HOIST_FLEET_NAME").unwrap_or_else(|_| "hoist-fleet".to_string())
 }
 
-fn repo_root() -> PathBuf {
+pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 

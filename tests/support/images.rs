@@ -113,3 +113,26 @@ pub fn remove_containers(prefix: &str) {
         }
     }
 }
+
+/// Remove the local images whose repository contains `word` (e.g. an app name with the test's
+/// pid), best effort: a test's or bench's clean-up of what it built and tagged here.
+pub fn remove_matching(word: &str) {
+    let Ok(out) = Command::new("docker")
+        .args(["images", "--format", "{{.Repository}}:{{.Tag}}"])
+        .output()
+    else {
+        return;
+    };
+    let refs: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        // REPOSITORY:TAG, where the repository may hold a registry's host:port.
+        .filter(|r| {
+            r.rsplit_once(':')
+                .is_some_and(|(repo, _)| repo.contains(word))
+        })
+        .map(str::to_string)
+        .collect();
+    if !refs.is_empty() {
+        let _ = Command::new("docker").arg("rmi").args(&refs).output();
+    }
+}

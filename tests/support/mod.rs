@@ -10,7 +10,9 @@
 pub mod debs;
 pub mod fleet;
 pub mod images;
+pub mod load;
 pub mod plan;
+pub mod proxy;
 pub mod registry;
 
 use std::path::{Path, PathBuf};
