@@ -31,24 +31,6 @@ fn value(o: &Output) -> Vec<serde_json::Value> {
         .clone()
 }
 
-/// Build `tag` from the test base image, serving `text` at /index.html, and put it in the
-/// fleet registry (docker CLI: test set-up, independent of the code under test).
-fn fleet_image(f: &Fleet, repo_tag: &str, text: &str) -> String {
-    let ctx = tempfile::tempdir().unwrap();
-    std::fs::write(ctx.path().join("index.html"), format!("{text}\n")).unwrap();
-    std::fs::write(
-        ctx.path().join("Dockerfile"),
-        format!(
-            "FROM {}\nCOPY index.html /www/index.html\n",
-            support::images::busybox()
-        ),
-    )
-    .unwrap();
-    let local = format!("hoist-test/{repo_tag}");
-    support::images::build(&local, ctx.path());
-    f.push(&local, repo_tag)
-}
-
 /// A project directory whose hoist.toml has env `test` with every fleet host in group web,
 /// `trio` with host1..host3 and `pair` with host1 and host2.
 fn project(f: &Fleet) -> tempfile::TempDir {
@@ -87,7 +69,7 @@ fn status_has_a_row_per_host_with_the_release_even_when_a_host_is_cut_off() {
             ));
         }
     });
-    let v1 = fleet_image(f, &format!("{app}:v1"), "v1");
+    let v1 = f.page_image(&format!("{app}:v1"), "v1");
     std::fs::write(
         d.path().join("compose.yml"),
         "services:\n  web:\n    image: ${IMAGE}\n    ports:\n      - \"127.0.0.1:18473:8080\"\n    stop_grace_period: 1s\n",
@@ -219,8 +201,8 @@ fn status_logs_exec_and_destroy_know_bluegreen_colours() {
             h.sh(&format!("rm -rf {remote} /root/.hoist/locks/{app}"));
         }
     });
-    let v1 = fleet_image(f, &format!("{app}:v1"), "v1");
-    let v2 = fleet_image(f, &format!("{app}:v2"), "v2");
+    let v1 = f.page_image(&format!("{app}:v1"), "v1");
+    let v2 = f.page_image(&format!("{app}:v2"), "v2");
     // The service says which release it is when it starts (a log line to find).
     std::fs::write(
         d.path().join("compose.yml"),
@@ -404,7 +386,7 @@ fn logs_exec_and_destroy_take_env_files_and_profiles() {
             ));
         }
     });
-    let v1 = fleet_image(f, &format!("{app}:v1"), "v1");
+    let v1 = f.page_image(&format!("{app}:v1"), "v1");
     // The port comes from an env file that is not .env, and a debug service sits behind a
     // profile: set up by hand, as the runbooks do.
     let compose = format!(

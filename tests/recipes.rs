@@ -425,22 +425,6 @@ fn deploy_status_rollback_upgrade_exec_destroy() {
     }
 }
 
-/// Build `tag` from the test base image, serving `text` at /index.html, and put it in the
-/// fleet registry (docker CLI: test set-up, independent of the code under test).
-fn fleet_image(f: &Fleet, repo_tag: &str, text: &str) -> String {
-    let ctx = tempfile::tempdir().unwrap();
-    std::fs::write(ctx.path().join("index.html"), format!("{text}\n")).unwrap();
-    let base = support::images::busybox();
-    std::fs::write(
-        ctx.path().join("Dockerfile"),
-        format!("FROM {base}\nCOPY index.html /www/index.html\n"),
-    )
-    .unwrap();
-    let local = format!("hoist-test/{repo_tag}");
-    support::images::build(&local, ctx.path());
-    f.push(&local, repo_tag)
-}
-
 #[test]
 fn bluegreen_deploys_the_idle_colour_switches_and_switches_back() {
     for n in [3, 4] {
@@ -456,8 +440,8 @@ fn bluegreen_on(h: &'static FleetHost) {
     let app = format!("hoistbg{}", std::process::id());
     let remote = format!("/tmp/hoist-bg-{}", std::process::id());
     let (blue, green) = (18411, 18412);
-    let v1 = fleet_image(f, &format!("{app}:v1"), "v1");
-    let v2 = fleet_image(f, &format!("{app}:v2"), "v2");
+    let v1 = f.page_image(&format!("{app}:v1"), "v1");
+    let v2 = f.page_image(&format!("{app}:v2"), "v2");
     std::fs::write(
         d.join("hoist.toml"),
         format!("[env.test.hosts]\nweb = [\"{}\"]\n", h.spec()),

@@ -9,7 +9,7 @@ mod support;
 
 use std::process::Output;
 
-use support::fleet::{Fleet, FleetHost, OnDrop, fleet};
+use support::fleet::{FleetHost, OnDrop, fleet};
 
 fn ok(o: &Output) -> String {
     let (out, err) = (
@@ -25,23 +25,6 @@ fn rows(o: &Output) -> Vec<serde_json::Value> {
     let out = ok(o);
     let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     last["value"].as_array().unwrap().clone()
-}
-
-/// Build an image serving `text` at /index.html and push it to the fleet registry.
-fn fleet_image(f: &Fleet, repo_tag: &str, text: &str) -> String {
-    let ctx = tempfile::tempdir().unwrap();
-    std::fs::write(ctx.path().join("index.html"), format!("{text}\n")).unwrap();
-    std::fs::write(
-        ctx.path().join("Dockerfile"),
-        format!(
-            "FROM {}\nCOPY index.html /www/index.html\n",
-            support::images::busybox()
-        ),
-    )
-    .unwrap();
-    let local = format!("hoist-test/{repo_tag}");
-    support::images::build(&local, ctx.path());
-    f.push(&local, repo_tag)
 }
 
 /// sha256 of a file in `dir` on the host, as its own sha256sum says.
@@ -188,7 +171,7 @@ fn deploy_copies_env_files_and_enables_profiles_records_their_digests_and_later_
 
     // upgrade, status and rollback are not told the env files or the profile again: the live
     // release's record has them.
-    let v2 = fleet_image(f, &format!("{app}:v2"), "v2");
+    let v2 = f.page_image(&format!("{app}:v2"), "v2");
     f.login_hosts();
     ok(&hoist(
         &[&["upgrade", "--image", &v2][..], &check[..]].concat(),
@@ -252,7 +235,7 @@ fn bluegreen_takes_env_files_and_profiles() {
             }
             h.sh(&format!("rm -rf {remote} /root/.hoist/locks/{app}"));
         });
-        let v1 = fleet_image(f, &format!("{app}:v1"), "v1");
+        let v1 = f.page_image(&format!("{app}:v1"), "v1");
         let d = tempfile::tempdir().unwrap();
         std::fs::write(
             d.path().join("hoist.toml"),
@@ -330,9 +313,9 @@ fn a_project_an_older_hoist_released_is_read_as_records_and_migrated_by_its_next
             h.remove_app(&app, &remote);
         }
     });
-    let v1 = fleet_image(f, &format!("{app}:v1"), "v1");
+    let v1 = f.page_image(&format!("{app}:v1"), "v1");
     let bad = format!("{}/{app}:bad", f.registry);
-    let v2 = fleet_image(f, &format!("{app}:v2"), "v2");
+    let v2 = f.page_image(&format!("{app}:v2"), "v2");
     // What an older hoist left: the release in current.env / previous.env, its log, its pin.
     let log = format!(
         "2026-11-01T10:00:00Z {v1}\n2026-11-02T10:00:00Z {bad}\n2026-11-02T10:01:00Z {bad} rolled-back\n2026-11-03T10:00:00Z {v2}\n"

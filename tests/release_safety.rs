@@ -588,30 +588,13 @@ fn sigint_while_the_live_release_is_replaced_puts_it_back_and_frees_the_lock() {
     }
 }
 
-/// Build an image serving `text` at /index.html and push it to the fleet registry.
-fn fleet_image(f: &Fleet, repo_tag: &str, text: &str) -> String {
-    let ctx = tempfile::tempdir().unwrap();
-    std::fs::write(ctx.path().join("index.html"), format!("{text}\n")).unwrap();
-    std::fs::write(
-        ctx.path().join("Dockerfile"),
-        format!(
-            "FROM {}\nCOPY index.html /www/index.html\n",
-            support::images::busybox()
-        ),
-    )
-    .unwrap();
-    let local = format!("hoist-test/{repo_tag}");
-    support::images::build(&local, ctx.path());
-    f.push(&local, repo_tag)
-}
-
 #[test]
 fn upgrade_keeps_the_projects_env_and_upgrades_a_literal_image() {
     let f = fleet();
     f.login_hosts();
     let a = App::new("literal", 18425);
-    let v1 = fleet_image(f, &format!("{}:v1", a.app), "v1");
-    let v2 = fleet_image(f, &format!("{}:v2", a.app), "v2");
+    let v1 = f.page_image(&format!("{}:v1", a.app), "v1");
+    let v2 = f.page_image(&format!("{}:v2", a.app), "v2");
     // The runbook's layout, set up by hand: the image named literally, a .env with the
     // project's own variables (the port among them).
     let env = "# the project's own settings\nPORT=18425\nGREETING=hello there\n";
@@ -701,13 +684,29 @@ fn upgrade_keeps_the_projects_env_and_upgrades_a_literal_image() {
 
 #[test]
 fn sigint_during_an_upgrade_puts_the_live_release_back() {
+    interrupted_upgrade_puts_the_live_release_back("intup", 18426, libc::SIGINT, 130);
+}
+
+#[test]
+fn sigterm_during_an_upgrade_puts_the_live_release_back() {
+    interrupted_upgrade_puts_the_live_release_back("termup", 18438, libc::SIGTERM, 143);
+}
+
+/// `signal` while both hosts recreate the service: the live release serves again, the records
+/// say so, the lock is gone, and the run exits with `code`.
+fn interrupted_upgrade_puts_the_live_release_back(
+    name: &str,
+    port: u16,
+    signal: libc::c_int,
+    code: i32,
+) {
     let f = fleet();
     f.login_hosts();
-    let a = App::with_grace("intup", 18426, "10s");
+    let a = App::with_grace(name, port, "10s");
     a.version("v1", true);
     ok(&a.deploy("v1", "/index.html", &[]));
     let v1 = format!("{}/{}:v1", f.registry, a.app);
-    let v2 = fleet_image(f, &format!("{}:v2", a.app), "v2");
+    let v2 = f.page_image(&format!("{}:v2", a.app), "v2");
     let port = a.port.to_string();
     let mut run = a
         .cmd(&[
@@ -739,10 +738,10 @@ fn sigint_during_an_upgrade_puts_the_live_release_back() {
         &mut run,
     );
     // SAFETY: kill(2) on the pid of the child this test spawned.
-    unsafe { libc::kill(run.id() as libc::pid_t, libc::SIGINT) };
+    unsafe { libc::kill(run.id() as libc::pid_t, signal) };
     let out = run.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert_eq!(out.status.code(), Some(code), "{err}");
     assert!(err.contains("rolling back"), "{err}");
     assert_eq!(a.served_again("v1"), "v1");
     for h in &a.hosts {
