@@ -27,9 +27,10 @@ fn cell(v: &Value) -> String {
 /// would put `id` before `name` and `labels` in the middle); the rest follow as first seen,
 /// and bulky ones go last.
 const LEADING: &[&str] = &[
-    "host", "service", "name", "id", "image", "state", "health", "status", "ports", "code",
+    "host", "service", "name", "id", "image", "state", "health", "status", "outcome", "ports",
+    "code", "time", "user",
 ];
-const TRAILING: &[&str] = &["labels"];
+const TRAILING: &[&str] = &["labels", "params", "files", "pinned"];
 
 /// Each column as wide as its widest cell (capped).
 pub fn table(rows: &[Value]) -> String {
@@ -50,7 +51,7 @@ pub fn table(rows: &[Value]) -> String {
     ) {
         (Some(i), _) => i,
         (None, false) => LEADING.len(),
-        (None, true) => LEADING.len() + 1,
+        (None, true) => LEADING.len() + 1 + TRAILING.iter().position(|t| t == c).unwrap_or(0),
     };
     let mut cols = seen;
     cols.sort_by_key(|c| rank(c)); // stable: unranked columns keep their first-seen order
