@@ -100,6 +100,11 @@ fn unwrap(err: &EvalAltResult, source: &mut String) -> (Error, Position) {
         EvalAltResult::ErrorVariableNotFound(name, pos) => {
             (Error::usage(format!("unknown variable `{name}`")), *pos)
         }
+        EvalAltResult::ErrorDataRace(name, pos) => (
+            Error::failed(format!("Data race detected{}", if name.is_empty() { String::new() } else { format!(" on `{name}`") }))
+                .hint("the body of on() runs on several hosts at once, and a variable it captured was in use by another host (a method called on it, or a change to it): copy it into a local first (`let x = captured;`), or collect results from on()'s returned map instead of changing a captured variable"),
+            *pos,
+        ),
         other => {
             let pos = other.position();
             (Error::failed(strip_position(&other.to_string())), pos)

@@ -66,6 +66,24 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     );
 }
 
+/// The body runs on several hosts at once, and a variable it captured is one slot shared by
+/// all of them; calling a method on it (`f.call(h)` of a captured closure `f`) holds that
+/// slot for the whole call, so a second host found it taken ("Data race detected"). Captured
+/// functions and hoist's handles (a host, an engine, a compose project, a secret...) are values
+/// nobody changes in place: each host gets the value itself. Captured data (arrays, maps,
+/// strings, numbers) stays shared, so changes to it remain visible to the script.
+fn unshare_captured_handles(mut body: FnPtr) -> FnPtr {
+    for v in body.iter_curry_mut() {
+        if v.is_shared() {
+            let inner = v.flatten_clone();
+            if inner.is::<FnPtr>() || inner.is_variant() {
+                *v = inner;
+            }
+        }
+    }
+    body
+}
+
 fn on(
     s: &ScriptState,
     ctx: &NativeCallContext,
@@ -90,6 +108,7 @@ fn on(
     if hosts.is_empty() {
         return Ok(Map::new());
     }
+    let body = unshare_captured_handles(body);
     let reporter = &s.rt.services.reporter;
     let batches = plan.batches(hosts.len());
     let mut results: Vec<Option<HostResult>> = hosts.iter().map(|_| None).collect();
