@@ -176,10 +176,10 @@ fn help_shows_each_parameters_type_and_adhoc_keeps_cmd_a_string() {
     let o = hoist(p.path(), &["typed", "--help"]);
     let out = both(&o);
     for line in [
-        "--port                 int, default 8080        an int",
-        "--services             array, required          required, a list",
-        "--ports                array of int, default [80] a list of ints",
-        "--user                 string, optional         optional",
+        "--port      int, default 8080           an int",
+        "--services  array, required             required, a list",
+        "--ports     array of int, default [80]  a list of ints",
+        "--user      string, optional            optional",
     ] {
         assert!(out.contains(line), "missing `{line}` in:\n{out}");
     }
