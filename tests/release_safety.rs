@@ -132,6 +132,20 @@ impl App {
             .expect("spawn hoist")
     }
 
+    /// Wait (failing with the run's output if it ends first) until the live release record
+    /// on both hosts names `image`: the moment a release starts replacing the live one.
+    fn until_live_on_both(&self, what: &str, image: &str, run: &mut Child) {
+        until(
+            what,
+            || {
+                self.hosts
+                    .iter()
+                    .all(|h| h.live_release(&self.remote_dir)["image"] == image)
+            },
+            run,
+        );
+    }
+
     fn lock(&self, action: &str) -> Output {
         self.cmd(&[
             "lock", action, "--env", "test", "--app", &self.app, "--json",
@@ -490,13 +504,9 @@ fn sigint_while_the_live_release_is_replaced_puts_it_back_and_frees_the_lock() {
     let mut run = a.spawn_deploy("v2", "/index.html", &[]);
     // The Start step has begun on both hosts once their live release record names v2 (the old
     // container then takes its 10 s grace period to stop): interrupt there.
-    until(
+    a.until_live_on_both(
         "both hosts started replacing the live release",
-        || {
-            a.hosts
-                .iter()
-                .all(|h| h.live_release(&a.remote_dir)["image"] == image("v2").as_str())
-        },
+        &image("v2"),
         &mut run,
     );
     // SAFETY: kill(2) on the pid of the child this test spawned.
@@ -728,15 +738,7 @@ fn interrupted_upgrade_puts_the_live_release_back(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    until(
-        "both hosts started recreating the service",
-        || {
-            a.hosts
-                .iter()
-                .all(|h| h.live_release(&a.remote_dir)["image"] == v2.as_str())
-        },
-        &mut run,
-    );
+    a.until_live_on_both("both hosts started recreating the service", &v2, &mut run);
     // SAFETY: kill(2) on the pid of the child this test spawned.
     unsafe { libc::kill(run.id() as libc::pid_t, signal) };
     let out = run.wait_with_output().unwrap();
@@ -771,13 +773,9 @@ fn a_second_sigint_skips_the_undo_says_what_each_host_is_left_in_and_frees_the_l
     ok(&a.deploy("v1", "/index.html", &[]));
     a.version("v2", true);
     let mut run = a.spawn_deploy("v2", "/index.html", &[]);
-    until(
+    a.until_live_on_both(
         "both hosts started replacing the live release",
-        || {
-            a.hosts
-                .iter()
-                .all(|h| h.live_release(&a.remote_dir)["image"] == image("v2").as_str())
-        },
+        &image("v2"),
         &mut run,
     );
     // SAFETY: kill(2) on the pid of the child this test spawned.
