@@ -52,7 +52,7 @@ impl Audit {
             .map_err(|e| Error::failed(format!("cannot open audit log {}: {e}", path.display())))?;
         Ok(Audit {
             path: path.to_path_buf(),
-            user: crate::services::current_user(),
+            user: crate::local_user::current_user(),
             env,
             run_id: format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff),
             recipe: Mutex::new(None),

@@ -20,6 +20,7 @@ pub mod effect;
 pub mod error;
 pub mod host;
 pub mod inventory;
+pub mod local_user;
 pub mod mount;
 pub mod options;
 pub mod recipes;

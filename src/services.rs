@@ -233,19 +233,3 @@ pub fn last_words<R>(f: impl FnOnce() -> R) -> R {
 pub fn in_last_words() -> bool {
     LAST_WORDS.with(|s| s.get())
 }
-
-/// The name of the user running hoist.
-pub fn current_user() -> String {
-    std::env::var("USER")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| {
-            // SAFETY: geteuid has no preconditions.
-            let uid = unsafe { libc::geteuid() };
-            if uid == 0 {
-                "root".into()
-            } else {
-                uid.to_string()
-            }
-        })
-}

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use hoist::Host;
 use hoist::command::Value;
+use hoist::compose::ps::RunState;
 use hoist::compose::{
     ComposeOptions, DownOptions, ExecOptions, LogsOptions, Project, RmOptions, RunOptions, Tool,
     UpOptions,
@@ -133,7 +134,7 @@ fn round_trip(h: &Host, rt: &hoist::Runtime, name: &str, at: Place) {
     let ps = rt.block_on(p.ps()).unwrap();
     let services: Vec<&str> = ps.iter().map(|c| c.service.as_str()).collect();
     assert_eq!(services, ["web", "worker"], "{ps:?}");
-    assert!(ps.iter().all(|c| c.state == "running"), "{ps:?}");
+    assert!(ps.iter().all(|c| c.state == RunState::RUNNING), "{ps:?}");
     assert_eq!(ps[0].image, image());
     assert_eq!(ps[0].ports, vec![format!("127.0.0.1:{port}->8080/tcp")]);
 
@@ -211,7 +212,7 @@ fn round_trip(h: &Host, rt: &hoist::Runtime, name: &str, at: Place) {
     let ps2 = rt.block_on(p.ps()).unwrap();
     assert_eq!(
         ps2.iter().find(|c| c.service == "worker").unwrap().state,
-        "exited"
+        RunState::EXITED
     );
     rt.block_on(p.start(&["worker".into()])).unwrap();
 
@@ -667,8 +668,10 @@ fn one_shots_rm_active_down_and_followed_logs_on_v1_and_v2() {
         let deadline = Instant::now() + Duration::from_secs(20);
         let states = loop {
             let ps = rt.block_on(all.ps()).unwrap();
-            let states: Vec<(String, String)> =
-                ps.into_iter().map(|c| (c.service, c.state)).collect();
+            let states: Vec<(String, String)> = ps
+                .into_iter()
+                .map(|c| (c.service, c.state.to_string()))
+                .collect();
             if states.iter().any(|(s, st)| s == "init" && st == "exited")
                 || Instant::now() > deadline
             {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::env_file;
 use super::interpolate::Mode;
 use super::model::ComposeFile;
-use super::ps::{self, ContainerState};
+use super::ps::{self, ContainerState, Health};
 use super::render::{self, Rendered, Source};
 use super::tool::{self, Tool};
 use crate::command::{Command, Value, quote_path};
@@ -899,33 +899,23 @@ impl Project {
                 .into_iter()
                 .filter(|c| watched.contains(&c.service))
                 .collect();
-            let bad: Vec<&ContainerState> = states
-                .iter()
-                .filter(|c| {
-                    (matches!(c.state.as_str(), "exited" | "dead") && !c.completed())
-                        || c.health == "unhealthy"
-                })
-                .collect();
+            let bad: Vec<&ContainerState> = states.iter().filter(|c| c.failed()).collect();
             if let Some(c) = bad.first() {
                 return Err(Error::failed(format!(
                     "service {} of compose project {} is {} ({})",
                     c.service,
                     self.inner.name,
-                    if c.health == "unhealthy" {
-                        "unhealthy"
+                    if c.health == Health::Unhealthy {
+                        c.health.to_string()
                     } else {
-                        &c.state
+                        c.state.to_string()
                     },
                     c.status
                 ))
                 .host(self.inner.host.name())
                 .hint("p.logs(#{service: ...}) shows why"));
             }
-            let ready = !states.is_empty()
-                && states.iter().all(|c| {
-                    c.completed()
-                        || (c.state == "running" && (c.health.is_empty() || c.health == "healthy"))
-                });
+            let ready = !states.is_empty() && states.iter().all(ContainerState::ready);
             if ready {
                 return Ok(());
             }

@@ -7,6 +7,10 @@ use std::collections::HashMap;
 use bollard::query_parameters::ListContainersOptions;
 use serde::Serialize;
 
+/// A container's run state as the engine reports it (`running`, `exited`, …; serialised as
+/// those words).
+pub use bollard::models::ContainerSummaryStateEnum as RunState;
+
 use crate::docker::Docker;
 use crate::error::{Error, Result};
 
@@ -16,9 +20,9 @@ pub struct ContainerState {
     pub service: String,
     pub name: String,
     /// created, running, paused, restarting, removing, exited, dead.
-    pub state: String,
+    pub state: RunState,
     /// healthy, unhealthy, starting, or "" when the service has no healthcheck.
-    pub health: String,
+    pub health: Health,
     pub image: String,
     /// "127.0.0.1:8080->80/tcp", or "80/tcp" when not published.
     pub ports: Vec<String>,
@@ -29,7 +33,44 @@ pub struct ContainerState {
 impl ContainerState {
     /// A one-shot that finished well: exited with code 0.
     pub fn completed(&self) -> bool {
-        self.state == "exited" && self.status.starts_with("Exited (0)")
+        self.state == RunState::EXITED && self.status.starts_with("Exited (0)")
+    }
+
+    /// Failed: exited with an error (or died), or its health check says unhealthy.
+    pub fn failed(&self) -> bool {
+        (matches!(self.state, RunState::EXITED | RunState::DEAD) && !self.completed())
+            || self.health == Health::Unhealthy
+    }
+
+    /// Up and, if it has a health check, healthy — or a one-shot that completed.
+    pub fn ready(&self) -> bool {
+        self.completed()
+            || (self.state == RunState::RUNNING
+                && matches!(self.health, Health::None | Health::Healthy))
+    }
+}
+
+/// What a container's health check says; `None` (shown as "") without one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Health {
+    #[serde(rename = "")]
+    None,
+    #[serde(rename = "starting")]
+    Starting,
+    #[serde(rename = "healthy")]
+    Healthy,
+    #[serde(rename = "unhealthy")]
+    Unhealthy,
+}
+
+impl std::fmt::Display for Health {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Health::None => "",
+            Health::Starting => "starting",
+            Health::Healthy => "healthy",
+            Health::Unhealthy => "unhealthy",
+        })
     }
 }
 
@@ -94,8 +135,8 @@ pub async fn ps(docker: &Docker, project: &str) -> Result<Vec<ContainerState>> {
                     .and_then(|n| n.first())
                     .map(|n| n.trim_start_matches('/').to_string())
                     .unwrap_or_default(),
-                state: c.state.map(|s| s.to_string()).unwrap_or_default(),
-                health: health_of(&status).to_string(),
+                state: c.state.unwrap_or(RunState::EMPTY),
+                health: health_of(&status),
                 image: c.image.clone().unwrap_or_default(),
                 ports,
                 status,
@@ -107,14 +148,14 @@ pub async fn ps(docker: &Docker, project: &str) -> Result<Vec<ContainerState>> {
 }
 
 /// The engine puts the health in the status text ("Up 5 seconds (health: starting)").
-fn health_of(status: &str) -> &'static str {
+fn health_of(status: &str) -> Health {
     if status.contains("(healthy)") {
-        "healthy"
+        Health::Healthy
     } else if status.contains("(unhealthy)") {
-        "unhealthy"
+        Health::Unhealthy
     } else if status.contains("(health: starting)") {
-        "starting"
+        Health::Starting
     } else {
-        ""
+        Health::None
     }
 }

@@ -123,8 +123,8 @@ mod tests {
         ContainerState {
             service: service.into(),
             name: format!("p-{service}-1"),
-            state: "running".into(),
-            health: String::new(),
+            state: crate::compose::ps::RunState::RUNNING,
+            health: crate::compose::ps::Health::None,
             image: String::new(),
             ports: vec![],
             status: "Up".into(),

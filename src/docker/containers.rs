@@ -4,7 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use bollard::models::{ContainerCreateBody, HostConfig, PortBinding, RestartPolicy};
+use bollard::models::{
+    ContainerCreateBody, ContainerStateStatusEnum, HealthStatusEnum, HostConfig, PortBinding,
+    RestartPolicy,
+};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
     RestartContainerOptionsBuilder, StopContainerOptionsBuilder,
@@ -326,12 +329,11 @@ impl Docker {
         loop {
             let i = self.inspect(c).await?;
             let state = i.state.unwrap_or_default();
-            let status = state.status.map(|s| s.to_string()).unwrap_or_default();
+            let status = state.status.unwrap_or(ContainerStateStatusEnum::EMPTY);
             let health = state.health.as_ref();
             let health_status = health
                 .and_then(|h| h.status)
-                .map(|s| s.to_string())
-                .unwrap_or_default();
+                .unwrap_or(HealthStatusEnum::EMPTY);
             let probe_output = || {
                 health
                     .and_then(|h| h.log.as_ref())
@@ -339,7 +341,10 @@ impl Docker {
                     .and_then(|r| r.output.clone())
                     .unwrap_or_default()
             };
-            if status == "exited" || status == "dead" {
+            if matches!(
+                status,
+                ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD
+            ) {
                 let logs = self.logs(c, &Default::default()).await.unwrap_or_default();
                 return Err(Error::failed(format!(
                     "container {c} exited (code {}) while waiting for it to be healthy",
@@ -348,24 +353,29 @@ impl Docker {
                 .host(self.host_name())
                 .stderr(&logs));
             }
-            match health_status.as_str() {
-                "healthy" => return Ok(()),
-                "unhealthy" => {
+            match health_status {
+                HealthStatusEnum::HEALTHY => return Ok(()),
+                HealthStatusEnum::UNHEALTHY => {
                     return Err(Error::failed(format!("container {c} is unhealthy"))
                         .host(self.host_name())
                         .stderr(&probe_output()));
                 }
-                "" | "none" if status == "running" => return Ok(()),
+                // No health check: running is as ready as it gets.
+                HealthStatusEnum::EMPTY | HealthStatusEnum::NONE
+                    if status == ContainerStateStatusEnum::RUNNING =>
+                {
+                    return Ok(());
+                }
                 _ => {}
             }
             if started.elapsed() >= timeout {
                 return Err(Error::failed(format!(
                     "container {c} is not healthy after {:.0} s (state {status}, health {})",
                     timeout.as_secs_f64(),
-                    if health_status.is_empty() {
-                        "-"
+                    if health_status == HealthStatusEnum::EMPTY {
+                        "-".to_string()
                     } else {
-                        &health_status
+                        health_status.to_string()
                     }
                 ))
                 .host(self.host_name())

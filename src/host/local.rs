@@ -120,12 +120,12 @@ impl Transport for LocalTransport {
             );
             Ok::<_, std::io::Error>((status?, out?, err?))
         };
-        let outcome = super::shell::race(work, req.timeout, &req.cancel).await;
+        let outcome = super::race::race(work, req.timeout, &req.cancel).await;
         if let Some(t) = stdin_task {
             t.abort();
         }
         match outcome {
-            super::shell::Race::Done(r) => {
+            super::race::Race::Done(r) => {
                 let (status, stdout, stderr) = r.map_err(|e| Error::wrap("local command", e))?;
                 use std::os::unix::process::ExitStatusExt;
                 let code = status
@@ -139,14 +139,14 @@ impl Transport for LocalTransport {
                     ms: 0,
                 })
             }
-            super::shell::Race::TimedOut(t) => {
+            super::race::Race::TimedOut(t) => {
                 kill_group(pid).await;
                 Err(Error::failed(format!(
                     "timed out after {}s; the command was killed",
                     t.as_secs_f64()
                 )))
             }
-            super::shell::Race::Cancelled => {
+            super::race::Race::Cancelled => {
                 kill_group(pid).await;
                 Err(Error::cancelled())
             }

@@ -7,6 +7,7 @@ mod edits;
 mod facts;
 mod files;
 mod local;
+mod race;
 mod shell;
 mod sink;
 mod spec;
@@ -190,7 +191,7 @@ impl Host {
             .spec
             .user
             .clone()
-            .unwrap_or_else(crate::services::current_user)
+            .unwrap_or_else(crate::local_user::current_user)
     }
     pub fn spec(&self) -> &HostSpec {
         &self.inner.spec

@@ -5,6 +5,7 @@ use sha2::Digest as _;
 
 use super::Registry;
 use super::auth::parse_challenge;
+use super::error_body::said;
 use crate::docker::ImageRef;
 use crate::error::{Error, Result};
 
@@ -13,34 +14,6 @@ const MANIFEST_TYPES: &str = "application/vnd.docker.distribution.manifest.v2+js
      application/vnd.docker.distribution.manifest.list.v2+json, \
      application/vnd.oci.image.manifest.v1+json, \
      application/vnd.oci.image.index.v1+json";
-
-/// What a registry error body says: `CODE: message (detail)` from `{"errors": [...]}`.
-pub(crate) fn said(body: &str) -> String {
-    #[derive(serde::Deserialize)]
-    struct Errors {
-        errors: Vec<Item>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Item {
-        code: Option<String>,
-        message: Option<String>,
-    }
-    match serde_json::from_str::<Errors>(body) {
-        Ok(e) if !e.errors.is_empty() => e
-            .errors
-            .iter()
-            .map(|i| {
-                format!(
-                    "{}: {}",
-                    i.code.as_deref().unwrap_or("ERROR"),
-                    i.message.as_deref().unwrap_or("")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-        _ => body.trim().chars().take(300).collect(),
-    }
-}
 
 impl Registry {
     /// One request, authenticated: basic credentials up front, or the bearer token the

@@ -109,7 +109,7 @@ impl Registry {
                     .as_deref()
                     .map(|u| format!(" for {u}"))
                     .unwrap_or_default(),
-                super::api::said(&body)
+                super::error_body::said(&body)
             )));
         }
         #[derive(serde::Deserialize)]

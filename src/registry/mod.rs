@@ -8,6 +8,7 @@
 
 mod api;
 mod auth;
+mod error_body;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -32,7 +32,7 @@ impl Holder {
     /// This process, running `recipe`.
     pub fn me(recipe: &str) -> Holder {
         Holder {
-            user: crate::services::current_user(),
+            user: crate::local_user::current_user(),
             controller: controller_name(),
             pid: std::process::id(),
             run_id: run_id().to_string(),

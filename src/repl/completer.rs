@@ -11,19 +11,8 @@ use std::sync::{Arc, Mutex};
 use reedline::{Completer, CompletionResult, Span, Suggestion};
 
 use super::catalog::{Catalog, is_identifier};
+use super::known::Known;
 use super::lexer::{self, Kind, Token};
-
-/// What the session knows right now (refreshed after every input).
-#[derive(Debug, Default, Clone)]
-pub struct Known {
-    /// (name, type, map keys if the value is a map)
-    pub vars: Vec<(String, String, Vec<String>)>,
-    /// Script functions defined in the session.
-    pub functions: Vec<String>,
-    /// Inventory group names and host specs of the selected environment.
-    pub groups: Vec<String>,
-    pub specs: Vec<String>,
-}
 
 pub struct ReplCompleter {
     pub catalog: Arc<Catalog>,

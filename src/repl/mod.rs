@@ -13,6 +13,7 @@
 pub mod catalog;
 pub mod completer;
 pub mod highlighter;
+pub mod known;
 pub mod lexer;
 pub mod meta;
 pub mod piped;

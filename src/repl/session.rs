@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use rhai::{AST, Dynamic, Engine, Scope};
 
 use super::catalog::Catalog;
-use super::completer::Known;
+use super::known::Known;
 use crate::error::Result;
 use crate::host::Host;
 use crate::runtime::Runtime;

@@ -111,7 +111,7 @@ fn register_record_fields(engine: &mut Engine) {
         || {
             let mut m = Map::new();
             m.insert("run_id".into(), crate::release::lock::run_id().into());
-            m.insert("user".into(), crate::services::current_user().into());
+            m.insert("user".into(), crate::local_user::current_user().into());
             m.insert(
                 "controller".into(),
                 crate::release::lock::controller_name().into(),
