@@ -64,11 +64,17 @@ impl Redactor {
     }
 
     pub fn redact(&self, text: &str) -> String {
+        self.redact_cow(text).into_owned()
+    }
+
+    /// As [`Redactor::redact`], borrowing `text` when it holds no secret (the usual case: a
+    /// streamed output line costs no copy here).
+    pub fn redact_cow<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
         let values = self.values.read().expect("redactor lock");
-        let mut out = text.to_string();
+        let mut out = std::borrow::Cow::Borrowed(text);
         for v in values.iter() {
             if out.contains(v.as_str()) {
-                out = out.replace(v.as_str(), REDACTED);
+                out = std::borrow::Cow::Owned(out.replace(v.as_str(), REDACTED));
             }
         }
         out

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::lines::{Line, Lines};
-use crate::report::{Event, Reporter};
+use crate::report::{Event, Reporter, Stream};
 
 /// How a host of a fan-out ended, for the summary.
 enum Outcome {
@@ -42,6 +42,8 @@ pub struct Human {
     /// Command output lines for stdout, written out at [`Reporter::flush`] (the end of each
     /// read of output) or before anything else is printed, so the order of lines holds.
     out: Mutex<std::io::BufWriter<std::io::Stdout>>,
+    /// Each host's `[host] ` for stdout, made once: a streamed line then costs no allocation.
+    out_prefixes: Mutex<HashMap<String, String>>,
 }
 
 impl Human {
@@ -61,6 +63,7 @@ impl Human {
                 64 * 1024,
                 std::io::stdout(),
             )),
+            out_prefixes: Mutex::new(HashMap::new()),
         }
     }
 
@@ -98,6 +101,21 @@ impl Human {
             }
             other => self.show(other),
         }
+    }
+
+    /// A stdout output line when no progress bars are drawn: straight into the buffer, after
+    /// the host's prefix (the hot path of a command printing millions of lines).
+    fn output_to_stdout(&self, host: &str, line: &str) {
+        let mut prefixes = self.out_prefixes.lock().expect("human prefixes");
+        if !prefixes.contains_key(host) {
+            prefixes.insert(host.to_string(), Lines::prefix(&self.lines.out, host));
+        }
+        let prefix = &prefixes[host];
+        let mut out = self.out.lock().expect("human stdout");
+        let _ = out
+            .write_all(prefix.as_bytes())
+            .and_then(|_| out.write_all(line.as_bytes()))
+            .and_then(|_| out.write_all(b"\n"));
     }
 
     /// The fan-out summary (hosts that ran, and those a roll-out left untouched), as a table,
@@ -176,6 +194,17 @@ impl Reporter for Human {
     fn event(&self, event: Event) {
         if self.quiet && hushed(&event) {
             return;
+        }
+        if let Event::Output {
+            host,
+            stream: Stream::Stdout,
+            line,
+            echo,
+        } = &event
+            && (*echo || self.lines.verbose)
+            && !self.tty
+        {
+            return self.output_to_stdout(host, line);
         }
         match event {
             Event::Progress {

@@ -14,12 +14,8 @@
 //! group. The script reaches that process through its environment, never argv. The random
 //! nonce makes the end markers impossible to produce by accident.
 
-use std::future::Future;
-use std::time::Duration;
-
 use memchr::memmem;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio_util::sync::CancellationToken;
 
 use super::local::{EVAL_FROM_ENV, EVAL_FROM_FILE};
 use super::sink::LineSink;
@@ -30,31 +26,6 @@ use crate::report::Stream;
 /// Stdin up to this size is sent inline (base64 through the shell); bigger goes through a
 /// fresh channel so the shell is not flooded.
 pub const INLINE_STDIN_MAX: usize = 64 * 1024;
-
-pub enum Race<T> {
-    Done(T),
-    TimedOut(Duration),
-    Cancelled,
-}
-
-/// Run `work` unless the timeout passes or the token is cancelled first.
-pub async fn race<T>(
-    work: impl Future<Output = T>,
-    timeout: Option<Duration>,
-    cancel: &CancellationToken,
-) -> Race<T> {
-    let sleep = async {
-        match timeout {
-            Some(t) => tokio::time::sleep(t).await,
-            None => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        r = work => Race::Done(r),
-        _ = sleep => Race::TimedOut(timeout.unwrap_or_default()),
-        _ = cancel.cancelled() => Race::Cancelled,
-    }
-}
 
 /// What one framed command left: exit code, output, and whether it left processes behind
 /// that still hold the shell's output pipes (`nohup server &` without redirects).
@@ -98,11 +69,12 @@ fn launch_line(script_len: usize) -> String {
 /// The lines after the command started (as `$__h_p`): record its pid, wait for it, then say
 /// how it ended. `b` after the code: some process of its group lives on (it was started
 /// with setsid, so its pid is its group's id), still holding the output pipes. The pid file
-/// exists exactly while the command runs: it is what a timeout, Ctrl-C or the shell's exit
-/// kills.
+/// holds a pid exactly while the command runs: it is what a timeout, Ctrl-C or the shell's exit
+/// kills. (It is emptied rather than removed, and read with `read`: shell builtins, so a
+/// command costs no `rm` or `cat` process on the host.)
 fn finish_lines(nonce: &str, id: u64) -> String {
     format!(
-        "__h_p=$!; echo $__h_p > \"$__h_d/pid\"; wait $__h_p; __h_rc=$?; rm -f \"$__h_d/pid\"\n\
+        "__h_p=$!; echo $__h_p > \"$__h_d/pid\"; wait $__h_p; __h_rc=$?; true > \"$__h_d/pid\"\n\
          __h_bg=; if [ -n \"$__h_ss\" ] && kill -0 -$__h_p 2>/dev/null; then __h_bg=b; fi\n\
          printf '\\n%s E %s %s %s\\n' {nonce} {id} $__h_rc \"$__h_bg\"; printf '\\n%s E %s\\n' {nonce} {id} >&2\n"
     )
@@ -157,7 +129,7 @@ pub fn preamble(nonce: &str) -> String {
     format!(
         "__h_d=$(mktemp -d 2>/dev/null || {{ mkdir -m 700 /tmp/hoist.$$ && echo /tmp/hoist.$$; }})\n\
          if command -v setsid >/dev/null 2>&1; then __h_ss=setsid; else __h_ss=; fi\n\
-         trap '__h_k=$(cat \"$__h_d/pid\" 2>/dev/null) && kill -TERM -$__h_k 2>/dev/null; rm -rf \"$__h_d\"' EXIT\n\
+         trap 'read __h_k 2>/dev/null < \"$__h_d/pid\" && kill -TERM -$__h_k 2>/dev/null; rm -rf \"$__h_d\"' EXIT\n\
          printf '%s R %s\\n' {nonce} \"$__h_d\"\n"
     )
 }

@@ -104,12 +104,14 @@ impl LineSink {
     }
 
     fn emit(&self, stream: Stream, line: &[u8]) {
+        // One allocation per line (the event's own text): lossy decoding and redaction
+        // borrow when there is nothing to replace.
         let text = String::from_utf8_lossy(line);
         let text = text.strip_suffix('\r').unwrap_or(&text);
         self.reporter.event(Event::Output {
             host: self.host.clone(),
             stream,
-            line: self.redactor.redact(text),
+            line: self.redactor.redact_cow(text).into_owned(),
             echo: self.echo,
         });
     }

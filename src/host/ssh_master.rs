@@ -45,8 +45,28 @@ const PASSED_ENV: &[&str] = &[
     "KRB5CCNAME",
 ];
 
+/// SSH handshakes in flight at once, over the whole run (`HOIST_SSH_HANDSHAKES`): a fan-out to
+/// a hundred hosts connects them concurrently, but not all at once — a burst of key exchanges
+/// only makes every one of them slower on a busy controller, and a bastion's sshd drops
+/// connections beyond its `MaxStartups`.
+fn handshakes() -> &'static tokio::sync::Semaphore {
+    static HANDSHAKES: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    HANDSHAKES.get_or_init(|| {
+        let n = std::env::var("HOIST_SSH_HANDSHAKES")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(32);
+        tokio::sync::Semaphore::new(n)
+    })
+}
+
 /// Start a master for `spec` and return the session that speaks to it over its socket.
 pub async fn launch(spec: &HostSpec, opts: &SshOptions) -> Result<Session> {
+    let _turn = handshakes()
+        .acquire()
+        .await
+        .map_err(|e| Error::wrap("cannot wait for a connection slot", e))?;
     let dir = tempfile::Builder::new()
         .prefix(".ssh-connection")
         .tempdir_in(std::env::temp_dir())
