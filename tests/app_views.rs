@@ -185,7 +185,7 @@ fn wait_for(
 #[test]
 fn status_logs_exec_and_destroy_know_bluegreen_colours() {
     let f = fleet();
-    let _x = f.exclusive();
+    let _x = f.hosts_up();
     f.login_hosts();
     let d = project(f);
     let app = format!("ro-bg{}", std::process::id());
@@ -372,7 +372,7 @@ fn status_logs_exec_and_destroy_know_bluegreen_colours() {
 #[test]
 fn logs_exec_and_destroy_take_env_files_and_profiles() {
     let f = fleet();
-    let _x = f.exclusive();
+    let _x = f.hosts_up();
     f.login_hosts();
     let d = project(f);
     let app = format!("ro-envf{}", std::process::id());

@@ -104,7 +104,7 @@ fn nightwatch_builds_pushes_checks_mounts_and_starts_the_stack() {
             spin = h.spec_user("deploy"),
         ),
     );
-    let base = support::images::busybox();
+    let base = support::images::stops_at_sigterm();
     for (dir, text) in [("app", "uwsgi app"), ("web", "nginx web")] {
         write(
             &p.join(format!("nightwatch/docker/{dir}/Dockerfile")),
@@ -209,7 +209,7 @@ fn nightwatch_runs_as_a_swarm_stack_on_a_manager_and_a_worker() {
             w = wrk.spec_user("deploy"),
         ),
     );
-    let base = support::images::busybox();
+    let base = support::images::stops_at_sigterm();
     for (dir, text) in [("app", "uwsgi app"), ("web", "nginx web")] {
         write(
             &p.join(format!("nightwatch/docker/{dir}/Dockerfile")),
@@ -315,7 +315,7 @@ fn alphakraken_mounts_backs_up_pulls_and_starts_infrastructure_then_workers() {
         format!("/mnt/ak{id}"),
     );
     let namespace = format!("{}/ak{id}", f.registry);
-    let base = support::images::busybox();
+    let base = support::images::stops_at_sigterm();
     let (mongo_img, worker_img) = (
         f.push(base, &format!("ak{id}/mongodb:1")),
         f.push(base, &format!("ak{id}/worker:1")),

@@ -278,6 +278,7 @@ fn a_secret_being_written_is_private_from_the_first_byte() {
 #[test]
 fn stale_temp_files_of_a_target_are_removed_by_its_next_write() {
     let f = fleet();
+    let _up = f.hosts_up();
     let h = f.host(4);
     let dir = "/tmp/hoist-files-stale";
     h.sh_ok(&format!(
@@ -299,6 +300,7 @@ fn stale_temp_files_of_a_target_are_removed_by_its_next_write() {
 #[test]
 fn a_sudo_write_by_a_login_user_gets_its_mode_and_owner() {
     let f = fleet();
+    let _up = f.hosts_up();
     let h = f.host(4);
     let (rt, _) = f.runtime();
     let deploy = rt.host(&HostSpec::parse(&h.spec_user("deploy")).unwrap());

@@ -30,7 +30,7 @@ fn all_hosts(f: &Fleet) -> String {
 #[test]
 fn hosts_are_separate_servers_with_systemd_and_their_own_engines() {
     let f = fleet();
-    let _x = f.exclusive();
+    let _x = f.hosts_up();
     let v = ok(
         f,
         &format!(
@@ -75,7 +75,7 @@ fn hosts_are_separate_servers_with_systemd_and_their_own_engines() {
 #[test]
 fn every_engine_pulls_from_the_tls_registry_with_auth() {
     let f = fleet();
-    let _x = f.exclusive();
+    let _x = f.hosts_up();
     let image = f.push(support::images::busybox(), "hoist-fleet/busybox:tls");
     // hoist logs each host's engine in (the host stores the credentials) and pulls through it:
     // the TLS handshake uses the test CA in /etc/docker/certs.d on that host.
@@ -124,7 +124,7 @@ fn every_engine_pulls_from_the_tls_registry_with_auth() {
 #[test]
 fn compose_runs_on_v1_and_v2_hosts_each_on_its_own_engine() {
     let f = fleet();
-    let _x = f.exclusive();
+    let _x = f.hosts_up();
     let image = f.push(support::images::busybox(), "hoist-fleet/busybox:compose");
     f.login_hosts();
     let project = format!("hoistfc{}", std::process::id());

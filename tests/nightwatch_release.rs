@@ -36,7 +36,8 @@ fn image(f: &Fleet, repo_tag: &str, text: &str) -> String {
         ctx.path().join("Dockerfile"),
         format!(
             "FROM {}\nCOPY index.html /www/index.html\n",
-            support::images::busybox()
+            // Like the runbook's uWSGI and nginx, it stops at SIGTERM.
+            support::images::stops_at_sigterm()
         ),
     )
     .unwrap();

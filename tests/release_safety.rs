@@ -767,7 +767,7 @@ fn interrupted_upgrade_puts_the_live_release_back(
 fn a_second_sigint_skips_the_undo_says_what_each_host_is_left_in_and_frees_the_lock() {
     // A long grace period: the undo's stop of the half-started release takes that long, a
     // window for the second signal.
-    let a = App::with_grace("twosig", 18427, "30s");
+    let a = App::with_grace("twosig", 18427, "15s");
     let image = |tag: &str| format!("{}/{}:{tag}", a.f.registry, a.app);
     a.version("v1", true);
     ok(&a.deploy("v1", "/index.html", &[]));

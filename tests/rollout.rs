@@ -133,7 +133,7 @@ fn a_cut_host_in_the_first_batch_leaves_the_second_batch_untouched() {
 #[test]
 fn max_fail_lets_the_roll_out_go_on_and_the_run_still_fails() {
     let f = fleet();
-    let _x = f.exclusive();
+    let _x = f.hosts_up();
     let marker = format!("/tmp/ro-maxfail-{}", std::process::id());
     let clean = || {
         for h in &f.hosts {
@@ -175,6 +175,7 @@ fn max_fail_lets_the_roll_out_go_on_and_the_run_still_fails() {
 #[test]
 fn captured_closures_and_hosts_are_used_by_all_hosts_at_once() {
     let f = fleet();
+    let _up = f.hosts_up();
     let p = script_project(
         f,
         "let other = ssh(\"host3\");\n\
@@ -211,7 +212,7 @@ fn captured_closures_and_hosts_are_used_by_all_hosts_at_once() {
 #[test]
 fn bad_batch_options_are_errors_naming_the_key_and_the_line() {
     let f = fleet();
-    let _x = f.exclusive();
+    let _x = f.hosts_up();
     for (opts, says) in [
         ("#{batch: 0}", "batch must be a number of hosts >= 1"),
         ("#{batch: \"150%\"}", "not \"150%\""),
@@ -362,7 +363,7 @@ impl Drop for App {
 #[test]
 fn deploy_in_batches_stops_at_a_failed_host_and_leaves_the_rest_untouched() {
     let f = fleet();
-    let _x = f.exclusive();
+    let _x = f.hosts_up();
     f.login_hosts();
     let a = App::new("deploystop", 18461);
     a.version("v1");

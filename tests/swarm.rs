@@ -31,7 +31,9 @@ fn image(f: &Fleet, tag: &str, text: &str, healthy: bool) -> String {
         ctx.path().join("Dockerfile"),
         format!(
             "FROM {}\nCOPY index.html /www/index.html\n{health}",
-            support::images::busybox()
+            // Tasks that stop at SIGTERM, as real services do: every replaced task would
+            // otherwise wait swarm's 10 s grace period.
+            support::images::stops_at_sigterm()
         ),
     )
     .unwrap();

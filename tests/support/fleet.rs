@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hoist::Runtime;
 use hoist::host::SshOptions;
@@ -30,7 +30,7 @@ pub struct Fleet {
     pub registry_user: String,
     pub registry_password: String,
     /// Held by tests that break hosts, so they do not cut the fleet from under each other.
-    faults: Mutex<()>,
+    faults: RwLock<()>,
 }
 
 #[derive(Clone, Debug)]
@@ -165,10 +165,16 @@ impl Fleet {
             ..SshOptions::default()
         }
     }
-    /// Serialise the tests of a binary that break hosts, or that need every host up, so a
-    /// fault never hits a test that did not ask for it (test binaries run one at a time).
-    pub fn exclusive(&self) -> MutexGuard<'_, ()> {
-        self.faults.lock().unwrap_or_else(|p| p.into_inner())
+    /// For a test that breaks hosts (or times a whole-fleet run): it runs alone among the
+    /// tests of its binary that hold this or [`Fleet::hosts_up`] (test binaries run one at a
+    /// time), so a fault never hits a test that did not ask for it.
+    pub fn exclusive(&self) -> RwLockWriteGuard<'_, ()> {
+        self.faults.write().unwrap_or_else(|p| p.into_inner())
+    }
+    /// For a test that needs every host up but breaks none: such tests run alongside each
+    /// other, never alongside an [`Fleet::exclusive`] one.
+    pub fn hosts_up(&self) -> RwLockReadGuard<'_, ()> {
+        self.faults.read().unwrap_or_else(|p| p.into_inner())
     }
     /// Inflict a fault (`cut`, `stop`, `kill`, `pause`, `rekey`); undone when the guard drops.
     pub fn fault<'a>(&'a self, verb: &str, host: &'a FleetHost) -> Fault<'a> {
@@ -426,7 +432,7 @@ pub fn fleet() -> &'static Fleet {
             registry,
             hosts,
             dir,
-            faults: Mutex::new(()),
+            faults: RwLock::new(()),
         }
     })
 }

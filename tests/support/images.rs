@@ -31,6 +31,30 @@ pub fn busybox() -> &'static str {
     BUSYBOX
 }
 
+/// The test image, but stopping at SIGTERM as real services do (busybox httpd as PID 1
+/// ignores it, so compose waits its whole grace period, 10 s, on every stop). For tests of
+/// runbook stacks, whose compose files set no grace period; tests that need a stop to take
+/// long use [`busybox`] and a `stop_grace_period`.
+#[allow(dead_code)]
+pub fn stops_at_sigterm() -> &'static str {
+    const IMAGE: &str = "hoist-test/busybox-term:latest";
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let ctx = tempfile::tempdir().unwrap();
+        std::fs::write(
+            ctx.path().join("Dockerfile"),
+            format!(
+                "FROM {}
+CMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait\"]\n",
+                busybox()
+            ),
+        )
+        .unwrap();
+        build(IMAGE, ctx.path());
+    });
+    IMAGE
+}
+
 /// Build `tag` in `ctx`: `FROM scratch` plus Debian's static busybox and its applet links
 /// (so `sh`, `httpd`, `wget` ... exist), then the Dockerfile lines in `tail`.
 pub fn from_busybox(tag: &str, ctx: &Path, tail: &str) {

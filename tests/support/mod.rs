@@ -24,8 +24,17 @@ use hoist::Runtime;
 use hoist::host::SshOptions;
 use hoist::report::Collect;
 
-/// How many loopback addresses the test sshd listens on.
+/// How many loopback addresses the test sshd listens on, unless [`want_hosts`] asked for more.
 pub const HOSTS: usize = 40;
+
+static WANTED_HOSTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(HOSTS);
+
+/// Ask for `n` loopback hosts (127.0.0.1 … 127.0.0.n, at most 254) before the first [`sshd`]
+/// call: the fan-out benchmark goes to 100.
+#[allow(dead_code)]
+pub fn want_hosts(n: usize) {
+    WANTED_HOSTS.store(n.clamp(1, 254), std::sync::atomic::Ordering::SeqCst);
+}
 
 /// sshd listens on at most 16 addresses, so the hosts are spread over several instances.
 const PER_SSHD: usize = 16;
@@ -207,7 +216,8 @@ fn start_sshd() -> Sshd {
     let mut known = String::new();
     let mut ports = Vec::new();
     let mut children = Vec::new();
-    for (i, chunk) in (1..=HOSTS).collect::<Vec<_>>().chunks(PER_SSHD).enumerate() {
+    let hosts = WANTED_HOSTS.load(std::sync::atomic::Ordering::SeqCst);
+    for (i, chunk) in (1..=hosts).collect::<Vec<_>>().chunks(PER_SSHD).enumerate() {
         let port = free_port();
         ports.push(port);
         let mut cfg = format!(
@@ -252,7 +262,7 @@ fn start_sshd() -> Sshd {
     .unwrap();
     // Wait until every address accepts connections.
     let deadline = Instant::now() + Duration::from_secs(15);
-    for n in 1..=HOSTS {
+    for n in 1..=hosts {
         loop {
             let port = ports[(n - 1) / PER_SSHD];
             if std::net::TcpStream::connect((format!("127.0.0.{n}").as_str(), port)).is_ok() {
