@@ -1,7 +1,7 @@
 //! The transport at its limits, on a fleet host, side by side with plain OpenSSH in one run:
 //!
 //! (a) 200 MB of output (2 M lines) through `hoist run` — streamed only (`capture: false`) and
-//!     captured — vs `ssh host cmd > /dev/null`: wall time and the process's peak RSS.
+//!     captured — vs `ssh host cmd > /dev/null`: wall time (best of 3) and peak RSS.
 //! (b) one 200 MB line (no newline), the same way.
 //! (c) the time until a host whose packets are silently dropped is named (keepalive), for a
 //!     command that would otherwise run 60 s.
@@ -65,23 +65,39 @@ fn row(what: &str, hoist: (Duration, f64, bool), ssh: (Duration, f64, bool)) {
     );
 }
 
+/// Rounds of each big-output run, taken in turn (a slow moment of the machine hits all three);
+/// the fastest of each is compared, peak RSS is the largest seen.
+const ROUNDS: usize = 3;
+
+fn best(runs: &[(Duration, f64, bool)]) -> (Duration, f64, bool) {
+    (
+        runs.iter().map(|r| r.0).min().unwrap_or_default(),
+        runs.iter().map(|r| r.1).fold(0.0, f64::max),
+        runs.iter().all(|r| r.2),
+    )
+}
+
 fn big_output(f: &Fleet, dir: &std::path::Path, what: &str, cmd: &str) {
     let h = &f.host(1).name;
-    let mut plain = ssh(f);
-    plain.args([h.as_str(), cmd]);
-    let plain = measure(plain);
-    let streamed = measure(hoist_script(
-        f,
-        dir,
-        &format!(r#"ssh("{h}").run("{cmd}", #{{capture: false}}); "#),
-    ));
-    row(&format!("{what}, streamed"), streamed, plain);
-    let captured = measure(hoist_script(
-        f,
-        dir,
-        &format!(r#"let o = ssh("{h}").run("{cmd}"); o.stdout.len()"#),
-    ));
-    row(&format!("{what}, captured"), captured, plain);
+    let (mut plain, mut streamed, mut captured) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let mut c = ssh(f);
+        c.args([h.as_str(), cmd]);
+        plain.push(measure(c));
+        streamed.push(measure(hoist_script(
+            f,
+            dir,
+            &format!(r#"ssh("{h}").run("{cmd}", #{{capture: false}}); "#),
+        )));
+        captured.push(measure(hoist_script(
+            f,
+            dir,
+            &format!(r#"let o = ssh("{h}").run("{cmd}"); o.stdout.len()"#),
+        )));
+    }
+    let plain = best(&plain);
+    row(&format!("{what}, streamed"), best(&streamed), plain);
+    row(&format!("{what}, captured"), best(&captured), plain);
 }
 
 fn dead_host_detection(f: &Fleet, dir: &std::path::Path) {
