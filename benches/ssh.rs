@@ -251,30 +251,12 @@ fn streamed(cfg: &std::path::Path, specs: &[String]) -> Duration {
     t.elapsed()
 }
 
-/// Run to completion; wall time and peak RSS in MiB (wait4 reaps the child and reports its
-/// rusage, which std's `wait` cannot).
-#[allow(clippy::zombie_processes)]
+/// Run hoist to completion; wall time and peak RSS in MiB.
 fn timed_with_rss(mut c: Proc) -> (Duration, f64) {
-    let t = Instant::now();
-    let mut child = c
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: plain wait4 on our own child; `rusage` is written by the kernel.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let took = t.elapsed();
-    // What it said (its summary table: far less than a pipe holds, so it never blocked).
-    let mut said = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut said).unwrap();
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "hoist run failed: {said}"
-    );
-    (took, usage.ru_maxrss as f64 / 1024.0)
+    // stderr is its summary table: far less than a pipe holds, so it never blocks.
+    let m = support::rusage::run(c.stdout(Stdio::null()).stderr(Stdio::piped()));
+    assert!(m.ok, "hoist run failed: {}", m.stderr);
+    (m.took, m.peak_rss_mib)
 }
 
 fn main() {

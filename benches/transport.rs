@@ -20,24 +20,10 @@ use support::fleet::{Fleet, fleet};
 const LINES_200MB: &str = "yes $(printf %099d 0) | head -c 200000000";
 const ONE_LINE_200MB: &str = "head -c 200000000 /dev/zero | tr -c a a";
 
-/// Run a command to completion; its wall time and peak RSS in MiB (from wait4, which reaps
-/// the child: std's `wait` cannot report its rusage).
-#[allow(clippy::zombie_processes)]
+/// Run a command to completion; its wall time, peak RSS in MiB and whether it succeeded.
 fn measure(mut c: Command) -> (Duration, f64, bool) {
-    let started = Instant::now();
-    let child = c
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: plain wait4 on our own child; `rusage` is written by the kernel.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let took = started.elapsed();
-    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    (took, usage.ru_maxrss as f64 / 1024.0, ok)
+    let m = support::rusage::run(c.stdout(Stdio::null()).stderr(Stdio::inherit()));
+    (m.took, m.peak_rss_mib, m.ok)
 }
 
 fn hoist_script(f: &Fleet, dir: &std::path::Path, text: &str) -> Command {

@@ -14,6 +14,7 @@ pub mod load;
 pub mod plan;
 pub mod proxy;
 pub mod registry;
+pub mod rusage;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
