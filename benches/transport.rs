@@ -1,6 +1,7 @@
 //! The transport at its limits, on a fleet host, side by side with plain OpenSSH in one run:
 //!
-//! (a) 200 MB of output (2 M lines) through `hoist run` — streamed only (`capture: false`) and
+//! (a) 200 MB of output (2 M lines) through `hoist run` — streamed (`stream: true, capture:
+//!     false`: every line printed with its host prefix, to /dev/null, as ssh's are) and
 //!     captured — vs `ssh host cmd > /dev/null`: wall time (best of 3) and peak RSS.
 //! (b) one 200 MB line (no newline), the same way.
 //! (c) the time until a host whose packets are silently dropped is named (keepalive), for a
@@ -73,7 +74,7 @@ fn big_output(f: &Fleet, dir: &std::path::Path, what: &str, cmd: &str) {
         streamed.push(measure(hoist_script(
             f,
             dir,
-            &format!(r#"ssh("{h}").run("{cmd}", #{{capture: false}}); "#),
+            &format!(r#"ssh("{h}").run("{cmd}", #{{stream: true, capture: false}}); "#),
         )));
         captured.push(measure(hoist_script(
             f,

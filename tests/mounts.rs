@@ -231,6 +231,13 @@ fn persist_keeps_one_fstab_line_and_a_backup() {
             std::fs::read_to_string(&fstab).unwrap(),
             format!("# empty\n{line}\n")
         );
+        // No fstab at all: one is written, holding just the line.
+        std::fs::remove_file(&fstab).unwrap();
+        assert!(rt.block_on(h.mount(&spec)).unwrap());
+        assert_eq!(
+            std::fs::read_to_string(&fstab).unwrap(),
+            format!("{line}\n")
+        );
         assert!(rt.block_on(h.umount(&target, false)).unwrap());
     }
 }

@@ -74,6 +74,8 @@ fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
+/// Exit code of [`Host::read_bytes_if_present`]'s command when nothing is at the path.
+const ABSENT: i32 = 96;
 /// Exit codes of the write script when what arrived is not what was sent.
 const SHORT: i32 = 97;
 const DIGEST: i32 = 98;
@@ -182,6 +184,32 @@ impl Host {
             .quiet()
             .probe();
         Ok(self.run_raw(&cmd).await?.stdout)
+    }
+
+    /// The file's bytes, or `None` when nothing is at `path`: one command, and absence is its
+    /// exit code ([`ABSENT`]), not `cat`'s message.
+    pub async fn read_bytes_if_present(&self, path: &str, sudo: bool) -> Result<Option<Vec<u8>>> {
+        check_path(self.name(), path)?;
+        if let Some(planned) = self.services().effects().planned_file(self.name(), path) {
+            return Ok(planned);
+        }
+        let p = quote_path(path);
+        let cmd = Command::shell(format!(
+            "if [ -e {p} ] || [ -L {p} ]; then exec cat -- {p}; fi; exit {ABSENT}"
+        ))
+        .sudo(sudo)
+        .quiet()
+        .probe()
+        .check(false);
+        let out = self.run_raw(&cmd).await?;
+        match out.code {
+            0 => Ok(Some(out.stdout)),
+            ABSENT => Ok(None),
+            code => Err(Error::failed(format!("cannot read {path}"))
+                .host(self.name())
+                .exit_code(code)
+                .stderr(&String::from_utf8_lossy(&out.stderr))),
+        }
     }
 
     pub async fn exists(&self, path: &str) -> Result<bool> {

@@ -178,16 +178,9 @@ impl Host {
         line: &str,
         sudo: bool,
     ) -> Result<bool> {
-        let current = match self.read_bytes(fstab_path, sudo).await {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(e)
-                if e.stderr_tail
-                    .as_deref()
-                    .is_some_and(|s| s.contains("No such file")) =>
-            {
-                String::new()
-            }
-            Err(e) => return Err(e),
+        let current = match self.read_bytes_if_present(fstab_path, sudo).await? {
+            Some(b) => String::from_utf8_lossy(&b).into_owned(),
+            None => String::new(),
         };
         let Some(new) = fstab::upsert(&current, &mountinfo::normalize(target), line) else {
             return Ok(false);
