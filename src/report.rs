@@ -112,6 +112,19 @@ pub enum Event {
 
 pub trait Reporter: Send + Sync {
     fn event(&self, event: Event);
+    /// Complete lines of a command's output, as one read brought them: one call per read,
+    /// not one per line. A reporter that prints them may write them straight out; by default
+    /// each becomes an [`Event::Output`].
+    fn output(&self, host: &str, stream: Stream, lines: &[&str], echo: bool) {
+        for line in lines {
+            self.event(Event::Output {
+                host: host.to_string(),
+                stream,
+                line: (*line).to_string(),
+                echo,
+            });
+        }
+    }
     /// The lines of one read of a command's output have all been given as events: write out
     /// whatever was buffered. (A reporter may hold `Output` lines until this is called, so a
     /// command printing millions of lines costs one write per read, not one per line.)

@@ -103,19 +103,21 @@ impl Human {
         }
     }
 
-    /// A stdout output line when no progress bars are drawn: straight into the buffer, after
+    /// Stdout output lines when no progress bars are drawn: straight into the buffer, each after
     /// the host's prefix (the hot path of a command printing millions of lines).
-    fn output_to_stdout(&self, host: &str, line: &str) {
+    fn output_to_stdout(&self, host: &str, lines: &[&str]) {
         let mut prefixes = self.out_prefixes.lock().expect("human prefixes");
         if !prefixes.contains_key(host) {
             prefixes.insert(host.to_string(), Lines::prefix(&self.lines.out, host));
         }
         let prefix = &prefixes[host];
         let mut out = self.out.lock().expect("human stdout");
-        let _ = out
-            .write_all(prefix.as_bytes())
-            .and_then(|_| out.write_all(line.as_bytes()))
-            .and_then(|_| out.write_all(b"\n"));
+        for line in lines {
+            let _ = out
+                .write_all(prefix.as_bytes())
+                .and_then(|_| out.write_all(line.as_bytes()))
+                .and_then(|_| out.write_all(b"\n"));
+        }
     }
 
     /// The fan-out summary (hosts that ran, and those a roll-out left untouched), as a table,
@@ -204,7 +206,7 @@ impl Reporter for Human {
             && (*echo || self.lines.verbose)
             && !self.tty
         {
-            return self.output_to_stdout(host, line);
+            return self.output_to_stdout(host, &[line]);
         }
         match event {
             Event::Progress {
@@ -271,6 +273,23 @@ impl Reporter for Human {
             }),
             output @ Event::Output { .. } => self.output_line(self.lines.text(&output)),
             other => self.show(self.lines.text(&other)),
+        }
+    }
+
+    fn output(&self, host: &str, stream: Stream, lines: &[&str], echo: bool) {
+        if self.quiet || !(echo || self.lines.verbose) {
+            return; // not shown: no event is made at all
+        }
+        if stream == Stream::Stdout && !self.tty {
+            return self.output_to_stdout(host, lines);
+        }
+        for line in lines {
+            self.event(Event::Output {
+                host: host.to_string(),
+                stream,
+                line: (*line).to_string(),
+                echo,
+            });
         }
     }
 

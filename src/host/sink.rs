@@ -1,9 +1,10 @@
 //! Turns a command's output bytes into whole lines for the reporter, per stream, as they
 //! arrive. Secrets are redacted here, before anything leaves the host layer.
 
+use std::borrow::Cow;
 use std::sync::Mutex;
 
-use crate::report::{Event, SharedReporter, Stream};
+use crate::report::{SharedReporter, Stream};
 use crate::secret::Redactor;
 
 /// The longest line shown as one; longer ones arrive in pieces of this size.
@@ -52,15 +53,22 @@ impl LineSink {
         };
         let buf = &mut partial[Self::index(stream)];
         let mut start = 0;
+        // The whole lines of this read go to the reporter together, borrowed from `bytes`.
+        let mut batch: Vec<Cow<'_, str>> = Vec::new();
         for end in memchr::memchr_iter(b'\n', bytes) {
             if buf.is_empty() {
-                self.emit(stream, &bytes[start..end]);
+                batch.push(self.text(&bytes[start..end]));
             } else {
+                // The end of a line begun in an earlier read: it comes first.
                 buf.extend_from_slice(&bytes[start..end]);
                 self.emit(stream, buf);
                 buf.clear();
             }
             start = end + 1;
+        }
+        if !batch.is_empty() {
+            let lines: Vec<&str> = batch.iter().map(|l| l.as_ref()).collect();
+            self.reporter.output(&self.host, stream, &lines, self.echo);
         }
         let mut rest = &bytes[start..];
         while buf.len() + rest.len() >= MAX_LINE {
@@ -104,15 +112,30 @@ impl LineSink {
     }
 
     fn emit(&self, stream: Stream, line: &[u8]) {
-        // One allocation per line (the event's own text): lossy decoding and redaction
-        // borrow when there is nothing to replace.
-        let text = String::from_utf8_lossy(line);
-        let text = text.strip_suffix('\r').unwrap_or(&text);
-        self.reporter.event(Event::Output {
-            host: self.host.clone(),
-            stream,
-            line: self.redactor.redact_cow(text).into_owned(),
-            echo: self.echo,
-        });
+        let text = self.text(line);
+        self.reporter
+            .output(&self.host, stream, &[text.as_ref()], self.echo);
+    }
+
+    /// A line as shown: lossy UTF-8, without a trailing `\r`, secrets redacted. Borrowed from
+    /// `line` unless something had to be replaced.
+    fn text<'a>(&self, line: &'a [u8]) -> Cow<'a, str> {
+        let text = match String::from_utf8_lossy(line) {
+            Cow::Borrowed(t) => Cow::Borrowed(t.strip_suffix('\r').unwrap_or(t)),
+            Cow::Owned(mut t) => {
+                if t.ends_with('\r') {
+                    t.pop();
+                }
+                Cow::Owned(t)
+            }
+        };
+        let redacted = match self.redactor.redact_cow(&text) {
+            Cow::Owned(r) => Some(r),
+            Cow::Borrowed(_) => None,
+        };
+        match redacted {
+            Some(r) => Cow::Owned(r),
+            None => text,
+        }
     }
 }
