@@ -116,19 +116,30 @@ pub trait Reporter: Send + Sync {
     /// not one per line. A reporter that prints them may write them straight out; by default
     /// each becomes an [`Event::Output`].
     fn output(&self, host: &str, stream: Stream, lines: &[&str], echo: bool) {
-        for line in lines {
-            self.event(Event::Output {
-                host: host.to_string(),
-                stream,
-                line: (*line).to_string(),
-                echo,
-            });
-        }
+        output_events(host, stream, lines, echo, |e| self.event(e));
     }
     /// The lines of one read of a command's output have all been given as events: write out
     /// whatever was buffered. (A reporter may hold `Output` lines until this is called, so a
     /// command printing millions of lines costs one write per read, not one per line.)
     fn flush(&self) {}
+}
+
+/// Output lines as one [`Event::Output`] each, given to `event`.
+pub fn output_events(
+    host: &str,
+    stream: Stream,
+    lines: &[&str],
+    echo: bool,
+    event: impl Fn(Event),
+) {
+    for line in lines {
+        event(Event::Output {
+            host: host.to_string(),
+            stream,
+            line: (*line).to_string(),
+            echo,
+        });
+    }
 }
 
 /// Discards everything: the default for embedding.

@@ -283,14 +283,7 @@ impl Reporter for Human {
         if stream == Stream::Stdout && !self.tty {
             return self.output_to_stdout(host, lines);
         }
-        for line in lines {
-            self.event(Event::Output {
-                host: host.to_string(),
-                stream,
-                line: (*line).to_string(),
-                echo,
-            });
-        }
+        crate::report::output_events(host, stream, lines, echo, |e| self.event(e));
     }
 
     fn flush(&self) {
