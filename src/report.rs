@@ -147,6 +147,7 @@ pub struct Silent;
 
 impl Reporter for Silent {
     fn event(&self, _event: Event) {}
+    fn output(&self, _host: &str, _stream: Stream, _lines: &[&str], _echo: bool) {}
 }
 
 /// Collects events in memory: handy for embedding programs and tests.
