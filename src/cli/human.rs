@@ -197,17 +197,6 @@ impl Reporter for Human {
         if self.quiet && hushed(&event) {
             return;
         }
-        if let Event::Output {
-            host,
-            stream: Stream::Stdout,
-            line,
-            echo,
-        } = &event
-            && (*echo || self.lines.verbose)
-            && !self.tty
-        {
-            return self.output_to_stdout(host, &[line]);
-        }
         match event {
             Event::Progress {
                 host,
