@@ -34,6 +34,7 @@ pub mod runtime;
 pub mod script;
 pub mod secret;
 pub mod secret_command;
+pub mod sensitive;
 pub mod services;
 pub mod stdlib;
 pub mod step;

@@ -3,6 +3,7 @@
 
 mod support;
 
+use hoist::sensitive::SecretOr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,7 +51,13 @@ fn run_ps_logs_exec_inspect_ip_health_stop_rm_on_local_and_ssh() {
             command: Some(hoist::docker::CommandSpec::Line(
                 "sh -c 'echo hello-out; echo hello-err >&2; exec httpd -f -p 8080 -h /www'".into(),
             )),
-            env: Some(serde_json::json!({"GREETING": "hi there", "N": 3})),
+            env: Some(hoist::docker::EnvSpec::Map(
+                [
+                    ("GREETING".to_string(), SecretOr::Plain("hi there".into())),
+                    ("N".to_string(), SecretOr::Plain("3".into())),
+                ]
+                .into(),
+            )),
             labels: [("hoist.test".to_string(), name.clone())].into(),
             restart: Some("unless-stopped".into()),
             cap_drop: vec!["NET_RAW".into()],

@@ -162,7 +162,7 @@ fn script_registry_login_push_and_the_server_pulls() {
     let e = run_script(
         &rt,
         &format!(
-            "let r = registry(\"{}\", #{{ user: \"{}\", password: \"wrong-pw\" }});\nr.login();\n",
+            "let r = registry(\"{}\", #{{ user: \"{}\", password: secret(\"wrong-pw\") }});\nr.login();\n",
             f.registry, f.registry_user
         ),
     )

@@ -35,6 +35,15 @@ impl CommandSpec {
     }
 }
 
+/// A container's environment as a script writes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum EnvSpec {
+    /// Values may be secrets: they go to the engine in the request body, never in argv.
+    Map(std::collections::BTreeMap<String, crate::sensitive::SecretOr>),
+    List(Vec<String>),
+}
+
 /// Options of `d.run`.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,9 +53,9 @@ pub struct RunOpts {
     /// `"8080:80"`, `"127.0.0.1:8080:80"`, `"53:53/udp"`, `"80"` (any free host port).
     #[serde(default)]
     pub ports: Vec<String>,
-    /// `#{KEY: "value"}` or `["KEY=value"]`.
+    /// `#{KEY: "value"}` (values may be secrets) or `["KEY=value"]`.
     #[serde(default)]
-    pub env: Option<serde_json::Value>,
+    pub env: Option<EnvSpec>,
     /// `"/host/dir:/in/container[:ro]"` or `"volume-name:/in/container"`.
     #[serde(default)]
     pub volumes: Vec<String>,
@@ -414,7 +423,7 @@ fn container_body(image: &str, o: &RunOpts) -> Result<ContainerCreateBody> {
     let restart = o.restart.as_deref().map(parse_restart).transpose()?;
     Ok(ContainerCreateBody {
         image: Some(image.to_string()),
-        env: o.env.as_ref().map(env_list).transpose()?,
+        env: o.env.as_ref().map(env_list),
         cmd: o.command.as_ref().map(CommandSpec::argv).transpose()?,
         entrypoint: o.entrypoint.as_ref().map(CommandSpec::argv).transpose()?,
         user: o.user.clone(),
@@ -436,19 +445,16 @@ fn container_body(image: &str, o: &RunOpts) -> Result<ContainerCreateBody> {
 }
 
 /// `env` as `KEY=value` lines.
-fn env_list(v: &serde_json::Value) -> Result<Vec<String>> {
-    let text = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    match v {
-        serde_json::Value::Object(m) => {
-            Ok(m.iter().map(|(k, v)| format!("{k}={}", text(v))).collect())
-        }
-        serde_json::Value::Array(a) => Ok(a.iter().map(text).collect()),
-        _ => Err(Error::usage(
-            "env must be a map #{KEY: \"value\"} or an array [\"KEY=value\"]",
-        )),
+fn env_list(env: &EnvSpec) -> Vec<String> {
+    match env {
+        EnvSpec::Map(m) => m
+            .iter()
+            .map(|(k, v)| match v {
+                crate::sensitive::SecretOr::Plain(s) => format!("{k}={s}"),
+                crate::sensitive::SecretOr::Secret(s) => format!("{k}={}", s.expose()),
+            })
+            .collect(),
+        EnvSpec::List(l) => l.clone(),
     }
 }
 

@@ -20,7 +20,7 @@ mod volumes;
 
 pub use build::BuildOpts;
 pub use client::{Cache, Docker};
-pub use containers::{CommandSpec, ContainerInfo, OneOrMany, PsOpts, RmOpts, RunOpts};
+pub use containers::{CommandSpec, ContainerInfo, EnvSpec, OneOrMany, PsOpts, RmOpts, RunOpts};
 pub use context::tar_context;
 pub use exec::ExecOpts;
 pub use images::{ImageInfo, short_id};

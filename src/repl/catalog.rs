@@ -16,6 +16,9 @@ pub struct Entry {
     /// A property (`h.name`), not a call.
     pub property: bool,
     pub num_params: usize,
+    /// The keys of the option maps it takes (from its parameters' types, see
+    /// [`crate::script::options::type_of`]).
+    pub option_keys: Vec<String>,
     pub signature: String,
     pub doc: String,
 }
@@ -35,7 +38,12 @@ impl Catalog {
         let not_methods: Vec<(String, usize)> = crate::script::doc::functions(engine)
             .into_iter()
             .filter(|f| f.this_type.is_none())
-            .map(|f| (f.name, f.params.len()))
+            .flat_map(|f| {
+                let n = f.params.len();
+                // An entry with an optional option map stands for both arities.
+                let shorter = f.opts_optional.then(|| (f.name.clone(), n - 1));
+                std::iter::once((f.name, n)).chain(shorter)
+            })
             .collect();
         let mut entries = Vec::new();
         for f in meta["functions"].as_array().into_iter().flatten() {
@@ -72,6 +80,12 @@ impl Catalog {
                 }),
                 property,
                 num_params: params.len(),
+                option_keys: params
+                    .iter()
+                    .filter_map(|p| p["type"].as_str())
+                    .filter_map(crate::script::options::keys_in_type)
+                    .flatten()
+                    .collect(),
                 signature: if property {
                     // `get$addr(_: &mut Host) -> string` reads better as what it is.
                     let ret = f["returnType"].as_str().unwrap_or("?");
@@ -146,8 +160,8 @@ impl Catalog {
             .collect()
     }
 
-    /// The keys of the option map `name(...)` takes, read from its doc (`opts: #{sudo, cwd}`),
-    /// for a receiver of type `recv` if known.
+    /// The keys of the option map `name(...)` takes, from its parameter's type, for a
+    /// receiver of type `recv` if known.
     pub fn option_keys(&self, name: &str, recv: Option<&str>) -> Vec<String> {
         let mut keys = BTreeSet::new();
         for e in self
@@ -160,7 +174,7 @@ impl Catalog {
             {
                 continue;
             }
-            keys.extend(map_keys_in_doc(&e.doc));
+            keys.extend(e.option_keys.iter().cloned());
         }
         keys.into_iter().collect()
     }
@@ -188,64 +202,9 @@ pub fn is_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
-/// Keys of every `#{a, b: 1, c (s)}` written in a doc text (top level of each map only).
-pub fn map_keys_in_doc(doc: &str) -> Vec<String> {
-    let mut keys = Vec::new();
-    let bytes: Vec<char> = doc.chars().collect();
-    let mut i = 0;
-    while i + 1 < bytes.len() {
-        if bytes[i] == '#' && bytes[i + 1] == '{' {
-            let mut depth = 1;
-            let mut item = String::new();
-            let mut j = i + 2;
-            while j < bytes.len() && depth > 0 {
-                let c = bytes[j];
-                match c {
-                    '{' | '(' | '[' => depth += 1,
-                    '}' | ')' | ']' => depth -= 1,
-                    _ => {}
-                }
-                if depth == 0 || (depth == 1 && c == ',') {
-                    let key: String = item
-                        .trim()
-                        .chars()
-                        .take_while(|c| c.is_alphanumeric() || *c == '_')
-                        .collect();
-                    if is_identifier(&key) {
-                        keys.push(key);
-                    }
-                    item.clear();
-                } else if depth == 1 {
-                    // Nested values (`env: #{..}`, `timeout (s)`) are skipped: the key
-                    // before them is what counts.
-                    item.push(c);
-                }
-                j += 1;
-            }
-            i = j;
-        } else {
-            i += 1;
-        }
-    }
-    keys
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn option_keys_come_from_the_doc_text() {
-        let doc = "Run a command.\nopts: #{sudo, cwd, env: #{..}, stdin, timeout (s), check: true, stream}.";
-        assert_eq!(
-            map_keys_in_doc(doc),
-            ["sudo", "cwd", "env", "stdin", "timeout", "check", "stream"]
-        );
-        assert_eq!(
-            map_keys_in_doc("An SSH host from #{host, user, port, key, jump}."),
-            ["host", "user", "port", "key", "jump"]
-        );
-    }
 
     #[test]
     fn types_are_spelled_one_way() {

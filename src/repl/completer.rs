@@ -390,38 +390,47 @@ mod tests {
             returns: ret.map(Into::into),
             property: false,
             num_params: n,
+            option_keys: Vec::new(),
             signature: format!("{name}(..)"),
             doc: doc.into(),
+        }
+    }
+
+    /// An entry whose last parameter is an option map with `keys`.
+    fn with_opts(
+        name: &str,
+        recv: Option<&str>,
+        ret: Option<&str>,
+        n: usize,
+        keys: &[&str],
+    ) -> Entry {
+        Entry {
+            option_keys: keys.iter().map(|k| k.to_string()).collect(),
+            ..entry(name, recv, ret, n, "Documented.")
         }
     }
 
     fn catalog() -> Catalog {
         let mut c = Catalog {
             entries: vec![
-                entry(
-                    "run",
-                    Some("Host"),
-                    Some("Output"),
-                    2,
-                    "opts: #{sudo, cwd, env: #{..}, stdin, timeout (s), check: true, stream}.",
-                ),
-                entry(
+                entry("run", Some("Host"), Some("Output"), 2, "Run."),
+                with_opts(
                     "run",
                     Some("Host"),
                     Some("Output"),
                     3,
-                    "opts: #{sudo, cwd, env: #{..}, stdin, timeout (s), check: true, stream}.",
+                    &["sudo", "cwd", "env", "stdin", "timeout", "check", "stream"],
                 ),
                 entry("upload", Some("Host"), None, 3, "Copy."),
                 entry("facts", Some("Host"), Some("map"), 1, "Facts."),
                 entry("docker", Some("Host"), Some("Docker"), 1, "Engine."),
                 entry("ps", Some("Docker"), Some("array"), 1, "Containers."),
-                entry(
+                with_opts(
                     "ssh",
                     None,
                     Some("Host"),
                     1,
-                    "An SSH host from #{host, user, port, key, jump}.",
+                    &["host", "user", "port", "key", "jump"],
                 ),
                 entry("local", None, Some("Host"), 0, "Local."),
             ],

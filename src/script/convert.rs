@@ -51,22 +51,56 @@ pub fn to_dynamic<T: serde::Serialize>(v: &T) -> RhaiResult<Dynamic> {
 }
 
 /// An option map as a typed struct. `what` names the call in the error (`h.run()`).
+/// Secrets in the map reach the struct's [`crate::sensitive`] fields (and only those).
 pub fn options<T: DeserializeOwned + Default>(map: Option<Map>, what: &str) -> RhaiResult<T> {
     let Some(map) = map else {
         return Ok(T::default());
     };
-    rhai::serde::from_dynamic::<T>(&Dynamic::from_map(map)).map_err(|e| {
-        let msg = e.to_string();
-        let msg = msg.split(" (line ").next().unwrap_or(&msg);
-        // Rhai calls every serde complaint a "syntax error"; the key named after it is the news.
-        let msg = msg.strip_prefix("Syntax error: ").unwrap_or(msg);
-        to_rhai(Error::usage(format!("bad option for {what}: {msg}")))
-    })
+    let mut secrets = Vec::new();
+    let value = stash_secrets(Dynamic::from_map(map), String::new(), &mut secrets);
+    crate::sensitive::with_secrets(secrets, || rhai::serde::from_dynamic::<T>(&value)).map_err(
+        |msg| {
+            let msg = msg.split(" (line ").next().unwrap_or(&msg);
+            // Rhai calls every serde complaint a "syntax error"; the key named after it is the news.
+            let msg = msg.strip_prefix("Syntax error: ").unwrap_or(msg);
+            to_rhai(Error::usage(format!("bad option for {what}: {msg}")))
+        },
+    )
 }
 
-/// Take a key out of an option map (for values serde cannot carry, like secrets).
-pub fn take(map: &mut Option<Map>, key: &str) -> Option<Dynamic> {
-    map.as_mut().and_then(|m| m.remove(key))
+/// `value` with each secret in it replaced by its vault token; the secrets, with the key path
+/// each was at, are pushed to `secrets` in token order.
+fn stash_secrets(value: Dynamic, path: String, secrets: &mut Vec<(String, Secret)>) -> Dynamic {
+    if let Some(s) = value.read_lock::<Secret>().map(|s| s.clone()) {
+        let token = crate::sensitive::token(secrets.len());
+        secrets.push((path, s));
+        return token.into();
+    }
+    if value.is_map() {
+        let map = value.cast::<Map>();
+        let out: Map = map
+            .into_iter()
+            .map(|(k, v)| {
+                let at = if path.is_empty() {
+                    k.to_string()
+                } else {
+                    format!("{path}.{k}")
+                };
+                (k, stash_secrets(v, at, secrets))
+            })
+            .collect();
+        return Dynamic::from_map(out);
+    }
+    if value.is_array() {
+        let items = value.cast::<rhai::Array>();
+        let out: rhai::Array = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| stash_secrets(v, format!("{path}[{i}]"), secrets))
+            .collect();
+        return Dynamic::from_array(out);
+    }
+    value
 }
 
 /// A string or a Secret.

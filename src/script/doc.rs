@@ -11,6 +11,8 @@ pub struct FnDoc {
     /// The first parameter's type when the function reads as a method (`h.run(...)`).
     pub this_type: Option<String>,
     pub params: Vec<String>,
+    /// The last parameter (an option map) may be left out: one entry stands for both arities.
+    pub opts_optional: bool,
     pub doc: String,
 }
 
@@ -55,6 +57,10 @@ pub fn functions(engine: &Engine) -> Vec<FnDoc> {
                 .params
                 .iter()
                 .map(|p| match (&p.name, &p.typ) {
+                    // Rhai's metadata drops the spaces of `#{sudo, cwd}`.
+                    (Some(n), Some(t)) if n != "_" && t.starts_with("#{") => {
+                        format!("{n}: {}", t.replace(',', ", "))
+                    }
                     (Some(n), Some(t)) if n != "_" => format!("{n}: {t}"),
                     (Some(n), None) => n.clone(),
                     (_, Some(t)) => t.clone(),
@@ -66,28 +72,61 @@ pub fn functions(engine: &Engine) -> Vec<FnDoc> {
             } else {
                 format!(" -> {}", f.return_type)
             };
-            let this_type = f.params.first().and_then(|p| p.typ.clone()).filter(|t| {
-                [
-                    "Host", "Tunnel", "Output", "Secret", "Docker", "Compose", "Registry",
-                    "Service", "Repo",
-                ]
-                .contains(&t.as_str())
-            });
+            let this_type = f
+                .params
+                .first()
+                .and_then(|p| p.typ.clone())
+                .filter(|t| crate::script::api::TYPE_NAMES.contains(&t.as_str()));
             let doc = clean_doc_comments(f.doc_comments.iter().map(String::as_str));
             FnDoc {
                 signature: format!("{}({}){ret}", f.name, params.join(", ")),
                 name: f.name,
                 this_type,
                 params,
+                opts_optional: false,
                 doc,
             }
         })
         .collect();
+    // A receiver's overloads together, so that the arities of one method meet.
     out.sort_by(|a, b| {
         a.name
             .cmp(&b.name)
+            .then(a.this_type.cmp(&b.this_type))
             .then(a.params.len().cmp(&b.params.len()))
     });
+    merge_optional_opts(out)
+}
+
+/// `f(a)` and `f(a, opts)` with one doc are one entry, `f(a[, opts: #{..}])`: the binder
+/// registers both arities of a function that takes options.
+fn merge_optional_opts(sorted: Vec<FnDoc>) -> Vec<FnDoc> {
+    let mut out: Vec<FnDoc> = Vec::with_capacity(sorted.len());
+    for f in sorted {
+        if let Some(prev) = out.last_mut()
+            && !prev.opts_optional
+            && prev.name == f.name
+            && prev.doc == f.doc
+            && prev.this_type == f.this_type
+            && f.params.len() == prev.params.len() + 1
+            && f.params.starts_with(&prev.params)
+            && f.params.last().is_some_and(|p| p.starts_with("opts: #{"))
+        {
+            let opts = f.params.last().cloned().unwrap_or_default();
+            let sep = if prev.params.is_empty() { "" } else { ", " };
+            let head = prev.params.join(", ");
+            let ret = f
+                .signature
+                .rsplit_once(") -> ")
+                .map(|(_, r)| format!(" -> {r}"))
+                .unwrap_or_default();
+            prev.signature = format!("{}({head}[{sep}{opts}]){ret}", f.name);
+            prev.params = f.params;
+            prev.opts_optional = true;
+            continue;
+        }
+        out.push(f);
+    }
     out
 }
 

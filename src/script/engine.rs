@@ -53,6 +53,7 @@ pub fn build(st: &Arc<ScriptState>) -> Engine {
     });
     engine.set_module_resolver(Resolver::new(st.clone()));
 
+    api::register_types(&mut engine);
     api::error_value::register(&mut engine);
     api::hosts::register(&mut engine, st);
     api::output::register(&mut engine, st);

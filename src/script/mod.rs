@@ -3,11 +3,13 @@
 //! (embedded stdlib and recipes, project overrides) and maps errors to script positions.
 
 pub mod api;
+pub mod bind;
 pub mod check;
 pub mod convert;
 pub mod doc;
 pub mod engine;
 pub mod errors;
+pub mod options;
 pub mod register;
 pub mod resolver;
 pub mod run;

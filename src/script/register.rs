@@ -1,35 +1,90 @@
 //! Registering functions with their documentation, so `hoist doc`, `:help` and REPL
-//! completion read everything from the engine's own metadata.
+//! completion read everything from the engine's own metadata. A function's signature is
+//! read from its Rust types: only the parameter names are written by hand, and their number
+//! is checked against the function's arity by the compiler.
 
 use rhai::{Engine, FuncRegistration, RhaiNativeFunc, Variant};
 
-/// Register `func` as `name` with a signature like `"h: Host, cmd: String -> Output"` and a
-/// doc text (first line = summary).
+/// Register `f` as `name`, its parameters named `params` (`["h", "cmd"]`) and typed by the
+/// closure's own parameter types, with a doc text (first line = summary).
 pub fn func<A: 'static, const N: usize, const X: bool, R, const F: bool, FUNC>(
     engine: &mut Engine,
     name: &str,
-    signature: &str,
+    params: [&str; N],
     doc: &str,
     f: FUNC,
 ) where
     R: Variant + Clone,
     FUNC: RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
 {
-    let (params, ret) = match signature.split_once("->") {
-        Some((p, r)) => (p.trim(), r.trim()),
-        None => (signature.trim(), "()"),
-    };
-    let mut info: Vec<String> = params
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_string)
+    let info: Vec<String> = params
+        .iter()
+        .zip(FUNC::param_names())
+        .map(|(p, ty)| format!("{p}: {}", label(engine, ty)))
         .collect();
-    info.push(ret.to_string());
+    with_info(engine, name, info, doc, f);
+}
+
+/// Register `f` with parameter infos already written out (`"opts: #{sudo, cwd}"`) and the
+/// return type read from `f`. The binder uses it for types it describes better than Rust's
+/// name does (an option map's keys).
+pub fn with_info<A: 'static, const N: usize, const X: bool, R, const F: bool, FUNC>(
+    engine: &mut Engine,
+    name: &str,
+    mut info: Vec<String>,
+    doc: &str,
+    f: FUNC,
+) where
+    R: Variant + Clone,
+    FUNC: RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
+{
+    assert_eq!(
+        info.len(),
+        N,
+        "{name}: {} parameter names for {N} parameters",
+        info.len()
+    );
+    info.push(label(engine, FUNC::return_type_name()));
     let comments: Vec<String> = doc.lines().map(|l| format!("/// {}", l.trim())).collect();
     let comments = comments.join("\n");
     FuncRegistration::new(name)
         .with_params_info(info)
         .with_comments([comments])
         .register_into_engine(engine, f);
+}
+
+/// A Rust type as scripts know it: the registered name of a hoist type (`Host`, `Compose`),
+/// Rhai's own types by their Rhai names (`String`, `Map`, `Array`, `FnPtr`).
+pub fn label(engine: &Engine, rust: &str) -> String {
+    let rust = rust.trim().trim_start_matches("&mut ").trim();
+    // A function that may fail (`RhaiResult<T>`) returns `T` as far as a script can tell.
+    let rust = ok_type(rust).unwrap_or(rust);
+    match engine.map_type_name(rust) {
+        "string" | "&str" | "String" | "ImmutableString" => "String".into(),
+        "array" => "Array".into(),
+        "map" => "Map".into(),
+        "blob" => "Blob".into(),
+        "Fn" => "FnPtr".into(),
+        "()" => "()".into(),
+        // A type nobody registered a name for reads as its last path segment, not its crate path.
+        other => other.rsplit("::").next().unwrap_or(other).to_string(),
+    }
+}
+
+/// `T` of a `Result<T, E>` type name, `None` if `ty` is no `Result`.
+fn ok_type(ty: &str) -> Option<&str> {
+    let inner = ty
+        .strip_prefix("core::result::Result<")?
+        .strip_suffix('>')?;
+    // The comma between T and E is the first one outside any `<..>` of T's own.
+    let mut depth = 0usize;
+    for (i, c) in inner.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => return Some(inner[..i].trim()),
+            _ => {}
+        }
+    }
+    None
 }

@@ -17,7 +17,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "on_failure",
-        "body: FnPtr, undo: FnPtr -> Dynamic",
+        ["body", "undo"],
         "Run body; when it fails — or Ctrl-C / a termination signal stops it — run undo, then throw body's error.\n\
          undo runs to its end even after the interrupt (its commands are not cancelled); a second Ctrl-C stops it (see the 3-argument form).\n\
          An error in undo is reported as a warning; body's error is the one thrown.",
@@ -29,7 +29,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "on_failure",
-        "body: FnPtr, undo: FnPtr, skipped: FnPtr -> Dynamic",
+        ["body", "undo", "skipped"],
         "on_failure() that says what is left when a second Ctrl-C / signal stops the undo: skipped() returns that text\n\
          (e.g. \"web1: undo skipped — project half-recreated, live release r3 recorded\"), shown as a warning.\n\
          skipped() runs no command on any host (the run is leaving); it reads the closures' captured variables.",
@@ -41,7 +41,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "always",
-        "body: FnPtr, cleanup: FnPtr -> Dynamic",
+        ["body", "cleanup"],
         "Run body, then cleanup whatever happened (also after Ctrl-C, as on_failure's undo); body's value or error.",
         move |ctx: NativeCallContext, body: FnPtr, cleanup: FnPtr| {
             guarded(&s, &ctx, body, cleanup, None, true)
@@ -51,7 +51,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "always",
-        "body: FnPtr, cleanup: FnPtr, skipped: FnPtr -> Dynamic",
+        ["body", "cleanup", "skipped"],
         "always() that says what is left when a second Ctrl-C / signal stops the clean-up (see on_failure).",
         move |ctx: NativeCallContext, body: FnPtr, cleanup: FnPtr, skipped: FnPtr| {
             guarded(&s, &ctx, body, cleanup, Some(skipped), true)

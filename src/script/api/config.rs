@@ -40,7 +40,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "packages",
-        "h: Host, names: Array -> bool",
+        ["h", "names"],
         doc,
         move |h: &mut Host, names: Array| -> RhaiResult<bool> {
             let names = strings(names, "h.packages()")?;
@@ -51,7 +51,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "packages",
-        "h: Host, names: Array, opts: Map -> bool",
+        ["h", "names", "opts"],
         doc,
         move |h: &mut Host, names: Array, o: Map| -> RhaiResult<bool> {
             let names = strings(names, "h.packages()")?;
@@ -65,7 +65,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "user",
-        "h: Host, name: String, opts: Map -> bool",
+        ["h", "name", "opts"],
         doc,
         move |h: &mut Host, name: &str, o: Map| -> RhaiResult<bool> {
             let o: UserOpts = opts(Some(o), "h.user()")?;
@@ -77,7 +77,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "group",
-        "h: Host, name: String, opts: Map -> bool",
+        ["h", "name", "opts"],
         doc,
         move |h: &mut Host, name: &str, o: Map| -> RhaiResult<bool> {
             let o: GroupOpts = opts(Some(o), "h.group()")?;
@@ -90,7 +90,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "authorized_key",
-        "h: Host, user: String, key: String -> bool",
+        ["h", "user", "key"],
         doc,
         move |h: &mut Host, user: &str, key: &str| -> RhaiResult<bool> {
             lift(s.rt.block_on(h.authorized_key(user, key, &KeyOpts::default())))
@@ -100,7 +100,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "authorized_key",
-        "h: Host, user: String, key: String, opts: Map -> bool",
+        ["h", "user", "key", "opts"],
         doc,
         move |h: &mut Host, user: &str, key: &str, o: Map| -> RhaiResult<bool> {
             let o: KeyOpts = opts(Some(o), "h.authorized_key()")?;
@@ -113,7 +113,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "cron",
-        "h: Host, name: String, opts: Map -> bool",
+        ["h", "name", "opts"],
         doc,
         move |h: &mut Host, name: &str, o: Map| -> RhaiResult<bool> {
             let o: CronOpts = opts(Some(o), "h.cron()")?;
@@ -126,7 +126,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "line_in_file",
-        "h: Host, path: String, opts: Map -> bool",
+        ["h", "path", "opts"],
         doc,
         move |h: &mut Host, path: &str, o: Map| -> RhaiResult<bool> {
             let o: LineOpts = opts(Some(o), "h.line_in_file()")?;
@@ -138,7 +138,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "block_in_file",
-        "h: Host, path: String, text: String -> bool",
+        ["h", "path", "text"],
         doc,
         move |h: &mut Host, path: &str, text: &str| -> RhaiResult<bool> {
             lift(s.rt.block_on(h.block_in_file(path, text, &BlockOpts::default())))
@@ -148,7 +148,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "block_in_file",
-        "h: Host, path: String, text: String, opts: Map -> bool",
+        ["h", "path", "text", "opts"],
         doc,
         move |h: &mut Host, path: &str, text: &str, o: Map| -> RhaiResult<bool> {
             let o: BlockOpts = opts(Some(o), "h.block_in_file()")?;
@@ -161,7 +161,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "file",
-        "h: Host, path: String, opts: Map -> bool",
+        ["h", "path", "opts"],
         doc,
         move |h: &mut Host, path: &str, o: Map| -> RhaiResult<bool> {
             let o: FileStateOpts = opts(Some(o), "h.file()")?;

@@ -14,7 +14,6 @@ fn opt<T: Into<Dynamic>>(v: Option<T>) -> Dynamic {
 }
 
 pub fn register(engine: &mut Engine) {
-    engine.register_type_with_name::<Error>("Error");
     engine.register_fn("to_string", |e: &mut Error| e.to_string());
     engine.register_fn("to_debug", |e: &mut Error| {
         e.render().trim_end().to_string()

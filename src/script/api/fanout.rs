@@ -38,7 +38,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "on",
-        "hosts: Array, body: FnPtr -> Map",
+        ["hosts", "body"],
         "Run body(host) on every host concurrently (at most --forks at once); returns #{host_name: result}.\nAfter all hosts finish, throws one error naming every failed host and why.",
         move |ctx: NativeCallContext, hosts: Array, body: FnPtr| -> RhaiResult<Map> {
             on(&s, &ctx, hosts, None, body)
@@ -48,7 +48,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "on",
-        "hosts: Array, opts: Map, body: FnPtr -> Map",
+        ["hosts", "opts", "body"],
         BATCH_DOC,
         move |ctx: NativeCallContext, hosts: Array, opts: Map, body: FnPtr| -> RhaiResult<Map> {
             on(&s, &ctx, hosts, Some(opts), body)
@@ -58,7 +58,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "on",
-        "host: Host, body: FnPtr -> Map",
+        ["host", "body"],
         "on() for a single host.",
         move |ctx: NativeCallContext, host: Host, body: FnPtr| -> RhaiResult<Map> {
             on(&s, &ctx, vec![Dynamic::from(host)], None, body)

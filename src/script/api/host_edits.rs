@@ -2,16 +2,20 @@
 //! t.trim();`, file edits (`append`, `remove`, `env_file`, `set_env`), time stamps for backup
 //! names, and a tunnel that closes itself when its closure ends, even by an error.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, FnPtr, Map, NativeCallContext};
 
-use super::hosts::{TunnelHandle, command};
+use super::hosts::{CommandOpts, TunnelHandle, command};
 use crate::host::{FileOpts, ForwardTarget, Host};
+use crate::script::bind::Bind;
 use crate::script::convert::options;
 use crate::script::errors::{RhaiResult, lift, usage};
+use crate::script::options::serde_options;
 use crate::script::register::func;
 use crate::script::state::ScriptState;
+use crate::sensitive::SecretOr;
 
 /// Stdout without its trailing line break(s): what `$(cmd)` gives in a shell.
 fn trimmed(stdout: String) -> String {
@@ -25,153 +29,94 @@ struct RemoveOpts {
     recursive: bool,
 }
 
+serde_options!(RemoveOpts);
+
 pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    register_capture(engine, st);
-    register_files(engine, st);
+    let mut b = Bind::new(engine, st);
+    register_capture(&mut b);
+    register_files(&mut b);
     register_time(engine);
     register_tunnel(engine, st);
 }
 
-fn register_capture(engine: &mut Engine, st: &Arc<ScriptState>) {
-    let capture = |s: &ScriptState, h: &Host, cmd: Dynamic, o: Option<Map>| -> RhaiResult<String> {
-        let c = command(cmd, o, "h.capture()")?.check(true).probe();
-        lift(s.rt.block_on(h.run(&c))).map(|out| trimmed(out.stdout))
-    };
-    let doc = "Run a read-only command and return its stdout without the trailing newline, like\n\
-               $(cmd); a failure throws (as h.run). opts as h.run. A probe: it runs in a --dry-run too,\n\
-               so use it only for commands that change nothing.";
-    for with_opts in [false, true] {
-        let s = st.clone();
-        if with_opts {
-            func(
-                engine,
-                "capture",
-                "h: Host, cmd: Dynamic, opts: Map -> String",
-                doc,
-                move |h: &mut Host, cmd: Dynamic, o: Map| capture(&s, h, cmd, Some(o)),
-            );
-        } else {
-            func(
-                engine,
-                "capture",
-                "h: Host, cmd: Dynamic -> String",
-                doc,
-                move |h: &mut Host, cmd: Dynamic| capture(&s, h, cmd, None),
-            );
-        }
-    }
-    let try_capture =
-        |s: &ScriptState, h: &Host, cmd: Dynamic, o: Option<Map>| -> RhaiResult<Dynamic> {
+fn register_capture(b: &mut Bind) {
+    b.method1_opts(
+        "capture",
+        &["h", "cmd"],
+        "Run a read-only command and return its stdout without the trailing newline, like\n\
+         $(cmd); a failure throws (as h.run). Options as h.run. A probe: it runs in a --dry-run too,\n\
+         so use it only for commands that change nothing.",
+        |h: Host, cmd: Dynamic, o: CommandOpts| async move {
+            let c = command(cmd, o, "h.capture()")?.check(true).probe();
+            lift(h.run(&c).await).map(|out| trimmed(out.stdout))
+        },
+    );
+    b.method1_opts(
+        "try_capture",
+        &["h", "cmd"],
+        "Like capture, but a command that exits non-zero gives () instead of throwing\n\
+         (use `??` for a default). A lost connection still throws.",
+        |h: Host, cmd: Dynamic, o: CommandOpts| async move {
             let c = command(cmd, o, "h.try_capture()")?.check(false).probe();
-            let out = lift(s.rt.block_on(h.run(&c)))?;
-            Ok(if out.ok() {
+            let out = lift(h.run(&c).await)?;
+            RhaiResult::Ok(if out.ok() {
                 trimmed(out.stdout).into()
             } else {
                 Dynamic::UNIT
             })
-        };
-    let doc = "Like capture, but a command that exits non-zero gives () instead of throwing\n\
-               (use `??` for a default). A lost connection still throws.";
-    let s = st.clone();
-    func(
-        engine,
-        "try_capture",
-        "h: Host, cmd: Dynamic -> Dynamic",
-        doc,
-        move |h: &mut Host, cmd: Dynamic| try_capture(&s, h, cmd, None),
-    );
-    let s = st.clone();
-    func(
-        engine,
-        "try_capture",
-        "h: Host, cmd: Dynamic, opts: Map -> Dynamic",
-        doc,
-        move |h: &mut Host, cmd: Dynamic, o: Map| try_capture(&s, h, cmd, Some(o)),
+        },
     );
 }
 
-fn register_files(engine: &mut Engine, st: &Arc<ScriptState>) {
-    let s = st.clone();
-    func(
-        engine,
+fn register_files(b: &mut Bind) {
+    b.method2(
         "append",
-        "h: Host, path: String, text: String",
+        &["h", "path", "text"],
         "Append text to a file (created if missing). Not idempotent: for log lines.",
-        move |h: &mut Host, p: &str, t: &str| lift(s.rt.block_on(h.append(p, t))),
+        |h: Host, p: String, text: String| async move { h.append(&p, &text).await },
     );
-    let remove = |s: &ScriptState, h: &Host, p: &str, o: Option<Map>| -> RhaiResult<bool> {
-        let o: RemoveOpts = options(o, "h.remove()")?;
-        lift(s.rt.block_on(h.remove(p, o.recursive)))
-    };
-    let doc = "Remove a file or symlink; a directory only with #{recursive: true}. Returns whether it existed.";
-    let s = st.clone();
-    func(
-        engine,
+    b.method1_opts(
         "remove",
-        "h: Host, path: String -> bool",
-        doc,
-        move |h: &mut Host, p: &str| remove(&s, h, p, None),
+        &["h", "path"],
+        "Remove a file or symlink; a directory only with #{recursive: true}. Returns whether it existed.",
+        |h: Host, p: String, o: RemoveOpts| async move { h.remove(&p, o.recursive).await },
     );
-    let s = st.clone();
-    func(
-        engine,
-        "remove",
-        "h: Host, path: String, opts: Map -> bool",
-        doc,
-        move |h: &mut Host, p: &str, o: Map| remove(&s, h, p, Some(o)),
-    );
-    let s = st.clone();
-    func(
-        engine,
+    b.method1(
         "env_file",
-        "h: Host, path: String -> Map",
+        &["h", "path"],
         "The keys and values of an env file (.env syntax, as compose reads it); #{} if missing.",
-        move |h: &mut Host, p: &str| -> RhaiResult<Map> {
-            let vars = lift(s.rt.block_on(h.env_file(p)))?;
-            Ok(vars
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect())
+        |h: Host, p: String| async move {
+            let vars = h.env_file(&p).await?;
+            Ok::<Map, crate::Error>(
+                vars.into_iter()
+                    .map(|(k, v)| (k.into(), v.into()))
+                    .collect(),
+            )
         },
     );
-    let set_env =
-        |s: &ScriptState, h: &Host, p: &str, keys: Map, o: Option<Map>| -> RhaiResult<bool> {
-            let opts: FileOpts = options(o, "h.set_env()")?;
+    let s = b.st.clone();
+    b.method2_opts(
+        "set_env",
+        &["h", "path", "keys"],
+        "Set keys in an env file: each key's line is replaced where it is, new keys are added,\n\
+         every other line stays. Returns whether the file changed. Options as h.write.",
+        move |h: Host, p: String, keys: Map, o: FileOpts| {
             // A secret value (a password for compose) is written as its value: it travels in
             // the write's stdin, and every plan, diff and log shows it redacted.
-            let keys: Vec<(String, String)> = keys
-                .into_iter()
-                .map(|(k, v)| {
-                    let value = match crate::script::convert::text(v, &format!("h.set_env(): {k}"))?
-                    {
-                        crate::script::convert::Text::Plain(t) => t,
-                        crate::script::convert::Text::Secret(sec) => {
-                            s.rt.services.redactor.register(&sec);
-                            sec.expose().to_string()
-                        }
-                    };
-                    Ok((k.to_string(), value))
-                })
-                .collect::<RhaiResult<_>>()?;
-            lift(s.rt.block_on(h.set_env(p, &keys, &opts)))
-        };
-    let doc = "Set keys in an env file: each key's line is replaced where it is, new keys are added,\n\
-               every other line stays. Returns whether the file changed. opts as h.write.";
-    let s = st.clone();
-    func(
-        engine,
-        "set_env",
-        "h: Host, path: String, keys: Map -> bool",
-        doc,
-        move |h: &mut Host, p: &str, k: Map| set_env(&s, h, p, k, None),
-    );
-    let s = st.clone();
-    func(
-        engine,
-        "set_env",
-        "h: Host, path: String, keys: Map, opts: Map -> bool",
-        doc,
-        move |h: &mut Host, p: &str, k: Map, o: Map| set_env(&s, h, p, k, Some(o)),
+            let keys =
+                options::<BTreeMap<String, SecretOr>>(Some(keys), "h.set_env()").map(|keys| {
+                    keys.into_iter()
+                        .map(|(k, v)| match v {
+                            SecretOr::Plain(t) => (k, t),
+                            SecretOr::Secret(sec) => {
+                                s.rt.services.redactor.register(&sec);
+                                (k, sec.expose().to_string())
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                });
+            async move { lift(h.set_env(&p, &keys?, &o).await) }
+        },
     );
 }
 
@@ -179,7 +124,7 @@ fn register_time(engine: &mut Engine) {
     func(
         engine,
         "now",
-        "-> String",
+        [],
         "The current time in UTC, RFC 3339 (2026-12-02T17:04:05Z).",
         || {
             time::OffsetDateTime::now_utc()
@@ -195,7 +140,7 @@ fn register_time(engine: &mut Engine) {
     func(
         engine,
         "utc_stamp",
-        "-> String",
+        [],
         "The current time in UTC for file names: 20261202-170405.",
         || {
             let f = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
@@ -226,7 +171,7 @@ fn register_tunnel(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "with_tunnel",
-        "h: Host, port: i64, body: FnPtr -> Dynamic",
+        ["h", "port", "body"],
         doc,
         move |ctx: NativeCallContext,
               h: &mut Host,
@@ -247,7 +192,7 @@ fn register_tunnel(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "with_tunnel",
-        "h: Host, target: String, body: FnPtr -> Dynamic",
+        ["h", "target", "body"],
         doc,
         move |ctx: NativeCallContext,
               h: &mut Host,

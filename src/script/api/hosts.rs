@@ -1,5 +1,6 @@
 //! `local()`, `ssh()`, `hosts()` and the `Host` methods.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,19 +9,27 @@ use rhai::{Array, Dynamic, Engine, Map};
 use super::output::ScriptOutput;
 use crate::command::Command;
 use crate::host::{FileOpts, ForwardTarget, Host, HostSpec, Tunnel};
-use crate::script::convert::{self, Text, options, take};
+use crate::script::bind::Bind;
+use crate::script::convert::{self, options};
 use crate::script::errors::{RhaiResult, lift, usage};
-use crate::script::register::func;
+use crate::script::options::{serde_options, type_of};
+use crate::script::register::{func, with_info};
 use crate::script::state::ScriptState;
+use crate::sensitive::SecretOr;
 
-/// Options of `h.run` / `h.test` (env and stdin are read separately: they may be secrets).
+/// Options of `h.run`, `h.test`, `h.capture` (a command's options).
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RunOpts {
+pub struct CommandOpts {
     #[serde(default)]
     sudo: bool,
     #[serde(default)]
     cwd: Option<String>,
+    /// Values may be secrets: they reach the command's environment, never its argv.
+    #[serde(default)]
+    env: BTreeMap<String, SecretOr>,
+    #[serde(default)]
+    stdin: Option<SecretOr>,
     /// Seconds.
     #[serde(default, deserialize_with = "crate::options::opt_float")]
     timeout: Option<f64>,
@@ -35,20 +44,12 @@ struct RunOpts {
     /// A read-only command: it runs in a dry run too (see `crate::effect`).
     #[serde(default)]
     probe: bool,
-    /// `env` and `stdin` may hold secrets, so [`command`] takes them out of the map before
-    /// this struct is read; they are named here so a typo's "expected one of" lists them.
-    #[serde(default, rename = "env")]
-    _env: Option<serde::de::IgnoredAny>,
-    #[serde(default, rename = "stdin")]
-    _stdin: Option<serde::de::IgnoredAny>,
 }
 
+serde_options!(CommandOpts, FileOpts, HostSpec);
+
 /// Build the command a script asked for: `cmd` is a shell string or an argv array.
-pub fn command(cmd: Dynamic, opts: Option<Map>, what: &str) -> RhaiResult<Command> {
-    let mut opts = opts;
-    let env = take(&mut opts, "env");
-    let stdin = take(&mut opts, "stdin");
-    let o: RunOpts = options(opts, what)?;
+pub fn command(cmd: Dynamic, o: CommandOpts, what: &str) -> RhaiResult<Command> {
     let mut c = if cmd.is_string() {
         Command::shell(cmd.into_string().unwrap_or_default())
     } else if cmd.is_array() {
@@ -80,23 +81,16 @@ pub fn command(cmd: Dynamic, opts: Option<Map>, what: &str) -> RhaiResult<Comman
         }
         c = c.timeout(Some(Duration::from_secs_f64(t)));
     }
-    if let Some(env) = env {
-        let Some(map) = env.try_cast::<Map>() else {
-            return usage(format!(
-                "{what}: env must be a map like #{{KEY: \"value\"}}"
-            ));
+    for (k, v) in o.env {
+        c = match v {
+            SecretOr::Plain(s) => c.env(k.as_str(), s),
+            SecretOr::Secret(s) => c.env_secret(k.as_str(), s),
         };
-        for (k, v) in map {
-            c = match convert::text(v, &format!("env.{k}"))? {
-                Text::Plain(s) => c.env(k.as_str(), s),
-                Text::Secret(s) => c.env_secret(k.as_str(), s),
-            };
-        }
     }
-    if let Some(stdin) = stdin {
-        c = match convert::text(stdin, "stdin")? {
-            Text::Plain(s) => c.stdin(s.into_bytes()),
-            Text::Secret(s) => c.stdin_secret(s),
+    if let Some(stdin) = o.stdin {
+        c = match stdin {
+            SecretOr::Plain(s) => c.stdin(s.into_bytes()),
+            SecretOr::Secret(s) => c.stdin_secret(s),
         };
     }
     Ok(c)
@@ -107,9 +101,6 @@ pub fn command(cmd: Dynamic, opts: Option<Map>, what: &str) -> RhaiResult<Comman
 pub struct TunnelHandle(pub Arc<std::sync::Mutex<Tunnel>>);
 
 pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    engine.register_type_with_name::<Host>("Host");
-    engine.register_type_with_name::<TunnelHandle>("Tunnel");
-
     engine.register_get("name", |h: &mut Host| h.name().to_string());
     engine.register_get("addr", |h: &mut Host| h.addr());
     engine.register_get("user", |h: &mut Host| h.user());
@@ -138,7 +129,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         func(
             engine,
             "close",
-            "t: Tunnel",
+            ["t"],
             "Close the tunnel.",
             move |t: &mut TunnelHandle| {
                 let mut guard = t.0.lock().expect("tunnel");
@@ -151,7 +142,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "local",
-        "-> Host",
+        [],
         "The machine hoist runs on, as a Host.",
         move || s.rt.local(),
     );
@@ -160,7 +151,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "ssh",
-        "spec: String -> Host",
+        ["spec"],
         "An SSH host: \"[user@]host[:port]\". Connects now, so an unreachable host fails at this line.\nKeys, ProxyJump and ports also come from ~/.ssh/config.",
         move |spec: &str| -> RhaiResult<Host> {
             let spec = lift(HostSpec::parse(spec))?;
@@ -168,11 +159,11 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         },
     );
     let s = st.clone();
-    func(
+    with_info(
         engine,
         "ssh",
-        "spec: Map -> Host",
-        "An SSH host from #{host, user, port, key, jump}.",
+        vec![format!("spec: {}", type_of::<HostSpec>())],
+        "An SSH host from a map; `host` is required.",
         move |spec: Map| -> RhaiResult<Host> {
             let spec: HostSpec = options(Some(spec), "ssh()")?;
             if spec.host.is_empty() {
@@ -185,7 +176,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "hosts",
-        "group: String -> Array",
+        ["group"],
         "The hosts of an inventory group in the selected environment.",
         move |g: &str| -> RhaiResult<Array> {
             Ok(lift(s.rt.group(Some(g)))?
@@ -198,7 +189,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "hosts",
-        "-> Array",
+        [],
         "Every host of the selected environment.",
         move || -> RhaiResult<Array> {
             Ok(lift(s.rt.group(None))?
@@ -208,34 +199,27 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         },
     );
 
-    register_run(engine, st);
-    register_files(engine, st);
-
-    let s = st.clone();
-    func(
-        engine,
+    let mut b = Bind::new(engine, st);
+    register_run(&mut b);
+    register_files(&mut b);
+    b.method2(
         "forward",
-        "h: Host, local_port: i64, target: String -> Tunnel",
+        &["h", "local_port", "target"],
         "Forward a local port (0 = any free one) to \"addr:port\" or \"/remote.sock\" on the host.",
-        move |h: &mut Host, port: i64, target: &str| -> RhaiResult<TunnelHandle> {
+        |h: Host, port: i64, target: String| async move {
             let Ok(port) = u16::try_from(port) else {
                 return usage(format!("forward(): {port} is not a port"));
             };
-            let target = lift(ForwardTarget::parse(target))?;
-            let t = lift(s.rt.block_on(h.forward(port, &target)))?;
+            let target = lift(ForwardTarget::parse(&target))?;
+            let t = lift(h.forward(port, &target).await)?;
             Ok(TunnelHandle(Arc::new(std::sync::Mutex::new(t))))
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    b.method0(
         "facts",
-        "h: Host -> Map",
+        &["h"],
         "#{hostname, os, arch, kernel, cpus, mem_mb, user} of the host, in one command.",
-        move |h: &mut Host| -> RhaiResult<Dynamic> {
-            let f = lift(s.rt.block_on(h.facts()))?;
-            convert::to_dynamic(&f)
-        },
+        |h: Host| async move { convert::to_dynamic(&lift(h.facts().await)?) },
     );
 }
 
@@ -245,212 +229,95 @@ fn connect(s: &ScriptState, spec: HostSpec) -> RhaiResult<Host> {
     Ok(h)
 }
 
-fn register_run(engine: &mut Engine, st: &Arc<ScriptState>) {
-    let doc = "Run a command: a string is run by sh; an array is an argv, each item quoted.\n\
-               opts: #{sudo, cwd, env: #{..}, stdin, timeout (s), check: true, stream, capture: true,\n\
-               probe: false (true: the command only reads, so a --dry-run runs it too)}.\n\
-               With check (default) a non-zero exit throws, naming host, command, code and stderr.";
-    let run =
-        |s: &ScriptState, h: &Host, cmd: Dynamic, opts: Option<Map>| -> RhaiResult<ScriptOutput> {
-            let c = command(cmd, opts, "h.run()")?;
-            lift(s.rt.block_on(h.run(&c))).map(ScriptOutput::from)
-        };
-    let s = st.clone();
-    func(
-        engine,
+fn register_run(b: &mut Bind) {
+    b.method1_opts(
         "run",
-        "h: Host, cmd: Dynamic -> Output",
-        doc,
-        move |h: &mut Host, cmd: Dynamic| run(&s, h, cmd, None),
-    );
-    let s = st.clone();
-    func(
-        engine,
-        "run",
-        "h: Host, cmd: Dynamic, opts: Map -> Output",
-        doc,
-        move |h: &mut Host, cmd: Dynamic, o: Map| run(&s, h, cmd, Some(o)),
-    );
-
-    let doc = "Run a command with the terminal attached (a shell, `docker compose exec web bash`);\n\
-               returns its exit code. opts: #{sudo, cwd, env: #{..}}. Needs a terminal (hoist repl, hoist run at a TTY).";
-    let interactive =
-        |s: &ScriptState, h: &Host, cmd: Dynamic, opts: Option<Map>| -> RhaiResult<i64> {
-            let c = command(cmd, opts, "h.interactive()")?;
-            lift(s.rt.block_on(h.interactive(&c))).map(i64::from)
-        };
-    let s = st.clone();
-    func(
-        engine,
-        "interactive",
-        "h: Host, cmd: Dynamic -> i64",
-        doc,
-        move |h: &mut Host, cmd: Dynamic| interactive(&s, h, cmd, None),
-    );
-    let s = st.clone();
-    func(
-        engine,
-        "interactive",
-        "h: Host, cmd: Dynamic, opts: Map -> i64",
-        doc,
-        move |h: &mut Host, cmd: Dynamic, o: Map| interactive(&s, h, cmd, Some(o)),
-    );
-
-    let doc = "Run a command; true when it exits 0. opts as for run.";
-    let test = |s: &ScriptState, h: &Host, cmd: Dynamic, opts: Option<Map>| -> RhaiResult<bool> {
-        let c = command(cmd, opts, "h.test()")?;
-        lift(s.rt.block_on(h.test(&c)))
-    };
-    let s = st.clone();
-    func(
-        engine,
-        "test",
-        "h: Host, cmd: Dynamic -> bool",
-        doc,
-        move |h: &mut Host, cmd: Dynamic| test(&s, h, cmd, None),
-    );
-    let s = st.clone();
-    func(
-        engine,
-        "test",
-        "h: Host, cmd: Dynamic, opts: Map -> bool",
-        doc,
-        move |h: &mut Host, cmd: Dynamic, o: Map| test(&s, h, cmd, Some(o)),
-    );
-}
-
-/// Parse an optional file-options map for `what`.
-fn file_opts(opts: Option<Map>, what: &str) -> RhaiResult<FileOpts> {
-    options(opts, what)
-}
-
-fn register_files(engine: &mut Engine, st: &Arc<ScriptState>) {
-    let s = st.clone();
-    func(
-        engine,
-        "read",
-        "h: Host, path: String -> String",
-        "A file's text.",
-        move |h: &mut Host, p: &str| lift(s.rt.block_on(h.read(p))),
-    );
-    let s = st.clone();
-    func(
-        engine,
-        "exists",
-        "h: Host, path: String -> bool",
-        "Does the path exist?",
-        move |h: &mut Host, p: &str| lift(s.rt.block_on(h.exists(p))),
-    );
-
-    let doc = "Write text to a file atomically (temp file + rename); true if it changed.\nopts: #{mode, owner, sudo}.";
-    let write =
-        |s: &ScriptState, h: &Host, p: &str, text: &str, o: Option<Map>| -> RhaiResult<bool> {
-            let o = file_opts(o, "h.write()")?;
-            lift(s.rt.block_on(h.write(p, text, &o)))
-        };
-    let s = st.clone();
-    func(
-        engine,
-        "write",
-        "h: Host, path: String, text: String -> bool",
-        doc,
-        move |h: &mut Host, p: &str, t: &str| write(&s, h, p, t, None),
-    );
-    let s = st.clone();
-    func(
-        engine,
-        "write",
-        "h: Host, path: String, text: String, opts: Map -> bool",
-        doc,
-        move |h: &mut Host, p: &str, t: &str, o: Map| write(&s, h, p, t, Some(o)),
-    );
-
-    let doc = "Create a directory and its parents. opts: #{mode, owner, sudo}.";
-    let mkdir = |s: &ScriptState, h: &Host, p: &str, o: Option<Map>| -> RhaiResult<()> {
-        let o = file_opts(o, "h.mkdir()")?;
-        lift(s.rt.block_on(h.mkdir(p, &o)))
-    };
-    let s = st.clone();
-    func(
-        engine,
-        "mkdir",
-        "h: Host, path: String",
-        doc,
-        move |h: &mut Host, p: &str| mkdir(&s, h, p, None),
-    );
-    let s = st.clone();
-    func(
-        engine,
-        "mkdir",
-        "h: Host, path: String, opts: Map",
-        doc,
-        move |h: &mut Host, p: &str, o: Map| mkdir(&s, h, p, Some(o)),
-    );
-
-    let doc =
-        "Copy a local file to the host (atomic); true if it changed. opts: #{mode, owner, sudo}.";
-    let upload =
-        |s: &ScriptState, h: &Host, l: &str, r: &str, o: Option<Map>| -> RhaiResult<bool> {
-            let o = file_opts(o, "h.upload()")?;
-            lift(s.rt.block_on(h.upload(&resolve_local(s, l), r, &o)))
-        };
-    let s = st.clone();
-    func(
-        engine,
-        "upload",
-        "h: Host, local: String, remote: String -> bool",
-        doc,
-        move |h: &mut Host, l: &str, r: &str| upload(&s, h, l, r, None),
-    );
-    let s = st.clone();
-    func(
-        engine,
-        "upload",
-        "h: Host, local: String, remote: String, opts: Map -> bool",
-        doc,
-        move |h: &mut Host, l: &str, r: &str, o: Map| upload(&s, h, l, r, Some(o)),
-    );
-
-    let doc = "Render a minijinja template file locally and write it to the host; true if it changed.\n\
-               An undefined variable is an error naming it. opts: #{mode, owner, sudo}.";
-    let template = |s: &ScriptState,
-                    h: &Host,
-                    src: &str,
-                    dest: &str,
-                    vars: Map,
-                    o: Option<Map>|
-     -> RhaiResult<bool> {
-        let o = file_opts(o, "h.template()")?;
-        let v = convert::to_json(&Dynamic::from_map(vars));
-        lift(s.rt.block_on(h.template(&resolve_local(s, src), dest, &v, &o)))
-    };
-    let s = st.clone();
-    func(
-        engine,
-        "template",
-        "h: Host, src: String, dest: String, vars: Map -> bool",
-        doc,
-        move |h: &mut Host, src: &str, dest: &str, v: Map| template(&s, h, src, dest, v, None),
-    );
-    let s = st.clone();
-    func(
-        engine,
-        "template",
-        "h: Host, src: String, dest: String, vars: Map, opts: Map -> bool",
-        doc,
-        move |h: &mut Host, src: &str, dest: &str, v: Map, o: Map| {
-            template(&s, h, src, dest, v, Some(o))
+        &["h", "cmd"],
+        "Run a command: a string is run by sh; an array is an argv, each item quoted.\n\
+         env values and stdin may be secrets; timeout in s; capture (default true): keep stdout;\n\
+         probe: the command only reads, so a --dry-run runs it too.\n\
+         With check (default) a non-zero exit throws, naming host, command, code and stderr.",
+        |h: Host, cmd: Dynamic, o: CommandOpts| async move {
+            let c = command(cmd, o, "h.run()")?;
+            RhaiResult::Ok(ScriptOutput::from(lift(h.run(&c).await)?))
         },
     );
+    b.method1_opts(
+        "interactive",
+        &["h", "cmd"],
+        "Run a command with the terminal attached (a shell, `docker compose exec web bash`);\n\
+         returns its exit code. Needs a terminal (hoist repl, hoist run at a TTY).",
+        |h: Host, cmd: Dynamic, o: CommandOpts| async move {
+            let c = command(cmd, o, "h.interactive()")?;
+            lift(h.interactive(&c).await).map(i64::from)
+        },
+    );
+    b.method1_opts(
+        "test",
+        &["h", "cmd"],
+        "Run a command; true when it exits 0. Options as for run.",
+        |h: Host, cmd: Dynamic, o: CommandOpts| async move {
+            let c = command(cmd, o, "h.test()")?;
+            lift(h.test(&c).await)
+        },
+    );
+}
 
-    let s = st.clone();
-    func(
-        engine,
+fn register_files(b: &mut Bind) {
+    b.method1(
+        "read",
+        &["h", "path"],
+        "A file's text.",
+        |h: Host, p: String| async move { h.read(&p).await },
+    );
+    b.method1(
+        "exists",
+        &["h", "path"],
+        "Does the path exist?",
+        |h: Host, p: String| async move { h.exists(&p).await },
+    );
+    b.method2_opts(
+        "write",
+        &["h", "path", "text"],
+        "Write text to a file atomically (temp file + rename); true if it changed.",
+        |h: Host, p: String, text: String, o: FileOpts| async move { h.write(&p, &text, &o).await },
+    );
+    b.method1_opts(
+        "mkdir",
+        &["h", "path"],
+        "Create a directory and its parents.",
+        |h: Host, p: String, o: FileOpts| async move { h.mkdir(&p, &o).await },
+    );
+    let s = b.st.clone();
+    b.method2_opts(
+        "upload",
+        &["h", "local", "remote"],
+        "Copy a local file to the host (atomic); true if it changed.",
+        move |h: Host, l: String, r: String, o: FileOpts| {
+            let l = resolve_local(&s, &l);
+            async move { h.upload(&l, &r, &o).await }
+        },
+    );
+    let s = b.st.clone();
+    b.method3_opts(
+        "template",
+        &["h", "src", "dest", "vars"],
+        "Render a minijinja template file locally and write it to the host; true if it changed.\n\
+         An undefined variable is an error naming it.",
+        move |h: Host, src: String, dest: String, vars: Map, o: FileOpts| {
+            let src = resolve_local(&s, &src);
+            let v = convert::to_json(&Dynamic::from_map(vars));
+            async move { h.template(&src, &dest, &v, &o).await }
+        },
+    );
+    let s = b.st.clone();
+    b.method2(
         "download",
-        "h: Host, remote: String, local: String",
+        &["h", "remote", "local"],
         "Copy a file from the host to a local path (atomic locally).",
-        move |h: &mut Host, r: &str, l: &str| -> RhaiResult<()> {
-            lift(s.rt.block_on(h.download(r, &resolve_local(&s, l))))
+        move |h: Host, r: String, l: String| {
+            let l = resolve_local(&s, &l);
+            async move { h.download(&r, &l).await }
         },
     );
 }

@@ -7,10 +7,13 @@ use rhai::{Array, Dynamic, Engine, Map};
 
 use crate::host::Host;
 use crate::mount::{self, Credentials, MountSpec, MountType};
-use crate::script::convert::{self, Text, options, take};
+use crate::script::bind::Bind;
+use crate::script::convert::{self, options};
 use crate::script::errors::{RhaiResult, lift, usage};
-use crate::script::register::func;
+use crate::script::options::{serde_options, type_of};
+use crate::script::register::{func, with_info};
 use crate::script::state::ScriptState;
+use crate::sensitive::Sensitive;
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +34,8 @@ struct MountOpts {
     fstab: Option<String>,
     #[serde(default)]
     sudo: bool,
+    #[serde(default)]
+    credentials: Option<CredentialOpts>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -45,6 +50,9 @@ enum OptionList {
 struct CredentialOpts {
     #[serde(default)]
     username: String,
+    /// Only a secret (`secret_env("SMB_PW")`): it goes to a 0600 file, never argv.
+    #[serde(default)]
+    password: Option<Sensitive>,
     #[serde(default)]
     domain: Option<String>,
     /// Where the 0600 credentials file goes.
@@ -59,10 +67,10 @@ struct UmountOpts {
     sudo: bool,
 }
 
+serde_options!(UmountOpts, MountOpts);
+
 fn spec_from(map: Map) -> RhaiResult<MountSpec> {
-    let mut map = Some(map);
-    let creds = take(&mut map, "credentials");
-    let o: MountOpts = options(map, "h.mount()")?;
+    let o: MountOpts = options(Some(map), "h.mount()")?;
     let Some(kind) = o.kind else {
         return usage(
             "h.mount(): `type` is required: \"bind\", \"tmpfs\", \"sshfs\", \"cifs\" or \"nfs\"",
@@ -86,26 +94,16 @@ fn spec_from(map: Map) -> RhaiResult<MountSpec> {
     if let Some(f) = o.fstab {
         spec.fstab = f;
     }
-    if let Some(c) = creds {
-        let Some(mut cmap) = c.try_cast::<Map>() else {
-            return usage(
-                "h.mount(): credentials must be a map #{username, password, domain, file}",
-            );
+    if let Some(co) = o.credentials {
+        let Some(password) = co.password else {
+            return usage("h.mount(): credentials need a password: secret(..) or secret_env(..)");
         };
-        let Some(pw) = cmap.remove("password") else {
-            return usage("h.mount(): credentials need a password (a string or secret(...))");
-        };
-        let password = match convert::text(pw, "credentials.password")? {
-            Text::Plain(s) => crate::secret::Secret::new(s),
-            Text::Secret(s) => s,
-        };
-        let co: CredentialOpts = options(Some(cmap), "h.mount() credentials")?;
         if co.username.is_empty() {
             return usage("h.mount(): credentials need a username");
         }
         spec.credentials = Some(Credentials {
             username: co.username,
-            password,
+            password: password.0,
             domain: co.domain,
             file: co.file,
         });
@@ -115,11 +113,15 @@ fn spec_from(map: Map) -> RhaiResult<MountSpec> {
 
 pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     let s = st.clone();
-    func(
+    with_info(
         engine,
         "mount",
-        "h: Host, spec: Map -> bool",
-        "Mount #{type: \"bind\"|\"tmpfs\"|\"sshfs\"|\"cifs\"|\"nfs\", source, target, options, credentials: #{username, password, domain, file}, persist, fstab, sudo};\n\
+        vec![
+            "h: Host".into(),
+            format!("spec: {}", type_of::<MountOpts>()),
+        ],
+        "Mount a spec: type \"bind\" | \"tmpfs\" | \"sshfs\" | \"cifs\" | \"nfs\"; options \"ro,noexec\" or an array;\n\
+         credentials: #{username, password: a secret, domain, file};\n\
          true if anything changed (already mounted with the same source and options: nothing is done).\n\
          CIFS credentials go to a 0600 file, never argv. persist keeps one fstab line for the target (backup: <fstab>.hoist.bak).",
         move |h: &mut Host, m: Map| -> RhaiResult<bool> {
@@ -127,10 +129,13 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             lift(s.rt.block_on(h.mount(&spec)))
         },
     );
-    func(
+    with_info(
         engine,
         "mount_plan",
-        "h: Host, spec: Map -> Map",
+        vec![
+            "h: Host".into(),
+            format!("spec: {}", type_of::<MountOpts>()),
+        ],
         "What h.mount(spec) would run, without running it: #{commands, fstab_line, credentials_file}.",
         move |_h: &mut Host, m: Map| -> RhaiResult<Map> {
             let spec = spec_from(m)?;
@@ -155,31 +160,17 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             Ok(out)
         },
     );
-    let doc = "Unmount target; false when nothing was mounted there. opts: #{sudo}.";
-    let s = st.clone();
-    func(
-        engine,
+    Bind::new(engine, st).method1_opts(
         "umount",
-        "h: Host, target: String -> bool",
-        doc,
-        move |h: &mut Host, t: &str| lift(s.rt.block_on(h.umount(t, false))),
-    );
-    let s = st.clone();
-    func(
-        engine,
-        "umount",
-        "h: Host, target: String, opts: Map -> bool",
-        doc,
-        move |h: &mut Host, t: &str, o: Map| -> RhaiResult<bool> {
-            let o: UmountOpts = options(Some(o), "h.umount()")?;
-            lift(s.rt.block_on(h.umount(t, o.sudo)))
-        },
+        &["h", "target"],
+        "Unmount target; false when nothing was mounted there.",
+        |h: Host, target: String, o: UmountOpts| async move { h.umount(&target, o.sudo).await },
     );
     let s = st.clone();
     func(
         engine,
         "mounts",
-        "h: Host -> Array",
+        ["h"],
         "What is mounted: [#{target, source, fstype, options}] (from /proc/self/mountinfo).",
         move |h: &mut Host| -> RhaiResult<Array> {
             let list = lift(s.rt.block_on(h.mounts()))?;
@@ -190,7 +181,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "is_mounted",
-        "h: Host, target: String -> bool",
+        ["h", "target"],
         "Is something mounted at target?",
         move |h: &mut Host, t: &str| lift(s.rt.block_on(h.is_mounted(t))),
     );
@@ -200,7 +191,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "check_traversable",
-        "h: Host, path: String -> Array",
+        ["h", "path"],
         doc,
         move |h: &mut Host, p: &str| -> RhaiResult<Array> {
             let list = lift(s.rt.block_on(mount::check_traversable(h, p, None)))?;
@@ -211,7 +202,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "check_traversable",
-        "h: Host, path: String, user: String -> Array",
+        ["h", "path", "user"],
         doc,
         move |h: &mut Host, p: &str, u: &str| -> RhaiResult<Array> {
             let list = lift(s.rt.block_on(mount::check_traversable(h, p, Some(u))))?;

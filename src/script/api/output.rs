@@ -133,7 +133,6 @@ fn to_map(o: &ScriptOutput) -> Map {
 }
 
 pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    engine.register_type_with_name::<ScriptOutput>("Output");
     // Reading the result of a command a dry run did not run makes the plan uncertain from
     // that line on: the plan says so instead of guessing.
     let s = st.clone();

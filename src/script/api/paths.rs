@@ -14,7 +14,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "project_dir",
-        "-> String",
+        [],
         "The directory relative local paths start at (docker build contexts, local().read/write, \
          upload and template sources, local commands): hoist.toml's directory, or — with no \
          hoist.toml — the directory of the script being run.",
@@ -24,7 +24,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "script_dir",
-        "-> String",
+        [],
         "The directory of the script being run (a built-in recipe's is project_dir()): \
          `script_dir() + \"/nginx.conf.j2\"` names a file shipped beside the script.",
         move || s.script_dir().display().to_string(),

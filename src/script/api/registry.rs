@@ -2,47 +2,44 @@
 
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, Map};
+use rhai::{Array, Dynamic, Engine};
 
 use crate::registry::{Registry, RegistryOpts};
 use crate::script::api::hosts::resolve_local;
-use crate::script::convert::{self, Text, options, take};
-use crate::script::errors::{RhaiResult, lift};
+use crate::script::bind::Bind;
+use crate::script::options::serde_options;
 use crate::script::register::func;
 use crate::script::state::ScriptState;
-use crate::secret::Secret;
+use crate::sensitive::Sensitive;
 
+/// `registry(url, opts)`'s options.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Opts {
     #[serde(default)]
     user: Option<String>,
+    /// Only a secret: a password written in the script would be in the script.
+    #[serde(default)]
+    password: Option<Sensitive>,
     #[serde(default)]
     password_env: Option<String>,
     #[serde(default)]
     password_file: Option<String>,
 }
 
-fn open(s: &ScriptState, url: &str, opts: Option<Map>) -> RhaiResult<Registry> {
-    let mut opts = opts;
-    let password = match take(&mut opts, "password") {
-        Some(p) => Some(match convert::text(p, "registry(): password")? {
-            Text::Plain(p) => Secret::new(p),
-            Text::Secret(p) => p,
-        }),
-        None => None,
-    };
-    let o: Opts = options(opts, "registry()")?;
-    let r = lift(Registry::new(
+serde_options!(Opts);
+
+fn open(s: &ScriptState, url: &str, o: Opts) -> crate::Result<Registry> {
+    let r = Registry::new(
         url,
         RegistryOpts {
             user: o.user,
-            password,
+            password: o.password.map(|p| p.0),
             password_env: o.password_env,
             password_file: o.password_file.map(|f| resolve_local(s, &f).into()),
             services: Some(s.rt.services.clone()),
         },
-    ))?;
+    )?;
     // However the password arrived, it is hidden from every output from now on.
     if let Ok((_, p)) = r.credentials() {
         s.rt.services.redactor.register(&p);
@@ -51,85 +48,62 @@ fn open(s: &ScriptState, url: &str, opts: Option<Map>) -> RhaiResult<Registry> {
 }
 
 pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    engine.register_type_with_name::<Registry>("Registry");
     engine.register_get("server", |r: &mut Registry| r.server());
     engine.register_get("url", |r: &mut Registry| r.url());
     engine.register_fn("to_string", |r: &mut Registry| r.url());
     engine.register_fn("to_debug", |r: &mut Registry| format!("{r:?}"));
 
+    let mut b = Bind::new(engine, st);
     let s = st.clone();
-    func(
-        engine,
+    b.function1_opts(
         "registry",
-        "url: String, opts: Map -> Registry",
+        &["url"],
         "A registry: \"host[:port][/namespace]\" (http for loopback, else https, unless the URL says).\n\
-         opts: #{user, password | password_env | password_file}.",
-        move |url: &str, opts: Map| open(&s, url, Some(opts)),
+         Without options: no credentials (anonymous reads). The password is a secret, an environment\n\
+         variable's name (password_env) or a local file (password_file).",
+        move |url: String, o: Opts| {
+            let r = open(&s, &url, o);
+            async move { r }
+        },
     );
-    let s = st.clone();
-    func(
-        engine,
-        "registry",
-        "url: String -> Registry",
-        "A registry without credentials (anonymous reads).",
-        move |url: &str| open(&s, url, None),
-    );
-    let s = st.clone();
-    func(
-        engine,
+    b.method0(
         "login",
-        "r: Registry",
+        &["r"],
         "Check the credentials with the registry, then store them on this machine as `docker login`\n\
          does (credential helper, or ~/.docker/config.json). A refusal names the registry and its answer.",
-        move |r: &mut Registry| -> RhaiResult<()> { lift(s.rt.block_on(r.login())) },
+        |r: Registry| async move { r.login().await },
     );
-    let s = st.clone();
-    func(
-        engine,
+    b.method1(
         "tags",
-        "r: Registry, repo: String -> Array",
+        &["r", "repo"],
         "The tags of a repository (sorted).",
-        move |r: &mut Registry, repo: &str| -> RhaiResult<Array> {
-            Ok(lift(s.rt.block_on(r.tags(repo)))?
-                .into_iter()
-                .map(Dynamic::from)
-                .collect())
+        |r: Registry, repo: String| async move {
+            let tags = r.tags(&repo).await?;
+            Ok::<Array, crate::Error>(tags.into_iter().map(Dynamic::from).collect())
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    b.method1(
         "digest",
-        "r: Registry, ref: String -> String",
+        &["r", "ref"],
         "The manifest digest (sha256:...) of \"repo:tag\".",
-        move |r: &mut Registry, reference: &str| -> RhaiResult<String> {
-            lift(s.rt.block_on(r.digest(reference)))
-        },
+        |r: Registry, reference: String| async move { r.digest(&reference).await },
     );
-    let s = st.clone();
-    func(
-        engine,
+    b.method1(
         "exists",
-        "r: Registry, ref: String -> bool",
+        &["r", "ref"],
         "Is \"repo:tag\" in the registry?",
-        move |r: &mut Registry, reference: &str| -> RhaiResult<bool> {
-            lift(s.rt.block_on(r.exists(reference)))
-        },
+        |r: Registry, reference: String| async move { r.exists(&reference).await },
     );
-    let s = st.clone();
-    func(
-        engine,
+    b.method1(
         "delete",
-        "r: Registry, ref: String",
+        &["r", "ref"],
         "Delete the manifest \"repo:tag\" points to (the registry must allow deletes).",
-        move |r: &mut Registry, reference: &str| -> RhaiResult<()> {
-            lift(s.rt.block_on(r.delete(reference)))
-        },
+        |r: Registry, reference: String| async move { r.delete(&reference).await },
     );
     func(
-        engine,
+        b.engine,
         "image",
-        "r: Registry, repo: String, tag: String -> String",
+        ["r", "repo", "tag"],
         "The full image name \"host[/namespace]/repo:tag\" for pushes and pulls.",
         |r: &mut Registry, repo: &str, tag: &str| r.image(repo, tag),
     );

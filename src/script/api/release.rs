@@ -31,7 +31,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "with_lock",
-        "hosts: Array, name: String, body: FnPtr -> Dynamic",
+        ["hosts", "name", "body"],
         DOC,
         move |ctx: NativeCallContext, hosts: Array, name: &str, body: FnPtr| {
             with_lock(&s, &ctx, hosts, name, None, body)
@@ -41,7 +41,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "with_lock",
-        "hosts: Array, name: String, opts: Map, body: FnPtr -> Dynamic",
+        ["hosts", "name", "opts", "body"],
         "with_lock() with options: #{wait: SECONDS}.",
         move |ctx: NativeCallContext, hosts: Array, name: &str, opts: Map, body: FnPtr| {
             with_lock(&s, &ctx, hosts, name, Some(opts), body)
@@ -51,7 +51,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "with_lock",
-        "name: String, body: FnPtr -> Dynamic",
+        ["name", "body"],
         "with_lock() on every host of the selected environment.",
         move |ctx: NativeCallContext, name: &str, body: FnPtr| {
             let hosts = lift(s.rt.group(None))?
@@ -106,7 +106,7 @@ fn register_record_fields(engine: &mut Engine) {
     func(
         engine,
         "run_info",
-        "-> Map",
+        [],
         "This run, as a release record names it: #{run_id, user, controller} (the same run id the lock holder shows).",
         || {
             let mut m = Map::new();
@@ -122,7 +122,7 @@ fn register_record_fields(engine: &mut Engine) {
     func(
         engine,
         "sha256",
-        "text: String -> String",
+        ["text"],
         "The SHA-256 of a text, as 64 hex digits (what `sha256sum` prints for a file holding it).",
         |text: &str| {
             use sha2::Digest;

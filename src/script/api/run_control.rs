@@ -15,7 +15,6 @@ use crate::script::state::ScriptState;
 use crate::secret::Secret;
 
 pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    engine.register_type_with_name::<Secret>("Secret");
     engine.register_fn("to_string", |s: &mut Secret| s.to_string());
     engine.register_fn("to_debug", |s: &mut Secret| s.to_string());
     // Joining a secret into a string keeps it redacted rather than leaking it.
@@ -26,7 +25,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "dry_run",
-        "-> bool",
+        [],
         "Is this a --dry-run? Changes are then recorded in the plan, not made; a check that\n\
          needs them made (a health check of the new release) is skipped with assume().",
         move || s.rt.services.effects().planning(),
@@ -35,7 +34,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "assume",
-        "what: String",
+        ["what"],
         "In a --dry-run, say what the plan takes for granted (\"the new release is healthy\"):\n\
          the plan lists it. Does nothing in a real run.",
         move |what: &str| {
@@ -49,7 +48,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "step",
-        "name: String, body: FnPtr -> Dynamic",
+        ["name", "body"],
         "Run `body` as a named step: shown as a banner, timed, and named in every error inside it.",
         move |ctx: NativeCallContext, name: &str, body: FnPtr| -> RhaiResult<Dynamic> {
             let reporter = &s.rt.services.reporter;
@@ -75,7 +74,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         func(
             engine,
             fname,
-            "message: Dynamic",
+            ["message"],
             "Tell the user something (goes to the reporter, and to --json).",
             move |m: Dynamic| {
                 let text = s.rt.services.redactor.redact(&m.to_string());
@@ -87,7 +86,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "fail",
-        "message: String",
+        ["message"],
         "Stop the run with this error (the position of the call is shown).",
         |m: &str| -> RhaiResult<()> { Err(to_rhai(Error::failed(m))) },
     );
@@ -96,7 +95,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "confirm",
-        "question: String -> bool",
+        ["question"],
         "Ask yes/no on the terminal. --yes answers yes; with no terminal and no --yes it is an error.",
         move |q: &str| -> RhaiResult<bool> {
             let settings = &s.rt.settings;
@@ -119,7 +118,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "secret",
-        "value: String -> Secret",
+        ["value"],
         "Mark a value secret: shown as [REDACTED] in every output, plan, log and error.\nIt reaches commands only through opts.env or opts.stdin, never argv.",
         move |v: &str| {
             let secret = Secret::new(v);
@@ -131,7 +130,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "sudo_password",
-        "password: Secret",
+        ["password"],
         "From now on, `sudo: true` commands give sudo this password when it asks (for users\n\
          without passwordless sudo), e.g. sudo_password(secret_cmd([\"pass\", \"show\", \"ops/sudo\"])).",
         move |password: Secret| s.rt.services.set_sudo_password(password),
@@ -140,7 +139,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "secret_env",
-        "name: String -> Secret",
+        ["name"],
         "A secret read from a local environment variable (an error when unset).",
         move |name: &str| -> RhaiResult<Secret> {
             let v = std::env::var(name).map_err(|_| {
@@ -157,7 +156,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "secret_cmd",
-        "argv: Array -> Secret",
+        ["argv"],
         "A secret from a password manager: the local command runs without a shell and its stdout\n(trailing newline removed) is the secret: secret_cmd([\"pass\", \"show\", \"lab/registry\"]), [\"op\", \"read\", \"op://vault/item/field\"], [\"sops\", \"-d\", \"secrets.env\"].\nA failure shows the command, exit code and stderr, never the value.",
         move |argv: rhai::Array| -> RhaiResult<Secret> {
             let argv: Vec<String> = argv.into_iter().map(|d| d.to_string()).collect();
@@ -170,7 +169,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "secret_file",
-        "path: String -> Secret",
+        ["path"],
         "A secret read from a local file (trailing newline removed).",
         move |path: &str| -> RhaiResult<Secret> {
             let p = super::hosts::resolve_local(&s, path);
@@ -185,7 +184,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "expose",
-        "s: Secret -> String",
+        ["s"],
         "The secret's real text. Only for passing it on to a primitive that wants a string.",
         |s: &mut Secret| s.expose().to_string(),
     );
@@ -193,7 +192,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "render",
-        "template: String, vars: Map -> String",
+        ["template", "vars"],
         "Render minijinja template text with vars (undefined variables are errors).",
         |t: &str, vars: Map| -> RhaiResult<String> {
             let v = convert::to_json(&Dynamic::from_map(vars));
@@ -205,7 +204,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "sleep",
-        "seconds: f64",
+        ["seconds"],
         "Wait (interrupted by Ctrl-C).",
         move |secs: f64| -> RhaiResult<()> { sleep(&s, secs) },
     );
@@ -213,7 +212,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "sleep",
-        "seconds: i64",
+        ["seconds"],
         "Wait (interrupted by Ctrl-C).",
         move |secs: i64| -> RhaiResult<()> { sleep(&s, secs as f64) },
     );

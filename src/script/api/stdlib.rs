@@ -14,15 +14,13 @@ use crate::stdlib::health::{WaitHttpOpts, wait_http};
 use crate::stdlib::systemd::{InstallOpts, JournalOpts, Service, ServiceOpts};
 
 pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    engine.register_type_with_name::<Service>("Service");
-    engine.register_type_with_name::<Repo>("Repo");
     engine.register_get("unit", |s: &mut Service| s.unit.clone());
     engine.register_get("dir", |r: &mut Repo| r.dir.clone());
 
     func(
         engine,
         "systemd",
-        "h: Host, unit: String -> Service",
+        ["h", "unit"],
         "A systemd unit on the host: .start() .stop() .restart() .enable() .disable() .mask() .unmask() .active() .install(text, [#{mode}]) .journal(#{since, lines, follow}).\nA name that is not a unit name (\"../x\", no .service suffix) is refused.",
         |h: &mut Host, unit: &str| -> RhaiResult<Service> {
             lift(Service::new(h.clone(), unit, ServiceOpts::default()))
@@ -31,7 +29,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "systemd",
-        "h: Host, unit: String, opts: Map -> Service",
+        ["h", "unit", "opts"],
         "A systemd unit; opts #{sudo, user}.",
         |h: &mut Host, unit: &str, opts: Map| -> RhaiResult<Service> {
             lift(Service::new(
@@ -50,7 +48,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         func(
             engine,
             name,
-            "s: Service",
+            ["s"],
             doc,
             move |svc: &mut Service| -> RhaiResult<()> {
                 lift(s.rt.block_on(async {
@@ -67,7 +65,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "active",
-        "s: Service -> bool",
+        ["s"],
         "Is the unit active?",
         move |svc: &mut Service| lift(s.rt.block_on(svc.active())),
     );
@@ -90,7 +88,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         func(
             engine,
             name,
-            "s: Service -> bool",
+            ["s"],
             doc,
             move |svc: &mut Service| -> RhaiResult<bool> {
                 lift(s.rt.block_on(async {
@@ -108,7 +106,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "install",
-        "s: Service, unit_text: String -> bool",
+        ["s", "unit_text"],
         "Write the unit file atomically (mode 0644); daemon-reload only if it changed; true if changed.",
         move |svc: &mut Service, text: &str| {
             lift(s.rt.block_on(svc.install(text, &InstallOpts::default())))
@@ -118,7 +116,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "install",
-        "s: Service, unit_text: String, opts: Map -> bool",
+        ["s", "unit_text", "opts"],
         "install() with #{mode}: the mode is part of the desired state, so a re-run changes nothing.",
         move |svc: &mut Service, text: &str, opts: Map| -> RhaiResult<bool> {
             let o: InstallOpts = options(Some(opts), "s.install()")?;
@@ -129,7 +127,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "journal",
-        "s: Service, opts: Map -> String",
+        ["s", "opts"],
         "The unit's journal; opts #{since: \"1 hour ago\", lines, follow: true (stream until Ctrl-C)}.",
         move |svc: &mut Service, opts: Map| -> RhaiResult<String> {
             let o: JournalOpts = options(Some(opts), "s.journal()")?;
@@ -140,7 +138,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "git",
-        "h: Host, dir: String -> Repo",
+        ["h", "dir"],
         "A git checkout on the host: .clone(url, [#{branch}]) .pull() .head() .checkout(ref) .dirty().",
         |h: &mut Host, dir: &str| Repo::new(h.clone(), dir),
     );
@@ -148,7 +146,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "clone",
-        "r: Repo, url: String -> bool",
+        ["r", "url"],
         "Clone url into the directory unless a checkout is there; true if cloned.",
         move |r: &mut Repo, url: &str| {
             lift(s.rt.block_on(r.clone_repo(url, &CloneOpts::default())))
@@ -158,7 +156,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "clone",
-        "r: Repo, url: String, opts: Map -> bool",
+        ["r", "url", "opts"],
         "Clone with #{branch}.",
         move |r: &mut Repo, url: &str, opts: Map| -> RhaiResult<bool> {
             let o: CloneOpts = options(Some(opts), "r.clone()")?;
@@ -169,7 +167,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "pull",
-        "r: Repo -> bool",
+        ["r"],
         "git pull --ff-only; true if HEAD moved.",
         move |r: &mut Repo| lift(s.rt.block_on(r.pull())),
     );
@@ -177,7 +175,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "head",
-        "r: Repo -> String",
+        ["r"],
         "The commit HEAD points at.",
         move |r: &mut Repo| lift(s.rt.block_on(r.head())),
     );
@@ -185,7 +183,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "checkout",
-        "r: Repo, reference: String",
+        ["r", "reference"],
         "git checkout a branch, tag or commit.",
         move |r: &mut Repo, reference: &str| lift(s.rt.block_on(r.checkout(reference))),
     );
@@ -193,7 +191,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "dirty",
-        "r: Repo -> bool",
+        ["r"],
         "Uncommitted changes in the checkout?",
         move |r: &mut Repo| lift(s.rt.block_on(r.dirty())),
     );
@@ -205,7 +203,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             func(
                 engine,
                 "wait_http",
-                "url: String, opts: Map -> bool",
+                ["url", "opts"],
                 doc,
                 move |url: &str, opts: Map| -> RhaiResult<bool> {
                     let o: WaitHttpOpts = options(Some(opts), "wait_http()")?;
@@ -217,7 +215,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             func(
                 engine,
                 "wait_http",
-                "url: String -> bool",
+                ["url"],
                 doc,
                 move |url: &str| -> RhaiResult<bool> {
                     lift(s.rt.block_on(wait_http(

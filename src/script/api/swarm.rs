@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use rhai::{Array, Dynamic, Engine, Map};
 
+use crate::compose::{ComposeOptions, Project};
 use crate::docker::Docker;
 use crate::host::Host;
 use crate::script::convert::{self, options};
 use crate::script::errors::{RhaiResult, lift};
+use crate::script::options::ScriptOptions;
 use crate::script::register::func;
 use crate::script::state::ScriptState;
 use crate::swarm::{DeployOpts, Role, Stack};
@@ -50,15 +52,13 @@ fn rows<T: serde::Serialize>(items: &[T]) -> RhaiResult<Array> {
 }
 
 pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    engine.register_type_with_name::<Swarm>("Swarm");
-    engine.register_type_with_name::<Stack>("Stack");
     engine.register_get("name", |s: &mut Stack| s.name.clone());
 
     let s = st.clone();
     func(
         engine,
         "swarm",
-        "h: Host -> Swarm",
+        ["h"],
         "The host's engine as a swarm member: .init([#{advertise_addr}]) .join(manager_host, [#{role}]) .leave([#{force}]) .nodes() .drain(node) .activate(node).",
         move |h: &mut Host| -> RhaiResult<Swarm> {
             Ok(Swarm(lift(s.rt.block_on(s.rt.docker(h)))?))
@@ -69,7 +69,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "init",
-        "sw: Swarm -> bool",
+        ["sw"],
         "Make this engine a swarm manager (advertising the address its SSH connection reaches); false if it already is in a swarm.",
         move |sw: &mut Swarm| lift(s.rt.block_on(sw.0.swarm_init(None))),
     );
@@ -77,7 +77,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "init",
-        "sw: Swarm, opts: Map -> bool",
+        ["sw", "opts"],
         "init() with #{advertise_addr}.",
         move |sw: &mut Swarm, o: Map| -> RhaiResult<bool> {
             let o: InitOpts = options(Some(o), "sw.init()")?;
@@ -88,7 +88,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "join",
-        "sw: Swarm, manager: Host -> bool",
+        ["sw", "manager"],
         "Join the swarm the manager host manages, as a worker; false if already in a swarm.",
         move |sw: &mut Swarm, m: Host| -> RhaiResult<bool> {
             let md = lift(s.rt.block_on(s.rt.docker(&m)))?;
@@ -99,7 +99,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "join",
-        "sw: Swarm, manager: Host, opts: Map -> bool",
+        ["sw", "manager", "opts"],
         "join() with #{role: \"worker\"|\"manager\"}.",
         move |sw: &mut Swarm, m: Host, o: Map| -> RhaiResult<bool> {
             let o: JoinOpts = options(Some(o), "sw.join()")?;
@@ -111,7 +111,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "leave",
-        "sw: Swarm -> bool",
+        ["sw"],
         "Leave the swarm; false if not in one.",
         move |sw: &mut Swarm| lift(s.rt.block_on(sw.0.swarm_leave(false))),
     );
@@ -119,7 +119,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "leave",
-        "sw: Swarm, opts: Map -> bool",
+        ["sw", "opts"],
         "leave() with #{force} (a manager needs it).",
         move |sw: &mut Swarm, o: Map| -> RhaiResult<bool> {
             let o: LeaveOpts = options(Some(o), "sw.leave()")?;
@@ -130,7 +130,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "nodes",
-        "sw: Swarm -> Array",
+        ["sw"],
         "The swarm's nodes (ask a manager): [#{name, role, state, availability, engine, address, labels, id}].",
         move |sw: &mut Swarm| -> RhaiResult<Array> {
             rows(&lift(s.rt.block_on(sw.0.swarm_nodes()))?)
@@ -140,7 +140,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "drain",
-        "sw: Swarm, node: String -> bool",
+        ["sw", "node"],
         "Drain a node (its tasks move elsewhere); false if it already was.",
         move |sw: &mut Swarm, n: &str| lift(s.rt.block_on(sw.0.swarm_availability(n, true))),
     );
@@ -148,7 +148,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "activate",
-        "sw: Swarm, node: String -> bool",
+        ["sw", "node"],
         "Make a drained node active again.",
         move |sw: &mut Swarm, n: &str| lift(s.rt.block_on(sw.0.swarm_availability(n, false))),
     );
@@ -158,10 +158,10 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "stack",
-        "h: Host, name: String, dir: String -> Stack",
+        ["h", "name", "dir"],
         stack_doc,
         move |h: &mut Host, name: &str, dir: &str| -> RhaiResult<Stack> {
-            let p = super::compose::open(h, dir, None)?;
+            let p = lift(Project::new(h, dir, ComposeOptions::default()))?;
             let d = lift(s.rt.block_on(s.rt.docker(h)))?;
             lift(Stack::new(name, p, d))
         },
@@ -170,10 +170,14 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "stack",
-        "h: Host, name: String, dir: String, opts: Map -> Stack",
+        ["h", "name", "dir", "opts"],
         stack_doc,
         move |h: &mut Host, name: &str, dir: &str, o: Map| -> RhaiResult<Stack> {
-            let p = super::compose::open(h, dir, Some(o))?;
+            let p = lift(Project::new(
+                h,
+                dir,
+                ComposeOptions::from_map(Some(o), "h.stack()")?,
+            ))?;
             let d = lift(s.rt.block_on(s.rt.docker(h)))?;
             lift(Stack::new(name, p, d))
         },
@@ -183,7 +187,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "deploy",
-        "st: Stack -> Array",
+        ["st"],
         deploy_doc,
         move |stk: &mut Stack| -> RhaiResult<Array> {
             rows(&lift(s.rt.block_on(stk.deploy(&DeployOpts::default())))?)
@@ -193,7 +197,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "deploy",
-        "st: Stack, opts: Map -> Array",
+        ["st", "opts"],
         "deploy() with #{prune, wait, timeout}.",
         move |stk: &mut Stack, o: Map| -> RhaiResult<Array> {
             let o: DeployOpts = options(Some(o), "stack.deploy()")?;
@@ -204,7 +208,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "ps",
-        "st: Stack -> Array",
+        ["st"],
         "The stack's tasks: [#{service, node, desired, state, error, image, id}].",
         move |stk: &mut Stack| -> RhaiResult<Array> { rows(&lift(s.rt.block_on(stk.ps()))?) },
     );
@@ -212,7 +216,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "services",
-        "st: Stack -> Array",
+        ["st"],
         "The stack's services: [#{name, mode, replicas, image, update}].",
         move |stk: &mut Stack| -> RhaiResult<Array> { rows(&lift(s.rt.block_on(stk.services()))?) },
     );
@@ -220,7 +224,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "specs",
-        "st: Stack -> Map",
+        ["st"],
         "The Engine API service specs the compose file converts to (nothing changes).",
         move |stk: &mut Stack| -> RhaiResult<Dynamic> {
             convert::to_dynamic(&lift(s.rt.block_on(stk.specs()))?)
@@ -230,7 +234,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "logs",
-        "st: Stack, service: String -> String",
+        ["st", "service"],
         "The service's logs (every task).",
         move |stk: &mut Stack, svc: &str| lift(s.rt.block_on(stk.logs(svc, None))),
     );
@@ -238,7 +242,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "logs",
-        "st: Stack, service: String, opts: Map -> String",
+        ["st", "service", "opts"],
         "logs() with #{tail}.",
         move |stk: &mut Stack, svc: &str, o: Map| -> RhaiResult<String> {
             let o: LogOpts = options(Some(o), "stack.logs()")?;
@@ -249,7 +253,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "rollback",
-        "st: Stack, service: String",
+        ["st", "service"],
         "Put the service back on its previous spec and wait for it.",
         move |stk: &mut Stack, svc: &str| lift(s.rt.block_on(stk.rollback(svc))),
     );
@@ -257,7 +261,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "rm",
-        "st: Stack -> bool",
+        ["st"],
         "Remove the stack: services, network, secrets, configs.",
         move |stk: &mut Stack| lift(s.rt.block_on(stk.rm())),
     );
@@ -265,7 +269,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     func(
         engine,
         "rm_service",
-        "st: Stack, service: String -> bool",
+        ["st", "service"],
         "Remove one service of the stack.",
         move |stk: &mut Stack, svc: &str| lift(s.rt.block_on(stk.rm_service(svc))),
     );

@@ -1,0 +1,176 @@
+//! The binding layer: one call makes a method of a hoist type callable from scripts.
+//!
+//! A primitive is a plain async Rust function of a cheap-to-clone receiver (`Host`,
+//! `Docker`, `Compose`, ...), its positional arguments and, for most, an option struct.
+//! [`Bind`] registers it with its signature read from those types (the option struct's
+//! fields become `opts: #{key, ..}`), in both arities when it takes options (the map may be
+//! left out), converts the option map into the struct, runs the future on the run's runtime
+//! and turns a hoist error into a script error. A binding is then one line of glue.
+
+use std::any::type_name;
+use std::future::Future;
+use std::sync::Arc;
+
+use rhai::{Engine, EvalAltResult, Map, Variant};
+
+use super::errors::{RhaiResult, to_rhai};
+use super::options::ScriptOptions;
+use super::register::{label, with_info};
+use super::state::ScriptState;
+
+/// Registers methods into one engine for one run.
+pub struct Bind<'e> {
+    pub engine: &'e mut Engine,
+    pub st: Arc<ScriptState>,
+}
+
+/// The error side of a bound function's result: a hoist error or a script error already.
+pub trait IntoScriptError {
+    fn into_script(self) -> Box<EvalAltResult>;
+}
+
+impl IntoScriptError for crate::error::Error {
+    fn into_script(self) -> Box<EvalAltResult> {
+        to_rhai(self)
+    }
+}
+
+impl IntoScriptError for Box<EvalAltResult> {
+    fn into_script(self) -> Box<EvalAltResult> {
+        self
+    }
+}
+
+impl<'e> Bind<'e> {
+    pub fn new(engine: &'e mut Engine, st: &Arc<ScriptState>) -> Self {
+        Bind {
+            engine,
+            st: st.clone(),
+        }
+    }
+
+    /// `name: Type` for each parameter; the types are the Rust ones, as scripts name them.
+    fn infos(&self, names: &[&str], types: &[&str]) -> Vec<String> {
+        assert_eq!(
+            names.len(),
+            types.len(),
+            "{names:?}: a name for each of {} parameters",
+            types.len()
+        );
+        names
+            .iter()
+            .zip(types)
+            .map(|(n, t)| format!("{n}: {}", label(self.engine, t)))
+            .collect()
+    }
+}
+
+/// The parameter info of an option map: its keys, from the option type.
+fn opts_info<O: ScriptOptions>() -> String {
+    format!("opts: {}", super::options::type_of::<O>())
+}
+
+macro_rules! methods {
+    ($plain:ident, $with_opts:ident; $($a:ident: $A:ident),*) => {
+        /// A method of `R` whose work is a future: `f` gets a clone of the receiver and the
+        /// arguments, its future runs on the run's runtime, its error becomes the script's.
+        /// `params` names the receiver and each argument.
+        #[allow(clippy::too_many_arguments)]
+        pub fn $plain<R, $($A,)* T, E, Fut>(
+            &mut self,
+            name: &str,
+            params: &[&str],
+            doc: &str,
+            f: impl Fn(R, $($A),*) -> Fut + Send + Sync + 'static,
+        ) where
+            R: Variant + Clone,
+            $($A: Variant + Clone,)*
+            T: Variant + Clone,
+            E: IntoScriptError,
+            Fut: Future<Output = Result<T, E>>,
+        {
+            let info = self.infos(params, &[type_name::<R>(), $(type_name::<$A>()),*]);
+            let st = self.st.clone();
+            with_info(self.engine, name, info, doc, move |r: &mut R, $($a: $A),*| -> RhaiResult<T> {
+                st.rt.block_on(f(r.clone(), $($a),*)).map_err(E::into_script)
+            });
+        }
+
+        /// As the plain form, with an option struct `O` last: registered with and without
+        /// the map (then `O` is its defaults). `opts`'s keys in the signature are `O`'s.
+        #[allow(clippy::too_many_arguments)]
+        pub fn $with_opts<R, $($A,)* O, T, E, Fut>(
+            &mut self,
+            name: &str,
+            params: &[&str],
+            doc: &str,
+            f: impl Fn(R, $($A,)* O) -> Fut + Send + Sync + 'static,
+        ) where
+            R: Variant + Clone,
+            $($A: Variant + Clone,)*
+            O: ScriptOptions,
+            T: Variant + Clone,
+            E: IntoScriptError,
+            Fut: Future<Output = Result<T, E>>,
+        {
+            let f = Arc::new(f);
+            let what: Arc<str> = format!("{}.{name}()", params[0]).into();
+            let mut info = self.infos(params, &[type_name::<R>(), $(type_name::<$A>()),*]);
+            let (st, g, w) = (self.st.clone(), f.clone(), what.clone());
+            with_info(self.engine, name, info.clone(), doc, move |r: &mut R, $($a: $A),*| -> RhaiResult<T> {
+                let o = O::from_map(None, &w)?;
+                st.rt.block_on(g(r.clone(), $($a,)* o)).map_err(E::into_script)
+            });
+            info.push(opts_info::<O>());
+            let st = self.st.clone();
+            with_info(self.engine, name, info, doc, move |r: &mut R, $($a: $A,)* opts: Map| -> RhaiResult<T> {
+                let o = O::from_map(Some(opts), &what)?;
+                st.rt.block_on(f(r.clone(), $($a,)* o)).map_err(E::into_script)
+            });
+        }
+    };
+}
+
+macro_rules! functions {
+    ($with_opts:ident; $($a:ident: $A:ident),*) => {
+        /// A plain function (no receiver: `registry(url, opts)`) with an option struct `O`
+        /// last, registered with and without the map, as the methods are.
+        pub fn $with_opts<$($A,)* O, T, E, Fut>(
+            &mut self,
+            name: &str,
+            params: &[&str],
+            doc: &str,
+            f: impl Fn($($A,)* O) -> Fut + Send + Sync + 'static,
+        ) where
+            $($A: Variant + Clone,)*
+            O: ScriptOptions,
+            T: Variant + Clone,
+            E: IntoScriptError,
+            Fut: Future<Output = Result<T, E>>,
+        {
+            let f = Arc::new(f);
+            let what: Arc<str> = format!("{name}()").into();
+            let mut info = self.infos(params, &[$(type_name::<$A>()),*]);
+            let (st, g, w) = (self.st.clone(), f.clone(), what.clone());
+            with_info(self.engine, name, info.clone(), doc, move |$($a: $A),*| -> RhaiResult<T> {
+                let o = O::from_map(None, &w)?;
+                st.rt.block_on(g($($a,)* o)).map_err(E::into_script)
+            });
+            info.push(opts_info::<O>());
+            let st = self.st.clone();
+            with_info(self.engine, name, info, doc, move |$($a: $A,)* opts: Map| -> RhaiResult<T> {
+                let o = O::from_map(Some(opts), &what)?;
+                st.rt.block_on(f($($a,)* o)).map_err(E::into_script)
+            });
+        }
+    };
+}
+
+impl Bind<'_> {
+    functions!(function0_opts;);
+    functions!(function1_opts; a: A);
+    methods!(method0, method0_opts;);
+    methods!(method1, method1_opts; a: A);
+    methods!(method2, method2_opts; a: A, b: B);
+    methods!(method3, method3_opts; a: A, b: B, c: C);
+}
