@@ -82,14 +82,13 @@ pub fn run_script_with(
 /// Run a recipe (built-in or the project's) with `--param value` arguments (text as typed,
 /// or typed JSON values). Vars are recipe defaults < inventory vars < flags < `--set`, each
 /// checked against the parameter's type before the recipe runs.
-pub fn run_recipe(
-    rt: &Arc<Runtime>,
+/// The recipe named `name`; else an error naming the closest one (a typo is the likeliest
+/// cause) and every recipe there is.
+pub fn find_recipe<'a>(
+    all: &'a indexmap::IndexMap<String, recipes::Recipe>,
     name: &str,
-    args: &[(String, serde_json::Value)],
-) -> Result<serde_json::Value> {
-    let all = recipes::discover(rt.project_dir())?;
-    let recipe = all.get(name).ok_or_else(|| {
-        // A typo is the likeliest cause: name the closest recipe first.
+) -> Result<&'a recipes::Recipe> {
+    all.get(name).ok_or_else(|| {
         let closest = all
             .keys()
             .map(|k| (strsim::damerau_levenshtein(k, name), k))
@@ -100,7 +99,16 @@ pub fn run_recipe(
             Some((_, k)) => format!("did you mean `{k}`? recipes: {names}"),
             None => format!("recipes: {names}"),
         })
-    })?;
+    })
+}
+
+pub fn run_recipe(
+    rt: &Arc<Runtime>,
+    name: &str,
+    args: &[(String, serde_json::Value)],
+) -> Result<serde_json::Value> {
+    let all = recipes::discover(rt.project_dir())?;
+    let recipe = find_recipe(&all, name)?;
     let empty = serde_json::Map::new();
     let sources = recipes::Sources {
         env_vars: rt.env.as_ref().map(|e| &e.vars).unwrap_or(&empty),

@@ -611,3 +611,55 @@ fn a_secret_written_into_an_env_file_is_redacted_in_plans_diffs_and_the_log() {
     let log = std::fs::read_to_string(dir.path().join(".hoist/audit.jsonl")).unwrap();
     assert!(!log.contains("hunter2"), "{log}");
 }
+
+/// A recipe's flags are parsed with hoist's global flags: those work before and after the
+/// recipe's name, and a flag that is neither is refused naming it, before anything runs.
+#[test]
+fn recipe_flags_and_global_flags_parse_together() {
+    let d = tempfile::tempdir().unwrap();
+    let script = d.path().join("recipes");
+    std::fs::create_dir_all(&script).unwrap();
+    std::fs::write(
+        script.join("greet.rhai"),
+        "//! Greets.\n//! @param who = \"world\"\n//! @param times = 1\nlet out = [];\nfor i in 0..vars.times { out.push(`hi ${vars.who}`); }\nout\n",
+    )
+    .unwrap();
+    std::fs::write(d.path().join("hoist.toml"), "").unwrap();
+    for args in [
+        vec!["--json", "greet", "--who", "ann", "--times", "2"],
+        vec!["greet", "--who=ann", "--json", "--times", "2"],
+        vec!["greet", "--times", "2", "--who", "ann", "--json", "-q"],
+    ] {
+        let o = hoist(d.path(), &args);
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{args:?}: {out}\n{err}");
+        let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+        assert_eq!(
+            last["value"],
+            serde_json::json!(["hi ann", "hi ann"]),
+            "{args:?}: {out}"
+        );
+    }
+    let o = hoist(d.path(), &["greet", "--whom", "ann"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("recipe `greet`: no parameter --whom") && err.contains("hoist greet --help"),
+        "{err}"
+    );
+    let o = hoist(d.path(), &["greet", "ann"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("unexpected argument `ann` for recipe `greet`"),
+        "{err}"
+    );
+    let o = hoist(d.path(), &["greet", "--times", "two"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--times `two`: expected an integer"), "{err}");
+    let o = hoist(d.path(), &["greet", "--forks", "many"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("'many' for '--forks"), "{err}");
+}

@@ -40,6 +40,47 @@ fn unknown_option_key_is_an_error_naming_the_key_and_line() {
     assert_eq!(e.location.as_ref().unwrap().line, 3);
 }
 
+/// Secrets go only where an option keeps them hidden: env and stdin take them (and plain
+/// values), a password takes nothing else, and any other option refuses one by its key.
+#[test]
+fn secrets_fill_only_the_options_made_for_them() {
+    let (rt, _) = runtime();
+    let v = run_script(
+        &rt,
+        "let h = local();\nlet o = h.run(\"test \\\"$T\\\" = s3cr3t-token && cat\", #{env: #{T: secret(\"s3cr3t-token\"), N: 3}, stdin: secret(\"via-stdin\")});\no.code\n",
+    )
+    .unwrap();
+    assert_eq!(v, serde_json::json!(0));
+    let e = run_script(
+        &rt,
+        "let h = local();\n\nh.run(\"true\", #{cwd: secret(\"/tmp\")});\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Usage);
+    assert!(
+        e.message.contains("`cwd` cannot hold a secret") && e.message.contains("h.run()"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.location.as_ref().unwrap().line, 3);
+    let e = run_script(
+        &rt,
+        "registry(\"127.0.0.1:5999\", #{user: \"u\", password: \"plain-pw\"});\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Usage);
+    assert!(
+        e.message.contains("password") && e.message.contains("must be a secret"),
+        "{}",
+        e.message
+    );
+    assert!(
+        !e.render().contains("plain-pw") || e.render().contains("password"),
+        "{}",
+        e.render()
+    );
+}
+
 #[test]
 fn failing_remote_command_names_line_host_step_command_code_stderr() {
     let (rt, _) = runtime();

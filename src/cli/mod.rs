@@ -8,6 +8,7 @@ pub mod lines;
 mod lock;
 mod log;
 mod plan;
+mod recipe_args;
 mod signals;
 pub mod style;
 pub mod table;
@@ -78,7 +79,8 @@ fn dispatch(cli: Cli) -> Result<()> {
     let g = cli.global;
     match cli.command {
         Command::Run { file } => with_runtime(&g, |rt| crate::run_file(rt, &file)),
-        Command::Recipe(argv) => run_recipe_cli(g, argv),
+        // The global flags are parsed again, with the recipe's own.
+        Command::Recipe(argv) => run_recipe_cli(argv),
         Command::Recipes => list_recipes(&g),
         Command::Check { files } => check(&g, &files),
         Command::Doc { name } => doc(&g, name.as_deref()),
@@ -250,87 +252,19 @@ fn redact_error(rt: &Runtime, e: &mut Error) {
 }
 
 /// `hoist <recipe> [--param value]...` (global flags may be mixed in).
-fn run_recipe_cli(mut g: Global, argv: Vec<String>) -> Result<()> {
+/// `hoist <recipe> [--param value]...`: the recipe's parameters are flags of their own, parsed
+/// with hoist's global flags (which may come before or after the recipe's name).
+fn run_recipe_cli(argv: Vec<String>) -> Result<()> {
     let name = argv.first().cloned().unwrap_or_default();
-    let mut params: Vec<(String, serde_json::Value)> = Vec::new();
-    let mut help = false;
-    let mut it = argv
-        .into_iter()
-        .skip(1)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .peekable();
-    while let Some(a) = it.next() {
-        // The global short flags work after a recipe's name too.
-        let a = match a.as_str() {
-            "-q" => "--quiet".to_string(),
-            "-v" => "--verbose".to_string(),
-            "-y" => "--yes".to_string(),
-            _ => a,
-        };
-        let Some(flag) = a.strip_prefix("--") else {
-            return Err(
-                Error::usage(format!("unexpected argument `{a}` for recipe `{name}`"))
-                    .hint("recipe parameters are --name value"),
-            );
-        };
-        let (key, inline) = match flag.split_once('=') {
-            Some((k, v)) => (k.to_string(), Some(v.to_string())),
-            None => (flag.to_string(), None),
-        };
-        let value = |it: &mut std::iter::Peekable<std::vec::IntoIter<String>>| -> Result<String> {
-            inline
-                .clone()
-                .or_else(|| it.next())
-                .ok_or_else(|| Error::usage(format!("--{key} needs a value")))
-        };
-        match key.as_str() {
-            "help" => help = true,
-            "yes" => g.yes = true,
-            "json" => g.json = true,
-            "verbose" => g.verbose = true,
-            "quiet" => g.quiet = true,
-            "ask-sudo-password" => g.ask_sudo_password = true,
-            "dry-run" => g.dry_run = true,
-            "diff" => g.diff = true,
-            "accept-new-host-keys" => g.accept_new_host_keys = true,
-            "env" => g.env = Some(value(&mut it)?),
-            "set" => g.sets.push(value(&mut it)?),
-            "limit" => g.limit.push(value(&mut it)?),
-            "lock-wait" => {
-                g.lock_wait = value(&mut it)?
-                    .parse()
-                    .ok()
-                    .filter(|s: &f64| *s >= 0.0 && s.is_finite())
-                    .ok_or_else(|| Error::usage("--lock-wait needs a number of seconds"))?
-            }
-            "forks" => {
-                g.forks = value(&mut it)?
-                    .parse()
-                    .map_err(|_| Error::usage("--forks needs a number"))?
-            }
-            _ => {
-                // The text as typed: the recipe reads it as the parameter's type (a flag with
-                // no value, `Null`, switches a bool parameter on).
-                let v = match inline {
-                    Some(v) => Some(v),
-                    None => match it.peek() {
-                        Some(next) if !next.starts_with("--") => it.next(),
-                        _ => None,
-                    },
-                };
-                params.push((
-                    key,
-                    v.map(serde_json::Value::String)
-                        .unwrap_or(serde_json::Value::Null),
-                ));
-            }
-        }
+    let all = crate::recipes::discover(project_dir()?.as_deref())?;
+    let recipe = crate::find_recipe(&all, &name)?;
+    let args = recipe_args::parse(recipe, std::env::args_os())?;
+    if args.help {
+        return recipe_help(&args.global, &name);
     }
-    if help {
-        return recipe_help(&g, &name);
-    }
-    with_runtime(&g, |rt| crate::run_recipe(rt, &name, &params))
+    with_runtime(&args.global, |rt| {
+        crate::run_recipe(rt, &name, &args.params)
+    })
 }
 
 fn project_dir() -> Result<Option<std::path::PathBuf>> {

@@ -71,7 +71,7 @@ fn opts_info<O: ScriptOptions>() -> String {
 }
 
 macro_rules! methods {
-    ($plain:ident, $with_opts:ident; $($a:ident: $A:ident),*) => {
+    ($plain:ident, $with_opts:ident, $needs_opts:ident; $($a:ident: $A:ident),*) => {
         /// A method of `R` whose work is a future: `f` gets a clone of the receiver and the
         /// arguments, its future runs on the run's runtime, its error becomes the script's.
         /// `params` names the receiver and each argument.
@@ -128,6 +128,33 @@ macro_rules! methods {
                 st.rt.block_on(f(r.clone(), $($a,)* o)).map_err(E::into_script)
             });
         }
+
+        /// As the form with options, for a method that cannot do without them
+        /// (`h.cron(name, #{schedule, command})`): registered with the map only.
+        #[allow(clippy::too_many_arguments)]
+        pub fn $needs_opts<R, $($A,)* O, T, E, Fut>(
+            &mut self,
+            name: &str,
+            params: &[&str],
+            doc: &str,
+            f: impl Fn(R, $($A,)* O) -> Fut + Send + Sync + 'static,
+        ) where
+            R: Variant + Clone,
+            $($A: Variant + Clone,)*
+            O: ScriptOptions,
+            T: Variant + Clone,
+            E: IntoScriptError,
+            Fut: Future<Output = Result<T, E>>,
+        {
+            let what = format!("{}.{name}()", params[0]);
+            let mut info = self.infos(params, &[type_name::<R>(), $(type_name::<$A>()),*]);
+            info.push(opts_info::<O>());
+            let st = self.st.clone();
+            with_info(self.engine, name, info, doc, move |r: &mut R, $($a: $A,)* opts: Map| -> RhaiResult<T> {
+                let o = O::from_map(Some(opts), &what)?;
+                st.rt.block_on(f(r.clone(), $($a,)* o)).map_err(E::into_script)
+            });
+        }
     };
 }
 
@@ -169,8 +196,8 @@ macro_rules! functions {
 impl Bind<'_> {
     functions!(function0_opts;);
     functions!(function1_opts; a: A);
-    methods!(method0, method0_opts;);
-    methods!(method1, method1_opts; a: A);
-    methods!(method2, method2_opts; a: A, b: B);
-    methods!(method3, method3_opts; a: A, b: B, c: C);
+    methods!(method0, method0_opts, method0_with;);
+    methods!(method1, method1_opts, method1_with; a: A);
+    methods!(method2, method2_opts, method2_with; a: A, b: B);
+    methods!(method3, method3_opts, method3_with; a: A, b: B, c: C);
 }

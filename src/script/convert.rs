@@ -45,6 +45,11 @@ pub fn map_from_json(m: &serde_json::Map<String, serde_json::Value>) -> Map {
         .collect()
 }
 
+/// A list of serializable rows as an array of maps (the CLI shows it as a table).
+pub fn rows<T: serde::Serialize>(items: &[T]) -> RhaiResult<rhai::Array> {
+    items.iter().map(to_dynamic).collect()
+}
+
 /// Any serializable Rust value as a Rhai value.
 pub fn to_dynamic<T: serde::Serialize>(v: &T) -> RhaiResult<Dynamic> {
     rhai::serde::to_dynamic(v)
@@ -58,14 +63,55 @@ pub fn options<T: DeserializeOwned + Default>(map: Option<Map>, what: &str) -> R
     };
     let mut secrets = Vec::new();
     let value = stash_secrets(Dynamic::from_map(map), String::new(), &mut secrets);
-    crate::sensitive::with_secrets(secrets, || rhai::serde::from_dynamic::<T>(&value)).map_err(
-        |msg| {
-            let msg = msg.split(" (line ").next().unwrap_or(&msg);
-            // Rhai calls every serde complaint a "syntax error"; the key named after it is the news.
-            let msg = msg.strip_prefix("Syntax error: ").unwrap_or(msg);
-            to_rhai(Error::usage(format!("bad option for {what}: {msg}")))
-        },
-    )
+    let read = || {
+        // The key path (`credentials.password`) of a complaint inside a value says where.
+        serde_path_to_error::deserialize::<_, T>(rhai::serde::DynamicDeserializer::new(&value))
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = plain_serde_error(&e.into_inner().to_string());
+                if path.is_empty() || path == "." || inner.contains(&format!("`{path}`")) {
+                    inner
+                } else {
+                    format!("{path}: {inner}")
+                }
+            })
+    };
+    crate::sensitive::with_secrets(secrets, read).map_err(|msg| {
+        let msg = msg.split(" (line ").next().unwrap_or(&msg);
+        // Rhai calls every serde complaint a "syntax error"; the key named after it is the news.
+        let msg = msg.strip_prefix("Syntax error: ").unwrap_or(msg);
+        to_rhai(Error::usage(format!("bad option for {what}: {msg}")))
+    })
+}
+
+/// Rhai's words for a value of the wrong type, as a user would say them: "expected a map,
+/// not string" instead of `Output type incorrect: string (expecting BTreeMap<..>)`.
+fn plain_serde_error(msg: &str) -> String {
+    let msg = msg.split(" (line ").next().unwrap_or(msg);
+    let msg = msg.strip_prefix("Syntax error: ").unwrap_or(msg);
+    let Some(rest) = msg.strip_prefix("Output type incorrect: ") else {
+        return msg.to_string();
+    };
+    let (got, expected) = rest
+        .split_once(" (expecting ")
+        .map(|(g, e)| (g, e.trim_end_matches(')')))
+        .unwrap_or((rest, ""));
+    let wanted = if expected.contains("Map<") {
+        "a map"
+    } else if expected.contains("Vec<") {
+        "an array"
+    } else if expected.contains("String") || expected.contains("str") {
+        "a string"
+    } else if expected == "bool" {
+        "true or false"
+    } else if expected.starts_with('i') || expected.starts_with('u') {
+        "an integer"
+    } else if expected.starts_with('f') {
+        "a number"
+    } else {
+        return msg.to_string();
+    };
+    format!("expected {wanted}, not {got}")
 }
 
 /// `value` with each secret in it replaced by its vault token; the secrets, with the key path

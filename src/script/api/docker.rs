@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rhai::{Array, Dynamic, Engine, Map};
+use rhai::{Dynamic, Engine, Map};
 
 use super::output::ScriptOutput;
 use crate::docker::{
@@ -21,11 +21,6 @@ use crate::script::options::{ScriptOptions, field_names, serde_options};
 use crate::script::register::func;
 use crate::script::state::ScriptState;
 use crate::sensitive::SecretOr;
-
-/// A list of serializable rows as an array of maps (the CLI shows it as a table).
-fn rows<T: serde::Serialize>(items: &[T]) -> RhaiResult<Array> {
-    items.iter().map(convert::to_dynamic).collect()
-}
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -194,7 +189,7 @@ fn register_images(b: &mut Bind) {
         "images",
         &["d"],
         "The engine's images: [#{id, tags, size_mb, created}].",
-        |d: Docker| async move { rows(&lift(d.images().await)?) },
+        |d: Docker| async move { convert::rows(&lift(d.images().await)?) },
     );
     b.method1(
         "image_exists",
@@ -223,7 +218,7 @@ fn register_containers(b: &mut Bind) {
         &["d"],
         "Containers as rows [#{id, name, image, state, status, ports, labels}] (running only\n\
          unless `all`). `label`: \"k=v\" or an array of them.",
-        |d: Docker, o: PsOpts| async move { rows(&lift(d.ps(&o).await)?) },
+        |d: Docker, o: PsOpts| async move { convert::rows(&lift(d.ps(&o).await)?) },
     );
     b.method1_opts(
         "logs",
@@ -321,7 +316,7 @@ fn register_networks_volumes(b: &mut Bind) {
         "networks",
         &["d"],
         "The engine's networks: [#{id, name, driver, scope}].",
-        |d: Docker| async move { rows(&lift(d.networks().await)?) },
+        |d: Docker| async move { convert::rows(&lift(d.networks().await)?) },
     );
     b.method1(
         "remove_network",
@@ -339,7 +334,7 @@ fn register_networks_volumes(b: &mut Bind) {
         "volumes",
         &["d"],
         "The engine's named volumes: [#{name, driver, mountpoint}].",
-        |d: Docker| async move { rows(&lift(d.volumes().await)?) },
+        |d: Docker| async move { convert::rows(&lift(d.volumes().await)?) },
     );
     b.method1_opts(
         "remove_volume",

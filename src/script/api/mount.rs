@@ -11,7 +11,7 @@ use crate::script::bind::Bind;
 use crate::script::convert::{self, options};
 use crate::script::errors::{RhaiResult, lift, usage};
 use crate::script::options::{serde_options, type_of};
-use crate::script::register::{func, with_info};
+use crate::script::register::{label, with_info};
 use crate::script::state::ScriptState;
 use crate::sensitive::Sensitive;
 
@@ -111,15 +111,21 @@ fn spec_from(map: Map) -> RhaiResult<MountSpec> {
     Ok(spec)
 }
 
+/// The receiver of `h.mount(spec)`, typed as the engine names `Host`.
+fn host_param(engine: &Engine) -> String {
+    format!("h: {}", label(engine, std::any::type_name::<Host>()))
+}
+
 pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
+    let spec_params = [
+        host_param(engine),
+        format!("spec: {}", type_of::<MountOpts>()),
+    ];
     let s = st.clone();
     with_info(
         engine,
         "mount",
-        vec![
-            "h: Host".into(),
-            format!("spec: {}", type_of::<MountOpts>()),
-        ],
+        spec_params.to_vec(),
         "Mount a spec: type \"bind\" | \"tmpfs\" | \"sshfs\" | \"cifs\" | \"nfs\"; options \"ro,noexec\" or an array;\n\
          credentials: #{username, password: a secret, domain, file};\n\
          true if anything changed (already mounted with the same source and options: nothing is done).\n\
@@ -132,10 +138,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     with_info(
         engine,
         "mount_plan",
-        vec![
-            "h: Host".into(),
-            format!("spec: {}", type_of::<MountOpts>()),
-        ],
+        spec_params.to_vec(),
         "What h.mount(spec) would run, without running it: #{commands, fstab_line, credentials_file}.",
         move |_h: &mut Host, m: Map| -> RhaiResult<Map> {
             let spec = spec_from(m)?;
@@ -160,53 +163,41 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             Ok(out)
         },
     );
-    Bind::new(engine, st).method1_opts(
+    let mut b = Bind::new(engine, st);
+    b.method1_opts(
         "umount",
         &["h", "target"],
         "Unmount target; false when nothing was mounted there.",
         |h: Host, target: String, o: UmountOpts| async move { h.umount(&target, o.sudo).await },
     );
-    let s = st.clone();
-    func(
-        engine,
+    b.method0(
         "mounts",
-        ["h"],
+        &["h"],
         "What is mounted: [#{target, source, fstype, options}] (from /proc/self/mountinfo).",
-        move |h: &mut Host| -> RhaiResult<Array> {
-            let list = lift(s.rt.block_on(h.mounts()))?;
-            list.iter().map(convert::to_dynamic).collect()
-        },
+        |h: Host| async move { convert::rows(&lift(h.mounts().await)?) },
     );
-    let s = st.clone();
-    func(
-        engine,
+    b.method1(
         "is_mounted",
-        ["h", "target"],
+        &["h", "target"],
         "Is something mounted at target?",
-        move |h: &mut Host, t: &str| lift(s.rt.block_on(h.is_mounted(t))),
+        |h: Host, target: String| async move { h.is_mounted(&target).await },
     );
     let doc = "Every directory from / down to path that user cannot enter (no x bit for them):\n\
                [#{path, mode, owner, group, needs: \"o+x\"|\"g+x\"|\"u+x\"}]. Without user: any user (the others' bits).";
-    let s = st.clone();
-    func(
-        engine,
+    b.method1(
         "check_traversable",
-        ["h", "path"],
+        &["h", "path"],
         doc,
-        move |h: &mut Host, p: &str| -> RhaiResult<Array> {
-            let list = lift(s.rt.block_on(mount::check_traversable(h, p, None)))?;
-            list.iter().map(convert::to_dynamic).collect()
+        |h: Host, p: String| async move {
+            convert::rows(&lift(mount::check_traversable(&h, &p, None).await)?)
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    b.method2(
         "check_traversable",
-        ["h", "path", "user"],
+        &["h", "path", "user"],
         doc,
-        move |h: &mut Host, p: &str, u: &str| -> RhaiResult<Array> {
-            let list = lift(s.rt.block_on(mount::check_traversable(h, p, Some(u))))?;
-            list.iter().map(convert::to_dynamic).collect()
+        |h: Host, p: String, u: String| async move {
+            convert::rows(&lift(mount::check_traversable(&h, &p, Some(&u)).await)?)
         },
     );
 }

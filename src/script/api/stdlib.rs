@@ -2,230 +2,150 @@
 
 use std::sync::Arc;
 
-use rhai::{Engine, Map};
+use rhai::Engine;
 
 use crate::host::Host;
-use crate::script::convert::options;
-use crate::script::errors::{RhaiResult, lift};
-use crate::script::register::func;
+use crate::script::bind::Bind;
+use crate::script::options::serde_options;
 use crate::script::state::ScriptState;
 use crate::stdlib::git::{CloneOpts, Repo};
 use crate::stdlib::health::{WaitHttpOpts, wait_http};
 use crate::stdlib::systemd::{InstallOpts, JournalOpts, Service, ServiceOpts};
 
+serde_options!(
+    ServiceOpts,
+    InstallOpts,
+    JournalOpts,
+    CloneOpts,
+    WaitHttpOpts
+);
+
 pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     engine.register_get("unit", |s: &mut Service| s.unit.clone());
     engine.register_get("dir", |r: &mut Repo| r.dir.clone());
 
-    func(
-        engine,
-        "systemd",
-        ["h", "unit"],
-        "A systemd unit on the host: .start() .stop() .restart() .enable() .disable() .mask() .unmask() .active() .install(text, [#{mode}]) .journal(#{since, lines, follow}).\nA name that is not a unit name (\"../x\", no .service suffix) is refused.",
-        |h: &mut Host, unit: &str| -> RhaiResult<Service> {
-            lift(Service::new(h.clone(), unit, ServiceOpts::default()))
-        },
-    );
-    func(
-        engine,
-        "systemd",
-        ["h", "unit", "opts"],
-        "A systemd unit; opts #{sudo, user}.",
-        |h: &mut Host, unit: &str, opts: Map| -> RhaiResult<Service> {
-            lift(Service::new(
-                h.clone(),
-                unit,
-                options(Some(opts), "h.systemd()")?,
-            ))
-        },
-    );
-    for (name, doc) in [
-        ("start", "Start the unit."),
-        ("stop", "Stop the unit."),
-        ("restart", "Restart the unit."),
-    ] {
-        let s = st.clone();
-        func(
-            engine,
-            name,
-            ["s"],
-            doc,
-            move |svc: &mut Service| -> RhaiResult<()> {
-                lift(s.rt.block_on(async {
-                    match name {
-                        "start" => svc.start().await,
-                        "stop" => svc.stop().await,
-                        _ => svc.restart().await,
-                    }
-                }))
-            },
-        );
-    }
+    let mut b = Bind::new(engine, st);
+    register_systemd(&mut b);
+    register_git(&mut b);
     let s = st.clone();
-    func(
-        engine,
+    b.function1_opts(
+        "wait_http",
+        &["url"],
+        "Poll an URL until it answers 2xx (or status) and contains `contains`; timeout in s (default 30).\n\
+         Throws after the timeout with what it saw last.",
+        move |url: String, o: WaitHttpOpts| {
+            let cancel = s.rt.services.cancel_token();
+            async move { wait_http(&url, &o, &cancel).await.map(|_| true) }
+        },
+    );
+}
+
+fn register_systemd(b: &mut Bind) {
+    b.method1_opts(
+        "systemd",
+        &["h", "unit"],
+        "A systemd unit on the host: .start() .stop() .restart() .enable() .disable() .mask() .unmask() .active() .install(text) .journal(opts).\n\
+         user: the user's own units (systemctl --user). A name that is not a unit name (\"../x\", no .service suffix) is refused.",
+        |h: Host, unit: String, o: ServiceOpts| async move { Service::new(h, &unit, o) },
+    );
+    b.method0(
+        "start",
+        &["s"],
+        "Start the unit.",
+        |svc: Service| async move { svc.start().await },
+    );
+    b.method0(
+        "stop",
+        &["s"],
+        "Stop the unit.",
+        |svc: Service| async move { svc.stop().await },
+    );
+    b.method0(
+        "restart",
+        &["s"],
+        "Restart the unit.",
+        |svc: Service| async move { svc.restart().await },
+    );
+    b.method0(
         "active",
-        ["s"],
+        &["s"],
         "Is the unit active?",
-        move |svc: &mut Service| lift(s.rt.block_on(svc.active())),
+        |svc: Service| async move { svc.active().await },
     );
-    for (name, doc) in [
-        (
-            "enable",
-            "Enable the unit at boot; true if it was not enabled.",
-        ),
-        (
-            "disable",
-            "Disable the unit at boot; true if it was enabled.",
-        ),
-        (
-            "mask",
-            "Mask the unit (it cannot be started); true if it was not masked.",
-        ),
-        ("unmask", "Unmask the unit; true if it was masked."),
-    ] {
-        let s = st.clone();
-        func(
-            engine,
-            name,
-            ["s"],
-            doc,
-            move |svc: &mut Service| -> RhaiResult<bool> {
-                lift(s.rt.block_on(async {
-                    match name {
-                        "enable" => svc.enable().await,
-                        "disable" => svc.disable().await,
-                        "mask" => svc.mask().await,
-                        _ => svc.unmask().await,
-                    }
-                }))
-            },
-        );
-    }
-    let s = st.clone();
-    func(
-        engine,
+    b.method0(
+        "enable",
+        &["s"],
+        "Enable the unit at boot; true if it was not enabled.",
+        |svc: Service| async move { svc.enable().await },
+    );
+    b.method0(
+        "disable",
+        &["s"],
+        "Disable the unit at boot; true if it was enabled.",
+        |svc: Service| async move { svc.disable().await },
+    );
+    b.method0(
+        "mask",
+        &["s"],
+        "Mask the unit (it cannot be started); true if it was not masked.",
+        |svc: Service| async move { svc.mask().await },
+    );
+    b.method0(
+        "unmask",
+        &["s"],
+        "Unmask the unit; true if it was masked.",
+        |svc: Service| async move { svc.unmask().await },
+    );
+    b.method1_opts(
         "install",
-        ["s", "unit_text"],
-        "Write the unit file atomically (mode 0644); daemon-reload only if it changed; true if changed.",
-        move |svc: &mut Service, text: &str| {
-            lift(s.rt.block_on(svc.install(text, &InstallOpts::default())))
-        },
+        &["s", "unit_text"],
+        "Write the unit file atomically (mode 0644 unless `mode`: part of the desired state, so a re-run\n\
+         changes nothing); daemon-reload only if it changed; true if changed.",
+        |svc: Service, text: String, o: InstallOpts| async move { svc.install(&text, &o).await },
     );
-    let s = st.clone();
-    func(
-        engine,
-        "install",
-        ["s", "unit_text", "opts"],
-        "install() with #{mode}: the mode is part of the desired state, so a re-run changes nothing.",
-        move |svc: &mut Service, text: &str, opts: Map| -> RhaiResult<bool> {
-            let o: InstallOpts = options(Some(opts), "s.install()")?;
-            lift(s.rt.block_on(svc.install(text, &o)))
-        },
-    );
-    let s = st.clone();
-    func(
-        engine,
+    b.method0_with(
         "journal",
-        ["s", "opts"],
-        "The unit's journal; opts #{since: \"1 hour ago\", lines, follow: true (stream until Ctrl-C)}.",
-        move |svc: &mut Service, opts: Map| -> RhaiResult<String> {
-            let o: JournalOpts = options(Some(opts), "s.journal()")?;
-            lift(s.rt.block_on(svc.journal(&o)))
-        },
+        &["s"],
+        "The unit's journal; since: \"1 hour ago\"; follow: stream until Ctrl-C.",
+        |svc: Service, o: JournalOpts| async move { svc.journal(&o).await },
     );
+}
 
-    func(
-        engine,
+fn register_git(b: &mut Bind) {
+    b.method1(
         "git",
-        ["h", "dir"],
-        "A git checkout on the host: .clone(url, [#{branch}]) .pull() .head() .checkout(ref) .dirty().",
-        |h: &mut Host, dir: &str| Repo::new(h.clone(), dir),
+        &["h", "dir"],
+        "A git checkout on the host: .clone(url) .pull() .head() .checkout(ref) .dirty().",
+        |h: Host, dir: String| async move { Ok::<_, crate::Error>(Repo::new(h, &dir)) },
     );
-    let s = st.clone();
-    func(
-        engine,
+    b.method1_opts(
         "clone",
-        ["r", "url"],
-        "Clone url into the directory unless a checkout is there; true if cloned.",
-        move |r: &mut Repo, url: &str| {
-            lift(s.rt.block_on(r.clone_repo(url, &CloneOpts::default())))
-        },
+        &["r", "url"],
+        "Clone url (its `branch`) into the directory unless a checkout is there; true if cloned.",
+        |r: Repo, url: String, o: CloneOpts| async move { r.clone_repo(&url, &o).await },
     );
-    let s = st.clone();
-    func(
-        engine,
-        "clone",
-        ["r", "url", "opts"],
-        "Clone with #{branch}.",
-        move |r: &mut Repo, url: &str, opts: Map| -> RhaiResult<bool> {
-            let o: CloneOpts = options(Some(opts), "r.clone()")?;
-            lift(s.rt.block_on(r.clone_repo(url, &o)))
-        },
-    );
-    let s = st.clone();
-    func(
-        engine,
+    b.method0(
         "pull",
-        ["r"],
+        &["r"],
         "git pull --ff-only; true if HEAD moved.",
-        move |r: &mut Repo| lift(s.rt.block_on(r.pull())),
+        |r: Repo| async move { r.pull().await },
     );
-    let s = st.clone();
-    func(
-        engine,
+    b.method0(
         "head",
-        ["r"],
+        &["r"],
         "The commit HEAD points at.",
-        move |r: &mut Repo| lift(s.rt.block_on(r.head())),
+        |r: Repo| async move { r.head().await },
     );
-    let s = st.clone();
-    func(
-        engine,
+    b.method1(
         "checkout",
-        ["r", "reference"],
+        &["r", "reference"],
         "git checkout a branch, tag or commit.",
-        move |r: &mut Repo, reference: &str| lift(s.rt.block_on(r.checkout(reference))),
+        |r: Repo, reference: String| async move { r.checkout(&reference).await },
     );
-    let s = st.clone();
-    func(
-        engine,
+    b.method0(
         "dirty",
-        ["r"],
+        &["r"],
         "Uncommitted changes in the checkout?",
-        move |r: &mut Repo| lift(s.rt.block_on(r.dirty())),
+        |r: Repo| async move { r.dirty().await },
     );
-
-    for with_opts in [false, true] {
-        let s = st.clone();
-        let doc = "Poll an URL until it answers 2xx (or opts.status) and contains opts.contains; opts #{timeout (s, 30), status, contains, interval}. Throws after the timeout with what it saw last.";
-        if with_opts {
-            func(
-                engine,
-                "wait_http",
-                ["url", "opts"],
-                doc,
-                move |url: &str, opts: Map| -> RhaiResult<bool> {
-                    let o: WaitHttpOpts = options(Some(opts), "wait_http()")?;
-                    lift(s.rt.block_on(wait_http(url, &o, &s.rt.services.cancel_token())))
-                        .map(|_| true)
-                },
-            );
-        } else {
-            func(
-                engine,
-                "wait_http",
-                ["url"],
-                doc,
-                move |url: &str| -> RhaiResult<bool> {
-                    lift(s.rt.block_on(wait_http(
-                        url,
-                        &WaitHttpOpts::default(),
-                        &s.rt.services.cancel_token(),
-                    )))
-                    .map(|_| true)
-                },
-            );
-        }
-    }
 }
