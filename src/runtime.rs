@@ -306,10 +306,10 @@ impl Runtime {
             .drain()
             .map(|(_, h)| h)
             .collect();
-        self.block_on(async {
-            for h in hosts {
-                h.close().await;
-            }
-        });
+        // All at once: each close waits for its master to end the connection, and a run
+        // over many hosts would otherwise wait for them one after another.
+        self.block_on(futures_util::future::join_all(
+            hosts.iter().map(Host::close),
+        ));
     }
 }

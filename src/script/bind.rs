@@ -114,19 +114,14 @@ macro_rules! methods {
             Fut: Future<Output = Result<T, E>>,
         {
             let f = Arc::new(f);
-            let what: Arc<str> = format!("{}.{name}()", params[0]).into();
-            let mut info = self.infos(params, &[type_name::<R>(), $(type_name::<$A>()),*]);
-            let (st, g, w) = (self.st.clone(), f.clone(), what.clone());
-            with_info(self.engine, name, info.clone(), doc, move |r: &mut R, $($a: $A),*| -> RhaiResult<T> {
-                let o = O::from_map(None, &w)?;
+            let what = format!("{}.{name}()", params[0]);
+            let info = self.infos(params, &[type_name::<R>(), $(type_name::<$A>()),*]);
+            let (st, g) = (self.st.clone(), f.clone());
+            with_info(self.engine, name, info, doc, move |r: &mut R, $($a: $A),*| -> RhaiResult<T> {
+                let o = O::from_map(None, &what)?;
                 st.rt.block_on(g(r.clone(), $($a,)* o)).map_err(E::into_script)
             });
-            info.push(opts_info::<O>());
-            let st = self.st.clone();
-            with_info(self.engine, name, info, doc, move |r: &mut R, $($a: $A,)* opts: Map| -> RhaiResult<T> {
-                let o = O::from_map(Some(opts), &what)?;
-                st.rt.block_on(f(r.clone(), $($a,)* o)).map_err(E::into_script)
-            });
+            self.$needs_opts(name, params, doc, move |r: R, $($a: $A,)* o: O| f(r, $($a,)* o));
         }
 
         /// As the form with options, for a method that cannot do without them
