@@ -361,3 +361,41 @@ fn interactive_without_a_terminal_is_a_clear_error() {
     let run = repl_piped(dir.path(), &["local"], "host.interactive(\"sh\")\n");
     assert!(run.stderr.contains("needs a terminal"), "{}", run.stderr);
 }
+
+/// A REPL whose terminal goes away (the tmux pane, an ssh session) gets SIGHUP and leaves.
+/// It used to treat the hang-up as Ctrl-C, cancel nothing, and go back to reading the dead
+/// terminal, where the terminal library spins at full CPU forever.
+#[test]
+fn terminal_hang_up_ends_the_session() {
+    let home = tempfile::tempdir().unwrap();
+    let pid_file = home.path().join("pid");
+    let cmd = format!(
+        "echo $$ > '{pid}'; cd '{home}' && exec env HOME='{home}' XDG_STATE_HOME='{home}/state' NO_COLOR=1 TERM=xterm '{bin}' repl",
+        pid = pid_file.display(),
+        home = home.path().display(),
+        bin = env!("CARGO_BIN_EXE_hoist"),
+    );
+    let t = Tmux::start(&cmd);
+    t.wait_for("the prompt", Duration::from_secs(20), |s| {
+        s.contains("hoist>")
+    });
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    drop(t); // kills the tmux server: the pane's terminal is gone
+    let alive = || std::path::Path::new(&format!("/proc/{pid}")).exists();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while alive() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let left = alive();
+    if left {
+        // Do not leave it spinning for the rest of the suite.
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
+    assert!(!left, "the REPL (pid {pid}) outlived its terminal");
+}

@@ -110,6 +110,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Lock { action } => with_runtime(&g, |rt| lock::run(rt, &action)),
         Command::Repl { hosts } => {
             let rt = build_runtime(&g, crate::repl::reporter(g.verbose))?;
+            signals::leave_on_hangup(crate::repl::reporter::at_prompt);
             let r = crate::repl::run(&rt, &hosts);
             rt.shutdown();
             r

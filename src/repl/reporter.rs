@@ -29,6 +29,11 @@ pub fn prompt_shown() {
     PROMPT_UP.store(true, Ordering::SeqCst);
 }
 
+/// Is the session waiting at its prompt (no input running)?
+pub fn at_prompt() -> bool {
+    PROMPT_UP.load(Ordering::SeqCst)
+}
+
 /// The line was read: print what waited, then print directly again.
 pub fn prompt_gone() {
     let waiting = std::mem::take(&mut *WAITING.lock().expect("waiting lock"));
