@@ -261,7 +261,7 @@ fn run_recipe_cli(argv: Vec<String>) -> Result<()> {
     let recipe = crate::find_recipe(&all, &name)?;
     let args = recipe_args::parse(recipe, std::env::args_os())?;
     if args.help {
-        return recipe_help(&args.global, &name);
+        return recipe_help(&args.global, recipe);
     }
     with_runtime(&args.global, |rt| {
         crate::run_recipe(rt, &name, &args.params)
@@ -273,11 +273,8 @@ fn project_dir() -> Result<Option<std::path::PathBuf>> {
     Ok(inv.project_dir().map(|p| p.to_path_buf()))
 }
 
-fn recipe_help(g: &Global, name: &str) -> Result<()> {
-    let all = crate::recipes::discover(project_dir()?.as_deref())?;
-    let r = all
-        .get(name)
-        .ok_or_else(|| Error::usage(format!("no recipe named `{name}`")))?;
+fn recipe_help(g: &Global, r: &crate::recipes::Recipe) -> Result<()> {
+    let name = &r.name;
     if g.json {
         Json::emit(
             &serde_json::json!({"name": r.name, "origin": r.origin, "doc": r.doc, "params": r.params.values().map(|p| serde_json::json!({"name": p.name, "type": p.ty.name(), "required": p.default.is_none(), "default": p.default, "doc": p.doc})).collect::<Vec<_>>()}),
@@ -385,15 +382,18 @@ fn doc(g: &Global, name: Option<&str>) -> Result<()> {
             exact
         };
         // A recipe of that name is what someone typing `hoist doc deploy` most likely means.
-        let recipe = crate::recipes::discover(project_dir()?.as_deref())?.contains_key(n);
-        if fns.is_empty() && recipe {
-            return recipe_help(g, n);
+        let recipes = crate::recipes::discover(project_dir()?.as_deref())?;
+        let recipe = recipes.get(n);
+        if fns.is_empty()
+            && let Some(r) = recipe
+        {
+            return recipe_help(g, r);
         }
         if fns.is_empty() {
             return Err(Error::usage(format!("no function or recipe named `{n}`"))
                 .hint("`hoist doc` lists the functions, `hoist recipes` the recipes"));
         }
-        if recipe && !g.json {
+        if recipe.is_some() && !g.json {
             println!(
                 "`{n}` is also a recipe: `hoist {n} --help` describes it. Script functions:\n"
             );

@@ -6,7 +6,7 @@
 //! The exit code says which signal ended the run (128 + its number: 130, 143, 129), as a shell
 //! would report it, so a supervisor (systemd, CI, `timeout`) sees what happened.
 
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -19,21 +19,18 @@ static RECEIVED: AtomicI32 = AtomicI32::new(0);
 /// How long a run may take to report and remove its locks after a second signal.
 const LAST_WORDS: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// Set by the REPL: a hang-up means its terminal is gone, so the session must end, not only
-/// the input running in it. (The terminal library would otherwise spin on the dead terminal
-/// forever, at full CPU.)
-static LEAVE_ON_HANGUP: AtomicBool = AtomicBool::new(false);
-
 /// Whether the process is at a point where it can leave at once (the REPL at its prompt).
 type Idle = fn() -> bool;
 
-static IDLE: std::sync::OnceLock<Idle> = std::sync::OnceLock::new();
+/// Set by the REPL: a hang-up means its terminal is gone, so the session must end, not only
+/// the input running in it. (The terminal library would otherwise spin on the dead terminal
+/// forever, at full CPU.)
+static LEAVE_ON_HANGUP: std::sync::OnceLock<Idle> = std::sync::OnceLock::new();
 
 /// For the REPL: on SIGHUP, cancel what runs and leave — at once when `idle()` says nothing
 /// runs, else after the input's clean-up, at the latest after [`LAST_WORDS`].
 pub fn leave_on_hangup(idle: Idle) {
-    let _ = IDLE.set(idle);
-    LEAVE_ON_HANGUP.store(true, Ordering::SeqCst);
+    let _ = LEAVE_ON_HANGUP.set(idle);
 }
 
 /// Watch for the stop signals on a thread of its own, cancelling `services` on the first.
@@ -60,8 +57,10 @@ pub fn install(services: Services) {
             }
             RECEIVED.store(sig, Ordering::SeqCst);
             services.cancel();
-            if sig == SIGHUP && LEAVE_ON_HANGUP.load(Ordering::SeqCst) {
-                if IDLE.get().is_some_and(|idle| idle()) {
+            if sig == SIGHUP
+                && let Some(idle) = LEAVE_ON_HANGUP.get()
+            {
+                if idle() {
                     std::process::exit(128 + sig);
                 }
                 std::thread::spawn(move || {

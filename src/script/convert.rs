@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use super::errors::{RhaiResult, to_rhai};
 use crate::error::Error;
 use crate::secret::Secret;
+use crate::sensitive::SecretOr;
 
 /// A script value as JSON (a script's result, `--json`, tables). Arrays and maps are walked
 /// so hoist's own types inside them read as data too: an `Output` as its fields, an error as
@@ -149,21 +150,16 @@ fn stash_secrets(value: Dynamic, path: String, secrets: &mut Vec<(String, Secret
     value
 }
 
-/// A string or a Secret.
-pub enum Text {
-    Plain(String),
-    Secret(Secret),
-}
-
-pub fn text(d: Dynamic, what: &str) -> RhaiResult<Text> {
+/// A string or a Secret (numbers, bools and chars read as their text).
+pub fn text(d: Dynamic, what: &str) -> RhaiResult<SecretOr> {
     if let Some(s) = d.read_lock::<Secret>() {
-        return Ok(Text::Secret(s.clone()));
+        return Ok(SecretOr::Secret(s.clone()));
     }
     if d.is_string() {
-        return Ok(Text::Plain(d.into_string().unwrap_or_default()));
+        return Ok(SecretOr::Plain(d.into_string().unwrap_or_default()));
     }
     if d.is_int() || d.is_float() || d.is_bool() || d.is_char() {
-        return Ok(Text::Plain(d.to_string()));
+        return Ok(SecretOr::Plain(d.to_string()));
     }
     Err(to_rhai(Error::usage(format!(
         "{what} must be a string or secret, not {}",
@@ -175,8 +171,8 @@ pub fn text(d: Dynamic, what: &str) -> RhaiResult<Text> {
 pub fn strings(arr: rhai::Array, what: &str) -> RhaiResult<Vec<String>> {
     arr.into_iter()
         .map(|d| match text(d, what)? {
-            Text::Plain(s) => Ok(s),
-            Text::Secret(_) => Err(to_rhai(
+            SecretOr::Plain(s) => Ok(s),
+            SecretOr::Secret(_) => Err(to_rhai(
                 Error::usage(format!("{what}: a secret cannot go into a command line (argv is visible to every user on the host)"))
                     .hint("pass it through opts.env or opts.stdin"),
             )),

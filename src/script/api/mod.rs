@@ -17,26 +17,30 @@ pub mod run_control;
 pub mod stdlib;
 pub mod swarm;
 
-/// The names of hoist's own types, as scripts know them (a function whose first parameter
-/// is one reads as its method: `h.run()`).
-pub const TYPE_NAMES: [&str; 12] = [
-    "Host", "Tunnel", "Output", "Error", "Secret", "Docker", "Registry", "Compose", "Swarm",
-    "Stack", "Service", "Repo",
-];
+/// hoist's types with the names scripts know them by, written once: registered before any
+/// function (so every signature derived from Rust types names them so) and listed in
+/// [`TYPE_NAMES`] (a function whose first parameter is one reads as its method: `h.run()`).
+macro_rules! script_types {
+    ($($t:ty => $name:literal),* $(,)?) => {
+        pub const TYPE_NAMES: &[&str] = &[$($name),*];
 
-/// hoist's types by the names scripts use, registered before any function so that every
-/// signature derived from Rust types names them that way.
-pub fn register_types(engine: &mut rhai::Engine) {
-    engine.register_type_with_name::<crate::host::Host>("Host");
-    engine.register_type_with_name::<hosts::TunnelHandle>("Tunnel");
-    engine.register_type_with_name::<output::ScriptOutput>("Output");
-    engine.register_type_with_name::<crate::error::Error>("Error");
-    engine.register_type_with_name::<crate::secret::Secret>("Secret");
-    engine.register_type_with_name::<crate::docker::Docker>("Docker");
-    engine.register_type_with_name::<crate::registry::Registry>("Registry");
-    engine.register_type_with_name::<crate::compose::Project>("Compose");
-    engine.register_type_with_name::<swarm::Swarm>("Swarm");
-    engine.register_type_with_name::<crate::swarm::Stack>("Stack");
-    engine.register_type_with_name::<crate::stdlib::systemd::Service>("Service");
-    engine.register_type_with_name::<crate::stdlib::git::Repo>("Repo");
+        pub fn register_types(engine: &mut rhai::Engine) {
+            $(engine.register_type_with_name::<$t>($name);)*
+        }
+    };
+}
+
+script_types! {
+    crate::host::Host => "Host",
+    hosts::TunnelHandle => "Tunnel",
+    output::ScriptOutput => "Output",
+    crate::error::Error => "Error",
+    crate::secret::Secret => "Secret",
+    crate::docker::Docker => "Docker",
+    crate::registry::Registry => "Registry",
+    crate::compose::Project => "Compose",
+    swarm::Swarm => "Swarm",
+    crate::swarm::Stack => "Stack",
+    crate::stdlib::systemd::Service => "Service",
+    crate::stdlib::git::Repo => "Repo",
 }
