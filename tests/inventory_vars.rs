@@ -243,3 +243,198 @@ fn limit_restricts_recipes_and_runs_to_matching_hosts_and_groups() {
         .collect();
     assert_eq!(wrote, ["", "", "host3", ""]);
 }
+
+/// Take a compose project's containers and networks off the host by their labels.
+fn purge(h: &support::fleet::FleetHost, project: &str) {
+    h.sh(&format!(
+        "docker ps -aq --filter label=com.docker.compose.project={project} | xargs -r docker rm -f; \
+         docker network ls -q --filter label=com.docker.compose.project={project} | xargs -r docker network rm"
+    ));
+}
+
+#[test]
+fn built_in_recipes_take_each_hosts_dir_port_and_env_files_from_the_inventory() {
+    let f = fleet();
+    let pid = std::process::id();
+    let app = format!("hiv{pid}");
+    // host1 (compose v2) and host2 (compose v1), each with its own directory, published port
+    // and env file, given only by hoist.toml's host_vars (the health path by its env vars).
+    let each = [
+        (f.host(1), format!("/tmp/hi-a-{pid}"), 18491, "a.env"),
+        (f.host(2), format!("/tmp/hi-b-{pid}"), 18492, "b.env"),
+    ];
+    let _cleanup = OnDrop(|| {
+        for (h, dir, _, _) in &each {
+            for project in [app.clone(), format!("{app}-blue"), format!("{app}-green")] {
+                purge(h, &project);
+            }
+            h.sh(&format!("rm -rf {dir} /root/.hoist/locks/{app}"));
+        }
+    });
+    let d = tempfile::tempdir().unwrap();
+    let toml = format!(
+        "[env.test]\nvars = {{ registry = \"{}\", health_path = \"/index.html\" }}\n[env.test.hosts]\nweb = [\"host1\", \"host2\"]\n\
+         [env.test.host_vars.host1]\ndir = \"{}\"\nhealth_port = 18491\nenv_files = \"a.env\"\nblue_port = 18493\n\
+         [env.test.host_vars.host2]\ndir = \"{}\"\nhealth_port = 18492\nenv_files = [\"b.env\"]\nblue_port = 18495\n",
+        f.registry, each[0].1, each[1].1
+    );
+    std::fs::write(d.path().join("hoist.toml"), &toml).unwrap();
+    std::fs::write(
+        d.path().join("compose.yml"),
+        "services:\n  web:\n    image: ${IMAGE}\n    ports:\n      - \"127.0.0.1:${WEB_PORT:?set WEB_PORT}:8080\"\n    stop_grace_period: 1s\n",
+    )
+    .unwrap();
+    std::fs::write(d.path().join("a.env"), "WEB_PORT=18491\n").unwrap();
+    std::fs::write(d.path().join("b.env"), "WEB_PORT=18492\n").unwrap();
+    let ctx = d.path().join("app");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        format!(
+            "FROM {}\nCOPY index.html /www/index.html\n",
+            support::images::busybox()
+        ),
+    )
+    .unwrap();
+    std::fs::write(ctx.join("index.html"), "v1\n").unwrap();
+    let hoist = |args: &[&str]| {
+        f.hoist_cmd(d.path())
+            .args(args)
+            .args(["--env", "test", "--app", &app])
+            .output()
+            .unwrap()
+    };
+    let serves = |page: &str| {
+        for (h, dir, port, env) in &each {
+            assert_eq!(
+                h.get(&format!("http://127.0.0.1:{port}/index.html")),
+                page,
+                "{}",
+                h.name
+            );
+            let live = h.live_release(dir);
+            assert_eq!(live["params"]["health_port"], *port, "{}: {live}", h.name);
+            assert_eq!(live["env_files"], serde_json::json!([env]), "{}", h.name);
+        }
+    };
+
+    // deploy: no --dir, --health-port or --env-files; each host gets its own.
+    let o = hoist(&[
+        "deploy",
+        "--user",
+        &f.registry_user,
+        "--context",
+        "app",
+        "--tag",
+        "v1",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    serves("v1");
+    for (h, _, _, _) in &each {
+        let other = &each.iter().find(|e| e.0.name != h.name).unwrap().1;
+        assert_eq!(
+            h.sh(&format!("test -e {other}")).code,
+            1,
+            "{}: the other host's directory is not made here",
+            h.name
+        );
+    }
+
+    // upgrade and status find each host's project in its own directory.
+    let v2 = f.page_image(&format!("{app}:v2"), "v2");
+    f.login_hosts();
+    let o = hoist(&["upgrade", "--image", &v2]);
+    assert!(o.status.success(), "{}", text(&o));
+    serves("v2");
+    let o = hoist(&["status", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let mut seen: Vec<String> = last["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {}",
+                r["host"], r["service"], r["state"], r["release"]
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            format!("\"host1\" \"web\" \"running\" \"{v2}\""),
+            format!("\"host2\" \"web\" \"running\" \"{v2}\""),
+        ]
+    );
+
+    // A var the recipe uses once for every host, set for one host, is refused before
+    // anything is built or changed (it would otherwise be ignored without a word).
+    std::fs::write(
+        d.path().join("hoist.toml"),
+        format!("{toml}tag = \"other\"\n"),
+    )
+    .unwrap();
+    let o = hoist(&["deploy", "--user", &f.registry_user, "--context", "app"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("tag is other for host2 in hoist.toml (its group_vars or host_vars), but deploy uses one tag for every host"),
+        "{}",
+        text(&o)
+    );
+    serves("v2");
+    for (h, dir, _, _) in &each {
+        assert_eq!(h.releases(dir).len(), 2, "{}: nothing recorded", h.name);
+    }
+    std::fs::write(d.path().join("hoist.toml"), &toml).unwrap();
+
+    // destroy takes each host's project down from its own directory.
+    let gone = |project: &str| {
+        let o = hoist(&["destroy", "--yes"]);
+        assert!(o.status.success(), "{}", text(&o));
+        for (h, _, _, _) in &each {
+            assert_eq!(
+                h.sh_ok(&format!(
+                    "docker ps -aq --filter label=com.docker.compose.project={project}"
+                )),
+                "",
+                "{}",
+                h.name
+            );
+        }
+    };
+    gone(&app);
+
+    // bluegreen: each host's colour listens on its own port, its env file beside it, its
+    // proxy file in its own directory.
+    std::fs::write(
+        d.path().join("bg.yml"),
+        "services:\n  web:\n    image: ${IMAGE}\n    ports:\n      - \"127.0.0.1:${PORT}:8080\"\n    stop_grace_period: 1s\n",
+    )
+    .unwrap();
+    let o = hoist(&["bluegreen", "--image", &v2, "--compose", "bg.yml"]);
+    assert!(o.status.success(), "{}", text(&o));
+    for ((h, dir, _, env), port) in each.iter().zip([18493, 18495]) {
+        assert_eq!(
+            h.get(&format!("http://127.0.0.1:{port}/index.html")),
+            "v2",
+            "{}",
+            h.name
+        );
+        assert_eq!(h.read(&format!("{dir}/live")), "blue\n", "{}", h.name);
+        assert!(
+            h.read(&format!("{dir}/proxy.conf"))
+                .contains(&format!("127.0.0.1:{port};")),
+            "{}",
+            h.name
+        );
+        assert!(
+            !h.read(&format!("{dir}/blue/{env}")).is_empty(),
+            "{}: its env file beside the colour",
+            h.name
+        );
+    }
+    gone(&format!("{app}-blue"));
+}
