@@ -380,7 +380,8 @@ fn built_in_recipes_take_each_hosts_dir_port_and_env_files_from_the_inventory() 
     let o = hoist(&["deploy", "--user", &f.registry_user, "--context", "app"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
-        text(&o).contains("tag is other for host2 in hoist.toml (its group_vars or host_vars), but deploy uses one tag for every host"),
+        text(&o).contains("tag is other for host2 in hoist.toml (its group_vars or host_vars), but deploy uses one tag for every host (here none)")
+            && text(&o).contains("--> deploy.rhai (built-in):"),
         "{}",
         text(&o)
     );

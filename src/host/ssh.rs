@@ -518,12 +518,8 @@ pub(super) fn connect_error(spec: &HostSpec, detail: &str) -> Error {
             "the host's key is unknown or changed. Check it (ssh-keyscan) and add it to known_hosts, \
              or pass --accept-new-host-keys to trust a host seen for the first time",
         );
-    } else if all.contains("Connection refused")
-        || all.contains("timed out")
-        || all.contains("No route")
-        || all.contains("Could not resolve")
-    {
-        err.message = format!("cannot connect to {name}: host unreachable");
+    } else if let Some(why) = unreachable_reason(all) {
+        err.message = format!("cannot connect to {name}: {why}");
         err = err
             .hint("is the address right and sshd running? (`ssh` with the same spec tells more)");
     } else if all.contains("Permission denied") {
@@ -532,6 +528,25 @@ pub(super) fn connect_error(spec: &HostSpec, detail: &str) -> Error {
             err.hint("load a key into ssh-agent or name one with ssh(#{key: ...}) / ~/.ssh/config");
     }
     err
+}
+
+/// Why ssh could not reach a host, in words, from what it said (None: it said something else).
+fn unreachable_reason(said: &str) -> Option<&'static str> {
+    [
+        (
+            "Could not resolve",
+            "its name does not resolve (not in DNS, /etc/hosts or the ssh config)",
+        ),
+        (
+            "Connection refused",
+            "connection refused (no sshd on that port?)",
+        ),
+        ("timed out", "connection timed out"),
+        ("No route", "no route to host"),
+    ]
+    .into_iter()
+    .find(|(text, _)| said.contains(text))
+    .map(|(_, why)| why)
 }
 
 /// Bytes the master may write ahead of hoist into a shell's stdout pipe.
