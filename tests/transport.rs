@@ -156,6 +156,53 @@ fn a_timed_out_command_keeps_what_it_printed_and_the_host_stays_usable() {
     assert_eq!(v["after"], "after\n");
 }
 
+#[test]
+fn commands_started_without_sh_keep_codes_streams_sessions_and_kills() {
+    let f = fleet();
+    let h = f.host(3);
+    let v = ok(
+        f,
+        &format!(
+            r#"
+            let h = ssh("{spec}");
+            let stat = h.capture("cat /proc/self/stat").split(" ");
+            let ls = h.run("ls -d / /nonexistent-hoist", #{{check: false}});
+            let missing = h.run("nosuchprog-hoist --x", #{{check: false}});
+            let test = h.run("test -d /nonexistent-hoist", #{{check: false}});
+            let printed = h.capture("printf '%s|' a 'b c' $HOME");
+            let killed = "";
+            try {{ h.run("sleep 34.9", #{{timeout: 1}}); }} catch (e) {{ killed = e.message; }}
+            #{{pid: stat[0], pgrp: stat[4], session: stat[5], ls_out: ls.stdout, ls_err: ls.stderr,
+               ls_code: ls.code, missing: missing.code, test: test.code, printed: printed,
+               killed: killed, after: h.capture("echo after")}}
+            "#,
+            spec = h.spec()
+        ),
+    );
+    // A lone program is started by setsid itself: it leads its own session and group.
+    assert_eq!(v["pid"], v["session"], "{v}");
+    assert_eq!(v["pid"], v["pgrp"], "{v}");
+    assert_eq!(v["ls_out"], "/\n", "{v}");
+    assert!(
+        v["ls_err"].as_str().unwrap().contains("nonexistent-hoist"),
+        "{v}"
+    );
+    assert_eq!(v["ls_code"], 2, "{v}");
+    assert_eq!(v["missing"], 127, "{v}");
+    // A lone builtin runs in the shell's subshell, as `sh -c` would run it.
+    assert_eq!(v["test"], 1, "{v}");
+    assert_eq!(v["printed"], "a|b c|/root|", "{v}");
+    assert!(
+        v["killed"].as_str().unwrap().contains("timed out after 1s"),
+        "{v}"
+    );
+    assert!(
+        !remote_running(h, "sleep 34.9"),
+        "the timed-out program was killed"
+    );
+    assert_eq!(v["after"], "after", "{v}");
+}
+
 /// A hoist process running `script` against the fleet, with its own temp dir (so its ssh
 /// master can be found by its control path) and a secret in its environment.
 fn spawn_hoist(f: &Fleet, project: &Path, tmp: &Path, secret: &str, script: &str) -> Child {

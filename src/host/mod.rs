@@ -6,6 +6,7 @@
 mod edits;
 mod facts;
 mod files;
+mod launch;
 mod local;
 mod race;
 mod shell;

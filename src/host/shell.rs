@@ -12,11 +12,13 @@
 //! Each command runs in its own process (its `cd`/`exit` cannot hurt the shell), in its own
 //! session via `setsid` where available so a timeout or Ctrl-C can kill its whole process
 //! group. The script reaches that process through its environment, never argv. The random
-//! nonce makes the end markers impossible to produce by accident.
+//! nonce makes the end markers impossible to produce by accident. A lone builtin and a lone
+//! program with plain words are started more cheaply, keeping all of that (`launch.rs`).
 
 use memchr::memmem;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use super::launch::Launch;
 use super::local::{EVAL_FROM_ENV, EVAL_FROM_FILE};
 use super::sink::LineSink;
 use crate::command::quote;
@@ -50,9 +52,20 @@ const UNKEPT_HOLD_MAX: usize = 1 << 20;
 /// kernel's limit on one (128 KiB, "Argument list too long") and go through a private file.
 const ENV_SCRIPT_MAX: usize = 96 * 1024;
 
-/// The command line that runs a script given in `$__h_s` (in the shell) as its own process.
+/// The command line that starts a script given in `$__h_s` (in the shell) as its own process,
+/// the cheapest way that keeps the framing's promises (see [`Launch`]).
+fn launch_line(script: &str, stdin: bool) -> String {
+    match Launch::of(script, stdin) {
+        Launch::Builtin => "(eval \"$__h_s\")".to_string(),
+        // Unquoted on purpose: the words are plain (no glob, quote or `$`), split on spaces.
+        Launch::Program => "$__h_ss $__h_s".to_string(),
+        Launch::Shell => shell_launch_line(script.len()),
+    }
+}
+
+/// The command line that runs a script given in `$__h_s` through `sh`, in its own session.
 /// Big scripts are written to a file in the shell's private dir first.
-fn launch_line(script_len: usize) -> String {
+fn shell_launch_line(script_len: usize) -> String {
     if script_len > ENV_SCRIPT_MAX {
         format!(
             "printf '%s' \"$__h_s\" > \"$__h_d/s\"; HOIST_SCRIPT_FILE=\"$__h_d/s\" $__h_ss sh -c {}",
@@ -215,7 +228,7 @@ where
         let text = format!(
             "__h_s={script}\n({feed}{launch}{redirect} &\n{finish}) &\nunset __h_s\n",
             script = quote(script),
-            launch = launch_line(script.len()),
+            launch = launch_line(script, stdin.is_some()),
             finish = finish_lines(&self.nonce, id),
         );
         self.broken = true;
@@ -271,7 +284,7 @@ pub fn one_shot(nonce: &str) -> String {
         "IFS= read -r __l; __h_s=$(printf %s \"$__l\" | base64 -d); unset __l; exec 3<&0\n\
          {pre}{launch} <&3 3<&- &\n{finish}",
         pre = preamble(nonce),
-        launch = launch_line(usize::MAX),
+        launch = shell_launch_line(usize::MAX),
         finish = finish_lines(nonce, 1),
     )
 }
