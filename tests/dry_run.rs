@@ -81,17 +81,7 @@ impl App {
     }
 
     fn version(&self, text: &str) {
-        let ctx = self.dir.path().join("app");
-        std::fs::create_dir_all(&ctx).unwrap();
-        std::fs::write(
-            ctx.join("Dockerfile"),
-            format!(
-                "FROM {}\nCOPY index.html /www/index.html\n",
-                support::images::busybox()
-            ),
-        )
-        .unwrap();
-        std::fs::write(ctx.join("index.html"), format!("{text}\n")).unwrap();
+        support::images::page_context(self.dir.path(), text);
     }
 
     fn deploy(&self, tag: &str, extra: &[&str]) -> Output {

@@ -286,17 +286,7 @@ fn built_in_recipes_take_each_hosts_dir_port_and_env_files_from_the_inventory() 
     .unwrap();
     std::fs::write(d.path().join("a.env"), "WEB_PORT=18491\n").unwrap();
     std::fs::write(d.path().join("b.env"), "WEB_PORT=18492\n").unwrap();
-    let ctx = d.path().join("app");
-    std::fs::create_dir_all(&ctx).unwrap();
-    std::fs::write(
-        ctx.join("Dockerfile"),
-        format!(
-            "FROM {}\nCOPY index.html /www/index.html\n",
-            support::images::busybox()
-        ),
-    )
-    .unwrap();
-    std::fs::write(ctx.join("index.html"), "v1\n").unwrap();
+    support::images::page_context(d.path(), "v1");
     let hoist = |args: &[&str]| {
         f.hoist_cmd(d.path())
             .args(args)

@@ -142,16 +142,7 @@ fn deploy_with_no_registry_sends_the_image_and_serves_it_on_v1_and_v2_hosts() {
         "services:\n  web:\n    image: ${IMAGE}\n    ports:\n      - \"127.0.0.1:18651:8080\"\n    stop_grace_period: 1s\n",
     )
     .unwrap();
-    let ctx = dir.path().join("app");
-    std::fs::create_dir_all(&ctx).unwrap();
-    std::fs::write(
-        ctx.join("Dockerfile"),
-        format!(
-            "FROM {}\nCOPY index.html /www/index.html\n",
-            support::images::busybox()
-        ),
-    )
-    .unwrap();
+    let ctx = support::images::page_context(dir.path(), "");
     let deploy = |tag: &str, text: &str, extra: &[&str]| {
         std::fs::write(ctx.join("index.html"), format!("{text}\n")).unwrap();
         f.hoist_cmd(dir.path())

@@ -85,17 +85,7 @@ fn deploy_copies_env_files_and_enables_profiles_records_their_digests_and_later_
         "GREETING=hello from app.env\n",
     )
     .unwrap();
-    let ctx = d.path().join("app");
-    std::fs::create_dir_all(&ctx).unwrap();
-    std::fs::write(
-        ctx.join("Dockerfile"),
-        format!(
-            "FROM {}\nCOPY index.html /www/index.html\n",
-            support::images::busybox()
-        ),
-    )
-    .unwrap();
-    std::fs::write(ctx.join("index.html"), "v1\n").unwrap();
+    support::images::page_context(d.path(), "v1");
     let hoist = |args: &[&str]| {
         f.hoist_cmd(d.path())
             .env("HOME", home.path())

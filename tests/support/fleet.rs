@@ -245,18 +245,10 @@ impl Fleet {
     /// the fleet registry (docker CLI: test set-up, independent of the code under test); its
     /// registry name.
     pub fn page_image(&self, repo_tag: &str, text: &str) -> String {
-        let ctx = tempfile::tempdir().unwrap();
-        std::fs::write(ctx.path().join("index.html"), format!("{text}\n")).unwrap();
-        std::fs::write(
-            ctx.path().join("Dockerfile"),
-            format!(
-                "FROM {}\nCOPY index.html /www/index.html\n",
-                super::images::busybox()
-            ),
-        )
-        .unwrap();
+        let project = tempfile::tempdir().unwrap();
+        let ctx = super::images::page_context(project.path(), text);
         let local = format!("hoist-test/{repo_tag}");
-        super::images::build(&local, ctx.path());
+        super::images::build(&local, &ctx);
         self.push(&local, repo_tag)
     }
     /// Log every host's engine in to the fleet registry (as `docker login` there would).

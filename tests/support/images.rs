@@ -69,6 +69,21 @@ pub fn from_busybox(tag: &str, ctx: &Path, tail: &str) {
     build(tag, ctx);
 }
 
+/// Write the build context `project/app` of an image that serves `page` at /index.html (the
+/// busybox image's httpd), as a recipe's `--context app` builds it; its path.
+#[allow(dead_code)]
+pub fn page_context(project: &Path, page: &str) -> std::path::PathBuf {
+    let ctx = project.join("app");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        format!("FROM {}\nCOPY index.html /www/index.html\n", busybox()),
+    )
+    .unwrap();
+    std::fs::write(ctx.join("index.html"), format!("{page}\n")).unwrap();
+    ctx
+}
+
 /// `docker build -q -t TAG CTX` with the docker CLI (test set-up, independent of the code
 /// under test); a failure says how to get docker.
 pub fn build(tag: &str, ctx: &Path) {
