@@ -4,16 +4,23 @@
 //!
 //! ```text
 //! __h_s='<script>'                      # quoted by the one renderer
-//! HOIST_SCRIPT="$__h_s" $__h_ss sh -c '<eval from env>' </dev/null &
-//! __h_p=$!; echo $__h_p > "$__h_d/pid"; wait $__h_p; __h_rc=$?
-//! printf '\n<nonce> E <id> %s\n' $__h_rc; printf '\n<nonce> E <id>\n' >&2
+//! (trap '<kill the command's group>' TERM; trap '<the same, with KILL>' USR1
+//!  HOIST_SCRIPT="$__h_s" $__h_ss sh -c '<eval from env>' </dev/null &
+//!  __h_p=$!; wait $__h_p; __h_rc=$?
+//!  printf '\n<nonce> E <id> %s\n' $__h_rc; printf '\n<nonce> E <id>\n' >&2) &
+//! __h_w=$!
 //! ```
 //!
 //! Each command runs in its own process (its `cd`/`exit` cannot hurt the shell), in its own
 //! session via `setsid` where available so a timeout or Ctrl-C can kill its whole process
-//! group. The script reaches that process through its environment, never argv. The random
-//! nonce makes the end markers impossible to produce by accident. A lone builtin and a lone
-//! program with plain words are started more cheaply, keeping all of that (`launch.rs`).
+//! group. It is started and awaited by a background subshell (the waiter), so the shell goes
+//! back to reading its stdin at once: a timeout or Ctrl-C is a signal hoist writes into that
+//! stdin for the waiter (`kill -TERM $__h_w`), and when hoist goes away however it ends, the
+//! shell reads EOF and its exit signals every waiter. So the shell needs no file on the host,
+//! and stopping a command needs no new channel. The script reaches the command through its
+//! environment, never argv. The random nonce makes the end markers impossible to produce by
+//! accident. A lone builtin and a lone program with plain words are started more cheaply,
+//! keeping all of that (`launch.rs`).
 
 use memchr::memmem;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -64,11 +71,11 @@ fn launch_line(script: &str, stdin: bool) -> String {
 }
 
 /// The command line that runs a script given in `$__h_s` through `sh`, in its own session.
-/// Big scripts are written to a file in the shell's private dir first.
+/// Big scripts are written to a private temp file first (the command removes it).
 fn shell_launch_line(script_len: usize) -> String {
     if script_len > ENV_SCRIPT_MAX {
         format!(
-            "printf '%s' \"$__h_s\" > \"$__h_d/s\"; HOIST_SCRIPT_FILE=\"$__h_d/s\" $__h_ss sh -c {}",
+            "__h_f=$(mktemp) && printf '%s' \"$__h_s\" > \"$__h_f\" && HOIST_SCRIPT_FILE=\"$__h_f\" $__h_ss sh -c {}",
             quote(EVAL_FROM_FILE)
         )
     } else {
@@ -79,15 +86,19 @@ fn shell_launch_line(script_len: usize) -> String {
     }
 }
 
-/// The lines after the command started (as `$__h_p`): record its pid, wait for it, then say
-/// how it ended. `b` after the code: some process of its group lives on (it was started
-/// with setsid, so its pid is its group's id), still holding the output pipes. The pid file
-/// holds a pid exactly while the command runs: it is what a timeout, Ctrl-C or the shell's exit
-/// kills. (It is emptied rather than removed, and read with `read`: shell builtins, so a
-/// command costs no `rm` or `cat` process on the host.)
+/// The waiter's traps: TERM stops the running command's process group (its pid is its
+/// group's id: it was started with setsid), USR1 kills it. hoist sends them through the shell
+/// ([`Shell::signal`]); the shell's exit sends TERM to all its waiters.
+const WAITER_TRAPS: &str = "trap 'kill -TERM -$__h_p 2>/dev/null || kill -TERM $__h_p 2>/dev/null' TERM; \
+                            trap 'kill -KILL -$__h_p 2>/dev/null || kill -KILL $__h_p 2>/dev/null' USR1\n";
+
+/// The waiter's lines after the command started (as `$!`): wait for it (again after a trap
+/// cut the wait short, until it is gone), then say how it ended. `b` after the code: some
+/// process of its group lives on, still holding the output pipes.
 fn finish_lines(nonce: &str, id: u64) -> String {
     format!(
-        "__h_p=$!; echo $__h_p > \"$__h_d/pid\"; wait $__h_p; __h_rc=$?; true > \"$__h_d/pid\"\n\
+        "__h_p=$!; wait $__h_p; __h_rc=$?\n\
+         while kill -0 $__h_p 2>/dev/null; do wait $__h_p; __h_c=$?; [ $__h_c = 127 ] && break; __h_rc=$__h_c; done\n\
          __h_bg=; if [ -n \"$__h_ss\" ] && kill -0 -$__h_p 2>/dev/null; then __h_bg=b; fi\n\
          printf '\\n%s E %s %s %s\\n' {nonce} {id} $__h_rc \"$__h_bg\"; printf '\\n%s E %s\\n' {nonce} {id} >&2\n"
     )
@@ -137,8 +148,20 @@ pub struct Shell<W, R, E> {
     pub broken: bool,
 }
 
-/// The preamble: a private temp dir (for the running command's pid) and setsid detection.
-pub fn preamble(nonce: &str) -> String {
+/// The preamble of a long-lived shell: setsid detection, and on exit (hoist went away or
+/// closed it) a TERM to its process group — every waiter, which stops its command's group.
+fn preamble(nonce: &str) -> String {
+    format!(
+        "if command -v setsid >/dev/null 2>&1; then __h_ss=setsid; else __h_ss=; fi\n\
+         trap 'trap \"\" TERM; kill -TERM 0 2>/dev/null' EXIT\n\
+         printf '%s R\\n' {nonce}\n"
+    )
+}
+
+/// The preamble of a one-shot channel ([`one_shot`]), which has no shell reading its stdin to
+/// signal through: a private temp dir whose `pid` file names the running command, printed as
+/// `<nonce> R <dir>` so [`super::ssh`] can kill it from another channel.
+fn one_shot_preamble(nonce: &str) -> String {
     format!(
         "__h_d=$(mktemp -d 2>/dev/null || {{ mkdir -m 700 /tmp/hoist.$$ && echo /tmp/hoist.$$; }})\n\
          if command -v setsid >/dev/null 2>&1; then __h_ss=setsid; else __h_ss=; fi\n\
@@ -158,8 +181,8 @@ where
     R: AsyncRead + Unpin + Send,
     E: AsyncRead + Unpin + Send,
 {
-    /// Start framing on freshly opened pipes; returns the shell and its temp dir.
-    pub async fn start(stdin: W, stdout: R, stderr: E) -> Result<(Self, String)> {
+    /// Start framing on freshly opened pipes.
+    pub async fn start(stdin: W, stdout: R, stderr: E) -> Result<Self> {
         let mut shell = Shell {
             stdin,
             stdout: Reader::new(stdout),
@@ -173,13 +196,20 @@ where
             .write(pre.as_bytes())
             .await
             .map_err(|e| Error::failed(format!("remote shell did not start: {e}")))?;
-        let ready = format!("{} R ", shell.nonce);
-        let line = shell
+        let ready = format!("{} R", shell.nonce);
+        shell
             .stdout
             .read_line_starting(&ready)
             .await
             .map_err(|e| Error::failed(format!("remote shell did not start: {e}")))?;
-        Ok((shell, line.trim().to_string()))
+        Ok(shell)
+    }
+
+    /// Signal the waiter of the command sent last: `TERM` stops its process group, `USR1`
+    /// kills it (see [`WAITER_TRAPS`]). The shell reads it at once: it is not busy.
+    pub async fn signal(&mut self, signal: &str) -> Result<()> {
+        self.write(format!("kill -{signal} $__h_w 2>/dev/null\n").as_bytes())
+            .await
     }
 
     /// Write all of `bytes`; a failure before the first byte left says so ([`never_sent`]).
@@ -226,8 +256,9 @@ where
         // closes), the shell reads EOF at once and its exit kills the running command — the
         // channel, and so the ssh master, do not stay open for it.
         let text = format!(
-            "__h_s={script}\n({feed}{launch}{redirect} &\n{finish}) &\nunset __h_s\n",
+            "__h_s={script}\n({traps}{feed}{launch}{redirect} &\n{finish}) &\n__h_w=$!; unset __h_s\n",
             script = quote(script),
+            traps = WAITER_TRAPS,
             launch = launch_line(script, stdin.is_some()),
             finish = finish_lines(&self.nonce, id),
         );
@@ -282,8 +313,8 @@ where
 pub fn one_shot(nonce: &str) -> String {
     format!(
         "IFS= read -r __l; __h_s=$(printf %s \"$__l\" | base64 -d); unset __l; exec 3<&0\n\
-         {pre}{launch} <&3 3<&- &\n{finish}",
-        pre = preamble(nonce),
+         {pre}{launch} <&3 3<&- &\necho $! > \"$__h_d/pid\"\n{finish}: > \"$__h_d/pid\"\n",
+        pre = one_shot_preamble(nonce),
         launch = shell_launch_line(usize::MAX),
         finish = finish_lines(nonce, 1),
     )

@@ -47,12 +47,13 @@ impl Default for SshOptions {
     }
 }
 
+/// How long a new shell channel may take to answer its preamble.
+const SHELL_START_MAX: Duration = Duration::from_secs(30);
+
 struct OpenShell {
     shell: Shell<ChildStdin, ChildStdout, ChildStderr>,
     /// Keeps the channel open.
     _child: openssh::Child<Arc<Session>>,
-    /// The shell's private temp dir on the host (holds the running command's pid).
-    dir: String,
 }
 
 pub struct SshTransport {
@@ -110,15 +111,47 @@ impl SshTransport {
         let stdout = child.stdout().take().expect("piped");
         let stderr = child.stderr().take().expect("piped");
         widen_pipe(&stdout);
-        let (shell, dir) = Shell::start(stdin, stdout, stderr).await?;
+        // A shell that never answers (a login script waiting for input) must not hang the run.
+        let shell = tokio::time::timeout(SHELL_START_MAX, Shell::start(stdin, stdout, stderr))
+            .await
+            .map_err(|_| {
+                Error::failed(format!(
+                    "the remote shell did not start within {}s (does a login script of the \
+                     account wait for input?)",
+                    SHELL_START_MAX.as_secs()
+                ))
+            })??;
         Ok(OpenShell {
             shell,
             _child: child,
-            dir,
         })
     }
 
-    /// Kill the process a shell is running (and its process group), via a fresh channel.
+    /// Stop the command a shell is running: TERM to its process group, KILL if it has not ended
+    /// within a second. Returns what it printed until its end, or nothing if the shell did not
+    /// say within a few seconds (then it is not used again).
+    async fn stop_running(
+        &self,
+        open: &mut OpenShell,
+        sink: Option<&super::sink::LineSink>,
+        keep_stdout: bool,
+    ) -> Option<shell::Framed> {
+        open.shell.signal("TERM").await.ok()?;
+        let ended = tokio::time::timeout(
+            Duration::from_secs(1),
+            open.shell.collect(sink, keep_stdout),
+        )
+        .await;
+        match ended {
+            Ok(framed) => framed.ok(),
+            Err(_) => {
+                open.shell.signal("USR1").await.ok()?;
+                self.after_kill(open.shell.collect(sink, keep_stdout)).await
+            }
+        }
+    }
+
+    /// Kill the command of a one-shot channel (and its process group), via a fresh channel.
     async fn kill_running(&self, session: &Arc<Session>, dir: &str) {
         let pidfile = format!("{dir}/pid");
         let script = format!(
@@ -319,9 +352,8 @@ impl Transport for SshTransport {
                 Err(e)
             }
             Race::TimedOut(t) => {
-                self.kill_running(&session, &open.dir).await;
                 let rest = self
-                    .after_kill(open.shell.collect(req.sink, req.keep_stdout))
+                    .stop_running(&mut open, req.sink, req.keep_stdout)
                     .await;
                 if rest.is_some() && !open.shell.broken {
                     self.shells.lock().expect("shell pool").push(open);
@@ -329,7 +361,8 @@ impl Transport for SshTransport {
                 Err(timed_out(t, rest))
             }
             Race::Cancelled => {
-                self.kill_running(&session, &open.dir).await;
+                self.stop_running(&mut open, req.sink, req.keep_stdout)
+                    .await;
                 Err(Error::cancelled())
             }
         }
@@ -417,7 +450,7 @@ impl Transport for SshTransport {
                 .stderr(&String::from_utf8_lossy(&out.stderr)));
         }
         // A terminal needs its own channel: `ssh -tt` through the same ControlMaster.
-        let mut ssh = tokio::process::Command::new("ssh");
+        let mut ssh = tokio::process::Command::new(super::ssh_master::ssh_program());
         ssh.arg("-tt")
             .arg("-S")
             .arg(session.control_socket())

@@ -67,12 +67,9 @@ pub async fn launch(spec: &HostSpec, opts: &SshOptions) -> Result<Session> {
         .acquire()
         .await
         .map_err(|e| Error::wrap("cannot wait for a connection slot", e))?;
-    let dir = tempfile::Builder::new()
-        .prefix(".ssh-connection")
-        .tempdir_in(std::env::temp_dir())
-        .map_err(|e| Error::wrap("cannot create the ssh control directory", e))?;
+    let dir = control_dir()?;
     let log = dir.path().join("log");
-    let mut ssh = tokio::process::Command::new("ssh");
+    let mut ssh = tokio::process::Command::new(ssh_program());
     ssh.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -115,6 +112,39 @@ pub async fn launch(spec: &HostSpec, opts: &SshOptions) -> Result<Session> {
         return Err(super::ssh::connect_error(spec, said.trim()));
     }
     Ok(Session::new_native_mux(dir))
+}
+
+/// The `ssh` program, found on hoist's PATH once. Started by its full path, hoist spawns it
+/// without copying its own address space (`posix_spawn`): with PATH in the master's cleared
+/// environment and a bare name, the standard library falls back to `fork`, which copies the
+/// page tables of a process running a thread per host — the biggest cost hoist itself had in a
+/// hundred-host fan-out.
+pub fn ssh_program() -> &'static std::path::Path {
+    static SSH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    SSH.get_or_init(|| which::which("ssh").unwrap_or_else(|_| "ssh".into()))
+}
+
+/// A private control directory: in `$TMPDIR` when it is set (the user chose it), else in the
+/// user's runtime dir or /dev/shm (memory) before /tmp — on a disk file system, creating a
+/// directory, a socket and a log per host cost more than anything else hoist does to connect.
+fn control_dir() -> Result<tempfile::TempDir> {
+    let make = |parent: &std::path::Path| {
+        tempfile::Builder::new()
+            .prefix(".ssh-connection")
+            .tempdir_in(parent)
+    };
+    let chosen = std::env::var_os("TMPDIR").filter(|d| !d.is_empty());
+    let memory = if chosen.is_some() {
+        None
+    } else {
+        dirs::runtime_dir()
+            .into_iter()
+            .chain([std::path::PathBuf::from("/dev/shm")])
+            .find_map(|parent| make(&parent).ok())
+    };
+    memory
+        .map_or_else(|| make(&std::env::temp_dir()), Ok)
+        .map_err(|e| Error::wrap("cannot create the ssh control directory", e))
 }
 
 fn options(opts: &SshOptions) -> Vec<String> {
