@@ -6,6 +6,7 @@
 
 mod support;
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Output, Stdio};
 
 use support::fleet::{Fleet, FleetHost, fleet};
@@ -734,13 +735,22 @@ fn interrupted_upgrade_puts_the_live_release_back(
             "--health-path",
             "/index.html",
         ])
+        .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     a.until_live_on_both("both hosts started recreating the service", &v2, &mut run);
-    // SAFETY: kill(2) on the pid of the child this test spawned.
-    unsafe { libc::kill(run.id() as libc::pid_t, signal) };
+    // SIGINT goes to hoist's whole process group, as Ctrl-C at a terminal sends it (hoist runs
+    // in a group of its own here): the undo still needs the ssh connections, so no process
+    // the interrupt also reaches may carry them. SIGTERM goes to the pid, as `kill` sends it.
+    let target = if signal == libc::SIGINT {
+        -(run.id() as libc::pid_t)
+    } else {
+        run.id() as libc::pid_t
+    };
+    // SAFETY: kill(2) on the child this test spawned, or on the process group it leads.
+    unsafe { libc::kill(target, signal) };
     let out = run.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(code), "{err}");

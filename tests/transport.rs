@@ -42,6 +42,13 @@ fn remote_running(h: &FleetHost, cmd: &str) -> bool {
         == 0
 }
 
+/// The process group of a local process (`/proc/PID/stat`, the field after the state).
+fn process_group(pid: u32) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 1..];
+    after_name.split_whitespace().nth(2).unwrap().to_string()
+}
+
 /// Local processes whose command line matches `pattern` (pgrep -f).
 fn local_pids(pattern: &str) -> Vec<u32> {
     let o = Command::new("pgrep")
@@ -253,6 +260,13 @@ fn a_killed_hoist_leaves_no_ssh_master_and_masters_hold_no_secrets() {
         "the master's environment holds the secret"
     );
     assert!(environ.contains("PATH="), "the master keeps what ssh needs");
+    // A Ctrl-C at the terminal (SIGINT to hoist's process group) must not reach the master:
+    // hoist still needs the connection to stop the command and undo what it must.
+    assert_ne!(
+        process_group(masters[0]),
+        process_group(child.id()),
+        "the master is in hoist's process group"
+    );
 
     child.kill().unwrap(); // SIGKILL: no handler runs
     child.wait().unwrap();

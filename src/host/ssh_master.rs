@@ -93,7 +93,11 @@ pub async fn launch(spec: &HostSpec, opts: &SshOptions) -> Result<Master> {
         .arg(&log)
         .arg("-S")
         .arg(dir.path().join("master"))
-        .arg("-M");
+        .arg("-M")
+        // Its own process group: a Ctrl-C at the terminal goes to hoist's group, and hoist,
+        // not the signal, decides what the connection still has to do (stop the commands,
+        // undo a release) before it closes.
+        .process_group(0);
     for o in options(opts) {
         ssh.arg("-o").arg(o);
     }
