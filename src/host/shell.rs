@@ -136,27 +136,6 @@ where
     })
 }
 
-/// A shell on any kind of pipes: a master's own (`tokio::process`) or a mux channel's.
-pub type BoxedShell = Shell<
-    Box<dyn AsyncWrite + Unpin + Send>,
-    Box<dyn AsyncRead + Unpin + Send>,
-    Box<dyn AsyncRead + Unpin + Send>,
->;
-
-impl BoxedShell {
-    /// [`Shell::start`] on pipes of any kind.
-    pub async fn start_boxed(
-        stdin: impl AsyncWrite + Unpin + Send + 'static,
-        stdout: impl AsyncRead + Unpin + Send + 'static,
-        stderr: impl AsyncRead + Unpin + Send + 'static,
-    ) -> Result<Self> {
-        let stdin: Box<dyn AsyncWrite + Unpin + Send> = Box::new(stdin);
-        let stdout: Box<dyn AsyncRead + Unpin + Send> = Box::new(stdout);
-        let stderr: Box<dyn AsyncRead + Unpin + Send> = Box::new(stderr);
-        Shell::start(stdin, stdout, stderr).await
-    }
-}
-
 /// One open remote shell: its pipes, what was read past the last marker, and a counter.
 pub struct Shell<W, R, E> {
     stdin: W,

@@ -7,12 +7,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use openssh::{ForwardType, Session, Socket, Stdio};
+use openssh::{ChildStderr, ChildStdin, ChildStdout, ForwardType, Session, Socket, Stdio};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
 
 use super::race::{Race, race};
-use super::shell::{self, BoxedShell, INLINE_STDIN_MAX};
+use super::shell::{self, INLINE_STDIN_MAX, Shell};
 use super::spec::HostSpec;
 use super::tunnel::{ForwardTarget, LocalEnd, Tunnel};
 use super::{ExecRequest, RawOutput, Transport};
@@ -47,13 +47,13 @@ impl Default for SshOptions {
     }
 }
 
-/// How long a master may take to end by itself once hoist closed its shells and channels.
-const MASTER_EXIT_MAX: Duration = Duration::from_millis(300);
+/// How long a new shell channel may take to answer its preamble.
+const SHELL_START_MAX: Duration = Duration::from_secs(30);
 
 struct OpenShell {
-    shell: BoxedShell,
-    /// Keeps a mux channel open (none for the master's own shell).
-    _channel: Option<openssh::Child<Arc<Session>>>,
+    shell: Shell<ChildStdin, ChildStdout, ChildStderr>,
+    /// Keeps the channel open.
+    _child: openssh::Child<Arc<Session>>,
 }
 
 pub struct SshTransport {
@@ -65,8 +65,6 @@ pub struct SshTransport {
     shells: std::sync::Mutex<Vec<OpenShell>>,
     /// Shells set aside by [`SshTransport::retire`], drained until the host is closed.
     retired: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
-    /// The master processes of this run's connections (more than one after a reconnect).
-    masters: std::sync::Mutex<Vec<tokio::process::Child>>,
 }
 
 impl SshTransport {
@@ -77,7 +75,6 @@ impl SshTransport {
             session: Mutex::new(None),
             shells: std::sync::Mutex::new(Vec::new()),
             retired: std::sync::Mutex::new(Vec::new()),
-            masters: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -91,15 +88,13 @@ impl SshTransport {
         Ok(session)
     }
 
-    /// Connect: the master comes with the host's first shell, which it runs itself.
+    /// Connect, and open the first shell at once: a master lives only while a channel holds
+    /// it ([`super::ssh_master::LINGER`]), and a host in use always has one.
     async fn open_session(&self) -> Result<Arc<Session>> {
-        let master = super::ssh_master::launch(&self.spec, &self.opts).await?;
-        self.masters.lock().expect("masters").push(master.process);
-        self.shells.lock().expect("shell pool").push(OpenShell {
-            shell: master.shell,
-            _channel: None,
-        });
-        Ok(Arc::new(master.session))
+        let session = Arc::new(super::ssh_master::launch(&self.spec, &self.opts).await?);
+        let first = self.open_shell(&session).await?;
+        self.shells.lock().expect("shell pool").push(first);
+        Ok(session)
     }
 
     async fn open_shell(&self, session: &Arc<Session>) -> Result<OpenShell> {
@@ -117,19 +112,18 @@ impl SshTransport {
         let stderr = child.stderr().take().expect("piped");
         widen_pipe(&stdout);
         // A shell that never answers (a login script waiting for input) must not hang the run.
-        let max = super::ssh_master::ANSWER_MAX;
-        let shell = tokio::time::timeout(max, BoxedShell::start_boxed(stdin, stdout, stderr))
+        let shell = tokio::time::timeout(SHELL_START_MAX, Shell::start(stdin, stdout, stderr))
             .await
             .map_err(|_| {
                 Error::failed(format!(
                     "the remote shell did not start within {}s (does a login script of the \
                      account wait for input?)",
-                    max.as_secs()
+                    SHELL_START_MAX.as_secs()
                 ))
             })??;
         Ok(OpenShell {
             shell,
-            _channel: Some(child),
+            _child: child,
         })
     }
 
@@ -500,18 +494,6 @@ impl Transport for SshTransport {
         {
             let _ = s.close().await;
         }
-        // Its shells closed, a master ends by itself within a round trip; one kept by a process
-        // that still holds a shell's output (a background child) is ended here, not left
-        // logged in (the remote shells have read EOF either way).
-        let masters: Vec<_> = self.masters.lock().expect("masters").drain(..).collect();
-        for mut m in masters {
-            if tokio::time::timeout(MASTER_EXIT_MAX, m.wait())
-                .await
-                .is_err()
-            {
-                let _ = m.kill().await;
-            }
-        }
     }
 }
 
@@ -607,7 +589,7 @@ const PIPE_ROOM: libc::c_int = 256 * 1024;
 /// master hands over big output in fewer, larger pieces (fewer wake-ups on both sides). Best
 /// effort: a user over the kernel's pipe budget keeps the default. 256 KiB, not the 1 MiB
 /// maximum, so a fan-out to a hundred hosts stays well inside an unprivileged user's budget.
-pub(super) fn widen_pipe(pipe: &impl std::os::unix::io::AsRawFd) {
+fn widen_pipe(pipe: &impl std::os::unix::io::AsRawFd) {
     // SAFETY: fcntl on a pipe descriptor this process owns; failure changes nothing.
     unsafe { libc::fcntl(pipe.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_ROOM) };
 }

@@ -1,40 +1,27 @@
 //! Starting the one OpenSSH ControlMaster per host that every command, file transfer and tunnel
-//! of a run goes through. Started here rather than by the `openssh` crate's builder for three
+//! of a run goes through. Started here rather than by the `openssh` crate's builder for two
 //! reasons that crate does not let us choose:
 //!
-//! - **It runs the host's first shell itself** (`ssh -M host sh`, a child of hoist, not a
-//!   daemon): the shell's session is opened with the login, as plain `ssh host sh` would, with
-//!   no fork into the background and no mux round trip before the first command.
-//! - **It must not outlive hoist.** With no `ControlPersist`, the master lives while its own
-//!   session does — the shell reading hoist's pipe — and while hoist holds channels through it.
-//!   When hoist ends — cleanly, by a signal, or by `kill -9` — the shell reads EOF and exits,
-//!   the mux clients are gone, and the master follows instead of staying logged in for ever.
-//! - **It must not carry secrets.** ssh inherits its parent's environment, which holds
-//!   registry passwords and `secret_env` values; `/proc/PID/environ` shows them to anyone who
-//!   may read it. The master gets only the variables ssh itself uses ([`PASSED_ENV`], plus any
-//!   named in `HOIST_SSH_ENV`).
+//! - **It must not outlive hoist.** `ControlPersist` is a few seconds, not forever: the master
+//!   lives while hoist holds a channel through it (the host keeps one shell open), so when hoist
+//!   ends — cleanly, by a signal, or by `kill -9` — the master follows within
+//!   [`LINGER`] instead of staying logged in for ever.
+//! - **It must not carry secrets.** A daemonized ssh inherits its parent's environment, which
+//!   holds registry passwords and `secret_env` values; `/proc/PID/environ` shows them to anyone
+//!   who may read it. The master gets only the variables ssh itself uses
+//!   ([`PASSED_ENV`], plus any named in `HOIST_SSH_ENV`).
 
 use std::process::Stdio;
 use std::time::Duration;
 
 use openssh::Session;
 
-use super::shell::{BoxedShell, Shell};
 use super::spec::HostSpec;
 use super::ssh::SshOptions;
 use crate::error::{Error, Result};
 
-/// How long a new connection, or a new shell channel on one, may take to answer.
-pub const ANSWER_MAX: Duration = Duration::from_secs(30);
-
-/// A connected master: the mux session other channels go through, the master process, and
-/// the shell it runs.
-pub struct Master {
-    pub session: Session,
-    /// Ends when its shell and every channel through it are closed; [`Master::close`] ends it.
-    pub process: tokio::process::Child,
-    pub shell: BoxedShell,
-}
+/// How long a master stays after its last channel closed.
+pub const LINGER: Duration = Duration::from_secs(3);
 
 /// The environment a master keeps: what ssh, its agent, askpass helpers and Kerberos read.
 const PASSED_ENV: &[&str] = &[
@@ -74,9 +61,8 @@ fn handshakes() -> &'static tokio::sync::Semaphore {
     })
 }
 
-/// Connect to `spec`: start a master running the host's first shell, and return once that
-/// shell has answered.
-pub async fn launch(spec: &HostSpec, opts: &SshOptions) -> Result<Master> {
+/// Start a master for `spec` and return the session that speaks to it over its socket.
+pub async fn launch(spec: &HostSpec, opts: &SshOptions) -> Result<Session> {
     let _turn = handshakes()
         .acquire()
         .await
@@ -84,20 +70,16 @@ pub async fn launch(spec: &HostSpec, opts: &SshOptions) -> Result<Master> {
     let dir = control_dir()?;
     let log = dir.path().join("log");
     let mut ssh = tokio::process::Command::new(ssh_program());
-    ssh.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    ssh.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .env_clear()
         .envs(passed_env())
         .arg("-E")
         .arg(&log)
         .arg("-S")
         .arg(dir.path().join("master"))
-        .arg("-M")
-        // Its own process group: a Ctrl-C at the terminal goes to hoist's group, and hoist,
-        // not the signal, decides what the connection still has to do (stop the commands,
-        // undo a release) before it closes.
-        .process_group(0);
+        .args(["-M", "-f", "-N"]);
     for o in options(opts) {
         ssh.arg("-o").arg(o);
     }
@@ -118,38 +100,18 @@ pub async fn launch(spec: &HostSpec, opts: &SshOptions) -> Result<Master> {
         ssh.arg("-J").arg(j);
     }
     // `--` so a host named like an option can never be read as one.
-    ssh.arg("--").arg(&spec.host).arg("sh");
-    let mut process = ssh
-        .spawn()
+    ssh.arg("--").arg(&spec.host);
+    // ssh forks into the background once the connection is up (`-f`): its exit status is
+    // the connection's outcome.
+    let status = ssh
+        .status()
+        .await
         .map_err(|e| Error::wrap("cannot start ssh (is the OpenSSH client installed?)", e))?;
-    let stdin = process.stdin.take().expect("piped");
-    let stdout = process.stdout.take().expect("piped");
-    let stderr = process.stderr.take().expect("piped");
-    super::ssh::widen_pipe(&stdout);
-    // The shell answers once the connection is up; if it cannot be, ssh exits and says why.
-    match tokio::time::timeout(ANSWER_MAX, Shell::start_boxed(stdin, stdout, stderr)).await {
-        Ok(Ok(shell)) => Ok(Master {
-            session: Session::new_native_mux(dir),
-            process,
-            shell,
-        }),
-        Ok(Err(e)) => {
-            let ended = tokio::time::timeout(Duration::from_secs(5), process.wait()).await;
-            let said = std::fs::read_to_string(&log).unwrap_or_default();
-            if matches!(ended, Ok(Ok(st)) if !st.success()) || !said.trim().is_empty() {
-                return Err(super::ssh::connect_error(spec, said.trim()));
-            }
-            let _ = process.kill().await;
-            Err(e)
-        }
-        Err(_) => {
-            let _ = process.kill().await;
-            Err(super::ssh::connect_error(
-                spec,
-                &format!("no shell answered within {}s", ANSWER_MAX.as_secs()),
-            ))
-        }
+    if !status.success() {
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        return Err(super::ssh::connect_error(spec, said.trim()));
     }
+    Ok(Session::new_native_mux(dir))
 }
 
 /// The `ssh` program, found on hoist's PATH once. Started by its full path, hoist spawns it
@@ -187,7 +149,7 @@ fn control_dir() -> Result<tempfile::TempDir> {
 
 fn options(opts: &SshOptions) -> Vec<String> {
     vec![
-        "ControlPersist=no".to_string(),
+        format!("ControlPersist={}s", LINGER.as_secs()),
         "BatchMode=yes".to_string(),
         format!(
             "StrictHostKeyChecking={}",
