@@ -88,7 +88,7 @@ fn shell_launch_line(script_len: usize) -> String {
 
 /// The waiter's traps: TERM stops the running command's process group (its pid is its
 /// group's id: it was started with setsid), USR1 kills it. hoist sends them through the shell
-/// ([`Shell::signal`]); the shell's exit sends TERM to all its waiters.
+/// ([`Shell::stop`]); the shell's exit sends TERM to all its waiters.
 const WAITER_TRAPS: &str = "trap 'kill -TERM -$__h_p 2>/dev/null || kill -TERM $__h_p 2>/dev/null' TERM; \
                             trap 'kill -KILL -$__h_p 2>/dev/null || kill -KILL $__h_p 2>/dev/null' USR1\n";
 
@@ -170,6 +170,14 @@ fn one_shot_preamble(nonce: &str) -> String {
     )
 }
 
+/// How [`Shell::stop`] stops a running command's process group.
+pub enum Stop {
+    /// SIGTERM: the command may clean up.
+    Term,
+    /// SIGKILL: for one that did not end after [`Stop::Term`].
+    Kill,
+}
+
 /// A fresh random marker prefix: no command output can produce it by accident.
 pub fn new_nonce() -> String {
     format!("HOIST{:032x}", rand::random::<u128>())
@@ -205,9 +213,13 @@ where
         Ok(shell)
     }
 
-    /// Signal the waiter of the command sent last: `TERM` stops its process group, `USR1`
-    /// kills it (see [`WAITER_TRAPS`]). The shell reads it at once: it is not busy.
-    pub async fn signal(&mut self, signal: &str) -> Result<()> {
+    /// Ask the waiter of the command sent last to stop it (see [`WAITER_TRAPS`]). The shell
+    /// reads this at once: it is not busy.
+    pub async fn stop(&mut self, how: Stop) -> Result<()> {
+        let signal = match how {
+            Stop::Term => "TERM",
+            Stop::Kill => "USR1",
+        };
         self.write(format!("kill -{signal} $__h_w 2>/dev/null\n").as_bytes())
             .await
     }

@@ -136,7 +136,7 @@ impl SshTransport {
         sink: Option<&super::sink::LineSink>,
         keep_stdout: bool,
     ) -> Option<shell::Framed> {
-        open.shell.signal("TERM").await.ok()?;
+        open.shell.stop(shell::Stop::Term).await.ok()?;
         let ended = tokio::time::timeout(
             Duration::from_secs(1),
             open.shell.collect(sink, keep_stdout),
@@ -145,7 +145,7 @@ impl SshTransport {
         match ended {
             Ok(framed) => framed.ok(),
             Err(_) => {
-                open.shell.signal("USR1").await.ok()?;
+                open.shell.stop(shell::Stop::Kill).await.ok()?;
                 self.after_kill(open.shell.collect(sink, keep_stdout)).await
             }
         }

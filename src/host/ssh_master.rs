@@ -125,8 +125,8 @@ pub fn ssh_program() -> &'static std::path::Path {
 }
 
 /// A private control directory: in `$TMPDIR` when it is set (the user chose it), else in the
-/// user's runtime dir or /dev/shm (memory) before /tmp — on a disk file system, creating a
-/// directory, a socket and a log per host cost more than anything else hoist does to connect.
+/// user's runtime dir or /dev/shm (memory) before /tmp, so the directory, socket and log each
+/// host needs cost no inode allocation on a disk file system.
 fn control_dir() -> Result<tempfile::TempDir> {
     let make = |parent: &std::path::Path| {
         tempfile::Builder::new()
