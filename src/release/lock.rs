@@ -131,7 +131,10 @@ pub fn run_id() -> &'static str {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or(0);
-        format!("{}-{}-{ms}", controller_name(), std::process::id())
+        // The pid padded to Linux's widest (7 digits), so every run's id has one length: a
+        // dry run's plan states the size of the release record it predicts, and pids wrap
+        // (at 32768 by default), so a real run's pid can have more or fewer digits.
+        format!("{}-{:07}-{ms}", controller_name(), std::process::id())
     })
 }
 
