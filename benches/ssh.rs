@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use hoist::command::Command;
 use hoist::host::HostSpec;
+use support::machine::{Counters, Work};
 
 const CMDS: [&str; 5] = [
     "true",
@@ -158,15 +159,23 @@ fn fan_out(cfg: &std::path::Path, n: usize) {
     // the machine hits both); the ControlMaster reference, far slower, runs once.
     let mut hoist_runs = Vec::new();
     let mut stream_runs = Vec::new();
+    let mut hoist_work = Vec::new();
+    let mut stream_work = Vec::new();
     let mut hoist_rss = 0.0f64;
     for _ in 0..ROUNDS {
         let mut c = support::hoist_cmd();
         c.current_dir(dir.path())
             .args(["run", "b.rhai", "--env", "bench", "--forks", "128"]);
+        let before = Counters::now();
         let (took, rss) = timed_with_rss(c);
+        hoist_work.push(Counters::now().since(before));
         hoist_runs.push(took);
         hoist_rss = hoist_rss.max(rss);
+        // The masters of the run just measured end LINGER after it: not inside the next.
+        std::thread::sleep(hoist::host::SSH_MASTER_LINGER + Duration::from_millis(500));
+        let before = Counters::now();
         stream_runs.push(streamed(cfg, &specs));
+        stream_work.push(Counters::now().since(before));
     }
     let hoist_t = best(&hoist_runs);
     let stream_t = best(&stream_runs);
@@ -209,6 +218,25 @@ fn fan_out(cfg: &std::path::Path, n: usize) {
         spread(&stream_runs),
         secs(hoist_t) / secs(stream_t)
     );
+    println!(
+        "    work per host, whole machine (both sides): hoist {}; streamed {}",
+        per_host(&hoist_work, n),
+        per_host(&stream_work, n)
+    );
+}
+
+/// Processes started and CPU spent per host (the least CPU of the rounds).
+fn per_host(work: &[Work], n: usize) -> String {
+    let processes = work.iter().map(|w| w.processes).min().unwrap_or(0);
+    let cpu = work
+        .iter()
+        .map(|w| w.cpu_secs)
+        .fold(f64::INFINITY, f64::min);
+    format!(
+        "{:.1} processes, {:.1} ms CPU",
+        processes as f64 / n as f64,
+        cpu * 1000.0 / n as f64
+    )
 }
 
 const ROUNDS: usize = 3;

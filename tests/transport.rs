@@ -177,10 +177,14 @@ fn commands_started_without_sh_keep_codes_streams_sessions_and_kills() {
             let missing = h.run("nosuchprog-hoist --x", #{{check: false}});
             let test = h.run("test -d /nonexistent-hoist", #{{check: false}});
             let printed = h.capture("printf '%s|' a 'b c' $HOME");
+            let unset = h.run("echo ${{hoist_unset_x?is not set}}", #{{check: false}});
+            let broken = h.run("echo ${{hoist_x", #{{check: false}});
             let killed = "";
             try {{ h.run("sleep 34.9", #{{timeout: 1}}); }} catch (e) {{ killed = e.message; }}
             #{{pid: stat[0], pgrp: stat[4], session: stat[5], ls_out: ls.stdout, ls_err: ls.stderr,
                ls_code: ls.code, missing: missing.code, test: test.code, printed: printed,
+               unset: unset.code, unset_err: unset.stderr, broken: broken.code,
+               broken_err: broken.stderr,
                killed: killed, after: h.capture("echo after")}}
             "#,
             spec = h.spec()
@@ -196,9 +200,20 @@ fn commands_started_without_sh_keep_codes_streams_sessions_and_kills() {
     );
     assert_eq!(v["ls_code"], 2, "{v}");
     assert_eq!(v["missing"], 127, "{v}");
-    // A lone builtin runs in the shell's subshell, as `sh -c` would run it.
+    // A lone builtin runs in its waiter, a subshell of the shell, as `sh -c` would run it...
     assert_eq!(v["test"], 1, "{v}");
     assert_eq!(v["printed"], "a|b c|/root|", "{v}");
+    // ...and an expansion or syntax error that ends that subshell still reports its status.
+    assert_eq!(v["unset"], 2, "{v}");
+    assert!(
+        v["unset_err"].as_str().unwrap().contains("is not set"),
+        "{v}"
+    );
+    assert_eq!(v["broken"], 2, "{v}");
+    assert!(
+        v["broken_err"].as_str().unwrap().contains("Syntax error"),
+        "{v}"
+    );
     assert!(
         v["killed"].as_str().unwrap().contains("timed out after 1s"),
         "{v}"

@@ -9,8 +9,9 @@
 //!
 //! - **One builtin** (`test -d /tmp`, `true`, `printf ...`) with no command substitution,
 //!   redirection, pipe, subshell or list: it can start no process, so there is no group to kill and no
-//!   child to notice. It runs in a forked subshell of the shell — the same `sh`, the same
-//!   semantics — and no program is started at all.
+//!   child to notice. The waiter every command has (a subshell of the shell) evaluates it
+//!   itself — the same `sh`, the same semantics — so no program is started and no further
+//!   process forked.
 //! - **One external program with plain words** (`uname -a`, `cat /etc/os-release`, `docker
 //!   ps`): `sh` would only split the words and start the program, so `setsid` starts it
 //!   directly, in its own session as before. The words are exactly the program's own argv.
@@ -37,7 +38,7 @@ const ACTIVE_CHARS: &[char] = &['`', '|', '&', ';', '(', ')', '<', '>', '\n', '\
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Launch {
-    /// A subshell of the framing shell evaluates it (`$__h_s`).
+    /// The waiter, a subshell of the framing shell, evaluates it (`$__h_s`).
     Builtin,
     /// `setsid` starts the program with the script's words as its argv.
     Program,

@@ -31,6 +31,7 @@ pub use files::{FileOpts, MkdirOpts, de_mode};
 pub use sink::LineSink;
 pub use spec::HostSpec;
 pub use ssh::SshOptions;
+pub use ssh_master::LINGER as SSH_MASTER_LINGER;
 pub use tunnel::{ForwardTarget, Tunnel};
 
 /// What a finished command left behind.

@@ -59,15 +59,17 @@ const UNKEPT_HOLD_MAX: usize = 1 << 20;
 /// kernel's limit on one (128 KiB, "Argument list too long") and go through a private file.
 const ENV_SCRIPT_MAX: usize = 96 * 1024;
 
-/// The command line that starts a script given in `$__h_s` (in the shell) as its own process,
-/// the cheapest way that keeps the framing's promises (see [`Launch`]).
-fn launch_line(script: &str, stdin: bool) -> String {
-    match Launch::of(script, stdin) {
-        Launch::Builtin => "(eval \"$__h_s\")".to_string(),
-        // Unquoted on purpose: the words are plain (no glob, quote or `$`), split on spaces.
-        Launch::Program => "$__h_ss $__h_s".to_string(),
-        Launch::Shell => shell_launch_line(script.len()),
-    }
+/// The waiter of a lone builtin ([`Launch::Builtin`]) evaluates it itself: it starts no
+/// process, so there is nothing to put in a session, kill or wait for, and the fork of a
+/// subshell for it is saved. The end markers are printed by the waiter's EXIT trap, so they
+/// come with the builtin's status even when an expansion error (`${x?}`) or a syntax error
+/// makes the waiter exit in the middle; a stop ([`Shell::stop`]) arriving meanwhile waits
+/// for the builtin (`trap :`), which cannot take long.
+fn builtin_waiter(nonce: &str, id: u64) -> String {
+    format!(
+        "(trap 'printf \"\\n%s E %s %s \\n\" {nonce} {id} $?; printf \"\\n%s E %s\\n\" {nonce} {id} >&2' EXIT\n\
+         trap : TERM USR1; eval \"$__h_s\" </dev/null) &\n"
+    )
 }
 
 /// The command line that runs a script given in `$__h_s` through `sh`, in its own session.
@@ -262,17 +264,28 @@ where
             }
             None => String::new(),
         };
-        let redirect = if stdin.is_some() { "" } else { " </dev/null" };
         // The command is started and awaited by a background subshell, so the shell itself
         // goes back to reading its stdin: when hoist goes away however it ends (its channel
         // closes), the shell reads EOF at once and its exit kills the running command — the
         // channel, and so the ssh master, do not stay open for it.
+        let waiter = match Launch::of(script, stdin.is_some()) {
+            Launch::Builtin => builtin_waiter(&self.nonce, id),
+            launch => {
+                let start = match launch {
+                    // Unquoted on purpose: the words are plain (no glob, quote or `$`).
+                    Launch::Program => "$__h_ss $__h_s".to_string(),
+                    _ => shell_launch_line(script.len()),
+                };
+                let redirect = if stdin.is_some() { "" } else { " </dev/null" };
+                format!(
+                    "({WAITER_TRAPS}{feed}{start}{redirect} &\n{}) &\n",
+                    finish_lines(&self.nonce, id)
+                )
+            }
+        };
         let text = format!(
-            "__h_s={script}\n({traps}{feed}{launch}{redirect} &\n{finish}) &\n__h_w=$!; unset __h_s\n",
-            script = quote(script),
-            traps = WAITER_TRAPS,
-            launch = launch_line(script, stdin.is_some()),
-            finish = finish_lines(&self.nonce, id),
+            "__h_s={script}\n{waiter}__h_w=$!; unset __h_s\n",
+            script = quote(script)
         );
         self.broken = true;
         self.write(text.as_bytes()).await

@@ -11,6 +11,7 @@ pub mod debs;
 pub mod fleet;
 pub mod images;
 pub mod load;
+pub mod machine;
 pub mod plan;
 pub mod proxy;
 pub mod registry;
