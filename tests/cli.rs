@@ -60,6 +60,41 @@ fn exit_codes_are_0_1_2() {
 }
 
 #[test]
+fn a_bad_ssh_setting_in_the_environment_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("touch.rhai"), "local().run(\"touch ran\");").unwrap();
+    for (var, value) in [
+        ("HOIST_SSH_KEEPALIVE", "2s"),
+        ("HOIST_SSH_KEEPALIVE", "0"),
+        ("HOIST_SSH_HANDSHAKES", "-4"),
+    ] {
+        let o = hoist_cmd()
+            .current_dir(d)
+            .args(["run", "touch.rhai"])
+            .env(var, value)
+            .output()
+            .unwrap();
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{var}={value}: {err}");
+        assert!(
+            err.contains(&format!("{var}=\"{value}\"")) && err.contains("whole number above 0"),
+            "{var}={value}: {err}"
+        );
+        assert!(!d.join("ran").exists(), "{var}={value}: the script ran");
+    }
+    let o = hoist_cmd()
+        .current_dir(d)
+        .args(["run", "touch.rhai"])
+        .env("HOIST_SSH_KEEPALIVE", "5")
+        .env("HOIST_SSH_HANDSHAKES", "")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert!(d.join("ran").exists());
+}
+
+#[test]
 fn fan_out_over_the_inventory_prints_host_prefixes_and_a_summary() {
     let f = fleet();
     let dir = tempfile::tempdir().unwrap();

@@ -120,6 +120,7 @@ fn dispatch(cli: Cli) -> Result<()> {
 
 /// Build the runtime for these flags.
 pub fn build_runtime(g: &Global, reporter: SharedReporter) -> Result<Arc<Runtime>> {
+    crate::host::check_ssh_env()?;
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let mut settings = Settings {
         forks: g.forks.max(1),

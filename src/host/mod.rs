@@ -13,6 +13,7 @@ mod shell;
 mod sink;
 mod spec;
 mod ssh;
+mod ssh_env;
 mod ssh_master;
 mod tunnel;
 
@@ -31,6 +32,7 @@ pub use files::{FileOpts, MkdirOpts, de_mode};
 pub use sink::LineSink;
 pub use spec::HostSpec;
 pub use ssh::SshOptions;
+pub use ssh_env::check as check_ssh_env;
 pub use ssh_master::LINGER as SSH_MASTER_LINGER;
 pub use tunnel::{ForwardTarget, Tunnel};
 

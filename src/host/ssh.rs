@@ -38,10 +38,10 @@ impl Default for SshOptions {
             accept_new_host_keys: false,
             config_file: std::env::var_os("HOIST_SSH_CONFIG").map(PathBuf::from),
             connect_timeout: Duration::from_secs(10),
-            keepalive: std::env::var("HOIST_SSH_KEEPALIVE")
+            // A bad value is refused before a run starts (`ssh_env::check`).
+            keepalive: super::ssh_env::count(super::ssh_env::KEEPALIVE)
                 .ok()
-                .and_then(|s| s.parse::<u64>().ok())
-                .filter(|s| *s > 0)
+                .flatten()
                 .map_or(Duration::from_secs(2), Duration::from_secs),
         }
     }

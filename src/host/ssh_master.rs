@@ -52,11 +52,13 @@ const PASSED_ENV: &[&str] = &[
 fn handshakes() -> &'static tokio::sync::Semaphore {
     static HANDSHAKES: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     HANDSHAKES.get_or_init(|| {
-        let n = std::env::var("HOIST_SSH_HANDSHAKES")
+        // A bad value is refused before a run starts (`ssh_env::check`).
+        let n = super::ssh_env::count(super::ssh_env::HANDSHAKES)
             .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|n| *n > 0)
-            .unwrap_or(32);
+            .flatten()
+            .map_or(32, |n| {
+                n.min(tokio::sync::Semaphore::MAX_PERMITS as u64) as usize
+            });
         tokio::sync::Semaphore::new(n)
     })
 }
