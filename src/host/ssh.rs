@@ -38,7 +38,7 @@ impl Default for SshOptions {
             accept_new_host_keys: false,
             config_file: std::env::var_os("HOIST_SSH_CONFIG").map(PathBuf::from),
             connect_timeout: Duration::from_secs(10),
-            // A bad value is refused before a run starts (`ssh_env::check`).
+            // The CLI refuses a bad value before a run starts (`ssh_env::check`).
             keepalive: super::ssh_env::count(super::ssh_env::KEEPALIVE)
                 .ok()
                 .flatten()

@@ -52,7 +52,7 @@ const PASSED_ENV: &[&str] = &[
 fn handshakes() -> &'static tokio::sync::Semaphore {
     static HANDSHAKES: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     HANDSHAKES.get_or_init(|| {
-        // A bad value is refused before a run starts (`ssh_env::check`).
+        // The CLI refuses a bad value before a run starts (`ssh_env::check`).
         let n = super::ssh_env::count(super::ssh_env::HANDSHAKES)
             .ok()
             .flatten()
