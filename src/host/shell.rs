@@ -67,8 +67,17 @@ const ENV_SCRIPT_MAX: usize = 96 * 1024;
 /// for the builtin (`trap :`), which cannot take long.
 fn builtin_waiter(nonce: &str, id: u64) -> String {
     format!(
-        "(trap 'printf \"\\n%s E %s %s \\n\" {nonce} {id} $?; printf \"\\n%s E %s\\n\" {nonce} {id} >&2' EXIT\n\
-         trap : TERM USR1; eval \"$__h_s\" </dev/null) &\n"
+        "(trap '{}' EXIT\ntrap : TERM USR1; eval \"$__h_s\" </dev/null) &\n",
+        end_markers(nonce, id, "$?", "\"\"")
+    )
+}
+
+/// The commands that print command `id`'s end markers ([`read_frame`] reads them): on stdout
+/// its exit code and `b` if processes of its group live on (`bg`), on stderr the bare marker.
+/// Written with double quotes only, so they also fit in a single-quoted trap.
+fn end_markers(nonce: &str, id: u64, code: &str, bg: &str) -> String {
+    format!(
+        "printf \"\\n%s E %s %s %s\\n\" {nonce} {id} {code} {bg}; printf \"\\n%s E %s\\n\" {nonce} {id} >&2"
     )
 }
 
@@ -102,7 +111,8 @@ fn finish_lines(nonce: &str, id: u64) -> String {
         "__h_p=$!; wait $__h_p; __h_rc=$?\n\
          while kill -0 $__h_p 2>/dev/null; do wait $__h_p; __h_c=$?; [ $__h_c = 127 ] && break; __h_rc=$__h_c; done\n\
          __h_bg=; if [ -n \"$__h_ss\" ] && kill -0 -$__h_p 2>/dev/null; then __h_bg=b; fi\n\
-         printf '\\n%s E %s %s %s\\n' {nonce} {id} $__h_rc \"$__h_bg\"; printf '\\n%s E %s\\n' {nonce} {id} >&2\n"
+         {}\n",
+        end_markers(nonce, id, "$__h_rc", "\"$__h_bg\"")
     )
 }
 
@@ -150,12 +160,16 @@ pub struct Shell<W, R, E> {
     pub broken: bool,
 }
 
+/// `$__h_ss`: `setsid` where the host has it (a command then gets a session and process group
+/// of its own), else nothing.
+const SETSID_DETECTION: &str =
+    "if command -v setsid >/dev/null 2>&1; then __h_ss=setsid; else __h_ss=; fi\n";
+
 /// The preamble of a long-lived shell: setsid detection, and on exit (hoist went away or
 /// closed it) a TERM to its process group — every waiter, which stops its command's group.
 fn preamble(nonce: &str) -> String {
     format!(
-        "if command -v setsid >/dev/null 2>&1; then __h_ss=setsid; else __h_ss=; fi\n\
-         trap 'trap \"\" TERM; kill -TERM 0 2>/dev/null' EXIT\n\
+        "{SETSID_DETECTION}trap 'trap \"\" TERM; kill -TERM 0 2>/dev/null' EXIT\n\
          printf '%s R\\n' {nonce}\n"
     )
 }
@@ -166,8 +180,7 @@ fn preamble(nonce: &str) -> String {
 fn one_shot_preamble(nonce: &str) -> String {
     format!(
         "__h_d=$(mktemp -d 2>/dev/null || {{ mkdir -m 700 /tmp/hoist.$$ && echo /tmp/hoist.$$; }})\n\
-         if command -v setsid >/dev/null 2>&1; then __h_ss=setsid; else __h_ss=; fi\n\
-         trap 'read __h_k 2>/dev/null < \"$__h_d/pid\" && kill -TERM -$__h_k 2>/dev/null; rm -rf \"$__h_d\"' EXIT\n\
+         {SETSID_DETECTION}trap 'read __h_k 2>/dev/null < \"$__h_d/pid\" && kill -TERM -$__h_k 2>/dev/null; rm -rf \"$__h_d\"' EXIT\n\
          printf '%s R %s\\n' {nonce} \"$__h_d\"\n"
     )
 }
