@@ -229,6 +229,8 @@ fn main() {
             .env("HOME", &home)
             .args([
                 "deploy",
+                "--watch",
+                "0",
                 "--env",
                 "bench",
                 "--group",

@@ -58,6 +58,8 @@ fn main() {
             .env("HOME", home.path())
             .args([
                 "deploy",
+                "--watch",
+                "0",
                 "--env",
                 "bench",
                 "--app",

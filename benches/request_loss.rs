@@ -115,6 +115,8 @@ fn main() {
         std::fs::write(ctx.join("index.html"), format!("{tag}\n")).unwrap();
         hoist(&[
             "deploy",
+            "--watch",
+            "0",
             "--env",
             "bench",
             "--app",
@@ -204,6 +206,8 @@ fn main() {
         succeeded(
             &hoist(&[
                 "upgrade",
+                "--watch",
+                "0",
                 "--env",
                 "bench",
                 "--app",

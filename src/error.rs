@@ -129,6 +129,24 @@ impl Error {
         Self::failed(format!("{doing}: {err}"))
     }
 
+    /// Whether this is an interrupt (Ctrl-C, a termination signal), not a failure.
+    pub fn is_cancelled(&self) -> bool {
+        self.kind == ErrorKind::Cancelled
+    }
+
+    /// The message and the last line of stderr, on one line: for an error quoted inside
+    /// another's message.
+    pub fn brief(&self) -> String {
+        match self
+            .stderr_tail
+            .as_deref()
+            .and_then(|t| t.lines().rev().find(|l| !l.trim().is_empty()))
+        {
+            Some(last) => format!("{}: {}", self.message, last.trim()),
+            None => self.message.clone(),
+        }
+    }
+
     /// The CLI exit code for this error (API.md: 1 failure, 2 usage).
     pub fn exit_code_for_cli(&self) -> i32 {
         match self.kind {

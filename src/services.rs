@@ -20,6 +20,8 @@ struct Inner {
     /// Where relative local paths start (see [`Services::local_dir`]).
     local_dir: Mutex<Option<std::path::PathBuf>>,
     effects: crate::effect::Effects,
+    /// Failures a script asked to report after its result (`fail_at_end`).
+    end_failures: Mutex<Vec<String>>,
 }
 
 #[derive(Clone)]
@@ -49,6 +51,7 @@ impl Services {
                 sudo_password: Mutex::new(None),
                 local_dir: Mutex::new(None),
                 effects: crate::effect::Effects::default(),
+                end_failures: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -160,6 +163,20 @@ impl Services {
         *self.inner.abandon.lock().expect("abandon lock") = CancellationToken::new();
     }
 
+    /// The run ends as failed with `message` once its result is shown (`fail_at_end`).
+    pub fn fail_at_end(&self, message: &str) {
+        self.inner
+            .end_failures
+            .lock()
+            .expect("end failures lock")
+            .push(message.to_string());
+    }
+
+    /// What [`Services::fail_at_end`] collected, emptied.
+    pub fn take_end_failures(&self) -> Vec<String> {
+        std::mem::take(&mut *self.inner.end_failures.lock().expect("end failures lock"))
+    }
+
     /// The run's effect boundary: every change passes it (see [`crate::effect`]).
     pub fn effects(&self) -> &crate::effect::Effects {
         &self.inner.effects
@@ -212,6 +229,13 @@ pub fn shielded<R>(f: impl FnOnce() -> R) -> R {
     let r = f();
     SHIELDED.with(|s| s.set(was));
     r
+}
+
+/// [`shielded`] for async work: every poll of `f` runs shielded (the future is driven on
+/// the thread that awaits it, as `Runtime::block_on` does).
+pub async fn shielded_async<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    std::future::poll_fn(|cx| shielded(|| f.as_mut().poll(cx))).await
 }
 
 /// Whether this thread is inside [`shielded`] (the script engine stays quiet about the

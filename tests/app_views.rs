@@ -90,6 +90,8 @@ fn status_has_a_row_per_host_with_the_release_even_when_a_host_is_cut_off() {
     };
     ok(&hoist(&[
         "upgrade",
+        "--watch",
+        "0",
         "--env",
         "trio",
         "--image",

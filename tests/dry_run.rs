@@ -88,6 +88,8 @@ impl App {
         let mut c = self.f.hoist_cmd(self.dir.path());
         c.env("HOME", self.home.path()).args([
             "deploy",
+            "--watch",
+            "0",
             "--env",
             "test",
             "--app",
@@ -116,6 +118,9 @@ impl App {
             "--dir",
             &self.remote_dir,
         ]);
+        if matches!(recipe, "deploy" | "upgrade") {
+            c.args(["--watch", "0"]);
+        }
         c.args(extra).output().expect("run hoist")
     }
 

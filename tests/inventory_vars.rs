@@ -311,6 +311,8 @@ fn built_in_recipes_take_each_hosts_dir_port_and_env_files_from_the_inventory() 
     // deploy: no --dir, --health-port or --env-files; each host gets its own.
     let o = hoist(&[
         "deploy",
+        "--watch",
+        "0",
         "--user",
         &f.registry_user,
         "--context",
@@ -333,7 +335,7 @@ fn built_in_recipes_take_each_hosts_dir_port_and_env_files_from_the_inventory() 
     // upgrade and status find each host's project in its own directory.
     let v2 = f.page_image(&format!("{app}:v2"), "v2");
     f.login_hosts();
-    let o = hoist(&["upgrade", "--image", &v2]);
+    let o = hoist(&["upgrade", "--watch", "0", "--image", &v2]);
     assert!(o.status.success(), "{}", text(&o));
     serves("v2");
     let o = hoist(&["status", "--json"]);

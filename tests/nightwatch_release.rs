@@ -140,6 +140,8 @@ fn the_nightwatch_stack_upgrades_rolls_back_and_confirms_with_one_command_each()
         f.hoist_cmd(project.path())
             .args([
                 "upgrade",
+                "--watch",
+                "0",
                 "--env",
                 "production",
                 "--app",

@@ -60,7 +60,14 @@ impl Project {
             "--dir",
             &self.remote_dir,
         ];
-        self.hoist(&[&[name][..], &app[..], extra].concat())
+        // Not watched after the cutover (tests of the watch ask for one).
+        let watch: &[&str] = if matches!(name, "deploy" | "upgrade") && !extra.contains(&"--watch")
+        {
+            &["--watch", "0"]
+        } else {
+            &[]
+        };
+        self.hoist(&[&[name][..], &app[..], watch, extra].concat())
     }
 
     fn deploy(&self, tag: &str) -> Output {

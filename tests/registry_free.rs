@@ -149,6 +149,8 @@ fn deploy_with_no_registry_sends_the_image_and_serves_it_on_v1_and_v2_hosts() {
             .env("HOME", home.path())
             .args([
                 "deploy",
+                "--watch",
+                "0",
                 "--env",
                 "test",
                 "--app",
@@ -222,6 +224,8 @@ fn deploy_with_no_registry_sends_the_image_and_serves_it_on_v1_and_v2_hosts() {
         .env("HOME", home.path())
         .args([
             "upgrade",
+            "--watch",
+            "0",
             "--env",
             "test",
             "--app",

@@ -94,7 +94,14 @@ fn deploy_copies_env_files_and_enables_profiles_records_their_digests_and_later_
             .output()
             .unwrap()
     };
-    let check = ["--health-port", "18481", "--health-path", "/index.html"];
+    let check = [
+        "--health-port",
+        "18481",
+        "--health-path",
+        "/index.html",
+        "--watch",
+        "0",
+    ];
     ok(&hoist(
         &[
             &[
@@ -381,6 +388,8 @@ fn a_project_an_older_hoist_released_is_read_as_records_and_migrated_by_its_next
     // The next release (a rollback to r1) migrates them: one records file, the old ones gone.
     ok(&hoist(&[
         "upgrade",
+        "--watch",
+        "0",
         "--rollback",
         "--health-port",
         "18482",

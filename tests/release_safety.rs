@@ -93,6 +93,8 @@ impl App {
     fn deploy_args(&self, tag: &str, path: &str, extra: &[&str]) -> Vec<String> {
         let mut v: Vec<String> = [
             "deploy",
+            "--watch",
+            "0",
             "--env",
             "test",
             "--app",
@@ -166,10 +168,16 @@ impl App {
 
     /// Put a lock record on `h` by hand, as a run with this holder would have left it.
     fn plant_lock(&self, h: &FleetHost, controller: &str, pid: u32) {
+        self.plant_lock_since(h, controller, pid, 0)
+    }
+
+    /// The same, taken `age` seconds ago.
+    fn plant_lock_since(&self, h: &FleetHost, controller: &str, pid: u32, age: u64) {
         let since = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
-            .as_secs();
+            .as_secs()
+            - age;
         h.sh_ok(&format!(
             "mkdir -p {d} && printf 'user=tester\\ncontroller=%s\\npid={pid}\\nrun_id=planted-{pid}\\nrecipe=deploy\\nsince={since}\\n' {c} > {d}/holder",
             d = self.lock_dir(),
@@ -181,6 +189,18 @@ impl App {
     /// compose recreated the container, the restored one needs a moment to listen again.
     fn served_again(&self, want: &str) -> String {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let got = self.served();
+            if got == want || std::time::Instant::now() > deadline {
+                return got;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+    }
+
+    /// What the hosts serve once they answer `want`, or after `secs` whatever they serve.
+    fn served_again_within(&self, want: &str, secs: u64) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
         loop {
             let got = self.served();
             if got == want || std::time::Instant::now() > deadline {
@@ -322,23 +342,45 @@ fn a_second_deploy_is_refused_naming_the_holder_and_the_lock_goes_after_success_
 }
 
 #[test]
-fn a_stale_lock_is_reported_with_how_to_break_it_and_lock_wait_waits() {
+fn a_dead_holders_lock_is_taken_over_a_foreign_stale_one_is_refused_and_lock_wait_waits() {
     let a = App::new("lockstale", 18422);
     a.version("v1", true);
     let me = hoist::release::lock::controller_name();
 
-    // A holder that is gone from this controller: refused as stale, with the way out.
+    // A holder that is gone from this controller cannot hold anything: its lock is taken
+    // over, and the run says whose it was.
     let mut gone = std::process::Command::new("true").spawn().unwrap();
     let gone_pid = gone.id();
     gone.wait().unwrap();
     a.plant_lock(a.f.host(2), &me, gone_pid);
+    let o = a.deploy("v1", "/index.html", &[]);
+    let said = ok(&o) + String::from_utf8_lossy(&o.stderr).as_ref();
+    assert!(
+        said.contains(&format!(
+            "host2: took over the lock `{}` of a run that is gone",
+            a.app
+        )) && said.contains(&format!("process {gone_pid} is gone")),
+        "{said}"
+    );
+    for h in &a.hosts {
+        assert!(!a.locked_on(h), "{}", h.name);
+    }
+
+    // A holder on another controller cannot be checked from here: refused, and when it is
+    // older than any release takes, reported as stale with the way out.
+    a.plant_lock_since(
+        a.f.host(2),
+        "elsewhere.example",
+        4242,
+        hoist::release::lock::TTL_SECS + 60,
+    );
     let o = a.deploy("v1", "/index.html", &[]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("is locked on host2")
             && err.contains("stale")
-            && err.contains(&format!("process {gone_pid} is gone"))
+            && err.contains("older than")
             && err.contains(&format!("hoist lock release --app {}", a.app)),
         "{err}"
     );
@@ -627,6 +669,8 @@ fn upgrade_keeps_the_projects_env_and_upgrades_a_literal_image() {
     let upgrade = |extra: &[&str]| {
         let mut args = vec![
             "upgrade",
+            "--watch",
+            "0",
             "--env",
             "test",
             "--app",
@@ -722,6 +766,8 @@ fn interrupted_upgrade_puts_the_live_release_back(
     let mut run = a
         .cmd(&[
             "upgrade",
+            "--watch",
+            "0",
             "--env",
             "test",
             "--app",
@@ -774,7 +820,7 @@ fn interrupted_upgrade_puts_the_live_release_back(
 }
 
 #[test]
-fn a_second_sigint_skips_the_undo_says_what_each_host_is_left_in_and_frees_the_lock() {
+fn a_second_sigint_stops_hoists_wait_and_each_host_finishes_the_undo_on_its_own() {
     // A long grace period: the undo's stop of the half-started release takes that long, a
     // window for the second signal.
     let a = App::with_grace("twosig", 18427, "15s");
@@ -813,39 +859,48 @@ fn a_second_sigint_skips_the_undo_says_what_each_host_is_left_in_and_frees_the_l
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     for h in &a.hosts {
-        // Each host says what it is left in, and how to finish the undo.
+        // Each host says the undo goes on there without hoist.
         let said = format!(
-            "{}: undo skipped — project half-recreated, live release r1 ({}) recorded",
+            "{}: undo skipped here — the host goes on putting r1 ({}) back on its own",
             h.spec(),
             image("v1")
         );
         assert!(err.contains(&said), "{}: {err}", h.name);
-        assert!(err.contains("--to r1"), "{err}");
-        // The lock is gone all the same (the host answered).
+    }
+    // With no further command, each host finishes the undo: r1 serves, the records say so,
+    // and the lock goes once the undo is over (not before: no other run may start on a
+    // half-undone app), and the guards' files with it.
+    assert_eq!(a.served_again_within("v1", 60), "v1", "{err}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    for h in &a.hosts {
+        while (a.locked_on(h) || !guards_of(h, &a.app).is_empty())
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
         assert!(!a.locked_on(h), "{}: lock left\n{err}", h.name);
-        // The records say what the message said.
+        assert_eq!(guards_of(h, &a.app), "", "{}: guard files left", h.name);
         let live = h.live_release(&a.remote_dir);
         assert_eq!(live["id"], "r1", "{}", h.name);
+        let running = h.sh_ok(&format!(
+            "docker ps -aq --filter label=com.docker.compose.project={} | xargs docker inspect -f '{{{{.Config.Image}}}} {{{{.State.Status}}}}'",
+            a.app
+        ));
+        assert_eq!(
+            running,
+            format!("{} running", live["pinned"].as_str().unwrap()),
+            "{}",
+            h.name
+        );
     }
-    // What the message says to run finishes the undo: r1 serves again.
-    let o = a
-        .cmd(&[
-            "upgrade",
-            "--env",
-            "test",
-            "--app",
-            &a.app,
-            "--dir",
-            &a.remote_dir,
-            "--to",
-            "r1",
-            "--health-port",
-            &a.port.to_string(),
-            "--health-path",
-            "/index.html",
-        ])
-        .output()
-        .unwrap();
-    ok(&o);
-    assert_eq!(a.served_again("v1"), "v1");
+}
+
+/// The files of hoist guards on `h` whose name mentions `app` (the guards of its steps).
+fn guards_of(h: &FleetHost, app: &str) -> String {
+    h.sh(&format!(
+        "ls -A /root/.hoist/guards 2>/dev/null | grep -F -- {app} || true"
+    ))
+    .stdout
+    .trim()
+    .to_string()
 }

@@ -301,6 +301,8 @@ impl App {
         let port = self.port.to_string();
         let mut args = vec![
             "deploy",
+            "--watch",
+            "0",
             "--env",
             "test",
             "--app",
@@ -467,6 +469,8 @@ fn deploy_and_upgrade_in_batches_of_two_roll_out_everywhere_timed_against_all_at
     let o = a
         .cmd(&[
             "upgrade",
+            "--watch",
+            "0",
             "--env",
             "test",
             "--app",

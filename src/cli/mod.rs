@@ -225,6 +225,10 @@ fn with_runtime(
     if g.dry_run {
         plan::show(&rt, g.json, false);
     }
+    let failures = rt.services.take_end_failures();
+    if !failures.is_empty() {
+        return Err(Error::failed(failures.join("; ")));
+    }
     Ok(())
 }
 

@@ -48,10 +48,12 @@ pub fn parse(recipe: &Recipe, args: impl IntoIterator<Item = OsString>) -> Resul
             ))
             .hint("rename the @param"));
         }
+        // A bare `--flag` switches a bool on; any other type then says it needs a value. A
+        // list takes every value up to the next flag (`--diff r3 r5`).
+        let many = p.ty == crate::recipes::ParamType::Array;
         let mut arg = Arg::new(p.name.clone())
             .long(long.clone())
-            // A bare `--flag` switches a bool on; any other type then says it needs a value.
-            .num_args(0..=1)
+            .num_args(if many { 0..=usize::MAX } else { 0..=1 })
             .action(ArgAction::Append)
             .allow_negative_numbers(true)
             .value_name(p.ty.name().to_uppercase());
@@ -73,11 +75,13 @@ pub fn parse(recipe: &Recipe, args: impl IntoIterator<Item = OsString>) -> Resul
     let global = Global::from_arg_matches(m).map_err(|e| refused(recipe, &e))?;
     let mut params = Vec::new();
     for p in recipe.params.values() {
-        for mut occurrence in m.get_occurrences::<String>(&p.name).into_iter().flatten() {
-            let value = occurrence
-                .next_back()
-                .map(|v| Value::String(v.clone()))
-                .unwrap_or(Value::Null);
+        for occurrence in m.get_occurrences::<String>(&p.name).into_iter().flatten() {
+            let mut values: Vec<Value> = occurrence.map(|v| Value::String(v.clone())).collect();
+            let value = match values.len() {
+                0 => Value::Null,
+                1 => values.pop().expect("one value"),
+                _ => Value::Array(values),
+            };
             params.push((p.name.clone(), value));
         }
     }

@@ -46,6 +46,10 @@ pub struct ComposeOptions {
     /// How unused `${A:-default}` branches are read: lazily (compose-go since 2026, the
     /// default) or eagerly, erroring as compose v2.40 and earlier do.
     pub interpolation: Mode,
+    /// Texts that stand in for files of the directory when the project is read (by name
+    /// relative to it; `None`: absent): a release's files, rendered and checked before they
+    /// are put in place.
+    pub overlay: IndexMap<String, Option<String>>,
 }
 
 /// `p.up()` options.
@@ -421,6 +425,19 @@ impl Project {
         {
             if let Some(planned) = effects.planned_file(self.inner.host.name(), p) {
                 *f = planned.map(|b| String::from_utf8_lossy(&b).into_owned());
+            }
+        }
+        // Files that are not in place yet (a release about to be), as they will be.
+        for (p, f) in paths.iter().zip(files.iter_mut()) {
+            if let Some(text) = self
+                .inner
+                .opts
+                .overlay
+                .iter()
+                .find(|(name, _)| self.path(name) == *p)
+                .map(|(_, t)| t)
+            {
+                *f = text.clone();
             }
         }
         let env = String::from_utf8_lossy(rest)

@@ -20,7 +20,9 @@ mod volumes;
 
 pub use build::BuildOpts;
 pub use client::{Cache, Docker};
-pub use containers::{CommandSpec, ContainerInfo, EnvSpec, OneOrMany, PsOpts, RmOpts, RunOpts};
+pub use containers::{
+    CommandSpec, ContainerInfo, EnvSpec, OneOrMany, PsOpts, RmOpts, RunOpts, parse_port,
+};
 pub use context::tar_context;
 pub use exec::ExecOpts;
 pub use images::{ImageInfo, short_id};

@@ -45,6 +45,14 @@ impl ImageRef {
         self.tag.as_deref().unwrap_or("latest")
     }
 
+    /// The repository as docker writes it in `RepoDigests`: the name without tag or digest,
+    /// Docker Hub's written short (`nginx`, not `docker.io/library/nginx`). Two references
+    /// name the same repository when their `repository()` is equal.
+    pub fn repository(&self) -> String {
+        let n = self.name.strip_prefix("docker.io/").unwrap_or(&self.name);
+        n.strip_prefix("library/").unwrap_or(n).to_string()
+    }
+
     /// Where credentials for this image are looked up in config.json.
     pub fn credentials_key(&self) -> String {
         match &self.registry {
@@ -74,5 +82,18 @@ mod tests {
         );
         assert_eq!(r.credentials_key(), DOCKER_HUB_KEY);
         assert_eq!(ImageRef::parse("lab/app:1").registry, None);
+    }
+
+    #[test]
+    fn repositories_compare_without_tag_digest_or_docker_hub_prefix() {
+        let repo = |s: &str| ImageRef::parse(s).repository();
+        assert_eq!(repo("127.0.0.1:5000/lab/app:v1"), "127.0.0.1:5000/lab/app");
+        assert_eq!(
+            repo("127.0.0.1:5000/lab/app@sha256:ab"),
+            "127.0.0.1:5000/lab/app"
+        );
+        assert_eq!(repo("docker.io/library/nginx:1"), "nginx");
+        assert_eq!(repo("nginx"), "nginx");
+        assert_eq!(repo("localhost:5000/app:1"), "localhost:5000/app");
     }
 }

@@ -42,7 +42,6 @@ pub const BUILTIN: &[(&str, &str)] = &[
 /// Embedded helper modules for `import "NAME"`.
 pub const STDLIB: &[(&str, &str)] = &[
     ("util", include_str!("../../stdlib/util.rhai")),
-    ("release", include_str!("../../stdlib/release.rhai")),
     ("app", include_str!("../../stdlib/app.rhai")),
 ];
 

@@ -8,7 +8,7 @@
 use crate::effect::Change;
 use std::time::Duration;
 
-use crate::command::{Command, quote};
+use crate::command::{Command, quote, quote_path};
 use crate::error::{Error, Result};
 use crate::host::Host;
 
@@ -92,6 +92,15 @@ impl Holder {
         }
         let age = now_secs().saturating_sub(self.since);
         (age > TTL_SECS).then(|| format!("it is older than {}", human_age(age)))
+    }
+
+    /// Whether this holder ran on this controller and its process is gone (so it can hold
+    /// nothing any more).
+    pub fn died_here(&self) -> bool {
+        self.controller == controller_name()
+            && self.pid != 0
+            && self.pid != std::process::id()
+            && !pid_alive(self.pid)
     }
 
     /// `alice on ctl (pid 42, run ctl-42-…, recipe deploy) since 2026-…Z (3m ago)`
@@ -190,16 +199,54 @@ pub async fn try_acquire(host: &Host, name: &str, me: &Holder) -> Result<Attempt
         )
         .await?;
     if out.planned {
-        // A dry run takes no lock: the plan shows the take, and holds nothing.
+        // A dry run takes no lock: the plan shows the take (and its guard), and holds nothing.
+        arm_guard(host, name).await?;
         return Ok(Attempt::Taken);
     }
     let mut lines = out.stdout.splitn(2, '\n');
     match lines.next().unwrap_or("").trim() {
-        "HOIST-LOCK-TAKEN" => Ok(Attempt::Taken),
+        "HOIST-LOCK-TAKEN" => {
+            arm_guard(host, name).await?;
+            Ok(Attempt::Taken)
+        }
         "HOIST-LOCK-HELD" => {
             let holder = Holder::parse(lines.next().unwrap_or(""));
             if holder.as_ref().is_some_and(|h| h.run_id == me.run_id) {
                 return Ok(Attempt::AlreadyMine);
+            }
+            // A holder that provably died on this very controller (its pid is gone) cannot be
+            // running: its lock is taken over, and said so. One on another controller cannot
+            // be checked from here and is refused as before.
+            if let Some(dead) = holder.as_ref().filter(|h| h.died_here())
+                && take_over(host, name, dead).await?
+            {
+                let say = |text: String| {
+                    host.services()
+                        .reporter
+                        .event(crate::report::Event::Message {
+                            level: crate::report::Level::Warn,
+                            text,
+                        })
+                };
+                say(format!(
+                    "{}: took over the lock `{name}` of a run that is gone: {} ({})",
+                    host.name(),
+                    dead.describe(),
+                    dead.stale_reason().unwrap_or_default()
+                ));
+                // What that run left armed is settled first: no guard of it may fire later,
+                // over this run's work.
+                for (guard, fired) in super::guard::settle_run(host, &dead.run_id).await? {
+                    let tail: Vec<&str> = fired.output.lines().rev().take(4).collect();
+                    let tail: Vec<&str> = tail.into_iter().rev().collect();
+                    say(format!(
+                        "{}: settled the guard {guard} the gone run left armed (exit code {}): {}",
+                        host.name(),
+                        fired.code,
+                        tail.join(" | ")
+                    ));
+                }
+                return Box::pin(try_acquire(host, name, me)).await;
             }
             Ok(Attempt::Refused(State::Held(holder)))
         }
@@ -210,12 +257,17 @@ pub async fn try_acquire(host: &Host, name: &str, me: &Holder) -> Result<Attempt
     }
 }
 
-/// Remove `name` on `host` if this run holds it (never someone else's).
+/// Remove `name` on `host` if this run holds it (never someone else's) — unless the host is
+/// still undoing one of this run's steps (a guard fired, or armed and about to fire because
+/// the run is leaving): then the lock's own guard removes it once that undo is over, so no
+/// other run starts on a half-undone app.
 pub async fn release_mine(host: &Host, name: &str) -> Result<()> {
     check_name(name)?;
     let d = dir_sh(name);
+    let lg = quote_path(&guard_prefix(name));
     let script = format!(
-        "if grep -qxF {rid} {d}/holder 2>/dev/null; then rm -rf {d}; fi",
+        "{busy}         if [ -n \"$busy\" ]; then echo HOIST-LOCK-LEFT-TO-GUARD; exit 0; fi\n         if mkdir {lg}.claim 2>/dev/null; then rm -rf -- {lg}.sh {lg}.pid {lg}.claim {lg}.fire; fi\n         if grep -qxF {rid} {d}/holder 2>/dev/null; then rm -rf {d}; fi",
+        busy = busy_siblings(name),
         rid = quote(&format!("run_id={}", run_id()))
     );
     host.run(
@@ -224,6 +276,49 @@ pub async fn release_mine(host: &Host, name: &str) -> Result<()> {
             .describe(Change::Command {
                 command: format!("release the lock {name}"),
             }),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// The lock's guard: when this run is lost (its session on the host ends), the host removes
+/// the lock itself — after any undo of this run's steps is over.
+fn guard_prefix(name: &str) -> String {
+    format!("{}/{}", super::guard::DIR, guard_name(name))
+}
+
+fn guard_name(name: &str) -> String {
+    format!("{}-lock-{name}", run_id())
+}
+
+/// Shell that sets `busy` when another guard of this run is undoing (fired, not done) or
+/// armed with a live watcher (it fires when the run's session ends). A guard whose watcher is
+/// gone without firing is not waited for (the next run settles it).
+fn busy_siblings(name: &str) -> String {
+    let gd = quote_path(super::guard::DIR);
+    let me = guard_name(name);
+    format!(
+        "busy=\nfor s in {gd}/{run}-*.sh; do [ -e \"$s\" ] || continue; n=${{s%.sh}}\n           case \"$n\" in */{me}) continue;; esac\n           [ -e \"$n.done\" ] && continue\n           if [ -e \"$n.claim\" ] || kill -0 \"$(cat \"$n.pid\" 2>/dev/null)\" 2>/dev/null; then busy=1; fi\n         done\n",
+        run = quote(run_id()),
+        me = quote(&me),
+    )
+}
+
+async fn arm_guard(host: &Host, name: &str) -> Result<()> {
+    let d = dir_sh(name);
+    let undo = format!(
+        "while :; do\n{busy}[ -z \"$busy\" ] && break; sleep 0.5; done\n         if grep -qxF {rid} {d}/holder 2>/dev/null; then rm -rf {d}; echo 'hoist: the lock {name} of a lost run removed'; fi\n",
+        busy = busy_siblings(name),
+        rid = quote(&format!("run_id={}", run_id())),
+    );
+    super::guard::Guard::arm(
+        host,
+        super::guard::DIR,
+        &guard_name(name),
+        &format!("the lock {name}"),
+        &undo,
+        None,
+        format!("arm the host's guard of the lock {name}: the host removes it if this run is lost"),
     )
     .await
     .map(|_| ())
@@ -321,6 +416,27 @@ pub async fn acquire_all(
         }
         return Err(refusal(host.name(), name, holder.as_ref(), stale, wait));
     }
+}
+
+/// Remove `name` on `host` if `dead` still holds it (atomically: the lock directory is moved
+/// aside first, so of two runs taking it over only one does). Whether it was removed here.
+async fn take_over(host: &Host, name: &str, dead: &Holder) -> Result<bool> {
+    let d = dir_sh(name);
+    let script = format!(
+        "if grep -qxF {rid} {d}/holder 2>/dev/null && mv {d} {d}.gone.$$ 2>/dev/null; then rm -rf {d}.gone.$$; echo HOIST-TAKEN-OVER; fi",
+        rid = quote(&format!("run_id={}", dead.run_id)),
+    );
+    let out = host
+        .run(
+            &Command::shell(script)
+                .stream(Some(false))
+                .describe(Change::Command {
+                    command: format!("take over the lock {name} of a run that is gone"),
+                }),
+        )
+        .await?;
+    // A dry run plans the take-over (and then the take).
+    Ok(out.planned || out.stdout.contains("HOIST-TAKEN-OVER"))
 }
 
 fn refusal(

@@ -1,8 +1,32 @@
-//! Safe releases: what keeps two runs from colliding on one app (the lock) and what a run
-//! leaves behind when it stops early. Plain Rust over [`Host`]; `script::api::release`
-//! only converts arguments.
+//! Safe releases of compose apps: the release engine (records, kept files, pre-flight,
+//! guarded cutover, rollback, watch) and what keeps two runs from colliding on one app (the
+//! lock). Plain Rust over [`Host`] and the Engine API; `script::api::release` only converts
+//! arguments. See engine.rs for the order of a release's steps.
 
+mod check;
+mod cutover;
+pub mod diff;
+mod engine;
+pub mod guard;
+pub mod history;
+pub mod layout;
+pub mod legacy;
 pub mod lock;
+mod preflight;
+mod prepare;
+pub mod readiness;
+pub mod record;
+mod store;
+pub mod tag;
+pub mod undo;
+mod watch;
+
+pub use check::Failure;
+pub use cutover::Switched;
+pub use engine::{Candidate, NewFiles, Release, ReleaseOptions, Stage};
+pub use history::{History, NoTarget};
+pub use record::{Outcome, PinKind, Record};
+pub use store::Store;
 
 use std::time::Duration;
 

@@ -15,6 +15,7 @@ pub mod machine;
 pub mod plan;
 pub mod proxy;
 pub mod registry;
+pub mod release_app;
 pub mod rusage;
 
 use std::path::{Path, PathBuf};

@@ -101,6 +101,7 @@ impl ScriptOptions for ComposeOptions {
             env: env_pairs,
             tool,
             interpolation,
+            overlay: Default::default(),
         })
     }
 }

@@ -43,4 +43,6 @@ script_types! {
     crate::swarm::Stack => "Stack",
     crate::stdlib::systemd::Service => "Service",
     crate::stdlib::git::Repo => "Repo",
+    crate::release::Release => "Release",
+    crate::release::Candidate => "Candidate",
 }

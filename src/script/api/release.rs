@@ -1,4 +1,5 @@
-//! `with_lock`: the per-app lock of `release::lock` for scripts (argument conversion only).
+//! The release engine (`h.release(app, opts)`, its candidates) and `with_lock`, the per-app
+//! lock, for scripts: argument conversion only — every decision is `crate::release`'s.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,10 +7,15 @@ use std::time::Duration;
 use rhai::{Array, Dynamic, Engine, FnPtr, Map, NativeCallContext};
 
 use crate::host::Host;
-use crate::script::convert::options;
-use crate::script::errors::{RhaiResult, lift, usage};
+use crate::release::{Candidate, NewFiles, Release, ReleaseOptions, Store};
+use crate::script::bind::Bind;
+use crate::script::convert::{options, to_dynamic};
+use crate::script::errors::{RhaiResult, lift, to_rhai, usage};
+use crate::script::options::serde_options;
 use crate::script::register::func;
 use crate::script::state::ScriptState;
+
+serde_options!(ReleaseOptions, NewFiles);
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +33,7 @@ or waits up to opts.wait / --lock-wait seconds. Nested with_lock of the same nam
 
 pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     register_record_fields(engine);
+    register_engine(engine, st);
     let s = st.clone();
     func(
         engine,
@@ -129,4 +136,178 @@ fn register_record_fields(engine: &mut Engine) {
             hex::encode(sha2::Sha256::digest(text.as_bytes()))
         },
     );
+}
+
+/// `h.release(app, opts)` and the steps of a release.
+fn register_engine(engine: &mut Engine, st: &Arc<ScriptState>) {
+    engine.register_get("app", |r: &mut Release| r.app().to_string());
+    engine.register_get("dir", |r: &mut Release| r.dir().to_string());
+    engine.register_get("env_files", |r: &mut Release| strings(r.env_files()));
+    engine.register_get("profiles", |r: &mut Release| strings(r.profiles()));
+    engine.register_get("id", |c: &mut Candidate| c.record().id.clone());
+    engine.register_get("image", |c: &mut Candidate| c.record().image.clone());
+    engine.register_get("pinned", |c: &mut Candidate| c.record().pinned.clone());
+    engine.register_get("previous", |c: &mut Candidate| {
+        c.previous().map(|p| p.id.clone()).unwrap_or_default()
+    });
+    engine.register_get("record", |c: &mut Candidate| {
+        to_dynamic(c.record()).unwrap_or(Dynamic::UNIT)
+    });
+    engine.register_fn("to_string", |r: &mut Release| format!("{r:?}"));
+    engine.register_fn("to_debug", |r: &mut Release| format!("{r:?}"));
+    engine.register_fn("to_string", |c: &mut Candidate| format!("{c:?}"));
+    engine.register_fn("to_debug", |c: &mut Candidate| format!("{c:?}"));
+
+    let mut b = Bind::new(engine, st);
+    let rt = st.rt.clone();
+    b.method1_opts(
+        "release",
+        &["h", "app"],
+        "The releases of compose app `app` on the host (project directory opts.dir, default ~/apps/APP): records in\n\
+         .hoist/releases.jsonl, each release's files kept under .hoist/releases/. env_files / profiles default to the\n\
+         live release's. health_port / health_path: an HTTP check; timeout: seconds per check; services: recreate order;\n\
+         keep_releases: how many releases keep their files (default 10). Settles what earlier runs' host-side guards left.",
+        move |h: Host, app: String, o: ReleaseOptions| {
+            let rt = rt.clone();
+            async move {
+                let d = rt.docker(&h).await?;
+                Release::open(&h, d, &app, o).await
+            }
+        },
+    );
+    b.method1_opts(
+        "prepare",
+        &["r", "image"],
+        "A new release of `image` (already on the host: pulled or sent), read-only: its files (opts.compose and\n\
+         opts.env_files #{name: text}; none: the project's own), what pins the image, which services run it, its record.\n\
+         A compose file that runs no service of the image's repository is refused here, before anything changes.",
+        |r: Release, image: String, o: NewFiles| async move { r.prepare(&image, o).await },
+    );
+    b.method1(
+        "prepare_back",
+        &["r", "to"],
+        "Going back, read-only: to \"\" is --rollback (the release before the live one, never forward again),\n\
+         else the recorded release `to` (--to ID). Its files come back from their kept copies.",
+        |r: Release, to: String| async move {
+            r.prepare_back((!to.is_empty()).then_some(to.as_str())).await
+        },
+    );
+    b.method1(
+        "pinned_services",
+        &["r", "image"],
+        "The services of the project's compose file (on the host) that run `image`'s repository; none is an error.",
+        |r: Release, image: String| async move {
+            r.pinned_services(&image)
+                .await
+                .map(|v| v.into_iter().map(Dynamic::from).collect::<Array>())
+        },
+    );
+    b.method1(
+        "preflight",
+        &["r", "c"],
+        "Prove release c beside the live one (project APP-preflight, no published ports): its containers must be up,\n\
+         healthy, not restarting, and answer the HTTP check on their address. The pre-flight project goes whatever\n\
+         happens (a host-side guard removes it even if this run is killed). A failure leaves the live release untouched.",
+        |r: Release, c: Candidate| async move { r.preflight(&c).await },
+    );
+    b.method1(
+        "cutover",
+        &["r", "c"],
+        "Put release c live: files, hoist's pin and records in place, compose recreates what changed, every check must\n\
+         pass. A host-side guard armed first puts the live release back exactly (files, records, containers) on failure,\n\
+         Ctrl-C, or when this run is lost. Returns #{release, image, pinned, previous}.",
+        |r: Release, c: Candidate| async move {
+            let s = r.cutover(&c).await.map_err(to_rhai)?;
+            let mut m = Map::new();
+            m.insert("release".into(), s.release.into());
+            m.insert("image".into(), s.image.into());
+            m.insert("pinned".into(), s.pinned.into());
+            m.insert("previous".into(), s.previous.into());
+            Ok::<_, Box<rhai::EvalAltResult>>(m)
+        },
+    );
+    b.method2(
+        "watch",
+        &["r", "c", "seconds"],
+        "Watch live release c for `seconds`: one that turns unhealthy, exits or restarts is rolled back to the release\n\
+         before it and recorded as failed with the reason (an error then).",
+        |r: Release, c: Candidate, seconds: i64| async move {
+            r.watch(&c, seconds.max(0) as u64).await
+        },
+    );
+    b.method0(
+        "confirm",
+        &["r"],
+        "Keep the live release: a later plain --rollback does not go past it. Returns its record.",
+        |r: Release| async move {
+            let rec = r.confirm().await.map_err(to_rhai)?;
+            to_dynamic(&rec)
+        },
+    );
+    b.method0(
+        "records",
+        &["r"],
+        "The release records, oldest first (maps: id, image, pinned, pin, files, env_files, profiles, params, outcome, …).",
+        |r: Release| async move {
+            let h = r.history().await.map_err(to_rhai)?;
+            crate::script::convert::rows(&h.records)
+        },
+    );
+    b.method2(
+        "diff",
+        &["r", "from", "to"],
+        "What changed from release `from` to `to`: image, profiles, the compose file as a diff, env files by key (no values).",
+        |r: Release, from: String, to: String| async move { r.diff(&from, &to).await },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "image_tag",
+        ["context"],
+        "The tag for a build context: its git commit (short, `-dirty` with changes), else the time (UTC).",
+        move |context: &str| -> RhaiResult<String> {
+            let local = s.rt.local();
+            let dir = crate::script::api::hosts::resolve_local(&s, context);
+            lift(s.rt.block_on(crate::release::tag::for_context(&local, &dir)))
+        },
+    );
+    func(
+        engine,
+        "app_dir",
+        ["app", "dir"],
+        "The project directory of `app` on a host: `dir` when given (not () or \"\"), else ~/apps/APP.",
+        |app: &str, dir: Dynamic| {
+            let dir = dir.into_string().ok();
+            crate::release::layout::project_dir(app, dir.as_deref())
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "release_records",
+        ["h", "dir"],
+        "The release records of the project in `dir` on host h, oldest first ([] when never released) — read only.",
+        move |h: Host, dir: &str| -> RhaiResult<Array> {
+            let history = lift(s.rt.block_on(Store::new(&h, dir).load()))?;
+            crate::script::convert::rows(&history.records)
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "live_release",
+        ["h", "dir"],
+        "The live release record of the project in `dir` on host h, or () — read only.",
+        move |h: Host, dir: &str| -> RhaiResult<Dynamic> {
+            let history = lift(s.rt.block_on(Store::new(&h, dir).load()))?;
+            match history.live() {
+                Some(r) => to_dynamic(r),
+                None => Ok(Dynamic::UNIT),
+            }
+        },
+    );
+}
+
+fn strings(v: &[String]) -> Array {
+    v.iter().map(|s| Dynamic::from(s.clone())).collect()
 }

@@ -94,6 +94,16 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     let s = st.clone();
     func(
         engine,
+        "fail_at_end",
+        ["message"],
+        "Let the run go on and show its result, then end it as failed (exit code 1) with this message —\n\
+         for a report whose every row matters even when some could not be had (`hoist status` with a host down).",
+        move |m: &str| s.rt.services.fail_at_end(m),
+    );
+
+    let s = st.clone();
+    func(
+        engine,
         "confirm",
         ["question"],
         "Ask yes/no on the terminal. --yes answers yes; with no terminal and no --yes it is an error.",
