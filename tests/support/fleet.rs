@@ -149,6 +149,19 @@ impl FleetHost {
             hoist::command::quote(repo)
         ))
     }
+    /// `NAME STATE` of every container of compose project `project` (any state), sorted, as
+    /// the host's docker CLI lists them by label.
+    pub fn project_containers(&self, project: &str) -> String {
+        self.sh_ok(&format!(
+            "docker ps -a --filter label=com.docker.compose.project={project} --format '{{{{.Names}}}} {{{{.State}}}}' | sort"
+        ))
+    }
+    /// Whether the host's engine has a `network` or `volume` (`kind`) of that name.
+    pub fn has_docker(&self, kind: &str, name: &str) -> bool {
+        self.sh(&format!("docker {kind} inspect {name} >/dev/null 2>&1"))
+            .code
+            == 0
+    }
     /// This host's Docker engine ID, as its own docker CLI reports it.
     pub fn engine_id(&self) -> String {
         self.sh_ok("docker info --format '{{.ID}}'")
@@ -218,6 +231,12 @@ impl Fleet {
             .build()
             .unwrap();
         (rt, events)
+    }
+    /// A runtime as [`Fleet::runtime`] in `--dry-run` mode: changes are planned, not made.
+    pub fn dry_runtime(&self) -> Arc<Runtime> {
+        let (rt, _) = self.runtime();
+        rt.services.effects().set_mode(hoist::effect::Mode::Plan);
+        rt
     }
     /// Put a local image into the fleet registry (docker CLI: test set-up); its registry name.
     ///
