@@ -103,11 +103,8 @@ pub async fn down(
         detail: detail.clone(),
     };
     if !effects.admit(host, &change) {
-        let mut notes = found.notes();
-        if started_by_plan {
-            notes.push("and what the steps planned before it start".into());
-        }
-        effects.annotate_last(host, notes);
+        // What exists now; what the planned steps before it start goes too.
+        effects.annotate_last(host, found.notes());
         return Ok(found);
     }
     let step = crate::step::current();
