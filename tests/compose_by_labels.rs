@@ -228,6 +228,62 @@ fn a_project_started_by_hand_is_read_exec_d_into_and_taken_down_from_its_labels_
             "{}: the dry run",
             fh.name
         );
+        let notes = &plan.changes[0].notes;
+        assert!(
+            notes
+                .iter()
+                // The one-off: `NAME-worker-run-ID` (v2), `NAME_worker_run_ID` (v1).
+                .any(|n| n.starts_with("containers: ")
+                    && (n.contains("worker-run-") || n.contains("worker_run_")))
+                && notes.contains(&format!("volumes: {name}_data")),
+            "{notes:?}"
+        );
+        // A project that only the plan starts (its `up` planned above): exec and down are
+        // planned too, logs are empty, instead of "no containers".
+        let fresh = Project::new(
+            &ph,
+            &dir,
+            ComposeOptions {
+                project: Some(format!("{name}-fresh")),
+                ..ComposeOptions::default()
+            },
+        )
+        .unwrap();
+        plan_rt
+            .block_on(fresh.up(&hoist::compose::UpOptions::default()))
+            .unwrap();
+        let out = plan_rt
+            .block_on(fresh.exec("web", &["true".into()], &ExecOptions::default()))
+            .unwrap();
+        assert!(out.planned);
+        assert_eq!(
+            plan_rt
+                .block_on(fresh.logs(&LogsOptions::default()))
+                .unwrap(),
+            ""
+        );
+        plan_rt
+            .block_on(fresh.down(&DownOptions::default()))
+            .unwrap();
+        let planned: Vec<String> = plan_rt
+            .services
+            .effects()
+            .plan()
+            .changes
+            .iter()
+            .skip(2)
+            .map(|c| c.change.summary())
+            .collect();
+        assert_eq!(
+            planned,
+            [
+                format!("exec in service web of compose project {name}-fresh: true"),
+                format!("down compose project {name}-fresh")
+            ],
+            "{}",
+            fh.name
+        );
+        assert_eq!(fh.project_containers(&format!("{name}-fresh")), "");
 
         // down: every container (the one-off too) and the project's networks; not the
         // external network, not the volumes.

@@ -192,6 +192,38 @@ pub fn of_service<'a>(
     Ok(mine)
 }
 
+/// The container of `service` that `exec` goes to: its first running one, as compose's exec
+/// picks (an error saying which state each is in when none runs).
+pub fn running<'a>(
+    docker: &Docker,
+    project: &str,
+    service: &str,
+    members: &'a [Member],
+) -> Result<&'a Member> {
+    let mine = of_service(docker, project, service, members)?;
+    if let Some(up) = mine.iter().find(|m| m.state == RunState::RUNNING) {
+        return Ok(up);
+    }
+    let states: Vec<String> = mine
+        .iter()
+        .map(|m| {
+            let status = m.summary.status.clone();
+            format!(
+                "{}: {}",
+                m.name,
+                status.unwrap_or_else(|| m.state.to_string())
+            )
+        })
+        .collect();
+    Err(Error::failed(format!(
+        "service `{service}` of compose project {project} is not running on {} ({})",
+        docker.host_name(),
+        states.join(", ")
+    ))
+    .host(docker.host_name())
+    .hint("start it first (p.start / p.up): exec needs a running container"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

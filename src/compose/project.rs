@@ -17,7 +17,7 @@ use super::interpolate::Mode;
 use super::labels::{self, Which};
 use super::logs;
 use super::model::ComposeFile;
-use super::ps::{self, ContainerState, Health, RunState};
+use super::ps::{self, ContainerState, Health};
 use super::render::{self, Rendered, Source};
 use super::tool::{self, Tool};
 use crate::command::{Command, Value, quote_path};
@@ -765,25 +765,8 @@ impl Project {
     /// Run one compose subcommand; a failure names the host, the tool, the command, the exit
     /// code and the stderr tail.
     async fn act(&self, args: &[String], check: bool) -> Result<Output> {
-        self.act_streaming(args, check, None, false).await
-    }
-
-    /// [`Project::act`]; `stream: Some(true)` sends the lines to the reporter as they come
-    /// (prefixed by the host).
-    async fn act_streaming(
-        &self,
-        args: &[String],
-        check: bool,
-        stream: Option<bool>,
-        probe: bool,
-    ) -> Result<Output> {
         let tool = self.tool().await?;
-        let mut cmd = self
-            .compose_command(tool, args)
-            .await?
-            .check(false)
-            .stream(stream);
-        cmd.probe = probe;
+        let cmd = self.compose_command(tool, args).await?.check(false);
         let h = &self.inner.host;
         let out = h.run(&cmd).await.map_err(|e| {
             let mut e = e;
@@ -1090,19 +1073,8 @@ impl Project {
         let docker = self.docker().await?;
         let project = &self.inner.name;
         let members = labels::members(docker, project, Which::Services).await?;
-        let opts = crate::docker::ExecOpts {
-            user: o.user.clone(),
-            workdir: o.workdir.clone(),
-            env: o
-                .env
-                .iter()
-                .map(|(k, v)| (k.clone(), crate::secret::Secret::new(v.clone())))
-                .collect(),
-            stdin: None,
-            check: o.check.unwrap_or(true),
-        };
         if members.is_empty() && self.started_by_plan() {
-            // A dry run that planned the project's start: the container does not exist yet.
+            // A dry run that planned the project's start: its container does not exist yet.
             let change = Change::Docker {
                 op: "exec".into(),
                 detail: format!(
@@ -1110,38 +1082,32 @@ impl Project {
                     crate::command::join(cmd)
                 ),
             };
-            let effects = self.inner.host.services().effects();
-            if !effects.admit(self.inner.host.name(), &change) {
-                let mut planned = Output::from_raw(0, Vec::new(), Vec::new(), 0);
-                planned.planned = true;
-                return Ok(planned);
-            }
+            let planned = !self
+                .inner
+                .host
+                .services()
+                .effects()
+                .admit(self.inner.host.name(), &change);
+            debug_assert!(planned, "started_by_plan holds only in a dry run");
+            let mut out = Output::from_raw(0, Vec::new(), Vec::new(), 0);
+            out.planned = true;
+            return Ok(out);
         }
         if members.is_empty() {
             return Err(labels::no_containers(docker, project).await);
         }
-        let mine = labels::of_service(docker, project, service, &members)?;
-        let Some(c) = mine.iter().find(|m| m.state == RunState::RUNNING) else {
-            let states: Vec<String> = mine
+        let c = labels::running(docker, project, service, &members)?;
+        let opts = crate::docker::ExecOpts {
+            user: o.user.clone(),
+            workdir: o.workdir.clone(),
+            // Values reach the engine in the request body, never an argv.
+            env: o
+                .env
                 .iter()
-                .map(|m| {
-                    format!(
-                        "{}: {}",
-                        m.name,
-                        m.summary
-                            .status
-                            .clone()
-                            .unwrap_or_else(|| m.state.to_string())
-                    )
-                })
-                .collect();
-            return Err(Error::failed(format!(
-                "service `{service}` of compose project {project} is not running on {} ({})",
-                docker.host_name(),
-                states.join(", ")
-            ))
-            .host(docker.host_name())
-            .hint("start it first (p.start / p.up): exec needs a running container"));
+                .map(|(k, v)| (k.clone(), crate::secret::Secret::new(v.clone())))
+                .collect(),
+            stdin: None,
+            check: o.check.unwrap_or(true),
         };
         docker.exec(&c.name, cmd, &opts).await
     }
