@@ -8,40 +8,23 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Stdio;
 
-use support::fleet::{Fleet, FleetHost, OnDrop, fleet};
+use support::fleet::{Fleet, FleetHost, OnDrop, fleet, repo_root};
 use support::follow::{collect, wait_for};
 use support::output::{list_value, ok};
 
-fn example(name: &str) -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("examples/nightwatch-stack")
-            .join(name),
-    )
-    .unwrap()
-}
-
-/// An image from the test base that serves `page` and writes a numbered line every 0.2 s
+/// An image from the test base that serves `word` and writes a numbered line every 0.2 s
 /// (`<word> tick N`), stopping at SIGTERM; pushed to the fleet registry as `repo_tag`.
 fn ticking_image(f: &Fleet, repo_tag: &str, word: &str) -> String {
-    let ctx = tempfile::tempdir().unwrap();
-    std::fs::write(ctx.path().join("index.html"), format!("{word}\n")).unwrap();
-    std::fs::write(
-        ctx.path().join("Dockerfile"),
-        format!(
-            "FROM {}\nCOPY index.html /www/index.html\n\
-             CMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; httpd -f -p 8080 -h /www & i=0; \
-             while :; do i=$((i+1)); echo {word} tick $i; sleep 0.2; done\"]\n",
-            support::images::busybox()
+    f.page_image_with(
+        repo_tag,
+        word,
+        &format!(
+            "CMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; httpd -f -p 8080 -h /www & i=0; \
+             while :; do i=$((i+1)); echo {word} tick $i; sleep 0.2; done\"]\n"
         ),
     )
-    .unwrap();
-    let local = format!("hoist-test/{repo_tag}");
-    support::images::build(&local, ctx.path());
-    f.push(&local, repo_tag)
 }
 
 /// A project directory whose hoist.toml has env `day2` with host1 (compose v2) and host2 (v1)
@@ -88,7 +71,9 @@ fn the_nightwatch_stack_started_by_hand_answers_status_logs_exec_and_destroy() {
     let app_image = ticking_image(f, &format!("{app}/app-uwsgi-flask:1.0"), "nightwatch");
     let web_image = ticking_image(f, &format!("{app}/web-nginx:1.0"), "web");
     let compose =
-        example("docker-compose.yml").replace("registry.example.org/alyons18", &namespace);
+        std::fs::read_to_string(repo_root().join("examples/nightwatch-stack/docker-compose.yml"))
+            .unwrap()
+            .replace("registry.example.org/alyons18", &namespace);
     assert!(compose.contains(&app_image) && compose.contains(&web_image));
     for h in hosts {
         // The runbook's layout: the stack's env file is nightwatch.env, not .env; the static
@@ -99,17 +84,18 @@ fn the_nightwatch_stack_started_by_hand_answers_status_logs_exec_and_destroy() {
             uid = h.sh_ok("id -u deploy"),
             gid = h.sh_ok("id -g deploy"),
         );
+        let (static_dir, data_dir) = (
+            format!("{base}/nightwatchtest/output"),
+            format!("{base}/nightwatchtest/data/output"),
+        );
         h.sh_ok(&format!(
-            "set -e; mkdir -p {dir} {base}/nightwatchtest/output {base}/nightwatchtest/data/output; \
+            "set -e; mkdir -p {dir} {static_dir} {data_dir}; echo 'static {app}' > {static_dir}/marker; \
              printf %s {c} > {dir}/docker-compose.yml; printf %s {e} > {dir}/nightwatch.env; \
-             echo 'static {app}' > {base}/nightwatchtest/output/marker; chown -R deploy: {base}; \
-             echo {pw} | su deploy -c 'docker login -u {user} --password-stdin {reg}' >/dev/null",
+             chown -R deploy: {base}",
             c = hoist::command::quote(&compose),
             e = hoist::command::quote(&env),
-            pw = hoist::command::quote(&f.registry_password),
-            user = f.registry_user,
-            reg = f.registry,
         ));
+        f.login_user(h, "deploy");
         // Started by hand, as the runbook does (`up -d --stack NAME --env-file nightwatch.env`).
         h.sh_ok(&format!(
             "su deploy -c 'cd {dir} && {} --project-name {app} --env-file nightwatch.env up -d' 2>&1",

@@ -264,11 +264,27 @@ impl Fleet {
     /// the fleet registry (docker CLI: test set-up, independent of the code under test); its
     /// registry name.
     pub fn page_image(&self, repo_tag: &str, text: &str) -> String {
+        self.page_image_with(repo_tag, text, "")
+    }
+    /// [`Fleet::page_image`] with more Dockerfile lines (`CMD [...]`) after the page.
+    pub fn page_image_with(&self, repo_tag: &str, text: &str, dockerfile_tail: &str) -> String {
         let project = tempfile::tempdir().unwrap();
         let ctx = super::images::page_context(project.path(), text);
+        let dockerfile = ctx.join("Dockerfile");
+        let head = std::fs::read_to_string(&dockerfile).unwrap();
+        std::fs::write(&dockerfile, format!("{head}{dockerfile_tail}")).unwrap();
         let local = format!("hoist-test/{repo_tag}");
         super::images::build(&local, &ctx);
         self.push(&local, repo_tag)
+    }
+    /// Log `user` on `h` in to the fleet registry (their own docker credentials there).
+    pub fn login_user(&self, h: &FleetHost, user: &str) {
+        h.sh_ok(&format!(
+            "echo {} | su {user} -c 'docker login -u {} --password-stdin {}' >/dev/null",
+            hoist::command::quote(&self.registry_password),
+            self.registry_user,
+            self.registry
+        ));
     }
     /// Log every host's engine in to the fleet registry (as `docker login` there would).
     pub fn login_hosts(&self) {
