@@ -10,7 +10,18 @@ mod support;
 
 use hoist::compose::{ComposeOptions, DownOptions, ExecOptions, LogsOptions, Project};
 use hoist::host::HostSpec;
-use support::fleet::{OnDrop, fleet};
+use support::fleet::{FleetHost, OnDrop, fleet};
+
+/// The anonymous volumes (at `/anon`) of the project's `web` containers on the host.
+fn anonymous_volumes(h: &FleetHost, project: &str) -> Vec<String> {
+    h.sh_ok(&format!(
+        "docker inspect -f '{{{{range .Mounts}}}}{{{{if eq .Destination \"/anon\"}}}}{{{{.Name}}}}{{{{end}}}}{{{{end}}}}' \
+         $(docker ps -aq --filter label=com.docker.compose.project={project} --filter label=com.docker.compose.service=web)"
+    ))
+    .lines()
+    .map(str::to_string)
+    .collect()
+}
 
 /// The lines of `logs` that came from the container shown as `who` (`web-1`) and carry `needle`.
 fn from<'a>(logs: &'a str, who: &str, needle: &str) -> Vec<&'a str> {
@@ -286,7 +297,9 @@ fn a_project_started_by_hand_is_read_exec_d_into_and_taken_down_from_its_labels_
         assert_eq!(fh.project_containers(&format!("{name}-fresh")), "");
 
         // down: every container (the one-off too) and the project's networks; not the
-        // external network, not the volumes.
+        // external network, not the volumes (named or anonymous, as with compose).
+        let anon = anonymous_volumes(fh, &name);
+        assert_eq!(anon.len(), 2, "{}: web-1's and web-2's /anon", fh.name);
         rt.block_on(p.down(&DownOptions::default())).unwrap();
         assert_eq!(fh.project_containers(&name), "", "{}", fh.name);
         for net in ["default", "back"] {
@@ -301,22 +314,24 @@ fn a_project_started_by_hand_is_read_exec_d_into_and_taken_down_from_its_labels_
             "{}",
             fh.name
         );
-        assert!(
-            fh.has_docker("volume", &format!("{name}_data")),
-            "{}",
-            fh.name
-        );
-        // Again: nothing left is no error. With volumes: the project's named volume goes.
+        for v in anon.iter().chain([&format!("{name}_data")]) {
+            assert!(fh.has_docker("volume", v), "{}: {v}", fh.name);
+        }
+        fh.sh_ok(&format!("docker volume rm {}", anon.join(" ")));
+        // Again: nothing left is no error.
         rt.block_on(p.down(&DownOptions::default())).unwrap();
+        // Up again; down with volumes: its named volume and the containers' anonymous ones go.
+        fh.sh_ok(&format!(
+            "cd {dir} && {cli} -p {name} up -d --scale web=2 2>&1"
+        ));
+        let anon = anonymous_volumes(fh, &name);
         rt.block_on(p.down(&DownOptions {
             volumes: true,
             ..DownOptions::default()
         }))
         .unwrap();
-        assert!(
-            !fh.has_docker("volume", &format!("{name}_data")),
-            "{}",
-            fh.name
-        );
+        for v in anon.iter().chain([&format!("{name}_data")]) {
+            assert!(!fh.has_docker("volume", v), "{}: {v}", fh.name);
+        }
     }
 }
