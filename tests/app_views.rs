@@ -6,30 +6,11 @@
 
 mod support;
 
-use std::io::Read;
-use std::process::{Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Stdio;
 
-use support::fleet::{Fleet, FleetHost, OnDrop, fleet};
-
-fn ok(o: &Output) -> String {
-    let (out, err) = (
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr),
-    );
-    assert!(o.status.success(), "hoist failed:\n{out}\n{err}");
-    out.into_owned()
-}
-
-/// The value of a `--json` run (its last line).
-fn value(o: &Output) -> Vec<serde_json::Value> {
-    let out = ok(o);
-    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
-    last["value"]
-        .as_array()
-        .unwrap_or_else(|| panic!("not a list: {last}"))
-        .clone()
-}
+use support::fleet::{Fleet, OnDrop, fleet};
+use support::follow::{collect, wait_for};
+use support::output::{list_value, ok};
 
 /// A project directory whose hoist.toml has env `test` with every fleet host in group web,
 /// `trio` with host1..host3 and `pair` with host1 and host2.
@@ -45,12 +26,6 @@ fn project(f: &Fleet) -> tempfile::TempDir {
     )
     .unwrap();
     d
-}
-
-fn containers(h: &FleetHost, project: &str) -> String {
-    h.sh_ok(&format!(
-        "docker ps -a --filter label=com.docker.compose.project={project} --format '{{{{.Names}}}} {{{{.State}}}}'"
-    ))
 }
 
 #[test]
@@ -99,7 +74,7 @@ fn status_has_a_row_per_host_with_the_release_even_when_a_host_is_cut_off() {
         "--timeout",
         "30",
     ]));
-    let rows = value(&hoist(&["status", "--env", "test", "--json"]));
+    let rows = list_value(&hoist(&["status", "--env", "test", "--json"]));
     assert_eq!(rows.len(), 4, "{rows:?}");
     for (row, h) in rows.iter().zip(&f.hosts) {
         assert_eq!(row["host"], h.name.as_str(), "{rows:?}");
@@ -121,7 +96,7 @@ fn status_has_a_row_per_host_with_the_release_even_when_a_host_is_cut_off() {
     let o = hoist(&["status", "--env", "test", "--json"]);
     let human = hoist(&["status", "--env", "test"]);
     cut.undo();
-    let rows = value(&o);
+    let rows = list_value(&o);
     assert_eq!(rows.len(), 4, "{rows:?}");
     for (row, h) in rows.iter().zip(&f.hosts) {
         assert_eq!(row["host"], h.name.as_str(), "{rows:?}");
@@ -142,49 +117,6 @@ fn status_has_a_row_per_host_with_the_release_even_when_a_host_is_cut_off() {
         table.contains("unknown") && table.contains("running") && err.contains("host2: no status"),
         "{table}\n{err}"
     );
-}
-
-/// Read a child's stdout into a shared string as it comes.
-fn collect(child: &mut std::process::Child) -> Arc<Mutex<String>> {
-    let out = Arc::new(Mutex::new(String::new()));
-    let mut pipe = child.stdout.take().unwrap();
-    let sink = out.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = pipe.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    out
-}
-
-fn wait_for(
-    what: &str,
-    out: &Arc<Mutex<String>>,
-    child: &mut std::process::Child,
-    cond: impl Fn(&str) -> bool,
-) {
-    loop {
-        if cond(&out.lock().unwrap()) {
-            return;
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut err = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                let _ = e.read_to_string(&mut err);
-            }
-            panic!(
-                "the run ended ({status}) before {what}:\n{}\n{err}",
-                out.lock().unwrap()
-            );
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
 }
 
 #[test]
@@ -263,7 +195,7 @@ fn status_logs_exec_and_destroy_know_bluegreen_colours() {
     }
 
     // status: both colours on every host, the live one marked, with each colour's release.
-    let rows = value(&hoist(&["status", "--json"]));
+    let rows = list_value(&hoist(&["status", "--json"]));
     assert_eq!(rows.len(), 8, "{rows:?}");
     for h in &f.hosts {
         let mine: Vec<&serde_json::Value> = rows
@@ -361,7 +293,7 @@ fn status_logs_exec_and_destroy_know_bluegreen_colours() {
     for h in &f.hosts {
         for colour in ["blue", "green"] {
             assert_eq!(
-                containers(h, &format!("{app}-{colour}")),
+                h.project_containers(&format!("{app}-{colour}")),
                 "",
                 "{} {colour}",
                 h.name
@@ -369,7 +301,7 @@ fn status_logs_exec_and_destroy_know_bluegreen_colours() {
         }
         assert_eq!(h.get("http://127.0.0.1:18472/index.html"), "", "{}", h.name);
     }
-    let rows = value(&hoist(&["status", "--json"]));
+    let rows = list_value(&hoist(&["status", "--json"]));
     assert_eq!(rows.len(), 8, "{rows:?}");
     assert!(rows.iter().all(|r| r["state"] == "absent"), "{rows:?}");
 }
@@ -404,7 +336,7 @@ fn logs_exec_and_destroy_take_env_files_and_profiles() {
             c = hoist::command::quote(&compose),
             tool = h.compose_cli()
         ));
-        assert_eq!(containers(h, &app).lines().count(), 2, "{}", h.name);
+        assert_eq!(h.project_containers(&app).lines().count(), 2, "{}", h.name);
     }
     // Only host1 and host2 have the app: environment `pair`.
     let two = |args: &[&str]| {
@@ -415,22 +347,17 @@ fn logs_exec_and_destroy_take_env_files_and_profiles() {
             .unwrap()
     };
 
-    // Without the env file compose cannot read the project: the error names the variable.
-    let o = two(&["exec", "--service", "web", "--cmd", "cat /www/index.html"]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("WEB_PORT"), "{err}");
-    let out = ok(&two(&[
-        "exec",
-        "--service",
-        "web",
-        "--cmd",
-        "cat /www/index.html",
-        "--env-files",
-        "ports.env",
-    ]));
-    for h in hosts {
-        assert!(out.contains(&format!("[{}] v1", h.name)), "{out}");
+    // The project is found by its containers' labels: without the env file (which its compose
+    // file needs) as with it.
+    for extra in [&[][..], &["--env-files", "ports.env"][..]] {
+        let out = ok(&two(&[
+            &["exec", "--service", "web", "--cmd", "cat /www/index.html"][..],
+            extra,
+        ]
+        .concat()));
+        for h in hosts {
+            assert!(out.contains(&format!("[{}] v1", h.name)), "{out}");
+        }
     }
     ok(&two(&[
         "logs",
@@ -452,7 +379,7 @@ fn logs_exec_and_destroy_take_env_files_and_profiles() {
         "debug",
     ]));
     for h in hosts {
-        assert_eq!(containers(h, &app), "", "{}", h.name);
+        assert_eq!(h.project_containers(&app), "", "{}", h.name);
         assert_eq!(h.get("http://127.0.0.1:18474/index.html"), "", "{}", h.name);
     }
 }

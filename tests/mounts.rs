@@ -1,7 +1,8 @@
 //! Mounts for real: bind, tmpfs and sshfs (through the test sshd) mounted, verified and
 //! unmounted, on the local host and on an SSH host; fstab upkeep on a scratch file; CIFS and
 //! NFS (no kernel support here) checked through their exact commands, the credentials file
-//! and the fstab line; the traversal check; bad input.
+//! and the fstab line; the traversal check; bad input; and, on a fleet server, no mount over
+//! a directory that holds files unless asked for.
 
 mod support;
 
@@ -10,6 +11,7 @@ use hoist::command::Program;
 use hoist::host::HostSpec;
 use hoist::mount::{self, Credentials, MountSpec, MountType};
 use hoist::secret::Secret;
+use support::fleet::{OnDrop, fleet};
 use support::{free_port, run_script, runtime, sshd};
 
 fn both() -> (std::sync::Arc<hoist::Runtime>, Vec<Host>) {
@@ -513,4 +515,182 @@ fn the_script_api() {
     assert!(e.message.contains("persits"), "{}", e.message);
     let e = run_script(&rt, r#"local().mount(#{ type: "zfs", target: "/mnt/x" })"#).unwrap_err();
     assert!(e.message.contains("zfs"), "{}", e.message);
+}
+
+/// A mount never hides data, on a fleet server over SSH: a bind, tmpfs or sshfs mount at a
+/// directory that is not a mount point and holds files is refused, naming what is in it, before
+/// anything changes (no mount, no fstab line) — in a dry run too; a user who may not list the
+/// target is refused as well. With `over_nonempty: true` the mount goes ahead, and the plan
+/// and a warning say what it hides. An empty directory, and a mount point (whose own files the
+/// mount it replaces hides already), are mounted as before.
+#[test]
+fn a_mount_never_hides_data_on_a_fleet_host() {
+    let f = fleet();
+    let _up = f.hosts_up();
+    let fh = f.host(3);
+    let id = std::process::id();
+    let d = format!("/tmp/d2-mnt{id}");
+    let key = format!("/root/.ssh/d2-mnt{id}");
+    let _cleanup = OnDrop(|| {
+        fh.sh(&format!(
+            "for m in $(findmnt -rn -o TARGET | grep ^{d}/ | sort -r); do umount $m; done; \
+             rm -rf {d} {key} {key}.pub; sed -i '/d2-mnt{id}/d' /root/.ssh/authorized_keys"
+        ));
+    });
+    fh.sh_ok(&format!(
+        "set -e; mkdir -p {d}/src {d}/full {d}/many {d}/empty {d}/remote {d}/secret; \
+         echo bound > {d}/src/file.txt; echo kept > {d}/full/results.txt; \
+         for i in $(seq 12); do touch {d}/many/f$i; done; echo s > {d}/secret/secret.txt; \
+         chmod 700 {d}/secret; printf '# fstab\\n' > {d}/fstab; \
+         ssh-keygen -q -t ed25519 -N '' -C d2-mnt{id} -f {key}; cat {key}.pub >> /root/.ssh/authorized_keys"
+    ));
+    let mounted = |t: &str| fh.sh(&format!("findmnt -n {d}/{t}")).code == 0;
+    let (rt, events) = f.runtime();
+    let h = rt.host(&HostSpec::parse(&fh.spec()).unwrap());
+    let spec = |kind: MountType, source: Option<&str>, target: &str| {
+        let mut s = MountSpec::new(kind, source, &format!("{d}/{target}"));
+        s.persist = true;
+        s.fstab = format!("{d}/fstab");
+        if kind == MountType::Sshfs {
+            s.options = vec![
+                format!("IdentityFile={key}"),
+                "StrictHostKeyChecking=no".into(),
+                "UserKnownHostsFile=/dev/null".into(),
+            ];
+        }
+        s
+    };
+    let src = format!("{d}/src");
+    let remote = format!("root@127.0.0.1:{d}/src");
+    let kinds = [
+        (MountType::Bind, Some(src.as_str())),
+        (MountType::Tmpfs, None),
+        (MountType::Sshfs, Some(remote.as_str())),
+    ];
+
+    // Refused, naming the file; nothing mounted, fstab untouched, the file still there.
+    for (kind, source) in kinds {
+        let e = rt
+            .block_on(h.mount(&spec(kind, source, "full")))
+            .unwrap_err();
+        assert!(
+            e.message.contains(&format!(
+                "{d}/full is not a mount point and is not empty: it holds results.txt (1 entry)"
+            )),
+            "{kind:?}: {}",
+            e.message
+        );
+        assert_eq!(e.host.as_deref(), Some(fh.name.as_str()));
+        assert_eq!(e.exit_code_for_cli(), 2);
+        assert!(!mounted("full"), "{kind:?}");
+        assert_eq!(fh.read(&format!("{d}/fstab")), "# fstab\n", "{kind:?}");
+        assert_eq!(fh.read(&format!("{d}/full/results.txt")), "kept\n");
+    }
+    // Many entries: a few named, all counted.
+    let e = rt
+        .block_on(h.mount(&spec(MountType::Tmpfs, None, "many")))
+        .unwrap_err();
+    assert!(
+        e.message
+            .contains("it holds f1, f10, f11, f12, f2 and 7 more (12 entries)"),
+        "{}",
+        e.message
+    );
+    // A user who may not list the target cannot know it is empty; with sudo it can.
+    let deploy = rt.host(&HostSpec::parse(&fh.spec_user("deploy")).unwrap());
+    let mut secret = spec(MountType::Tmpfs, None, "secret");
+    let e = rt.block_on(deploy.mount(&secret)).unwrap_err();
+    assert!(
+        e.message
+            .contains(&format!("cannot tell whether {d}/secret is empty")),
+        "{}",
+        e.message
+    );
+    secret.sudo = true;
+    let e = rt.block_on(deploy.mount(&secret)).unwrap_err();
+    assert!(
+        e.message.contains("it holds secret.txt (1 entry)"),
+        "{}",
+        e.message
+    );
+
+    // A dry run refuses the same way; allowed, its plan says what the mount hides.
+    let plan_rt = f.dry_runtime();
+    let ph = plan_rt.host(&HostSpec::parse(&fh.spec()).unwrap());
+    let mut bind = spec(MountType::Bind, Some(&src), "full");
+    let e = plan_rt.block_on(ph.mount(&bind)).unwrap_err();
+    assert!(e.message.contains("results.txt (1 entry)"), "{}", e.message);
+    assert!(plan_rt.services.effects().plan().changes.is_empty());
+    bind.over_nonempty = true;
+    assert!(plan_rt.block_on(ph.mount(&bind)).unwrap());
+    let plan = plan_rt.services.effects().plan();
+    let mount = plan
+        .changes
+        .iter()
+        .find(|c| c.change.summary().contains("mount -o bind"))
+        .unwrap_or_else(|| panic!("no mount planned: {plan:?}"));
+    assert_eq!(
+        mount.notes,
+        [format!(
+            "mounted over {d}/full, which holds results.txt (1 entry): hidden while mounted"
+        )]
+    );
+    assert!(!mounted("full") && fh.read(&format!("{d}/fstab")) == "# fstab\n");
+
+    // Allowed for real: mounted over the file (hidden, not gone), with a warning.
+    assert!(rt.block_on(h.mount(&bind)).unwrap());
+    assert!(mounted("full"));
+    assert_eq!(fh.read(&format!("{d}/full/file.txt")), "bound\n");
+    assert_eq!(fh.read(&format!("{d}/full/results.txt")), "");
+    let warned = events.0.lock().unwrap().iter().any(|e| {
+        matches!(e, hoist::report::Event::Message { text, .. } if text.contains("hidden while mounted"))
+    });
+    assert!(warned, "no warning about the hidden file");
+    assert!(rt.block_on(h.umount(&format!("{d}/full"), false)).unwrap());
+    assert_eq!(fh.read(&format!("{d}/full/results.txt")), "kept\n");
+
+    // An empty directory: mounted as before, each kind. A mount point that holds files (the
+    // tmpfs's own) is remounted: nothing new is hidden.
+    for (kind, source) in kinds {
+        let s = spec(kind, source, "empty");
+        assert!(rt.block_on(h.mount(&s)).unwrap(), "{kind:?}");
+        assert!(mounted("empty"), "{kind:?}");
+        if kind == MountType::Tmpfs {
+            fh.sh_ok(&format!("echo t > {d}/empty/in-tmpfs"));
+            let mut bigger = s.clone();
+            bigger.options = vec!["size=2m".into()];
+            assert!(rt.block_on(h.mount(&bigger)).unwrap(), "remount");
+        }
+        if kind == MountType::Sshfs {
+            assert_eq!(fh.read(&format!("{d}/empty/file.txt")), "bound\n");
+        }
+        assert!(rt.block_on(h.umount(&format!("{d}/empty"), false)).unwrap());
+    }
+    let fstab = fh.read(&format!("{d}/fstab"));
+    assert_eq!(fstab.matches(&format!(" {d}/empty ")).count(), 1, "{fstab}");
+
+    // The script option, checked like every other key.
+    let script = |text: String| {
+        hoist::run_script(
+            &rt,
+            &hoist::script::Script {
+                name: "mount.rhai".into(),
+                text,
+                base_dir: std::env::current_dir().unwrap(),
+            },
+            &rt.vars,
+        )
+    };
+    let e = script(format!(
+        r#"ssh("{}").mount(#{{type: "tmpfs", target: "{d}/full", over_nonempt: true}})"#,
+        fh.spec()
+    ))
+    .unwrap_err();
+    assert!(e.message.contains("over_nonempt"), "{}", e.message);
+    let v = script(format!(
+        r#"let h = ssh("{}"); let c = h.mount(#{{type: "tmpfs", target: "{d}/full", over_nonempty: true}}); h.umount("{d}/full"); c"#,
+        fh.spec()
+    ))
+    .unwrap();
+    assert_eq!(v, true);
 }

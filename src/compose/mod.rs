@@ -1,10 +1,15 @@
 //! Compose projects on any host, planned locally: hoist reads the compose and env files
 //! from the host, interpolates and validates them itself (so `render()` and plans need no
-//! compose tool), and drives the host's compose tool (v2 plugin or v1) for everything that
-//! acts. `ps` comes from the Engine API by compose's labels, the same for both tools.
+//! compose tool), and drives the host's compose tool (v2 plugin or v1) for what needs the
+//! files (`up`, `run`, `stop` ...). The day-2 verbs of a running project (`ps`, `logs`,
+//! `exec`, `down`) go through the Engine API by compose's labels instead: the same for both
+//! tools, and without the project's files (see labels.rs).
 
+pub mod down;
 pub mod env_file;
 pub mod interpolate;
+pub mod labels;
+mod logs;
 pub mod merge;
 pub mod model;
 pub mod project;
@@ -15,6 +20,7 @@ mod up_plan;
 pub mod validate;
 pub mod yaml;
 
+pub use down::Removed;
 pub use project::{
     ComposeOptions, DownOptions, ExecOptions, LogsOptions, Project, PullPolicy, RmOptions,
     RunOptions, UpOptions,

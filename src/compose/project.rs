@@ -1,7 +1,9 @@
 //! A compose project on a host: a directory with the compose file(s), env files, profiles
-//! and variables. Reading and rendering happen in hoist (see render.rs); everything that
-//! acts (`up`, `down`, `logs`, `exec` ...) is one argv command of the host's compose tool,
-//! run through `host.run` with the project directory as working directory.
+//! and variables. Reading and rendering happen in hoist (see render.rs); what needs the files
+//! (`up`, `run`, `stop`, `rm` ...) is one argv command of the host's compose tool, run through
+//! `host.run` with the project directory as working directory. The day-2 verbs of a running
+//! project (`ps`, `logs`, `exec`, `down`) need only its name: they go through the Engine API
+//! by its containers' labels (labels.rs, logs.rs, down.rs).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,14 +11,18 @@ use std::time::{Duration, Instant};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+use super::down::{self, Removed};
 use super::env_file;
 use super::interpolate::Mode;
+use super::labels::{self, Which};
+use super::logs;
 use super::model::ComposeFile;
 use super::ps::{self, ContainerState, Health};
 use super::render::{self, Rendered, Source};
 use super::tool::{self, Tool};
 use crate::command::{Command, Value, quote_path};
 use crate::docker::Docker;
+use crate::effect::Change;
 use crate::error::{Error, Result};
 use crate::host::{FileOpts, Host, MkdirOpts, Output};
 
@@ -85,8 +91,11 @@ pub enum PullPolicy {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DownOptions {
+    /// Its named volumes and its containers' anonymous ones go too (their data is lost).
     #[serde(default)]
     pub volumes: bool,
+    /// Accepted for compose's sake: down removes every container with the project's label,
+    /// orphans included.
     #[serde(default)]
     pub remove_orphans: bool,
     /// Only the services the active profiles run (stopped and removed; networks and the
@@ -133,15 +142,15 @@ pub struct RunOptions {
 pub struct LogsOptions {
     #[serde(default)]
     pub service: Option<String>,
-    /// Lines from the end of each service's log.
+    /// Lines from the end of each container's log.
     #[serde(default)]
     pub tail: Option<u64>,
-    /// A timestamp or a duration like "10m" (compose v2 only).
+    /// A duration like "10m" (that long ago), an RFC 3339 time or unix seconds.
     #[serde(default)]
     pub since: Option<String>,
     #[serde(default)]
     pub timestamps: bool,
-    /// Stream new lines (prefixed by the host) until the services stop or Ctrl-C.
+    /// Stream new lines (prefixed by the host) until the containers stop or Ctrl-C.
     #[serde(default)]
     pub follow: bool,
 }
@@ -773,25 +782,8 @@ impl Project {
     /// Run one compose subcommand; a failure names the host, the tool, the command, the exit
     /// code and the stderr tail.
     async fn act(&self, args: &[String], check: bool) -> Result<Output> {
-        self.act_streaming(args, check, None, false).await
-    }
-
-    /// [`Project::act`]; `stream: Some(true)` sends the lines to the reporter as they come
-    /// (prefixed by the host).
-    async fn act_streaming(
-        &self,
-        args: &[String],
-        check: bool,
-        stream: Option<bool>,
-        probe: bool,
-    ) -> Result<Output> {
         let tool = self.tool().await?;
-        let mut cmd = self
-            .compose_command(tool, args)
-            .await?
-            .check(false)
-            .stream(stream);
-        cmd.probe = probe;
+        let cmd = self.compose_command(tool, args).await?.check(false);
         let h = &self.inner.host;
         let out = h.run(&cmd).await.map_err(|e| {
             let mut e = e;
@@ -958,7 +950,9 @@ impl Project {
         Ok(self.config().await?.services.keys().cloned().collect())
     }
 
-    pub async fn down(&self, o: &DownOptions) -> Result<()> {
+    /// Take the project down: from its labels (see down.rs), so without its files; or, with
+    /// `active_only`, only the services the active profiles run (that needs the files).
+    pub async fn down(&self, o: &DownOptions) -> Result<Removed> {
         if o.active_only {
             if o.remove_orphans {
                 return Err(Error::usage(
@@ -966,24 +960,44 @@ impl Project {
                 ));
             }
             let services = self.active_services().await?;
-            return self
-                .rm(
-                    &services,
-                    &RmOptions {
-                        stop: true,
-                        volumes: o.volumes,
-                    },
-                )
-                .await;
+            let going: Vec<String> = self
+                .ps()
+                .await?
+                .into_iter()
+                .filter(|c| services.contains(&c.service))
+                .map(|c| c.name)
+                .collect();
+            self.rm(
+                &services,
+                &RmOptions {
+                    stop: true,
+                    volumes: o.volumes,
+                },
+            )
+            .await?;
+            return Ok(Removed {
+                containers: going,
+                ..Removed::default()
+            });
         }
-        let mut args = vec!["down".to_string()];
-        if o.volumes {
-            args.push("--volumes".into());
+        // Everything with the project's label goes, so orphans go too: `remove_orphans`
+        // changes nothing.
+        let docker = self.docker().await?;
+        down::down(docker, &self.inner.name, o.volumes, self.started_by_plan()).await
+    }
+
+    /// A dry run planned a compose command of this project on its host earlier (an `up`):
+    /// what exists now is not all a later step of the plan would find.
+    fn started_by_plan(&self) -> bool {
+        let effects = self.inner.host.services().effects();
+        if !effects.planning() {
+            return false;
         }
-        if o.remove_orphans {
-            args.push("--remove-orphans".into());
-        }
-        self.act(&args, true).await.map(|_| ())
+        let mark = format!("--project-name {} ", self.inner.name);
+        effects.plan().changes.iter().any(|c| {
+            c.host == self.inner.host.name()
+                && matches!(&c.change, Change::Command { command } if command.contains(&mark))
+        })
     }
 
     async fn simple(&self, sub: &str, services: &[String]) -> Result<()> {
@@ -1059,77 +1073,82 @@ impl Project {
             .await
     }
 
-    pub fn logs_args(tool: Tool, o: &LogsOptions) -> Result<Vec<String>> {
-        let mut args = vec!["logs".to_string(), "--no-color".to_string()];
-        if let Some(t) = o.tail {
-            args.push(format!("--tail={t}"));
-        }
-        if let Some(s) = &o.since {
-            if tool == Tool::V1 {
-                return Err(Error::usage(format!(
-                    "p.logs(): `since` needs compose v2; this host has {}",
-                    tool.label()
-                ))
-                .hint("use tail, or d.logs(container, #{since}) through the Engine API"));
-            }
-            args.push(format!("--since={s}"));
-        }
-        if o.timestamps {
-            args.push("--timestamps".into());
-        }
-        if o.follow {
-            args.push("--follow".into());
-        }
-        args.extend(o.service.iter().cloned());
-        Ok(args)
-    }
-
-    /// Logs of the project (or one service), as text.
+    /// Logs of the project (or one service), as text, from the Engine API by the containers'
+    /// labels (no files needed): "" when it has no containers. With `follow` the lines go to
+    /// the reporter as they come (host-prefixed) until the containers stop or Ctrl-C, and the
+    /// call returns "".
     pub async fn logs(&self, o: &LogsOptions) -> Result<String> {
-        if let Some(s) = &o.service {
-            self.check_services(std::slice::from_ref(s)).await?;
-        }
-        let args = Self::logs_args(self.tool().await?, o)?;
-        // Following is watching: lines go to the reporter (host-prefixed) as they come,
-        // until the services stop or the run is interrupted (Ctrl-C).
-        let stream = o.follow.then_some(true);
-        Ok(self.act_streaming(&args, true, stream, true).await?.stdout)
+        logs::logs(self.docker().await?, &self.inner.name, o).await
     }
 
-    pub fn exec_args(service: &str, cmd: &[String], o: &ExecOptions) -> Vec<String> {
-        // -T: no TTY (hoist's commands have none); output comes back as data.
-        let mut args = vec!["exec".to_string(), "-T".to_string()];
-        if let Some(u) = &o.user {
-            args.extend(["--user".to_string(), u.clone()]);
-        }
-        for (k, v) in &o.env {
-            args.extend(["--env".to_string(), format!("{k}={v}")]);
-        }
-        if let Some(w) = &o.workdir {
-            args.extend(["--workdir".to_string(), w.clone()]);
-        }
-        args.push(service.to_string());
-        args.extend(cmd.iter().cloned());
-        args
-    }
-
-    /// Run `cmd` (argv) in the running container of `service`.
+    /// Run `cmd` (argv) in the running container of `service` (its first, as compose's exec
+    /// picks), through the Engine API: the project is found by its labels, without its files.
     pub async fn exec(&self, service: &str, cmd: &[String], o: &ExecOptions) -> Result<Output> {
         if cmd.is_empty() {
             return Err(Error::usage("p.exec(): the command is empty"));
         }
-        self.check_services(&[service.to_string()]).await?;
-        let args = Self::exec_args(service, cmd, o);
-        self.act(&args, o.check.unwrap_or(true)).await
+        let docker = self.docker().await?;
+        let project = &self.inner.name;
+        let members = labels::members(docker, project, Which::Services).await?;
+        if members.is_empty() && self.started_by_plan() {
+            // A dry run that planned the project's start: its container does not exist yet.
+            let change = Change::Docker {
+                op: "exec".into(),
+                detail: format!(
+                    "exec in service {service} of compose project {project}: {}",
+                    crate::command::join(cmd)
+                ),
+            };
+            let planned = !self
+                .inner
+                .host
+                .services()
+                .effects()
+                .admit(self.inner.host.name(), &change);
+            debug_assert!(planned, "started_by_plan holds only in a dry run");
+            let mut out = Output::from_raw(0, Vec::new(), Vec::new(), 0);
+            out.planned = true;
+            return Ok(out);
+        }
+        if members.is_empty() {
+            return Err(labels::no_containers(docker, project).await);
+        }
+        let c = labels::running(docker, project, service, &members)?;
+        let opts = crate::docker::ExecOpts {
+            user: o.user.clone(),
+            workdir: o.workdir.clone(),
+            // Values reach the engine in the request body, never an argv.
+            env: o
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), crate::secret::Secret::new(v.clone())))
+                .collect(),
+            stdin: None,
+            check: o.check.unwrap_or(true),
+        };
+        docker.exec(&c.name, cmd, &opts).await
+    }
+
+    /// The project's engine (its host's), connected on first use.
+    async fn docker(&self) -> Result<&Docker> {
+        self.inner
+            .docker
+            .get_or_try_init(|| Docker::on(&self.inner.host))
+            .await
     }
 
     /// The project's containers from the Engine API (same data for v1 and v2).
     pub async fn ps(&self) -> Result<Vec<ContainerState>> {
-        let docker = self
-            .inner
-            .docker
-            .get_or_try_init(|| Docker::on(&self.inner.host))
-            .await?;
-        ps::ps(docker, &self.inner.name).await
+        ps::ps(self.docker().await?, &self.inner.name).await
+    }
+
+    /// [`Project::ps`], but a project without containers on its host is an error that names
+    /// the compose projects that are there (a mistyped or directory-derived name shows).
+    pub async fn require_containers(&self) -> Result<Vec<ContainerState>> {
+        let found = self.ps().await?;
+        if found.is_empty() {
+            return Err(labels::no_containers(self.docker().await?, &self.inner.name).await);
+        }
+        Ok(found)
     }
 }

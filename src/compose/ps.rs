@@ -1,18 +1,16 @@
 //! `p.ps()` as data, the same for v1 and v2: read from the Engine API by the labels both
-//! tools put on their containers (`com.docker.compose.project` / `.service`), instead of
-//! parsing either tool's table output.
+//! tools put on their containers (see labels.rs), instead of parsing either tool's table
+//! output.
 
-use std::collections::HashMap;
-
-use bollard::query_parameters::ListContainersOptions;
 use serde::Serialize;
 
 /// A container's run state as the engine reports it (`running`, `exited`, …; serialised as
 /// those words).
 pub use bollard::models::ContainerSummaryStateEnum as RunState;
 
+use super::labels::{self, Member, Which};
 use crate::docker::Docker;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// One container of a compose project.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -74,77 +72,45 @@ impl std::fmt::Display for Health {
     }
 }
 
-pub const PROJECT_LABEL: &str = "com.docker.compose.project";
-pub const SERVICE_LABEL: &str = "com.docker.compose.service";
-const ONEOFF_LABEL: &str = "com.docker.compose.oneoff";
-
-/// Every container (running or not) of `project`, by service then name; one-off `run`
-/// containers are left out.
+/// Every container (running or not) of `project`'s services, by service then number;
+/// one-off `run` containers are left out.
 pub async fn ps(docker: &Docker, project: &str) -> Result<Vec<ContainerState>> {
-    let filters = HashMap::from([(
-        "label".to_string(),
-        vec![format!("{PROJECT_LABEL}={project}")],
-    )]);
-    let list = docker
-        .api()
-        .list_containers(Some(ListContainersOptions {
-            all: true,
-            filters: Some(filters),
-            ..Default::default()
-        }))
-        .await
-        .map_err(|e| {
-            Error::wrap(format!("listing the containers of project {project}"), e)
-                .host(docker.host_name())
-        })?;
-    let mut out: Vec<ContainerState> = list
-        .into_iter()
-        .filter(|c| {
-            let labels = c.labels.as_ref();
-            labels
-                .and_then(|l| l.get(ONEOFF_LABEL))
-                .is_none_or(|v| v.eq_ignore_ascii_case("false"))
-        })
-        .map(|c| {
-            let labels = c.labels.clone().unwrap_or_default();
-            let status = c.status.clone().unwrap_or_default();
-            let mut ports: Vec<String> = c
-                .ports
-                .clone()
-                .unwrap_or_default()
-                .iter()
-                .map(|p| {
-                    let typ = p.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into());
-                    match p.public_port {
-                        Some(pp) => format!(
-                            "{}:{pp}->{}/{typ}",
-                            p.ip.clone().unwrap_or_else(|| "0.0.0.0".into()),
-                            p.private_port
-                        ),
-                        None => format!("{}/{typ}", p.private_port),
-                    }
-                })
-                .collect();
-            ports.sort();
-            ports.dedup();
-            ContainerState {
-                service: labels.get(SERVICE_LABEL).cloned().unwrap_or_default(),
-                name: c
-                    .names
-                    .as_ref()
-                    .and_then(|n| n.first())
-                    .map(|n| n.trim_start_matches('/').to_string())
-                    .unwrap_or_default(),
-                state: c.state.unwrap_or(RunState::EMPTY),
-                health: health_of(&status),
-                image: c.image.clone().unwrap_or_default(),
-                ports,
-                status,
+    let members = labels::members(docker, project, Which::Services).await?;
+    Ok(members.iter().map(state_of).collect())
+}
+
+/// A container as `p.ps()` shows it.
+pub fn state_of(m: &Member) -> ContainerState {
+    let c = &m.summary;
+    let status = c.status.clone().unwrap_or_default();
+    let mut ports: Vec<String> = c
+        .ports
+        .clone()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| {
+            let typ = p.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into());
+            match p.public_port {
+                Some(pp) => format!(
+                    "{}:{pp}->{}/{typ}",
+                    p.ip.clone().unwrap_or_else(|| "0.0.0.0".into()),
+                    p.private_port
+                ),
+                None => format!("{}/{typ}", p.private_port),
             }
         })
         .collect();
-    out.sort_by(|a, b| (&a.service, &a.name).cmp(&(&b.service, &b.name)));
-    Ok(out)
+    ports.sort();
+    ports.dedup();
+    ContainerState {
+        service: m.service.clone(),
+        name: m.name.clone(),
+        state: m.state,
+        health: health_of(&status),
+        image: c.image.clone().unwrap_or_default(),
+        ports,
+        status,
+    }
 }
 
 /// The engine puts the health in the status text ("Up 5 seconds (health: starting)").

@@ -84,7 +84,7 @@ impl Docker {
 }
 
 /// `since` as unix seconds.
-fn since_unix(v: &serde_json::Value) -> Result<i32> {
+pub(crate) fn since_unix(v: &serde_json::Value) -> Result<i32> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();

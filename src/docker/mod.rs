@@ -27,6 +27,7 @@ pub use context::tar_context;
 pub use exec::ExecOpts;
 pub use images::{ImageInfo, short_id};
 pub use logs::LogsOpts;
+pub(crate) use logs::since_unix;
 pub use networks::{NetworkInfo, NetworkOpts};
 pub use progress::Progress;
 pub use reference::ImageRef;

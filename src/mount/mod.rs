@@ -1,22 +1,25 @@
 //! Mounts on any host: bind, tmpfs, sshfs, cifs, nfs. `plan(spec)` gives the exact commands
 //! (no host needed); `Host::mount` compares with what is mounted (mountinfo) and only acts
-//! when something differs, writes CIFS credentials to a 0600 file, and keeps one fstab line
-//! per target when asked to persist.
+//! when something differs, refuses to hide a non-empty directory (occupied.rs), writes CIFS
+//! credentials to a 0600 file, and keeps one fstab line per target when asked to persist.
 
 pub mod fstab;
 pub mod mountinfo;
+pub mod occupied;
 pub mod plan;
 pub mod spec;
 pub mod traverse;
 
 pub use mountinfo::MountEntry;
+pub use occupied::Contents;
 pub use plan::{MountPlan, plan};
-pub use spec::{Credentials, MountSpec, MountType};
+pub use spec::{Credentials, MountOptions, MountSpec, MountType, UmountOptions};
 pub use traverse::{Blocked, check_traversable};
 
 use crate::command::{Command, quote};
 use crate::error::{Error, Result};
 use crate::host::{FileOpts, Host};
+use crate::report::{Event, Level};
 
 impl Host {
     /// What is mounted on the host (its /proc/self/mountinfo).
@@ -30,13 +33,11 @@ impl Host {
     }
 
     /// Mount `spec`; true if anything changed (a mount, the credentials file or the fstab
-    /// line). Already mounted with the same source and options: nothing is done.
+    /// line). Already mounted with the same source and options: nothing is done. A target
+    /// that is not a mount point and is not empty is refused unless `over_nonempty` (see
+    /// occupied.rs), before anything changes, in a dry run too.
     pub async fn mount(&self, spec: &MountSpec) -> Result<bool> {
         let plan = plan::plan(spec)?;
-        let mut changed = false;
-        if let Some(c) = &plan.credentials {
-            changed |= self.write_credentials(c, spec.sudo).await?;
-        }
         let entries = self.mounts().await?;
         let current = mountinfo::at(&entries, &spec.target).cloned();
         let bind_root = if spec.kind == MountType::Bind {
@@ -51,6 +52,17 @@ impl Host {
                 bind_root.as_ref().map(|(d, r)| (d.as_str(), r.as_str())),
             )
         });
+        // What a new mount at a plain directory would hide (a mount point's own files were
+        // hidden by the mount it replaces already).
+        let hidden = if !same && current.is_none() {
+            self.contents(spec).await?
+        } else {
+            Contents::default()
+        };
+        let mut changed = false;
+        if let Some(c) = &plan.credentials {
+            changed |= self.write_credentials(c, spec.sudo).await?;
+        }
         if !same {
             if current.is_some() {
                 // Mounted, but not like this: replace it.
@@ -91,6 +103,23 @@ impl Host {
                 );
                 e
             })?;
+            if hidden.count > 0 {
+                // Allowed (over_nonempty): the plan, and the user, are told what it hides.
+                let note = format!(
+                    "mounted over {}, which holds {}: hidden while mounted",
+                    spec.target,
+                    hidden.describe()
+                );
+                let effects = self.services().effects();
+                if effects.planning() {
+                    effects.annotate_last(self.name(), vec![note]);
+                } else {
+                    self.services().reporter.event(Event::Message {
+                        level: Level::Warn,
+                        text: format!("{}: {note}", self.name()),
+                    });
+                }
+            }
             changed = true;
         }
         if let Some(line) = &plan.fstab_line {
@@ -99,6 +128,30 @@ impl Host {
                 .await?;
         }
         Ok(changed)
+    }
+
+    /// What the target directory holds, refusing a mount that would hide it unless the spec
+    /// allows that (empty when it is missing or no directory).
+    async fn contents(&self, spec: &MountSpec) -> Result<Contents> {
+        let out = self.run(&occupied::probe(&spec.target, spec.sudo)).await?;
+        if out.code == occupied::UNREADABLE {
+            if spec.over_nonempty {
+                return Ok(Contents::default());
+            }
+            return Err(occupied::unreadable(&spec.target, spec.sudo).host(self.name()));
+        }
+        if !out.ok() {
+            return Err(
+                Error::failed(format!("cannot list the mount target {}", spec.target))
+                    .host(self.name())
+                    .exit_code(out.code)
+                    .stderr(&out.stderr),
+            );
+        }
+        let contents = occupied::parse(&out.stdout);
+        occupied::allowed(&spec.target, &contents, spec.over_nonempty)
+            .map_err(|e| e.host(self.name()))?;
+        Ok(contents)
     }
 
     /// Unmount `target`; false when nothing was mounted there.

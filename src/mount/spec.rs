@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use crate::sensitive::Sensitive;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -58,6 +59,9 @@ pub struct MountSpec {
     pub fstab: String,
     /// Run mount/umount and file writes with `sudo -n`.
     pub sudo: bool,
+    /// Mount even over a directory that is not a mount point and holds files (they are hidden
+    /// while the mount stays); without it such a target is refused, naming what is in it.
+    pub over_nonempty: bool,
 }
 
 pub const DEFAULT_FSTAB: &str = "/etc/fstab";
@@ -74,6 +78,7 @@ impl MountSpec {
             persist: false,
             fstab: DEFAULT_FSTAB.to_string(),
             sudo: false,
+            over_nonempty: false,
         }
     }
 
@@ -149,5 +154,111 @@ impl MountSpec {
             }
         }
         Ok(())
+    }
+}
+
+/// `h.mount(#{...})`'s map, as a script writes it; [`MountOptions::spec`] checks it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MountOptions {
+    /// "bind" | "tmpfs" | "sshfs" | "cifs" | "nfs".
+    #[serde(default, rename = "type")]
+    pub kind: Option<MountType>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub target: Option<String>,
+    /// "ro,noexec" or ["ro", "noexec"].
+    #[serde(default)]
+    pub options: Option<OptionList>,
+    #[serde(default)]
+    pub persist: bool,
+    /// The fstab file `persist` keeps (default /etc/fstab).
+    #[serde(default)]
+    pub fstab: Option<String>,
+    #[serde(default)]
+    pub sudo: bool,
+    #[serde(default)]
+    pub credentials: Option<CredentialOptions>,
+    /// Mount over a directory that is not a mount point and is not empty (hiding its files).
+    #[serde(default)]
+    pub over_nonempty: bool,
+}
+
+/// Mount options as one comma-separated string or a list.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OptionList {
+    Text(String),
+    List(Vec<String>),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialOptions {
+    #[serde(default)]
+    pub username: String,
+    /// Only a secret (`secret_env("SMB_PW")`): it goes to a 0600 file, never argv.
+    #[serde(default)]
+    pub password: Option<Sensitive>,
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Where the 0600 credentials file goes.
+    #[serde(default)]
+    pub file: Option<String>,
+}
+
+/// `h.umount(target, #{sudo})`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UmountOptions {
+    #[serde(default)]
+    pub sudo: bool,
+}
+
+impl MountOptions {
+    /// The spec these options ask for (the required keys present).
+    pub fn spec(self) -> Result<MountSpec> {
+        let Some(kind) = self.kind else {
+            return Err(Error::usage(
+                "h.mount(): `type` is required: \"bind\", \"tmpfs\", \"sshfs\", \"cifs\" or \"nfs\"",
+            ));
+        };
+        let Some(target) = self.target else {
+            return Err(Error::usage("h.mount(): `target` is required"));
+        };
+        let mut spec = MountSpec::new(kind, self.source.as_deref(), &target);
+        spec.options = match self.options {
+            None => Vec::new(),
+            Some(OptionList::Text(t)) => t
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            Some(OptionList::List(l)) => l,
+        };
+        spec.persist = self.persist;
+        spec.sudo = self.sudo;
+        spec.over_nonempty = self.over_nonempty;
+        if let Some(f) = self.fstab {
+            spec.fstab = f;
+        }
+        if let Some(co) = self.credentials {
+            let Some(password) = co.password else {
+                return Err(Error::usage(
+                    "h.mount(): credentials need a password: secret(..) or secret_env(..)",
+                ));
+            };
+            if co.username.is_empty() {
+                return Err(Error::usage("h.mount(): credentials need a username"));
+            }
+            spec.credentials = Some(Credentials {
+                username: co.username,
+                password: password.0,
+                domain: co.domain,
+                file: co.file,
+            });
+        }
+        Ok(spec)
     }
 }

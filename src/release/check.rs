@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use super::readiness::{self, Seen, Verdict};
 use crate::command::Command;
 use crate::compose::model::{ComposeFile, DependsOn};
-use crate::compose::ps::{PROJECT_LABEL, SERVICE_LABEL};
+use crate::compose::labels::{PROJECT_LABEL, SERVICE_LABEL};
 use crate::docker::Docker;
 use crate::error::{Error, Result};
 use crate::host::Host;

@@ -149,6 +149,19 @@ impl FleetHost {
             hoist::command::quote(repo)
         ))
     }
+    /// `NAME STATE` of every container of compose project `project` (any state), sorted, as
+    /// the host's docker CLI lists them by label.
+    pub fn project_containers(&self, project: &str) -> String {
+        self.sh_ok(&format!(
+            "docker ps -a --filter label=com.docker.compose.project={project} --format '{{{{.Names}}}} {{{{.State}}}}' | sort"
+        ))
+    }
+    /// Whether the host's engine has a `network` or `volume` (`kind`) of that name.
+    pub fn has_docker(&self, kind: &str, name: &str) -> bool {
+        self.sh(&format!("docker {kind} inspect {name} >/dev/null 2>&1"))
+            .code
+            == 0
+    }
     /// This host's Docker engine ID, as its own docker CLI reports it.
     pub fn engine_id(&self) -> String {
         self.sh_ok("docker info --format '{{.ID}}'")
@@ -219,6 +232,12 @@ impl Fleet {
             .unwrap();
         (rt, events)
     }
+    /// A runtime as [`Fleet::runtime`] in `--dry-run` mode: changes are planned, not made.
+    pub fn dry_runtime(&self) -> Arc<Runtime> {
+        let (rt, _) = self.runtime();
+        rt.services.effects().set_mode(hoist::effect::Mode::Plan);
+        rt
+    }
     /// Put a local image into the fleet registry (docker CLI: test set-up); its registry name.
     ///
     /// Pushes are one at a time in a test binary, and a repeated push of the same image is
@@ -245,11 +264,27 @@ impl Fleet {
     /// the fleet registry (docker CLI: test set-up, independent of the code under test); its
     /// registry name.
     pub fn page_image(&self, repo_tag: &str, text: &str) -> String {
+        self.page_image_with(repo_tag, text, "")
+    }
+    /// [`Fleet::page_image`] with more Dockerfile lines (`CMD [...]`) after the page.
+    pub fn page_image_with(&self, repo_tag: &str, text: &str, dockerfile_tail: &str) -> String {
         let project = tempfile::tempdir().unwrap();
         let ctx = super::images::page_context(project.path(), text);
+        let dockerfile = ctx.join("Dockerfile");
+        let head = std::fs::read_to_string(&dockerfile).unwrap();
+        std::fs::write(&dockerfile, format!("{head}{dockerfile_tail}")).unwrap();
         let local = format!("hoist-test/{repo_tag}");
         super::images::build(&local, &ctx);
         self.push(&local, repo_tag)
+    }
+    /// Log `user` on `h` in to the fleet registry (their own docker credentials there).
+    pub fn login_user(&self, h: &FleetHost, user: &str) {
+        h.sh_ok(&format!(
+            "echo {} | su {user} -c 'docker login -u {} --password-stdin {}' >/dev/null",
+            hoist::command::quote(&self.registry_password),
+            self.registry_user,
+            self.registry
+        ));
     }
     /// Log every host's engine in to the fleet registry (as `docker login` there would).
     pub fn login_hosts(&self) {

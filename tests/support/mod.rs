@@ -9,9 +9,11 @@
 
 pub mod debs;
 pub mod fleet;
+pub mod follow;
 pub mod images;
 pub mod load;
 pub mod machine;
+pub mod output;
 pub mod plan;
 pub mod proxy;
 pub mod registry;

@@ -200,11 +200,12 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     b.method0_opts(
         "down",
         &["p"],
-        "Stop and remove the project's containers and networks.\n\
-         active_only: only the services the active profiles run (stopped and removed), the rest of the project stays.",
-        |p: Project, o: DownOptions| async move { p.down(&o).await },
+        "Stop and remove the project's containers (one-off ones too) and networks, found by their labels:\n\
+         no compose or env file needed, whoever started it. volumes: its named and anonymous volumes too.\n\
+         Returns what went: #{containers, networks, volumes} (all empty when nothing of it was there).\n\
+         active_only: only the services the active profiles run (stopped and removed; needs the files), the rest of the project stays.",
+        |p: Project, o: DownOptions| async move { convert::to_dynamic(&lift(p.down(&o).await)?) },
     );
-
     type Act = for<'a> fn(
         &'a Project,
         &'a [String],
@@ -250,17 +251,21 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     b.method0(
         "ps",
         &["p"],
-        "The project's containers: [#{service, name, state, health, image, ports, status}] (from the Engine API, same for v1 and v2).",
-        |p: Project| async move {
-            let list = lift(p.ps().await)?;
-            list.iter().map(convert::to_dynamic).collect::<RhaiResult<Array>>()
-        },
+        "The project's containers: [#{service, name, state, health, image, ports, status}] (from the Engine API by their labels, same for v1 and v2; no files needed).",
+        |p: Project| async move { convert::rows(&lift(p.ps().await)?) },
+    );
+    b.method0(
+        "require_containers",
+        &["p"],
+        "As p.ps(), but a project with no containers on the host throws, naming the compose projects that are there.",
+        |p: Project| async move { convert::rows(&lift(p.require_containers().await)?) },
     );
     b.method0_opts(
         "logs",
         &["p"],
-        "The project's logs (or one service's) as text.\n\
-         follow: stream new lines (prefixed by the host) until the services stop or Ctrl-C.",
+        "The project's logs (or one service's) as text, each line prefixed like compose's (`web-1 | ...`), merged in time order;\n\
+         from the Engine API by the containers' labels (no files needed); \"\" when it has no containers. since: \"10m\", an RFC 3339 time or unix seconds.\n\
+         follow: stream new lines (prefixed by the host) until the containers stop or Ctrl-C; then returns \"\".",
         |p: Project, o: LogsOptions| async move { p.logs(&o).await },
     );
     b.method1_opts(
@@ -297,8 +302,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     b.method2_opts(
         "exec",
         &["p", "service", "cmd"],
-        "Run a command in a service's container (no TTY): a string runs with sh -c, an array is an argv.\n\
-         check (default true) fails on a non-zero exit.",
+        "Run a command in a service's running container (no TTY), found by its labels (no files needed):\n\
+         a string runs with sh -c, an array is an argv. check (default true) fails on a non-zero exit.",
         |p: Project, svc: String, cmd: Dynamic, o: ExecOptions| {
             let argv = convert::exec_argv(cmd, "p.exec()");
             async move { RhaiResult::Ok(ScriptOutput::from(lift(p.exec(&svc, &argv?, &o).await)?)) }
