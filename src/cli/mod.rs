@@ -3,6 +3,7 @@
 mod args;
 mod completions;
 mod human;
+mod init;
 mod json;
 pub mod lines;
 mod lock;
@@ -108,6 +109,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Lock { action } => with_runtime(&g, |rt| lock::run(rt, &action)),
+        Command::Init { hosts } => init::run(&g, &hosts),
         Command::Repl { hosts } => {
             let rt = build_runtime(&g, crate::repl::reporter(g.verbose))?;
             signals::leave_on_hangup(crate::repl::reporter::at_prompt);
