@@ -60,7 +60,10 @@ fn deps_on_a_fresh_machine_names_then_installs_the_missing_tools_once() {
     )
     .trim()
     .to_string();
-    assert!(tag.starts_with("hoist-fleet:"), "scripts/fleet image printed {tag:?}");
+    assert!(
+        tag.starts_with("hoist-fleet:"),
+        "scripts/fleet image printed {tag:?}"
+    );
     let name = format!("nc-fleet-tools-{}", std::process::id());
     docker_ok(&["run", "-d", "--name", &name, &tag, "sleep", "infinity"]);
     let _gone = OnDrop(|| {
