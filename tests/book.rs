@@ -153,8 +153,14 @@ fn every_chapter_is_in_the_summary() {
     }
 }
 
-/// The text of every `<hN>` of a page's DOM, tags stripped.
+/// The text of every `<hN>` of a page's content (its `<main>`, not the menu bar's title),
+/// tags stripped.
 fn headings(dom: &str, level: u8) -> Vec<String> {
+    let main = dom
+        .split_once("<main")
+        .and_then(|(_, rest)| rest.split_once("</main>"))
+        .map_or("", |(m, _)| m);
+    let dom = main;
     let re = regex::Regex::new(&format!(r"(?s)<h{level}\b[^>]*>(.*?)</h{level}>")).unwrap();
     let tags = regex::Regex::new(r"<[^>]+>").unwrap();
     re.captures_iter(dom)

@@ -219,7 +219,7 @@ fn with_runtime(
     if g.json {
         Json::emit(&serde_json::json!({"event": "result", "value": value}));
     } else {
-        let text = table::render_value(&value);
+        let text = table::render_value_within(&value, table::stdout_columns());
         if !text.is_empty() {
             println!("{text}");
         }
