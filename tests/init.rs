@@ -54,33 +54,17 @@ fn init_then_the_printed_commands_deploy_the_directorys_compose_file() {
     let base = tempfile::tempdir().unwrap();
     let app = format!("nc-init-{}", std::process::id());
     let dir = base.path().join(&app);
-    std::fs::create_dir(&dir).unwrap();
-    std::fs::write(
-        dir.join("Dockerfile"),
-        format!(
-            "FROM {}\nCOPY index.html /www/index.html\n",
-            support::images::busybox()
-        ),
-    )
-    .unwrap();
-    std::fs::write(dir.join("index.html"), format!("hello from {app}\n")).unwrap();
-    std::fs::write(
-        dir.join("docker-compose.yml"),
-        format!("services:\n  web:\n    image: ${{IMAGE}}\n    ports: [\"{PORT}:8080\"]\n"),
-    )
-    .unwrap();
+    support::images::deploy_project(
+        &dir,
+        &format!("hello from {app}"),
+        "docker-compose.yml",
+        PORT,
+    );
     let h1 = f.host(1);
     let remote_dir = format!("/root/apps/{app}");
     let _clean = OnDrop(|| {
         h1.remove_app(&app, &remote_dir);
-        // The image deploy built here (APP:TAG) and sent to host1.
-        let ids = Command::new("docker")
-            .args(["images", "-q", &app])
-            .output()
-            .unwrap();
-        for id in String::from_utf8_lossy(&ids.stdout).split_whitespace() {
-            let _ = Command::new("docker").args(["rmi", "-f", id]).output();
-        }
+        support::images::remove_repo(&app);
     });
 
     // --dry-run: the plan shows both files whole, and nothing is written.

@@ -50,33 +50,11 @@ fn progress_plan_and_release_table_at_80_columns() {
     let _up = f.hosts_up();
     let base = tempfile::tempdir().unwrap();
     let dir = base.path().join(APP);
-    std::fs::create_dir(&dir).unwrap();
-    std::fs::write(
-        dir.join("Dockerfile"),
-        format!(
-            "FROM {}\nCOPY index.html /www/index.html\n",
-            support::images::busybox()
-        ),
-    )
-    .unwrap();
-    std::fs::write(dir.join("index.html"), "at 80 columns\n").unwrap();
-    std::fs::write(
-        dir.join("compose.yml"),
-        format!("services:\n  web:\n    image: ${{IMAGE}}\n    ports: [\"{PORT}:8080\"]\n"),
-    )
-    .unwrap();
+    support::images::deploy_project(&dir, "at 80 columns", "compose.yml", PORT);
     let h1 = f.host(1);
     let _clean = OnDrop(|| {
         h1.remove_app(APP, &format!("/root/apps/{APP}"));
-        let ids = std::process::Command::new("docker")
-            .args(["images", "-q", APP])
-            .output()
-            .unwrap();
-        for id in String::from_utf8_lossy(&ids.stdout).split_whitespace() {
-            let _ = std::process::Command::new("docker")
-                .args(["rmi", "-f", id])
-                .output();
-        }
+        support::images::remove_repo(APP);
     });
     let init = f.hoist_cmd(&dir).args(["init", "host1"]).output().unwrap();
     assert!(init.status.success(), "{init:?}");

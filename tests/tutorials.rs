@@ -114,13 +114,7 @@ fn clean_app(app: &'static str, hosts: &[usize]) -> impl Drop {
         for h in &hosts {
             h.remove_app(app, &format!("/root/apps/{app}"));
         }
-        let ids = Command::new("docker")
-            .args(["images", "-q", app])
-            .output()
-            .unwrap();
-        for id in String::from_utf8_lossy(&ids.stdout).split_whitespace() {
-            let _ = Command::new("docker").args(["rmi", "-f", id]).output();
-        }
+        support::images::remove_repo(app);
     })
 }
 
