@@ -96,7 +96,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             if g.json {
                 Json::emit(&rows);
             } else {
-                let text = table::render_value(&rows);
+                let text = table::render_value_within(&rows, table::stdout_columns());
                 println!(
                     "{}",
                     if text.is_empty() {
