@@ -15,6 +15,7 @@ pub mod cli;
 pub mod command;
 pub mod compose;
 pub mod config;
+pub mod did_you_mean;
 pub mod docker;
 pub mod effect;
 pub mod error;
@@ -89,14 +90,10 @@ pub fn find_recipe<'a>(
     name: &str,
 ) -> Result<&'a recipes::Recipe> {
     all.get(name).ok_or_else(|| {
-        let closest = all
-            .keys()
-            .map(|k| (strsim::damerau_levenshtein(k, name), k))
-            .filter(|(d, _)| *d <= 2)
-            .min();
+        let closest = did_you_mean::closest(name, all.keys().map(String::as_str));
         let names = all.keys().cloned().collect::<Vec<_>>().join(", ");
         Error::usage(format!("no recipe or command named `{name}`")).hint(match closest {
-            Some((_, k)) => format!("did you mean `{k}`? recipes: {names}"),
+            Some(k) => format!("did you mean `{k}`? recipes: {names}"),
             None => format!("recipes: {names}"),
         })
     })

@@ -81,6 +81,10 @@ pub enum Command {
     Doc { name: Option<String> },
     /// Interactive session with the same primitives; HOSTs are bound as h1, h2... (`host` for one).
     Repl { hosts: Vec<String> },
+    /// Start a project here: a commented hoist.toml (environment `production`, group `web` of
+    /// the HOSTs, or `local` for this machine), an example recipe in recipes/, and the next
+    /// commands to type. Writes only new files; --dry-run shows them.
+    Init { hosts: Vec<String> },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell), recipes and their
     /// parameters included: `source <(hoist completions bash)`.
     Completions { shell: String },

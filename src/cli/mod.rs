@@ -3,6 +3,7 @@
 mod args;
 mod completions;
 mod human;
+mod init;
 mod json;
 pub mod lines;
 mod lock;
@@ -95,7 +96,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             if g.json {
                 Json::emit(&rows);
             } else {
-                let text = table::render_value(&rows);
+                let text = table::render_value_within(&rows, table::stdout_columns());
                 println!(
                     "{}",
                     if text.is_empty() {
@@ -108,6 +109,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Lock { action } => with_runtime(&g, |rt| lock::run(rt, &action)),
+        Command::Init { hosts } => init::run(&g, &hosts),
         Command::Repl { hosts } => {
             let rt = build_runtime(&g, crate::repl::reporter(g.verbose))?;
             signals::leave_on_hangup(crate::repl::reporter::at_prompt);
@@ -217,7 +219,7 @@ fn with_runtime(
     if g.json {
         Json::emit(&serde_json::json!({"event": "result", "value": value}));
     } else {
-        let text = table::render_value(&value);
+        let text = table::render_value_within(&value, table::stdout_columns());
         if !text.is_empty() {
             println!("{text}");
         }

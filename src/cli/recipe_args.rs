@@ -65,14 +65,14 @@ pub fn parse(recipe: &Recipe, args: impl IntoIterator<Item = OsString>) -> Resul
     let matches = hoist
         .subcommand(sub)
         .try_get_matches_from(args)
-        .map_err(|e| refused(recipe, &e))?;
+        .map_err(|e| refused(recipe, &taken, &e))?;
     let Some((_, m)) = matches.subcommand() else {
         return Err(Error::usage(format!(
             "recipe `{}` was not given",
             recipe.name
         )));
     };
-    let global = Global::from_arg_matches(m).map_err(|e| refused(recipe, &e))?;
+    let global = Global::from_arg_matches(m).map_err(|e| refused(recipe, &taken, &e))?;
     let mut params = Vec::new();
     for p in recipe.params.values() {
         for occurrence in m.get_occurrences::<String>(&p.name).into_iter().flatten() {
@@ -92,8 +92,9 @@ pub fn parse(recipe: &Recipe, args: impl IntoIterator<Item = OsString>) -> Resul
     })
 }
 
-/// clap's refusal as hoist's usage error, naming the recipe and where its parameters are told.
-fn refused(recipe: &Recipe, e: &clap::Error) -> Error {
+/// clap's refusal as hoist's usage error, naming the recipe and where its parameters are told;
+/// an unknown flag gets the closest of the recipe's parameters and hoist's own flags (`taken`).
+fn refused(recipe: &Recipe, taken: &[String], e: &clap::Error) -> Error {
     let hint = format!("see `hoist {} --help`", recipe.name);
     let invalid = match e.get(ContextKind::InvalidArg) {
         Some(ContextValue::String(s)) => Some(s.clone()),
@@ -102,7 +103,12 @@ fn refused(recipe: &Recipe, e: &clap::Error) -> Error {
     match (e.kind(), invalid) {
         (ErrorKind::UnknownArgument, Some(a)) if a.starts_with("--") => {
             let flag = a.split_once('=').map_or(a.as_str(), |(f, _)| f);
-            Error::usage(format!("recipe `{}`: no parameter {flag}", recipe.name)).hint(hint)
+            Error::usage(format!(
+                "recipe `{}`: {}",
+                recipe.name,
+                recipe.no_parameter(flag, taken)
+            ))
+            .hint(hint)
         }
         (ErrorKind::UnknownArgument, Some(a)) => Error::usage(format!(
             "unexpected argument `{a}` for recipe `{}`",

@@ -93,6 +93,28 @@ impl Recipe {
         })
     }
 
+    /// "no parameter --helth-port (did you mean --health-port?)": `flag` as given (with or
+    /// without its dashes), offering the closest of this recipe's parameters and of `also`
+    /// (the command line's other long flags, without dashes).
+    pub fn no_parameter(&self, flag: &str, also: &[String]) -> String {
+        let bare = flag.trim_start_matches('-');
+        // Compared as parameter names are kept (`health_port`), shown as flags are typed.
+        let word = bare.replace('-', "_");
+        let known: Vec<String> = self
+            .params
+            .keys()
+            .cloned()
+            .chain(also.iter().map(|f| f.replace('-', "_")))
+            .collect();
+        match crate::did_you_mean::closest(&word, known.iter().map(String::as_str)) {
+            Some(k) => format!(
+                "no parameter --{bare} (did you mean --{}?)",
+                k.replace('_', "-")
+            ),
+            None => format!("no parameter --{bare}"),
+        }
+    }
+
     /// The run's vars for this recipe: recipe defaults < inventory vars < flags < `--set`.
     /// `flags` are the `--name value` arguments (text as typed, one entry per occurrence;
     /// `Null` for a bare `--flag`; a typed JSON value is checked as it is). Every value a
@@ -108,7 +130,7 @@ impl Recipe {
         for (k, v) in flags {
             let key = k.replace('-', "_");
             if !self.params.contains_key(&key) {
-                return Err(usage(format!("no parameter --{k}")));
+                return Err(usage(self.no_parameter(k, &[])));
             }
             given.entry(key).or_default().push(v);
         }

@@ -175,3 +175,33 @@ pub fn remove_matching(word: &str) {
         let _ = Command::new("docker").arg("rmi").args(&refs).output();
     }
 }
+
+/// A project directory `hoist deploy` can release: a Dockerfile over the test image serving
+/// `page` at /, and the compose file `compose` naming it `${IMAGE}`, published on `port`.
+#[allow(dead_code)]
+pub fn deploy_project(dir: &Path, page: &str, compose: &str, port: u16) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("Dockerfile"),
+        format!("FROM {}\nCOPY index.html /www/index.html\n", busybox()),
+    )
+    .unwrap();
+    std::fs::write(dir.join("index.html"), format!("{page}\n")).unwrap();
+    std::fs::write(
+        dir.join(compose),
+        format!("services:\n  web:\n    image: ${{IMAGE}}\n    ports: [\"{port}:8080\"]\n"),
+    )
+    .unwrap();
+}
+
+/// Remove every local image of `repo` (what a test's `deploy` built here, `APP:TAG`).
+#[allow(dead_code)]
+pub fn remove_repo(repo: &str) {
+    let ids = Command::new("docker")
+        .args(["images", "-q", repo])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run docker: {e}"));
+    for id in String::from_utf8_lossy(&ids.stdout).split_whitespace() {
+        let _ = Command::new("docker").args(["rmi", "-f", id]).output();
+    }
+}

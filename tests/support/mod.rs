@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod book;
 pub mod debs;
 pub mod fleet;
 pub mod follow;

@@ -16,6 +16,11 @@ fn tmux_bin() -> PathBuf {
 impl Tmux {
     /// Start `shell_command` (run by sh) in a fresh 160x40 pane on a private server.
     pub fn start(shell_command: &str) -> Tmux {
+        Self::start_sized(shell_command, 160, 40)
+    }
+
+    /// Start `shell_command` in a pane of `columns` x `rows` (an 80-column terminal: 80, 24).
+    pub fn start_sized(shell_command: &str, columns: u16, rows: u16) -> Tmux {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static N: AtomicUsize = AtomicUsize::new(0);
         let socket = format!(
@@ -30,9 +35,9 @@ impl Tmux {
             "new-session",
             "-d",
             "-x",
-            "160",
+            &columns.to_string(),
             "-y",
-            "40",
+            &rows.to_string(),
             shell_command,
         ]);
         t
@@ -68,6 +73,12 @@ impl Tmux {
     /// The visible screen plus scrollback.
     pub fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-S", "-200"])
+    }
+
+    /// Everything the pane showed (scrollback included), each line as the program wrote it:
+    /// lines the terminal wrapped are joined again, so their length is what was written.
+    pub fn written_lines(&self) -> String {
+        self.run(&["capture-pane", "-p", "-J", "-S", "-"])
     }
 
     /// Wait until the screen satisfies `pred`; the screen, or a panic showing it.
