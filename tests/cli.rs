@@ -188,6 +188,46 @@ fn check_flags_unknown_functions_and_bad_imports_without_running() {
     assert!(err.contains("missing_mod"), "{err}");
 }
 
+/// The Rhai idiom that let a failed pre-flight through in an earlier release engine: a
+/// `try … catch` that ends a closure yields `()`, whatever its blocks end with. `hoist check`
+/// flags it where a value is meant (a block ending in a value), and no built-in recipe or
+/// stdlib module has it.
+#[test]
+fn check_flags_a_try_catch_that_ends_a_closure_with_a_value_and_no_built_in_has_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("lost.rhai"),
+        "// the failure is built, then lost
+let f = || {
+    try { throw \"x\"; } catch (e) { #{reason: e} }
+};
+if f.call() != () { print(\"failed\"); }
+",
+    )
+    .unwrap();
+    let o = hoist(d, &["check", "lost.rhai"]);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("a closure ends with a `try … catch`") && err.contains("lost.rhai:3:"),
+        "{err}"
+    );
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for sub in ["recipes", "stdlib"] {
+        for e in std::fs::read_dir(repo.join(sub)).unwrap() {
+            files.push(e.unwrap().path().display().to_string());
+        }
+    }
+    files.sort();
+    assert!(files.len() > 10, "{files:?}");
+    let mut args = vec!["check"];
+    args.extend(files.iter().map(String::as_str));
+    let o = hoist(d, &args);
+    assert!(o.status.success(), "{:?}", text(&o));
+}
+
 #[test]
 fn doc_comes_from_the_engine() {
     let d = std::env::temp_dir();

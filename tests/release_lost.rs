@@ -28,7 +28,12 @@ fn until(what: &str, secs: u64, run: &mut std::process::Child, mut cond: impl Fn
             return;
         }
         if let Some(status) = run.try_wait().unwrap() {
-            panic!("the run ended ({status}) before {what}");
+            let mut err = String::new();
+            if let Some(mut e) = run.stderr.take() {
+                use std::io::Read;
+                let _ = e.read_to_string(&mut err);
+            }
+            panic!("the run ended ({status}) before {what}:\n{err}");
         }
         assert!(Instant::now() < deadline, "{what}: not within {secs}s");
         std::thread::sleep(Duration::from_millis(100));
@@ -102,6 +107,8 @@ fn slow_stopping(a: &ReleaseApp) {
 
 #[test]
 fn kill_9_mid_cutover_of_a_deploy_leaves_every_host_serving_what_its_records_say() {
+    // Not alongside the test that cuts a host off.
+    let _up = support::fleet::fleet().hosts_up();
     let a = ReleaseApp::new("rlkill", 19703, &[1, 2]);
     slow_stopping(&a);
     a.version("one", "");
@@ -129,6 +136,8 @@ fn kill_9_mid_cutover_of_a_deploy_leaves_every_host_serving_what_its_records_say
 
 #[test]
 fn kill_9_during_the_preflight_leaves_no_preflight_and_the_live_release_untouched() {
+    // Not alongside the test that cuts a host off.
+    let _up = support::fleet::fleet().hosts_up();
     let a = ReleaseApp::new("rlkpre", 19704, &[1, 2]);
     a.version("one", "");
     ok(&a.deploy("v1", &[]));
@@ -161,6 +170,8 @@ fn kill_9_during_the_preflight_leaves_no_preflight_and_the_live_release_untouche
 
 #[test]
 fn kill_9_mid_cutover_of_an_upgrade_and_a_rerun_converges() {
+    // Not alongside the test that cuts a host off.
+    let _up = support::fleet::fleet().hosts_up();
     let a = ReleaseApp::new("rlkup", 19705, &[1, 2]);
     slow_stopping(&a);
     a.version("one", "");

@@ -415,9 +415,10 @@ fn a_project_an_older_hoist_released_is_read_as_records_and_migrated_by_its_next
             h.name
         );
         assert_eq!(h.releases(&remote).len(), 3, "{}", h.name);
+        // The old files are gone: the records and the kept files of the releases from now on.
         assert_eq!(
             h.sh_ok(&format!("ls -A {remote}/.hoist")),
-            "releases.jsonl",
+            "releases\nreleases.jsonl",
             "{}",
             h.name
         );

@@ -51,7 +51,7 @@ fn rollback_and_to_restore_the_image_the_env_and_the_services_each_release_ran()
     for h in &a.hosts {
         assert_eq!(
             (mode(&a, h), services(&a, h)),
-            ("b".into(), "side web ".into()),
+            ("b".into(), "side web".into()),
             "{}",
             h.name
         );
@@ -64,7 +64,7 @@ fn rollback_and_to_restore_the_image_the_env_and_the_services_each_release_ran()
     for h in &a.hosts {
         assert_eq!(
             (mode(&a, h), services(&a, h)),
-            ("a".into(), "web ".into()),
+            ("a".into(), "web".into()),
             "{}",
             h.name
         );
@@ -87,7 +87,7 @@ fn rollback_and_to_restore_the_image_the_env_and_the_services_each_release_ran()
             "stat -c '%a' {d}/.hoist/releases {d}/.hoist/releases/* | sort -u | tr '\\n' ' '",
             d = a.remote_dir
         ));
-        assert_eq!(modes, "600 700 ", "{}", h.name);
+        assert_eq!(modes, "600 700", "{}", h.name);
     }
 
     // What changed from r1 to r2: the image, the compose file line by line, the env file by key.
@@ -124,7 +124,7 @@ fn rollback_and_to_restore_the_image_the_env_and_the_services_each_release_ran()
     for h in &a.hosts {
         assert_eq!(
             (mode(&a, h), services(&a, h)),
-            ("b".into(), "side web ".into()),
+            ("b".into(), "side web".into()),
             "{}",
             h.name
         );

@@ -871,14 +871,26 @@ fn a_second_sigint_stops_hoists_wait_and_each_host_finishes_the_undo_on_its_own(
     // and the lock goes once the undo is over (not before: no other run may start on a
     // half-undone app), and the guards' files with it.
     assert_eq!(a.served_again_within("v1", 60), "v1", "{err}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let started = std::time::Instant::now();
+    let deadline = started + std::time::Duration::from_secs(60);
     for h in &a.hosts {
         while (a.locked_on(h) || !guards_of(h, &a.app).is_empty())
             && std::time::Instant::now() < deadline
         {
             std::thread::sleep(std::time::Duration::from_millis(250));
         }
-        assert!(!a.locked_on(h), "{}: lock left\n{err}", h.name);
+        eprintln!(
+            "{}: lock and guards gone {:?} after v1 served again",
+            h.name,
+            started.elapsed()
+        );
+        assert!(
+            !a.locked_on(h),
+            "{}: lock left\n{err}\nguards: {}\nwatchers: {}",
+            h.name,
+            guards_of(h, &a.app),
+            h.sh("pgrep -af hoist-guard | cut -c1-300").stdout
+        );
         assert_eq!(guards_of(h, &a.app), "", "{}: guard files left", h.name);
         let live = h.live_release(&a.remote_dir);
         assert_eq!(live["id"], "r1", "{}", h.name);

@@ -44,7 +44,8 @@ impl LocalTransport {
     fn sh(&self) -> Process {
         let mut sh = Process::new("sh");
         // On this machine the "session" a host-side guard watches is hoist itself.
-        sh.env("HOIST_SESSION_PID", std::process::id().to_string());
+        sh.env("HOIST_SESSION_PID", std::process::id().to_string())
+            .env("HOIST_SESSION_LOCAL", "1");
         if let Some(dir) = self.services.local_dir() {
             sh.current_dir(dir);
         }

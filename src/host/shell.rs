@@ -168,8 +168,8 @@ const SETSID_DETECTION: &str =
 /// The preamble of a long-lived shell: setsid detection, and on exit (hoist went away or
 /// closed it) a TERM to its process group — every waiter, which stops its command's group.
 fn preamble(nonce: &str) -> String {
-    // HOIST_SESSION_PID: this shell, which lives exactly as long as hoist's connection — what
-    // a host-side guard (release::guard) watches to learn that the controller is gone.
+    // HOIST_SESSION_PID: this shell, a child of the sshd process that serves hoist's connection
+    // (which a host-side guard, release::guard, watches to learn that the controller is gone).
     format!(
         "{SETSID_DETECTION}trap 'trap \"\" TERM; kill -TERM 0 2>/dev/null' EXIT\n\
          HOIST_SESSION_PID=$$; export HOIST_SESSION_PID\n\

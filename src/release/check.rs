@@ -12,8 +12,8 @@ use futures_util::StreamExt;
 
 use super::readiness::{self, Seen, Verdict};
 use crate::command::Command;
-use crate::compose::model::{ComposeFile, DependsOn};
 use crate::compose::labels::{PROJECT_LABEL, SERVICE_LABEL};
+use crate::compose::model::{ComposeFile, DependsOn};
 use crate::docker::Docker;
 use crate::error::{Error, Result};
 use crate::host::Host;

@@ -46,6 +46,23 @@ HOIST_GUARD_WHY=$why sh "$G.sh" > "$G.out" 2>&1
 printf '%s\n' "$?" > "$G.rc" && mv -f "$G.rc" "$G.done"
 if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then rm -rf -- "$G".*; fi"#;
 
+/// Shell that sets `w` to the process whose end means this run is gone from the host, and
+/// `ws` to its start time (so a reused pid is never taken for it). Over SSH that is the sshd
+/// process of hoist's connection: every shell hoist opens on the host (it keeps a pool, and
+/// drops a shell whose command was stopped) is its child, and it ends when the connection
+/// does — hoist killed, the laptop asleep, the network gone. Found by walking up from the
+/// shell (HOIST_SESSION_PID) through /proc; where there is no sshd above it (the local host:
+/// HOIST_SESSION_LOCAL) it is that pid itself.
+const SESSION: &str = "w=${HOIST_SESSION_PID:-}\n\
+     if [ -n \"$w\" ] && [ -z \"${HOIST_SESSION_LOCAL:-}\" ]; then p=$w\n\
+       while [ -n \"$p\" ] && [ \"$p\" -gt 1 ] 2>/dev/null; do\n\
+         c=$(cat /proc/$p/comm 2>/dev/null) || break\n\
+         case \"$c\" in sshd*) w=$p; break;; esac\n\
+         s=$(cat /proc/$p/stat 2>/dev/null) || break; s=${s##*) }; set -- $s; p=$2\n\
+       done\n\
+     fi\n\
+     ws=; if [ -n \"$w\" ] && s=$(cat /proc/$w/stat 2>/dev/null); then s=${s##*) }; set -- $s; ws=${20}; fi\n";
+
 /// Why a guard's undo ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Why {
@@ -152,13 +169,13 @@ impl Guard {
             .unwrap_or_default();
         let g = quote_path(&prefix);
         // umask 077: the undo may carry what compose needs (env values): the owner's alone.
-        // The session to watch is the long-lived shell hoist talks to (HOIST_SESSION_PID).
         let script = format!(
             "umask 077; mkdir -p -- {d} || exit 1\n\
              rm -rf -- {g}.*\n\
              cat > {g}.sh || exit 1\n\
-             printf '%s\\n' \"${{HOIST_SESSION_PID:-}}\" > {g}.session\n\
-             setsid sh -c {watcher} hoist-guard {g} \"${{HOIST_SESSION_PID:-}}\" {ticks} </dev/null >/dev/null 2>&1 &\n\
+             {SESSION}\
+             printf '%s %s\\n' \"$w\" \"$ws\" > {g}.session\n\
+             setsid sh -c {watcher} hoist-guard {g} \"$w\" {ticks} </dev/null >/dev/null 2>&1 &\n\
              i=0; while [ ! -s {g}.pid ] && [ $i -lt 100 ]; do sleep 0.05 2>/dev/null || sleep 1; i=$((i + 1)); done\n\
              [ -s {g}.pid ] || {{ echo 'the guard did not start' >&2; exit 1; }}",
             d = quote_path(guards_dir),
@@ -190,7 +207,10 @@ impl Guard {
         let out = host
             .run(
                 &Command::shell(format!(
-                    "if mkdir {g}.claim 2>/dev/null; then\n                       if [ -e {g}.sh ]; then rm -rf -- {g}.*; echo HOIST-DISARMED;\n                       else rm -rf -- {g}.claim; echo HOIST-GONE; fi\n                     else echo HOIST-FIRED; fi"
+                    "if mkdir {g}.claim 2>/dev/null; then\n\
+                     if [ -e {g}.sh ]; then rm -rf -- {g}.*; echo HOIST-DISARMED;\n\
+                     else rm -rf -- {g}.claim; echo HOIST-GONE; fi\n\
+                     else echo HOIST-FIRED; fi"
                 ))
                 .quiet()
                 .describe(Change::Command { command: summary }),
@@ -249,6 +269,7 @@ impl Guard {
         let script = format!(
             "while [ ! -e {g}.done ]; do\n\
                if ! kill -0 \"$(cat {g}.pid 2>/dev/null)\" 2>/dev/null && [ ! -e {g}.done ]; then\n\
+                 if [ ! -e {g}.sh ]; then echo HOIST-GONE; exit 0; fi\n\
                  mkdir {g}.claim 2>/dev/null; echo asked > {g}.why; HOIST_GUARD_WHY=asked sh {g}.sh > {g}.out 2>&1; echo $? > {g}.done; break\n\
                fi\n\
                sleep 0.2 2>/dev/null || sleep 1\n\
@@ -266,6 +287,16 @@ impl Guard {
                     }),
             )
             .await?;
+        if out.stdout.trim() == "HOIST-GONE" {
+            // It fired on its own, and cleaned up after itself: no report to read.
+            return Ok(Fired {
+                why: Why::Lost,
+                code: 0,
+                output:
+                    "(it had fired on its own; its report is gone, the records say what it did)"
+                        .into(),
+            });
+        }
         Ok(parse_fired(&out.stdout))
     }
 }
@@ -378,7 +409,8 @@ pub async fn settle_run(host: &Host, run_id: &str) -> Result<Vec<(String, Fired)
     let run = quote(&name_safe(run_id));
     let script = format!(
         "cd -- {d} 2>/dev/null || exit 0\n\
-         for f in {run}-*.session; do [ -e \"$f\" ] || continue; p=$(cat \"$f\"); [ -n \"$p\" ] || continue\n\
+         for f in {run}-*.session; do [ -e \"$f\" ] || continue; read -r p ps < \"$f\"; [ -n \"$p\" ] || continue\n\
+           s=$(cat /proc/$p/stat 2>/dev/null) || continue; s=${{s##*) }}; set -- $s; [ \"${{20}}\" = \"$ps\" ] || continue\n\
            kill -TERM \"$p\" 2>/dev/null; i=0; while kill -0 \"$p\" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done\n\
          done\n\
          for s in {run}-*.sh; do [ -e \"$s\" ] || continue; n=${{s%.sh}}\n\

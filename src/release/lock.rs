@@ -26,6 +26,10 @@ pub struct Holder {
     pub recipe: String,
     /// Unix seconds.
     pub since: u64,
+    /// When its process started (clock ticks since boot, /proc/PID/stat): pids wrap (at
+    /// 32768 on many systems), so a pid alone cannot prove the holder is gone or alive. 0:
+    /// not recorded (an older hoist).
+    pub pid_start: u64,
 }
 
 impl Holder {
@@ -38,19 +42,21 @@ impl Holder {
             run_id: run_id().to_string(),
             recipe: recipe.to_string(),
             since: now_secs(),
+            pid_start: process_start(std::process::id()).unwrap_or(0),
         }
     }
 
     fn to_record(&self) -> String {
         let clean = |s: &str| s.replace(['\n', '\r'], " ");
         format!(
-            "user={}\ncontroller={}\npid={}\nrun_id={}\nrecipe={}\nsince={}\n",
+            "user={}\ncontroller={}\npid={}\nrun_id={}\nrecipe={}\nsince={}\npid_start={}\n",
             clean(&self.user),
             clean(&self.controller),
             self.pid,
             clean(&self.run_id),
             clean(&self.recipe),
-            self.since
+            self.since,
+            self.pid_start
         )
     }
 
@@ -63,6 +69,7 @@ impl Holder {
             run_id: String::new(),
             recipe: String::new(),
             since: 0,
+            pid_start: 0,
         };
         for line in text.lines() {
             let Some((k, v)) = line.split_once('=') else {
@@ -75,6 +82,7 @@ impl Holder {
                 "run_id" => h.run_id = v.into(),
                 "recipe" => h.recipe = v.into(),
                 "since" => h.since = v.parse().ok()?,
+                "pid_start" => h.pid_start = v.parse().unwrap_or(0),
                 _ => {}
             }
         }
@@ -84,7 +92,7 @@ impl Holder {
     /// Why this holder is no longer running, if we can tell: its pid is gone from this very
     /// controller, or the lock outlived [`TTL_SECS`].
     pub fn stale_reason(&self) -> Option<String> {
-        if self.controller == controller_name() && self.pid != 0 && !pid_alive(self.pid) {
+        if self.controller == controller_name() && self.pid != 0 && !self.running_here() {
             return Some(format!(
                 "process {} is gone from {}",
                 self.pid, self.controller
@@ -97,10 +105,14 @@ impl Holder {
     /// Whether this holder ran on this controller and its process is gone (so it can hold
     /// nothing any more).
     pub fn died_here(&self) -> bool {
-        self.controller == controller_name()
-            && self.pid != 0
-            && self.pid != std::process::id()
-            && !pid_alive(self.pid)
+        self.controller == controller_name() && self.pid != 0 && !self.running_here()
+    }
+
+    /// Its process still runs on this controller: the pid exists and, when the holder
+    /// recorded it, started when the holder's did (not a later process that reused the pid).
+    fn running_here(&self) -> bool {
+        pid_alive(self.pid)
+            && (self.pid_start == 0 || process_start(self.pid) == Some(self.pid_start))
     }
 
     /// `alice on ctl (pid 42, run ctl-42-…, recipe deploy) since 2026-…Z (3m ago)`
@@ -186,7 +198,7 @@ pub async fn try_acquire(host: &Host, name: &str, me: &Holder) -> Result<Attempt
     let script = format!(
         "umask 077; mkdir -p \"$HOME\"/.hoist/locks || exit 3\n\
          if mkdir {d} 2>/dev/null; then cat > {d}/holder && echo HOIST-LOCK-TAKEN; \
-         else echo HOIST-LOCK-HELD; cat {d}/holder 2>/dev/null; fi"
+         else echo HOIST-LOCK-HELD; cat {d}/holder 2>/dev/null || true; fi"
     );
     let out = host
         .run(
@@ -266,7 +278,9 @@ pub async fn release_mine(host: &Host, name: &str) -> Result<()> {
     let d = dir_sh(name);
     let lg = quote_path(&guard_prefix(name));
     let script = format!(
-        "{busy}         if [ -n \"$busy\" ]; then echo HOIST-LOCK-LEFT-TO-GUARD; exit 0; fi\n         if mkdir {lg}.claim 2>/dev/null; then rm -rf -- {lg}.sh {lg}.pid {lg}.claim {lg}.fire; fi\n         if grep -qxF {rid} {d}/holder 2>/dev/null; then rm -rf {d}; fi",
+        "{busy}if [ -n \"$busy\" ]; then echo HOIST-LOCK-LEFT-TO-GUARD; exit 0; fi\n\
+         if mkdir {lg}.claim 2>/dev/null; then rm -rf -- {lg}.*; fi\n\
+         if grep -qxF {rid} {d}/holder 2>/dev/null; then rm -rf {d}; fi",
         busy = busy_siblings(name),
         rid = quote(&format!("run_id={}", run_id()))
     );
@@ -298,7 +312,11 @@ fn busy_siblings(name: &str) -> String {
     let gd = quote_path(super::guard::DIR);
     let me = guard_name(name);
     format!(
-        "busy=\nfor s in {gd}/{run}-*.sh; do [ -e \"$s\" ] || continue; n=${{s%.sh}}\n           case \"$n\" in */{me}) continue;; esac\n           [ -e \"$n.done\" ] && continue\n           if [ -e \"$n.claim\" ] || kill -0 \"$(cat \"$n.pid\" 2>/dev/null)\" 2>/dev/null; then busy=1; fi\n         done\n",
+        "busy=\nfor s in {gd}/{run}-*.sh; do [ -e \"$s\" ] || continue; n=${{s%.sh}}\n\
+         case \"$n\" in */{me}) continue;; esac\n\
+         [ -e \"$n.done\" ] && continue\n\
+         if [ -e \"$n.claim\" ] || kill -0 \"$(cat \"$n.pid\" 2>/dev/null)\" 2>/dev/null; then busy=1; fi\n\
+         done\n",
         run = quote(run_id()),
         me = quote(&me),
     )
@@ -307,7 +325,8 @@ fn busy_siblings(name: &str) -> String {
 async fn arm_guard(host: &Host, name: &str) -> Result<()> {
     let d = dir_sh(name);
     let undo = format!(
-        "while :; do\n{busy}[ -z \"$busy\" ] && break; sleep 0.5; done\n         if grep -qxF {rid} {d}/holder 2>/dev/null; then rm -rf {d}; echo 'hoist: the lock {name} of a lost run removed'; fi\n",
+        "while :; do\n{busy}[ -z \"$busy\" ] && break; sleep 0.5; done\n\
+         if grep -qxF {rid} {d}/holder 2>/dev/null; then rm -rf {d}; echo 'hoist: the lock {name} of a lost run removed'; fi\n",
         busy = busy_siblings(name),
         rid = quote(&format!("run_id={}", run_id())),
     );
@@ -346,7 +365,7 @@ pub async fn status(host: &Host, name: &str) -> Result<State> {
     let out = host
         .run(
             &Command::shell(format!(
-                "if [ -d {d} ]; then echo HOIST-LOCK-HELD; cat {d}/holder 2>/dev/null; else echo HOIST-LOCK-FREE; fi"
+                "if [ -d {d} ]; then echo HOIST-LOCK-HELD; cat {d}/holder 2>/dev/null || true; else echo HOIST-LOCK-FREE; fi"
             ))
             .stream(Some(false))
             .probe(),
@@ -500,6 +519,14 @@ pub fn controller_name() -> String {
     String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
+/// When process `pid` started, in clock ticks since boot (field 22 of /proc/PID/stat; the
+/// fields after the parenthesised name are counted, the name may hold spaces).
+fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(19)?.parse().ok()
+}
+
 fn pid_alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks that the process exists; no signal is sent.
     let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
@@ -528,6 +555,20 @@ mod tests {
         old.controller = "elsewhere".into();
         old.since -= TTL_SECS + 10;
         assert!(old.stale_reason().unwrap().contains("older than"));
+    }
+
+    #[test]
+    fn a_reused_pid_does_not_keep_a_dead_holder_alive() {
+        let mut h = Holder::me("deploy");
+        assert!(h.pid_start > 0, "this process's start is read");
+        assert!(h.running_here());
+        // The same pid, but a process that started at another time: not the holder.
+        h.pid_start += 1;
+        assert!(!h.running_here());
+        assert!(h.stale_reason().unwrap().contains("is gone"));
+        // A record of an older hoist (no start) is judged by its pid alone.
+        h.pid_start = 0;
+        assert!(h.running_here());
     }
 
     #[test]

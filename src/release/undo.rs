@@ -56,13 +56,26 @@ impl Finished {
     fn function(&self) -> String {
         let http = match &self.http {
             Some(url) => format!(
-                "  command -v curl >/dev/null 2>&1 || return 1\n  curl -fsS -m 3 -o /dev/null {} || return 1\n",
+                "  command -v curl >/dev/null 2>&1 || return 1\n\
+                 curl -fsS -m 3 -o /dev/null {} || return 1\n",
                 quote(url)
             ),
             None => String::new(),
         };
         format!(
-            "finished() {{\n               command -v docker >/dev/null 2>&1 || return 1\n               for svc in {services}; do\n                 ids=$(docker ps -aq --filter label=com.docker.compose.project={project} --filter label=com.docker.compose.service=\"$svc\")\n                 [ -n \"$ids\" ] || return 1\n                 for id in $ids; do\n                   set -- $(docker inspect -f '{{{{.State.Status}}}} {{{{if .State.Health}}}}{{{{.State.Health.Status}}}}{{{{else}}}}none{{{{end}}}} {{{{.Config.Image}}}}' \"$id\") x x x\n                   [ \"$1\" = running ] || return 1\n                   [ \"$2\" = healthy ] || [ \"$2\" = none ] || return 1\n                   case ' '{pinned}' ' in *\" $svc \"*) [ \"$3\" = {image} ] || return 1;; esac\n                 done\n               done\n             {http}}}\n",
+            "finished() {{\n\
+             command -v docker >/dev/null 2>&1 || return 1\n\
+             for svc in {services}; do\n\
+             ids=$(docker ps -aq --filter label=com.docker.compose.project={project} --filter label=com.docker.compose.service=\"$svc\")\n\
+             [ -n \"$ids\" ] || return 1\n\
+             for id in $ids; do\n\
+             set -- $(docker inspect -f '{{{{.State.Status}}}} {{{{if .State.Health}}}}{{{{.State.Health.Status}}}}{{{{else}}}}none{{{{end}}}} {{{{.Config.Image}}}}' \"$id\") x x x\n\
+             [ \"$1\" = running ] || return 1\n\
+             [ \"$2\" = healthy ] || [ \"$2\" = none ] || return 1\n\
+             case ' '{pinned}' ' in *\" $svc \"*) [ \"$3\" = {image} ] || return 1;; esac\n\
+             done\n\
+             done\n\
+             {http}}}\n",
             services = self
                 .services
                 .iter()

@@ -75,8 +75,12 @@ impl FleetHost {
     /// Take a test's compose app off the host: its project down, its directory and its lock
     /// (the fleet's ssh user is root) removed.
     pub fn remove_app(&self, app: &str, dir: &str) {
+        // A host-side guard of a hoist run may still be undoing a step of the app (a test that
+        // failed half-way): wait for it (up to 60 s), or it would bring containers back after
+        // this clean-up.
         self.sh(&format!(
-            "cd {dir} && {} --project-name {app} down; rm -rf {dir} /root/.hoist/locks/{app}",
+            "i=0; while ls /root/.hoist/guards 2>/dev/null | grep -qF -- '-{app}.'; do [ $i -ge 240 ] && break; sleep 0.25; i=$((i+1)); done; \
+             cd {dir} && {} --project-name {app} down; rm -rf {dir} /root/.hoist/locks/{app}",
             self.compose_cli()
         ));
     }
