@@ -78,7 +78,15 @@ pub enum Command {
         files: Vec<std::path::PathBuf>,
     },
     /// Reference for every script function (or the ones matching NAME).
-    Doc { name: Option<String> },
+    Doc {
+        name: Option<String>,
+        /// Print the reference as the book's Markdown page (docs/src/reference/functions.md).
+        #[arg(long)]
+        markdown: bool,
+        /// With --markdown: the built-in recipes' page instead (docs/src/reference/recipes.md).
+        #[arg(long, requires = "markdown")]
+        recipes: bool,
+    },
     /// Interactive session with the same primitives; HOSTs are bound as h1, h2... (`host` for one).
     Repl { hosts: Vec<String> },
     /// Start a project here: a commented hoist.toml (environment `production`, group `web` of

@@ -84,7 +84,12 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Recipe(argv) => run_recipe_cli(argv),
         Command::Recipes => list_recipes(&g),
         Command::Check { files } => check(&g, &files),
-        Command::Doc { name } => doc(&g, name.as_deref()),
+        Command::Doc {
+            markdown: true,
+            recipes,
+            ..
+        } => doc_markdown(recipes),
+        Command::Doc { name, .. } => doc(&g, name.as_deref()),
         Command::Completions { shell } => {
             let recipes = crate::recipes::discover(project_dir()?.as_deref())?;
             completions::completions(&shell, &recipes)
@@ -216,6 +221,11 @@ fn with_runtime(
     })?;
     // The script's value may carry a secret a command printed: scrub it like every output.
     let value = redact_value(&rt, value);
+    // A dry run's plan is what was asked for: it comes first, the value (built from the plan's
+    // placeholders) after it.
+    if g.dry_run {
+        plan::show(&rt, g.json, false);
+    }
     if g.json {
         Json::emit(&serde_json::json!({"event": "result", "value": value}));
     } else {
@@ -223,9 +233,6 @@ fn with_runtime(
         if !text.is_empty() {
             println!("{text}");
         }
-    }
-    if g.dry_run {
-        plan::show(&rt, g.json, false);
     }
     let failures = rt.services.take_end_failures();
     if !failures.is_empty() {
@@ -371,6 +378,22 @@ fn check(g: &Global, files: &[std::path::PathBuf]) -> Result<()> {
     if problems > 0 {
         return Err(Error::usage(format!("{problems} problem(s) found")));
     }
+    Ok(())
+}
+
+/// The book's reference pages, generated (`hoist doc --markdown [--recipes]`).
+fn doc_markdown(recipes: bool) -> Result<()> {
+    if recipes {
+        // Built-in recipes only: the page is the same wherever it is generated.
+        let all = crate::recipes::discover(None)?;
+        print!("{}", crate::recipes::markdown::recipes_page(all.values()));
+        return Ok(());
+    }
+    let rt = Runtime::builder().no_audit_log().build()?;
+    let st = crate::script::ScriptState::new(rt);
+    let engine = crate::script::build(&st);
+    let fns = crate::script::doc::functions(&engine);
+    print!("{}", crate::script::doc_markdown::functions_page(&fns));
     Ok(())
 }
 

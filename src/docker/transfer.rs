@@ -82,12 +82,25 @@ impl Docker {
 
     /// Send `image` from this engine to `to`'s, only the layers it lacks.
     pub async fn send(&self, image: &str, to: &Docker) -> Result<Sent> {
-        let (id, layers) = self.layers_of(image).await?.ok_or_else(|| {
-            Error::usage(format!(
+        let Some((id, layers)) = self.layers_of(image).await? else {
+            // A dry run plans the build before it: the image it would send is not there yet.
+            let services = to.services().clone();
+            if services.effects().planning() {
+                let change = Change::Docker {
+                    op: "send".into(),
+                    detail: format!(
+                        "send {image} from {} (an image this run builds or pulls first)",
+                        self.host_name()
+                    ),
+                };
+                services.effects().admit(to.host_name(), &change);
+                return Ok(Sent::default());
+            }
+            return Err(Error::usage(format!(
                 "{image} is not an image of {}'s engine: build or pull it there first",
                 self.host_name()
-            ))
-        })?;
+            )));
+        };
         if let Some((there, _)) = to.layers_of(image).await?
             && there == id
         {

@@ -7,6 +7,7 @@ pub mod bind;
 pub mod check;
 pub mod convert;
 pub mod doc;
+pub mod doc_markdown;
 pub mod engine;
 pub mod errors;
 pub mod options;

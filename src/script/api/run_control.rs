@@ -106,10 +106,16 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         engine,
         "confirm",
         ["question"],
-        "Ask yes/no on the terminal. --yes answers yes; with no terminal and no --yes it is an error.",
+        "Ask yes/no on the terminal. --yes answers yes; with no terminal and no --yes it is an error.\n\
+         A dry run answers yes without asking (it changes nothing) and its plan says so.",
         move |q: &str| -> RhaiResult<bool> {
             let settings = &s.rt.settings;
             if settings.yes {
+                return Ok(true);
+            }
+            let effects = s.rt.services.effects();
+            if effects.planning() {
+                effects.assume("local", format!("the answer yes to \"{q}\""));
                 return Ok(true);
             }
             match (&settings.confirm, settings.interactive) {
