@@ -378,8 +378,9 @@ uncertain from plan.rhai:8 on: the script reads the output of a command the dry 
 5 change(s) on 1 host(s).
 "
     );
-    // The script's print and value (the capture ran for real: a probe) come first.
-    assert_eq!(stdout, format!("no output\nport = 80\n{expected}"));
+    // The script's print comes first (it printed while it ran), then the plan — what a dry
+    // run is for — then the script's value (the capture ran for real: a probe).
+    assert_eq!(stdout, format!("no output\n{expected}port = 80\n"));
 
     // A real run with --diff shows the same diffs, and makes the changes.
     let out = run(&["--diff"]);

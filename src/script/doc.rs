@@ -94,6 +94,9 @@ pub fn functions(engine: &Engine) -> Vec<FnDoc> {
             .cmp(&b.name)
             .then(a.this_type.cmp(&b.this_type))
             .then(a.params.len().cmp(&b.params.len()))
+            // Overloads of one arity (`sleep(i64)`, `sleep(f64)`): the engine lists them in no
+            // fixed order, and the generated book page must not change between two runs.
+            .then(a.signature.cmp(&b.signature))
     });
     merge_optional_opts(out)
 }

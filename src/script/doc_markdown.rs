@@ -39,9 +39,25 @@ fn entries(out: &mut String, fns: &[&FnDoc]) {
         let _ = write!(out, "\n```text\n{}\n```\n\n", f.signature);
         for line in f.doc.lines() {
             // Each doc line stays a line (Markdown would join them into one paragraph).
-            let _ = writeln!(out, "{}  ", line.trim_end());
+            let _ = writeln!(out, "{}  ", escape_html(line.trim_end()));
         }
     }
+}
+
+/// Doc text says `<fstab>` or `Vec<String>` as prose: outside code spans Markdown would read it
+/// as an HTML tag (and swallow it), so angle brackets there become entities.
+fn escape_html(line: &str) -> String {
+    line.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                part.to_string()
+            } else {
+                part.replace('<', "&lt;").replace('>', "&gt;")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
 }
 
 #[cfg(test)]
@@ -76,5 +92,13 @@ mod tests {
         assert!(at("build()") < at("## Host"));
         assert!(at("## Host") < at("run()"));
         assert!(page.contains("Build.  \nSecond line.  \n"));
+    }
+
+    #[test]
+    fn angle_brackets_in_prose_are_not_html_but_code_spans_are_kept() {
+        assert_eq!(
+            escape_html("writes the <fstab> line, `Vec<String>` stays"),
+            "writes the &lt;fstab&gt; line, `Vec<String>` stays"
+        );
     }
 }
