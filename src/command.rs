@@ -38,13 +38,28 @@ impl Value {
 pub enum Stdin {
     Bytes(Vec<u8>),
     Secret(Secret),
+    /// `head`, then the whole of a local file, read piece by piece as the command takes it:
+    /// an upload of any size is never held in memory.
+    File {
+        head: Vec<u8>,
+        path: std::path::PathBuf,
+    },
 }
 
 impl Stdin {
+    /// The bytes fed first (all of them, but for [`Stdin::File`]: its head).
     pub fn bytes(&self) -> &[u8] {
         match self {
             Stdin::Bytes(b) => b,
             Stdin::Secret(s) => s.expose().as_bytes(),
+            Stdin::File { head, .. } => head,
+        }
+    }
+    /// The local file whose content follows [`Stdin::bytes`].
+    pub fn file(&self) -> Option<&std::path::Path> {
+        match self {
+            Stdin::File { path, .. } => Some(path),
+            _ => None,
         }
     }
 }
@@ -131,6 +146,18 @@ impl Command {
     }
     pub fn stdin(mut self, data: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(Stdin::Bytes(data.into()));
+        self
+    }
+    /// Feed `head`, then the content of the local file `path`, streamed.
+    pub fn stdin_file(
+        mut self,
+        head: impl Into<Vec<u8>>,
+        path: impl Into<std::path::PathBuf>,
+    ) -> Self {
+        self.stdin = Some(Stdin::File {
+            head: head.into(),
+            path: path.into(),
+        });
         self
     }
     pub fn stdin_secret(mut self, secret: Secret) -> Self {

@@ -21,6 +21,17 @@ pub enum Change {
         mode: Option<u32>,
         owner: Option<String>,
     },
+    /// A local file copied whole to the host (`upload`): streamed, so described by its size
+    /// and digest rather than its content (no diff).
+    Upload {
+        path: String,
+        local: String,
+        existed: bool,
+        size: u64,
+        sha256: String,
+        mode: Option<u32>,
+        owner: Option<String>,
+    },
     /// An operation on a Docker engine (through its API).
     Docker { op: String, detail: String },
     /// An operation on a registry (through its HTTP API).
@@ -34,7 +45,7 @@ impl Change {
     pub fn kind(&self) -> String {
         match self {
             Change::Command { .. } => "command".into(),
-            Change::File { .. } => "file".into(),
+            Change::File { .. } | Change::Upload { .. } => "file".into(),
             Change::Docker { op, .. } => format!("docker {op}"),
             Change::Registry { op, .. } => format!("registry {op}"),
             Change::Local { op, .. } => format!("local {op}"),
@@ -57,6 +68,28 @@ impl Change {
                     "{} {path} ({} bytes",
                     if *existed { "write" } else { "create" },
                     after.len()
+                );
+                if let Some(m) = mode {
+                    s.push_str(&format!(", mode {m:o}"));
+                }
+                if let Some(o) = owner {
+                    s.push_str(&format!(", owner {o}"));
+                }
+                s.push(')');
+                s
+            }
+            Change::Upload {
+                path,
+                local,
+                existed,
+                size,
+                mode,
+                owner,
+                ..
+            } => {
+                let mut s = format!(
+                    "{} {path} from {local} ({size} bytes",
+                    if *existed { "write" } else { "create" },
                 );
                 if let Some(m) = mode {
                     s.push_str(&format!(", mode {m:o}"));
@@ -113,6 +146,24 @@ impl Change {
             if let Some(b) = before {
                 v["sha256_before"] = json!(diff::sha256(b));
             }
+            v["mode"] = json!(mode.map(|m| format!("{m:o}")));
+            v["owner"] = json!(owner);
+        }
+        if let Change::Upload {
+            path,
+            local,
+            existed,
+            size,
+            sha256,
+            mode,
+            owner,
+        } = self
+        {
+            v["path"] = json!(path);
+            v["local"] = json!(local);
+            v["existed"] = json!(existed);
+            v["size"] = json!(size);
+            v["sha256"] = json!(sha256);
             v["mode"] = json!(mode.map(|m| format!("{m:o}")));
             v["owner"] = json!(owner);
         }

@@ -4,7 +4,7 @@
 use sha2::{Digest, Sha256};
 
 use super::Host;
-use crate::command::{Command, quote, quote_path};
+use crate::command::{Command, Stdin, quote, quote_path};
 use crate::error::{Error, Result};
 
 /// Options of `write`, `upload`, `template` and `mkdir`.
@@ -116,46 +116,92 @@ fn atomic_write_script(
     path: &str,
     prefix: &str,
     tmp: &str,
-    data: &[u8],
+    len: u64,
     opts: &FileOpts,
     old_mode: Option<u32>,
 ) -> String {
-    let p = quote_path(path);
-    let t = quote_path(tmp);
-    let len = data.len();
+    // Every user value is rendered once, by the quoting renderer, into a variable; the rest
+    // of the script names only the variables. So no value is ever pasted inside other quotes
+    // (the trap's text is single-quoted: a path pasted there would end it at its first `'`).
+    let owner = if opts.owner.is_some() {
+        "chown -- \"$__ho\" \"$__ht\" && "
+    } else {
+        ""
+    };
     // With no mode asked for, a replaced file keeps its mode and a new one gets what the
     // umask would have given it.
     let mode = match (opts.mode, old_mode) {
         (Some(m), _) | (None, Some(m)) => format!("{m:o}"),
         (None, None) => "\"$__hm\"".to_string(),
     };
-    let owner = opts
-        .owner
-        .as_ref()
-        .map(|o| format!("chown {} -- {t} && ", quote(o)))
-        .unwrap_or_default();
     let say = |m: String| quote(&format!("hoist: {m}"));
     format!(
-        "__hm=$(printf %o $(( 0666 & ~0$(umask) ))); umask 077\n\
-         trap 'rm -f -- {t}; exit 143' HUP INT TERM PIPE\n\
-         if [ -d {p} ]; then echo {isdir} >&2; exit 1; fi\n\
-         rm -f -- {stale}* 2>/dev/null\n\
+        "__hp={p}; __ht={t}; __hs={stale}; __ho={o}\n\
+         __hm=$(printf %o $(( 0666 & ~0$(umask) ))); umask 077\n\
+         trap 'rm -f -- \"$__ht\"; exit 143' HUP INT TERM PIPE\n\
+         if [ -d \"$__hp\" ]; then echo {isdir} >&2; exit 1; fi\n\
+         rm -f -- \"$__hs\"* 2>/dev/null\n\
          IFS= read -r __want || {{ echo {none} >&2; exit {SHORT}; }}\n\
-         cat > {t} || {{ __rc=$?; rm -f -- {t}; exit $__rc; }}\n\
-         __n=$(( $(wc -c < {t}) + 0 ))\n\
-         if [ \"$__n\" -ne {len} ]; then rm -f -- {t}; echo \"hoist: only $__n of {len} bytes arrived (connection cut?)\" >&2; exit {SHORT}; fi\n\
+         cat > \"$__ht\" || {{ __rc=$?; rm -f -- \"$__ht\"; exit $__rc; }}\n\
+         __n=$(( $(wc -c < \"$__ht\") + 0 ))\n\
+         if [ \"$__n\" -ne {len} ]; then rm -f -- \"$__ht\"; echo \"hoist: only $__n of {len} bytes arrived (connection cut?)\" >&2; exit {SHORT}; fi\n\
          if command -v sha256sum >/dev/null 2>&1; then\n\
-           __d=$(sha256sum < {t}); __d=${{__d%% *}}\n\
-           if [ \"$__d\" != \"$__want\" ]; then rm -f -- {t}; echo {bad} >&2; exit {DIGEST}; fi\n\
+           __d=$(sha256sum < \"$__ht\"); __d=${{__d%% *}}\n\
+           if [ \"$__d\" != \"$__want\" ]; then rm -f -- \"$__ht\"; echo {bad} >&2; exit {DIGEST}; fi\n\
          else echo {NO_DIGEST}; fi\n\
-         {{ {owner}chmod {mode} -- {t} && mv -f -- {t} {p}; }} || {{ __rc=$?; rm -f -- {t}; exit $__rc; }}\n",
-        isdir = say(format!("{path} is a directory")),
+         {{ {owner}chmod {mode} -- \"$__ht\" && mv -f -- \"$__ht\" \"$__hp\"; }} || {{ __rc=$?; rm -f -- \"$__ht\"; exit $__rc; }}\n",
+        p = quote_path(path),
+        t = quote_path(tmp),
         stale = quote_path(prefix),
+        o = quote(opts.owner.as_deref().unwrap_or_default()),
+        isdir = say(format!("{path} is a directory")),
         none = say("nothing arrived (connection cut?)".to_string()),
         bad = say(format!(
             "the sha256 of what arrived is not that of the {len} bytes sent"
         )),
     )
+}
+
+/// What a write puts in the file: bytes in memory, or a local file streamed (an upload).
+enum Content<'a> {
+    Bytes(&'a [u8]),
+    Local {
+        path: &'a str,
+        len: u64,
+        sha256: String,
+    },
+}
+
+impl Content<'_> {
+    fn sha256(&self) -> String {
+        match self {
+            Content::Bytes(d) => sha256_hex(d),
+            Content::Local { sha256, .. } => sha256.clone(),
+        }
+    }
+    fn len(&self) -> u64 {
+        match self {
+            Content::Bytes(d) => d.len() as u64,
+            Content::Local { len, .. } => *len,
+        }
+    }
+}
+
+/// A local file's size and sha256, read in pieces.
+async fn local_digest(path: &str) -> std::io::Result<(u64, String)> {
+    use tokio::io::AsyncReadExt;
+    let mut f = tokio::fs::File::open(path).await?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut len = 0u64;
+    loop {
+        let n = f.read(&mut buf).await?;
+        if n == 0 {
+            return Ok((len, hex::encode(hasher.finalize())));
+        }
+        hasher.update(&buf[..n]);
+        len += n as u64;
+    }
 }
 
 impl Host {
@@ -243,11 +289,22 @@ impl Host {
     /// Write `data` to `path` atomically (temp file in the same directory, then rename).
     /// Returns whether the content or mode changed; an unchanged file is not touched.
     pub async fn write_bytes(&self, path: &str, data: &[u8], opts: &FileOpts) -> Result<bool> {
+        self.write_content(path, Content::Bytes(data), opts).await
+    }
+
+    async fn write_content(
+        &self,
+        path: &str,
+        content: Content<'_>,
+        opts: &FileOpts,
+    ) -> Result<bool> {
         check_path(self.name(), path)?;
+        let sha = content.sha256();
         let p = quote_path(path);
-        // One round trip to learn the current hash and mode (empty when absent).
+        // One round trip to learn the current hash and mode (empty when absent). The file is
+        // hashed from stdin: given a name, sha256sum escapes one with a newline (`\HASH`).
         let probe = Command::shell(format!(
-            "if [ -f {p} ]; then sha256sum -- {p} | cut -d' ' -f1; stat -c %a -- {p}; fi"
+            "if [ -f {p} ]; then sha256sum < {p} | cut -d' ' -f1; stat -c %a -- {p}; fi"
         ))
         .sudo(opts.sudo)
         .check(false)
@@ -266,7 +323,7 @@ impl Host {
         if let Some(planned) = effects.planned_file(self.name(), path) {
             old_hash = planned.map(|b| sha256_hex(&b));
         }
-        let same_content = old_hash.as_deref() == Some(sha256_hex(data).as_str());
+        let same_content = old_hash.as_deref() == Some(sha.as_str());
         let same_mode = opts.mode.is_none() || opts.mode == old_mode;
         if same_content && same_mode && opts.owner.is_none() {
             return Ok(false);
@@ -284,36 +341,56 @@ impl Host {
         }
         // What the write changes, with the old content when a person will read a diff of it
         // (a plan, or `--diff`): one more read, only then.
-        let before = match &old_hash {
-            Some(_) if !same_content && self.services().effects().wants_diffs() => {
-                Some(self.read_bytes(path, opts.sudo).await?)
+        let mode = opts.mode.filter(|m| Some(*m) != old_mode);
+        let (change, stdin) = match &content {
+            Content::Bytes(data) => {
+                let before = match &old_hash {
+                    Some(_) if !same_content && self.services().effects().wants_diffs() => {
+                        Some(self.read_bytes(path, opts.sudo).await?)
+                    }
+                    _ => None,
+                };
+                let change = crate::effect::Change::File {
+                    path: path.to_string(),
+                    existed: old_hash.is_some(),
+                    before: if same_content {
+                        Some(data.to_vec())
+                    } else {
+                        before
+                    },
+                    after: data.to_vec(),
+                    mode,
+                    owner: opts.owner.clone(),
+                };
+                (change, Stdin::Bytes(with_digest(data)))
             }
-            _ => None,
-        };
-        let change = crate::effect::Change::File {
-            path: path.to_string(),
-            existed: old_hash.is_some(),
-            before: if same_content {
-                Some(data.to_vec())
-            } else {
-                before
-            },
-            after: data.to_vec(),
-            mode: opts.mode.filter(|m| Some(*m) != old_mode),
-            owner: opts.owner.clone(),
+            // A local file is described by its size and digest, and streamed.
+            Content::Local {
+                path: local, len, ..
+            } => (
+                crate::effect::Change::Upload {
+                    path: path.to_string(),
+                    local: local.to_string(),
+                    existed: old_hash.is_some(),
+                    size: *len,
+                    sha256: sha.clone(),
+                    mode,
+                    owner: opts.owner.clone(),
+                },
+                Stdin::File {
+                    head: format!("{sha}\n").into_bytes(),
+                    path: local.into(),
+                },
+            ),
         };
         let tmp_prefix = temp_prefix(path);
         let tmp = format!("{tmp_prefix}{:016x}", rand::random::<u64>());
-        let script = atomic_write_script(path, &tmp_prefix, &tmp, data, opts, old_mode);
+        let len = content.len();
+        let script = atomic_write_script(path, &tmp_prefix, &tmp, len, opts, old_mode);
+        let mut cmd = Command::shell(script);
+        cmd.stdin = Some(stdin);
         let out = self
-            .run_raw(
-                &Command::shell(script)
-                    .stdin(with_digest(data))
-                    .sudo(opts.sudo)
-                    .check(false)
-                    .quiet()
-                    .describe(change),
-            )
+            .run_raw(&cmd.sudo(opts.sudo).check(false).quiet().describe(change))
             .await
             .map_err(|e| {
                 let mut e = e.host(self.name());
@@ -324,7 +401,12 @@ impl Host {
                 e
             })?;
         if out.planned {
-            effects.plan_file(self.name(), path, Some(data.to_vec()));
+            // A later read in the same dry run sees what this write would leave.
+            let planned = match content {
+                Content::Bytes(data) => data.to_vec(),
+                Content::Local { path: local, .. } => tokio::fs::read(local).await?,
+            };
+            effects.plan_file(self.name(), path, Some(planned));
             return Ok(true);
         }
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -367,14 +449,20 @@ impl Host {
         self.write_bytes(path, text.as_bytes(), opts).await
     }
 
-    /// Copy a local file to the host (atomic on the host).
+    /// Copy a local file to the host (atomic on the host). Streamed: the file is read twice
+    /// in pieces (its digest, then the data), never held whole in memory.
     pub async fn upload(&self, local: &str, remote: &str, opts: &FileOpts) -> Result<bool> {
         check_path(self.name(), remote)?;
         check_path("local", local)?;
-        let data = tokio::fs::read(local)
-            .await
-            .map_err(|e| Error::failed(format!("cannot read local file {local}: {e}")))?;
-        self.write_bytes(remote, &data, opts).await
+        let cannot =
+            |e: std::io::Error| Error::failed(format!("cannot read local file {local}: {e}"));
+        let (len, sha256) = local_digest(local).await.map_err(cannot)?;
+        let content = Content::Local {
+            path: local,
+            len,
+            sha256,
+        };
+        self.write_content(remote, content, opts).await
     }
 
     /// Copy a file from the host to a local path (atomic locally).
@@ -465,7 +553,14 @@ mod tests {
         let prefix = temp_prefix(path);
         let tmp = format!("{prefix}0000000000000001");
         let data = SENT;
-        let script = atomic_write_script(path, &prefix, &tmp, data, &FileOpts::default(), None);
+        let script = atomic_write_script(
+            path,
+            &prefix,
+            &tmp,
+            data.len() as u64,
+            &FileOpts::default(),
+            None,
+        );
 
         // Cut short (what a dropped connection looks like to `cat`): refused, cleaned up.
         let (code, _, err) = run(&script, b"new con", None);
@@ -497,7 +592,14 @@ mod tests {
         let path = target.to_str().unwrap();
         let prefix = temp_prefix(path);
         let tmp = format!("{prefix}0000000000000003");
-        let script = atomic_write_script(path, &prefix, &tmp, SENT, &FileOpts::default(), None);
+        let script = atomic_write_script(
+            path,
+            &prefix,
+            &tmp,
+            SENT.len() as u64,
+            &FileOpts::default(),
+            None,
+        );
         let mut child = std::process::Command::new("/bin/sh")
             .arg("-c")
             .arg(&script)
@@ -541,7 +643,14 @@ mod tests {
         let path = target.to_str().unwrap();
         let prefix = temp_prefix(path);
         let tmp = format!("{prefix}0000000000000002");
-        let script = atomic_write_script(path, &prefix, &tmp, SENT, &FileOpts::default(), None);
+        let script = atomic_write_script(
+            path,
+            &prefix,
+            &tmp,
+            SENT.len() as u64,
+            &FileOpts::default(),
+            None,
+        );
         let only = bin.to_str();
         let (code, _, err) = run(&script, b"new", only);
         assert_eq!(code, SHORT, "{err}");

@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command as Process;
 
 use super::tunnel::{self, ForwardTarget, LocalEnd, Tunnel};
@@ -92,10 +92,10 @@ impl Transport for LocalTransport {
         let stdin_task = match (req.stdin, child.stdin.take()) {
             (Some(data), Some(mut pipe)) => {
                 let data = data.to_vec();
+                let file = req.stdin_file.map(std::path::Path::to_path_buf);
                 Some(tokio::spawn(async move {
                     // A command that exits without reading its stdin is not an error.
-                    let _ = pipe.write_all(&data).await;
-                    let _ = pipe.shutdown().await;
+                    super::feed::feed(&mut pipe, &data, file.as_deref()).await;
                 }))
             }
             _ => None,

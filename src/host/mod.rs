@@ -5,6 +5,7 @@
 
 mod edits;
 mod facts;
+mod feed;
 mod files;
 mod launch;
 mod local;
@@ -104,6 +105,8 @@ pub struct ExecRequest<'a> {
     /// Shell text to run (may contain secret values: never shown).
     pub script: &'a str,
     pub stdin: Option<&'a [u8]>,
+    /// A local file fed after `stdin`, in pieces (uploads: never whole in memory).
+    pub stdin_file: Option<&'a std::path::Path>,
     pub timeout: Option<Duration>,
     pub cancel: CancellationToken,
     /// Where output lines go as they arrive; `None` for quiet transfers.
@@ -296,6 +299,7 @@ impl Host {
         let req = ExecRequest {
             script: &script,
             stdin: cmd.stdin.as_ref().map(|s| s.bytes()),
+            stdin_file: cmd.stdin.as_ref().and_then(|s| s.file()),
             timeout: cmd.timeout,
             cancel: svc.cancel_token(),
             sink: if cmd.stream == Some(false) {

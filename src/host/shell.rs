@@ -43,6 +43,10 @@ pub struct Framed {
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
     pub left_children: bool,
+    /// The shell that ran the command (its waiter) was killed before the command ended: its
+    /// exit code is unknown, and it may still run, holding the output pipes (see [`watched`]).
+    /// `code` is then the waiter's status (128 + the signal).
+    pub shell_died: bool,
 }
 
 /// Sending a command failed before a single byte of it left: it cannot have run, so it may be
@@ -116,6 +120,23 @@ fn finish_lines(nonce: &str, id: u64) -> String {
     )
 }
 
+/// The waiter is the parent of the command it starts, so the command can kill it (`kill -9
+/// $PPID`; so can an OOM kill or a careless `pkill sh`): then nobody prints the end markers
+/// and hoist would wait for them forever. So the waiter (`inner`, started as `$__h_i`) runs
+/// under a watcher that waits for it and, if a signal ended it, prints the end markers
+/// itself: the waiter's exit status and `d` (died) in place of the command's code, which is
+/// unknown. The watcher passes hoist's stops ([`Shell::stop`]) on to the waiter. A waiter that
+/// ended normally printed the markers and exited with printf's status (not above 128).
+fn watched(inner: &str, nonce: &str, id: u64) -> String {
+    format!(
+        "(trap 'kill -TERM $__h_i 2>/dev/null' TERM; trap 'kill -USR1 $__h_i 2>/dev/null' USR1\n\
+         {inner}__h_i=$!; wait $__h_i; __h_x=$?\n\
+         while kill -0 $__h_i 2>/dev/null; do wait $__h_i; __h_x=$?; [ $__h_x = 127 ] && break; done\n\
+         if [ $__h_x -gt 128 ]; then {}; fi) &\n",
+        end_markers(nonce, id, "$__h_x", "d")
+    )
+}
+
 /// Reads the output of command `id` up to hoist's end markers, from both pipes at once.
 pub async fn read_frame<R, E>(
     stdout: &mut Reader<R>,
@@ -140,11 +161,13 @@ where
     let tail = tail.unwrap_or_default();
     let mut words = tail.split_whitespace();
     let code = words.next().and_then(|c| c.parse().ok()).unwrap_or(-1);
+    let flag = words.next();
     Ok(Framed {
         code,
         stdout,
         stderr,
-        left_children: words.next() == Some("b"),
+        left_children: flag == Some("b"),
+        shell_died: flag == Some("d"),
     })
 }
 
@@ -293,9 +316,13 @@ where
                     _ => shell_launch_line(script.len()),
                 };
                 let redirect = if stdin.is_some() { "" } else { " </dev/null" };
-                format!(
-                    "({WAITER_TRAPS}{feed}{start}{redirect} &\n{}) &\n",
-                    finish_lines(&self.nonce, id)
+                watched(
+                    &format!(
+                        "({WAITER_TRAPS}{feed}{start}{redirect} &\n{}) &\n",
+                        finish_lines(&self.nonce, id)
+                    ),
+                    &self.nonce,
+                    id,
                 )
             }
         };

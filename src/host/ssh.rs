@@ -204,8 +204,7 @@ impl SshTransport {
             .to_string();
         let feed = async {
             // A command may exit without reading all its input: not an error.
-            let _ = stdin.write_all(data).await;
-            let _ = stdin.shutdown().await;
+            super::feed::feed(&mut stdin, data, req.stdin_file).await;
             drop(stdin);
         };
         let read = async {
@@ -308,7 +307,7 @@ impl SshTransport {
 #[async_trait::async_trait]
 impl Transport for SshTransport {
     async fn exec(&self, req: ExecRequest<'_>) -> Result<RawOutput> {
-        if req.stdin.is_some_and(|s| s.len() > INLINE_STDIN_MAX) {
+        if req.stdin_file.is_some() || req.stdin.is_some_and(|s| s.len() > INLINE_STDIN_MAX) {
             let session = self.session().await?;
             return self.exec_fresh(&session, &req).await;
         }
@@ -330,6 +329,11 @@ impl Transport for SshTransport {
         )
         .await;
         match outcome {
+            Race::Done(Ok(out)) if out.shell_died => {
+                // The command may still run and print: its shell is drained, never reused.
+                self.retire(open);
+                Err(shell_died(&self.spec.display_name(), out.code))
+            }
             Race::Done(Ok(out)) => {
                 if out.left_children {
                     self.retire(open);
@@ -438,6 +442,7 @@ impl Transport for SshTransport {
         let req = ExecRequest {
             script: &put,
             stdin: Some(body.as_bytes()),
+            stdin_file: None,
             timeout: Some(Duration::from_secs(30)),
             cancel: tokio_util::sync::CancellationToken::new(),
             sink: None,
@@ -495,6 +500,22 @@ impl Transport for SshTransport {
             let _ = s.close().await;
         }
     }
+}
+
+/// The error for a command whose shell on the host was killed under it (`kill -9 $PPID`, an
+/// OOM kill): its end is unknown, so it is a failure whatever the command would have said.
+fn shell_died(host: &str, status: i32) -> Error {
+    let how = match status - 128 {
+        9 => " (SIGKILL)".to_string(),
+        15 => " (SIGTERM)".to_string(),
+        n if n > 0 => format!(" (signal {n})"),
+        _ => String::new(),
+    };
+    Error::failed(format!(
+        "the command's shell died on {host}{how} before the command ended: its exit code is \
+         unknown, and it may still be running there"
+    ))
+    .host(host)
 }
 
 /// The error for a command killed by its timeout, with what it printed until then.
