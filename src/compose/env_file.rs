@@ -13,7 +13,7 @@
 
 use indexmap::IndexMap;
 
-use super::interpolate::{Mode, interpolate_with};
+use super::interpolate::{Mode, interpolate_noting};
 
 /// A problem in an env file, with its 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,15 +37,17 @@ pub fn parse(
     lookup: &dyn Fn(&str) -> Option<String>,
     known: &mut IndexMap<String, String>,
 ) -> Result<(), EnvFileError> {
-    parse_with(text, lookup, known, Mode::Lazy)
+    parse_with(text, lookup, known, Mode::Lazy, &mut Vec::new())
 }
 
-/// [`parse`] with the interpolation `mode` of `${...}` in values.
+/// [`parse`] with the interpolation `mode` of `${...}` in values; the variables a value
+/// reads without a default while unset are added to `unset` (compose warns about them).
 pub fn parse_with(
     text: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
     known: &mut IndexMap<String, String>,
     mode: Mode,
+    unset: &mut Vec<String>,
 ) -> Result<(), EnvFileError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let line_at = |rest: &str| text[..text.len() - rest.len()].matches('\n').count() + 1;
@@ -115,7 +117,8 @@ pub fn parse_with(
                 let (line_text, after) = rest.split_once('\n').unwrap_or((rest, ""));
                 rest = after;
                 let bare = line_text.split(" #").next().unwrap_or_default();
-                interpolate_with(bare.trim_end(), &resolve, mode).map_err(|e| err(e.to_string()))?
+                interpolate_noting(bare.trim_end(), &resolve, mode, unset)
+                    .map_err(|e| err(e.to_string()))?
             }
             Some(q) => {
                 let (body, after) = quoted(&rest[1..], q).ok_or_else(|| {
@@ -124,7 +127,7 @@ pub fn parse_with(
                 })?;
                 rest = after;
                 if q == '"' {
-                    interpolate_with(&unescape(&body), &resolve, mode)
+                    interpolate_noting(&unescape(&body), &resolve, mode, unset)
                         .map_err(|e| err(e.to_string()))?
                 } else {
                     body

@@ -60,13 +60,18 @@ fn is_name_char(c: u8) -> bool {
 }
 
 /// When the unused branches of `${A:-default}`, `${A:+alt}` and `${A:?message}` are read.
+///
+/// Eager is the default: it is what compose v2.40 (the version hoist is checked against)
+/// does, and it is the stricter reading — a project it accepts renders the same under
+/// compose-go's newer lazy reading, while one only the lazy reading accepts fails on a host
+/// with compose ≤ 2.40 at `up`, after the plan said it was fine.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Mode {
     /// Only the branch used is interpolated (compose-go since January 2026): with `A` set,
     /// `${A:-${B:?needed}}` is `A`'s value and no error.
-    #[default]
     Lazy,
     /// Every branch is interpolated, and an error in any fails (compose v2.40 and earlier).
+    #[default]
     Eager,
 }
 
@@ -81,7 +86,8 @@ impl Mode {
 }
 
 /// Interpolate `text` lazily (see [`Mode`]), looking variables up with `lookup` (None =
-/// unset).
+/// unset): for texts hoist only reads (a release's env files), where an error in a branch
+/// not taken should not stop it.
 pub fn interpolate(
     text: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
@@ -90,16 +96,30 @@ pub fn interpolate(
 }
 
 /// Interpolate `text` in `mode`.
+pub fn interpolate_with(
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    mode: Mode,
+) -> Result<String, InterpolateError> {
+    interpolate_noting(text, lookup, mode, &mut Vec::new())
+}
+
+/// Interpolate `text` in `mode`, adding to `unset` each variable that a plain `${VAR}` or
+/// `$VAR` reads while it is unset — the ones compose warns about (`The "VAR" variable is not
+/// set. Defaulting to a blank string.`); a form with a default, alternative or message never
+/// warns. In eager mode the unused branches are read too, so they warn as in compose v2.40.
 ///
 /// This follows compose-go's reading exactly, quirks included, because a difference here is
 /// a difference in what runs: after `${NAME` and an operator the expression reaches the
 /// *last* `}` on the line, then the first `}` that balances the braces ends it and the rest
 /// is interpolated after it; an expression cannot span a newline; an unbalanced `${` is an
-/// error; defaults, alternatives and `:?` messages are interpolated only when used.
-pub fn interpolate_with(
+/// error; defaults, alternatives and `:?` messages are interpolated only when used (lazy) or
+/// always (eager).
+pub fn interpolate_noting(
     text: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
     mode: Mode,
+    unset: &mut Vec<String>,
 ) -> Result<String, InterpolateError> {
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
@@ -118,7 +138,7 @@ pub fn interpolate_with(
             }
             Some(&n) if is_name_start(n) => {
                 let end = name_end(b, i + 1);
-                out.push_str(&lookup(&text[i + 1..end]).unwrap_or_default());
+                out.push_str(&plain(&text[i + 1..end], lookup, unset));
                 i = end;
             }
             Some(b'{') => {
@@ -128,7 +148,7 @@ pub fn interpolate_with(
                         reason: "`${` does not start a valid `${NAME...}` expression".into(),
                     });
                 };
-                out.push_str(&expression(&text[i..=end], lookup, mode)?);
+                out.push_str(&expression(&text[i..=end], lookup, mode, unset)?);
                 i = end + 1;
             }
             // `$` before anything else is a literal dollar.
@@ -141,6 +161,16 @@ pub fn interpolate_with(
     }
     out.push_str(&text[literal_from..]);
     Ok(out)
+}
+
+/// A variable read without a default: unset reads as "" and is noted.
+fn plain(name: &str, lookup: &dyn Fn(&str) -> Option<String>, unset: &mut Vec<String>) -> String {
+    lookup(name).unwrap_or_else(|| {
+        if !unset.iter().any(|u| u == name) {
+            unset.push(name.to_string());
+        }
+        String::new()
+    })
 }
 
 fn name_end(b: &[u8], from: usize) -> usize {
@@ -203,6 +233,7 @@ fn expression(
     matched: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
     mode: Mode,
+    unset: &mut Vec<String>,
 ) -> Result<String, InterpolateError> {
     let (head, rest) = match first_balanced_close(matched.as_bytes()) {
         Some(close) => (&matched[..=close], &matched[close + 1..]),
@@ -213,7 +244,7 @@ fn expression(
     let name = &inner[..name_len];
     let after = &inner[name_len..];
     if after.is_empty() {
-        return Ok(lookup(name).unwrap_or_default());
+        return Ok(plain(name, lookup, unset));
     }
     let (colon, op_rest) = match after.strip_prefix(':') {
         Some(r) => (true, r),
@@ -228,12 +259,12 @@ fn expression(
         Some(v) => colon && v.is_empty(),
     };
     let eager = match mode {
-        Mode::Eager => Some(interpolate_with(word, lookup, mode)?),
+        Mode::Eager => Some(interpolate_noting(word, lookup, mode, unset)?),
         Mode::Lazy => None,
     };
-    let word_value = || match &eager {
+    let mut word_value = || match &eager {
         Some(v) => Ok(v.clone()),
-        None => interpolate_with(word, lookup, mode),
+        None => interpolate_noting(word, lookup, mode, unset),
     };
     let head_value = match op {
         b'-' if missing => word_value()?,
@@ -246,7 +277,7 @@ fn expression(
         }
         _ => value.unwrap_or_default(),
     };
-    Ok(head_value + interpolate_with(rest, lookup, mode)?.as_str())
+    Ok(head_value + interpolate_noting(rest, lookup, mode, unset)?.as_str())
 }
 
 #[cfg(test)]
@@ -296,6 +327,23 @@ mod tests {
         // Lazy (default) vs eager reading of the unused branch.
         assert_eq!(i("${A:-${NOPE:?x}}").unwrap(), "alpha");
         assert!(interpolate_with("${A:-${NOPE:?x}}", &vars, Mode::Eager).is_err());
+    }
+
+    #[test]
+    fn unset_variables_are_noted_as_compose_warns() {
+        let noted = |t: &str, mode| {
+            let mut unset = Vec::new();
+            let _ = interpolate_noting(t, &vars, mode, &mut unset);
+            unset
+        };
+        assert_eq!(noted("${X}$Y ${X} ${A} ${EMPTY}", Mode::Lazy), ["X", "Y"]);
+        // A default, an alternative or a message: no warning for the variable itself.
+        assert!(noted("${X:-d}${X-d}${X:+a}${X+a}${X?m}", Mode::Lazy).is_empty());
+        // The branch taken is read either way; the one not taken only eagerly.
+        assert_eq!(noted("${X:-$Y}", Mode::Lazy), ["Y"]);
+        assert!(noted("${A:-$Y}", Mode::Lazy).is_empty());
+        assert_eq!(noted("${A:-$Y}", Mode::Eager), ["Y"]);
+        assert!(noted("$$X", Mode::Eager).is_empty());
     }
 
     #[test]

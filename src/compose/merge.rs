@@ -102,7 +102,27 @@ pub(super) fn merge(
         match rule {
             Rule::Replace => return Ok(over),
             Rule::ToSequence => {
+                // `KEY: !reset` in a mapping drops KEY from what earlier files set.
+                let mut over = over;
+                let mut reset = Vec::new();
+                if let Value::Object(m) = &mut over {
+                    m.retain(|k, _| {
+                        let mut at = path.clone();
+                        at.push(k.clone());
+                        let r = tags.get(&path_text(&at)) == Some(&MergeTag::Reset);
+                        if r {
+                            reset.push(k.clone());
+                        }
+                        !r
+                    });
+                }
                 let mut a = to_sequence(base);
+                a.retain(|item| {
+                    let key = item
+                        .as_str()
+                        .map(|s| s.split_once('=').map_or(s, |(k, _)| k));
+                    !key.is_some_and(|k| reset.iter().any(|r| r == k))
+                });
                 a.extend(to_sequence(over));
                 return Ok(Value::Array(a));
             }
@@ -264,18 +284,25 @@ fn unique_key(path: &[String], item: &Value) -> Option<std::result::Result<Strin
         }));
     }
     if p("services.*.ports") {
+        // compose turns short ports into the long form first, so `":80"` and
+        // `{target: 80}` are the same port.
         return Some(Ok(match item {
             Value::Object(m) => {
                 let get = |k: &str, d: &str| m.get(k).map(go_text).unwrap_or_else(|| d.into());
                 format!(
                     "{}:{}:{}/{}",
-                    get("host_ip", "0.0.0.0"),
+                    get("host_ip", ""),
                     get("published", ""),
                     get("target", ""),
                     get("protocol", "tcp")
                 )
             }
-            other => go_text(other),
+            other => match validate::parse_port(&go_text(other)) {
+                Ok(sp) if sp.target.0 == sp.target.1 => {
+                    format!("{}:{}:{}/{}", sp.ip, sp.published, sp.target.0, sp.protocol)
+                }
+                _ => go_text(other),
+            },
         }));
     }
     if p("services.*.expose") {

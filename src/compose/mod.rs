@@ -15,6 +15,8 @@ pub mod model;
 pub mod project;
 pub mod ps;
 pub mod render;
+pub mod schema;
+pub mod shellwords;
 pub mod tool;
 mod up_plan;
 pub mod validate;

@@ -49,8 +49,8 @@ pub struct ComposeOptions {
     pub env: Vec<(String, Value)>,
     /// Force a tool instead of detecting it.
     pub tool: Option<Tool>,
-    /// How unused `${A:-default}` branches are read: lazily (compose-go since 2026, the
-    /// default) or eagerly, erroring as compose v2.40 and earlier do.
+    /// How unused `${A:-default}` branches are read: eagerly, erroring as compose v2.40 and
+    /// earlier do (the default), or lazily (compose-go since 2026).
     pub interpolation: Mode,
     /// Texts that stand in for files of the directory when the project is read (by name
     /// relative to it; `None`: absent): a release's files, rendered and checked before they
@@ -179,6 +179,9 @@ struct Inner {
     /// Read the files as the host has them, past a dry run's planned writes (what the
     /// running containers were started from; see [`Project::as_on_host`]).
     on_host_only: bool,
+    /// Unset variables already warned about: a run renders a project several times (plan,
+    /// checks, up) and says so once.
+    warned: std::sync::Mutex<Vec<String>>,
 }
 
 /// A compose project on a host. Cheap to clone.
@@ -261,6 +264,7 @@ impl Project {
                 files: tokio::sync::OnceCell::new(),
                 docker: tokio::sync::OnceCell::new(),
                 on_host_only: false,
+                warned: Default::default(),
             }),
         })
     }
@@ -277,6 +281,7 @@ impl Project {
                 files: tokio::sync::OnceCell::new(),
                 docker: tokio::sync::OnceCell::new(),
                 on_host_only: true,
+                warned: Default::default(),
             }),
         }
     }
@@ -518,22 +523,31 @@ impl Project {
 
     /// The values the env files define (later files win), read as compose reads them: the
     /// `env` option and the host's environment are visible inside (`URL=http://${HOST}/`).
-    fn env_file_values(&self, snap: &Snapshot) -> Result<IndexMap<String, String>> {
+    /// The variables their values read while unset are added to `unset`.
+    fn env_file_values(
+        &self,
+        snap: &Snapshot,
+        unset: &mut Vec<String>,
+    ) -> Result<IndexMap<String, String>> {
         let opt_env = self.option_env();
         let mut from_files = IndexMap::new();
         for (path, text) in &snap.env_files {
             let env = |k: &str| opt_env.get(k).or_else(|| snap.host_env.get(k)).cloned();
-            env_file::parse_with(text, &env, &mut from_files, self.inner.opts.interpolation)
-                .map_err(|e| {
-                    Error::usage(format!("{path}:{}: {}", e.line, e.message))
-                        .host(self.inner.host.name())
-                })?;
+            let mode = self.inner.opts.interpolation;
+            env_file::parse_with(text, &env, &mut from_files, mode, unset).map_err(|e| {
+                Error::usage(format!("{path}:{}: {}", e.line, e.message))
+                    .host(self.inner.host.name())
+            })?;
         }
         Ok(from_files)
     }
 
-    fn variables_of(&self, snap: &Snapshot) -> Result<IndexMap<String, String>> {
-        let mut vars = self.env_file_values(snap)?;
+    fn variables_of(
+        &self,
+        snap: &Snapshot,
+        unset: &mut Vec<String>,
+    ) -> Result<IndexMap<String, String>> {
+        let mut vars = self.env_file_values(snap, unset)?;
         vars.extend(snap.host_env.clone());
         vars.extend(self.option_env());
         Ok(vars)
@@ -543,7 +557,7 @@ impl Project {
     /// `env` option > the host's environment > env files (later files win).
     pub async fn variables(&self) -> Result<IndexMap<String, String>> {
         let snap = self.snapshot(&[]).await?;
-        self.variables_of(&snap)
+        self.variables_of(&snap, &mut Vec::new())
     }
 
     /// The active profiles: the `profiles` option, else `COMPOSE_PROFILES` from the
@@ -578,7 +592,8 @@ impl Project {
                 .collect()
         };
         let snap = self.snapshot(&asked).await?;
-        let vars = self.variables_of(&snap)?;
+        let mut unset = Vec::new();
+        let vars = self.variables_of(&snap, &mut unset)?;
         let present = |f: &str| snap.compose.iter().any(|(n, t)| n == f && t.is_some());
         let chosen: Vec<String> = if named {
             asked.clone()
@@ -625,7 +640,7 @@ impl Project {
                 }
             }
         }
-        let rendered = render::render_with_files(
+        let mut rendered = render::render_with_files(
             &sources,
             &lookup,
             &profiles,
@@ -634,7 +649,38 @@ impl Project {
         )
         .map_err(|e| e.host(self.inner.host.name()))?;
         self.check_referenced(&rendered.files).await?;
+        for u in std::mem::take(&mut rendered.unset) {
+            if !unset.contains(&u) {
+                unset.push(u);
+            }
+        }
+        rendered.unset = unset;
+        self.warn_unset(&rendered.unset);
         Ok(rendered)
+    }
+
+    /// compose's warning for each variable read without a default while unset (it renders
+    /// as ""), through the reporter, once per project.
+    fn warn_unset(&self, unset: &[String]) {
+        let mut warned = self.inner.warned.lock().expect("warned lock");
+        for name in unset {
+            if warned.contains(name) {
+                continue;
+            }
+            warned.push(name.clone());
+            self.inner
+                .host
+                .services()
+                .reporter
+                .event(crate::report::Event::Message {
+                    level: crate::report::Level::Warn,
+                    text: format!(
+                        "{}: compose project {}: The \"{name}\" variable is not set. Defaulting to a blank string.",
+                        self.inner.host.name(),
+                        self.inner.name
+                    ),
+                });
+        }
     }
 
     /// compose refuses a project whose services name a missing `env_file` or `extends`
@@ -660,9 +706,14 @@ impl Project {
         if let Some(missing) = out.stdout.lines().next()
             && let Some(r) = required.iter().find(|f| f.path == missing)
         {
+            let at = if r.service.is_empty() {
+                r.what.to_string()
+            } else {
+                format!("services.{}.{}", r.service, r.what)
+            };
             return Err(Error::usage(format!(
-                "services.{}.{}: {} does not exist in {} (compose refuses the project)",
-                r.service, r.what, r.path, self.inner.dir
+                "{at}: {} does not exist in {} (compose refuses the project)",
+                r.path, self.inner.dir
             ))
             .host(self.inner.host.name()));
         }
@@ -769,7 +820,7 @@ impl Project {
         let merged = if tool == Tool::V1 && self.inner.opts.env_files.len() > 1 {
             let snap = self.snapshot(&[]).await?;
             let opt_env = self.option_env();
-            self.env_file_values(&snap)?
+            self.env_file_values(&snap, &mut Vec::new())?
                 .into_iter()
                 .filter(|(k, _)| !snap.host_env.contains_key(k) && !opt_env.contains_key(k))
                 .collect()

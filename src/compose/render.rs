@@ -5,15 +5,16 @@
 //! files in order with compose's merge rules, drop the services of inactive profiles, then
 //! validate against the model and compose's own checks. Every error names `file:line`.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::interpolate::{InterpolateError, Mode, interpolate_with};
+use super::interpolate::{InterpolateError, Mode, interpolate_noting, interpolate_with};
 use super::merge::{matches, merge, path_text, unique_lists};
 use super::model::ComposeFile;
-use super::validate;
 use super::yaml::{self, Lines};
+use super::{schema, validate};
 use crate::error::{Error, Result};
 
 /// One compose file: where it came from (for errors) and its text.
@@ -43,6 +44,9 @@ pub struct Rendered {
     /// Every service of the files, whatever their profiles (compose runs a service of an
     /// inactive profile when a command names it).
     pub all_services: Vec<String>,
+    /// Variables read without a default while unset, in the order met (compose warns
+    /// `The "X" variable is not set. Defaulting to a blank string.` for each).
+    pub unset: Vec<String>,
 }
 
 impl Rendered {
@@ -84,7 +88,7 @@ pub fn render(
     lookup: &dyn Fn(&str) -> Option<String>,
     profiles: &[String],
 ) -> Result<Rendered> {
-    render_with(sources, lookup, profiles, Mode::Lazy)
+    render_with(sources, lookup, profiles, Mode::default())
 }
 
 /// [`render`] with the interpolation `mode` (see [`Mode`]).
@@ -137,11 +141,26 @@ pub fn render_with_files(
     }
     let mut located = Located { docs: Vec::new() };
     let mut merged: Option<Value> = None;
+    let unset = RefCell::new(Vec::new());
+    // compose refuses an empty file, and merges the documents of a multi-document file
+    // in order, as if each were a file of its own.
+    let mut docs = Vec::new();
     for src in sources {
-        let doc = yaml::parse(&src.text)
+        let parsed = yaml::parse_documents(&src.text)
             .map_err(|e| Error::usage(format!("{}:{}: {}", src.name, e.line, e.message)))?;
+        let before = docs.len();
+        docs.extend(
+            parsed
+                .into_iter()
+                .filter(|d| !d.doc.value.is_null())
+                .map(|d| (src, d.doc)),
+        );
+        if docs.len() == before {
+            return Err(Error::usage(format!("{}: empty compose file", src.name)));
+        }
+    }
+    for (src, doc) in docs {
         let mut value = match doc.value {
-            Value::Null => Value::Object(Map::new()),
             v @ Value::Object(_) => v,
             _ => {
                 return Err(Error::usage(format!(
@@ -154,13 +173,15 @@ pub fn render_with_files(
             Some(l) => format!("{}:{l}", src.name),
             None => src.name.clone(),
         };
-        interpolate_value(&mut value, &mut Vec::new(), lookup, mode).map_err(|(e, path)| {
-            let path = path_text(&path);
-            Error::usage(format!("{}: {path}: {e}", at(&path)))
-        })?;
+        interpolate_value(&mut value, &mut Vec::new(), lookup, mode, &unset).map_err(
+            |(e, path)| {
+                let path = path_text(&path);
+                Error::usage(format!("{}: {path}: {e}", at(&path)))
+            },
+        )?;
         let other = |file: &str| -> Option<std::result::Result<Value, String>> {
             let text = extends.get(file)?;
-            Some(load_extended(file, text, lookup, mode))
+            Some(load_extended(file, text, lookup, mode, &unset))
         };
         apply_extends(&mut value, &other)
             .map_err(|(path, why)| Error::usage(format!("{}: {path}: {why}", at(&path))))?;
@@ -189,6 +210,7 @@ pub fn render_with_files(
         ))
     };
     let all_services = service_names(&merged);
+    schema::check(&merged).map_err(located_err)?;
     let whole = validate_model(&merged, &located)?;
     validate::check_shapes(&whole).map_err(located_err)?;
     keep_active_profiles(&mut merged, profiles);
@@ -213,6 +235,7 @@ pub fn render_with_files(
         model,
         files,
         all_services,
+        unset: unset.into_inner(),
     })
 }
 
@@ -324,10 +347,11 @@ fn interpolate_value(
     path: &mut Vec<String>,
     lookup: &dyn Fn(&str) -> Option<String>,
     mode: Mode,
+    unset: &RefCell<Vec<String>>,
 ) -> std::result::Result<(), (InterpolationFailure, Vec<String>)> {
     match v {
         Value::String(s) => {
-            let text = interpolate_with(s, lookup, mode)
+            let text = interpolate_noting(s, lookup, mode, &mut unset.borrow_mut())
                 .map_err(|e| (InterpolationFailure::Template(e), path.clone()))?;
             match CASTS.iter().find(|(p, _)| matches(path, p)) {
                 Some((_, how)) => {
@@ -340,14 +364,14 @@ fn interpolate_value(
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
                 path.push(format!("[{i}]"));
-                interpolate_value(item, path, lookup, mode)?;
+                interpolate_value(item, path, lookup, mode, unset)?;
                 path.pop();
             }
         }
         Value::Object(m) => {
             for (k, item) in m.iter_mut() {
                 path.push(k.clone());
-                interpolate_value(item, path, lookup, mode)?;
+                interpolate_value(item, path, lookup, mode, unset)?;
                 path.pop();
             }
         }
@@ -366,10 +390,11 @@ fn load_extended(
     text: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
     mode: Mode,
+    unset: &RefCell<Vec<String>>,
 ) -> std::result::Result<Value, String> {
     let doc = yaml::parse(text).map_err(|e| format!("{file}:{}: {}", e.line, e.message))?;
     let mut value = doc.value;
-    interpolate_value(&mut value, &mut Vec::new(), lookup, mode)
+    interpolate_value(&mut value, &mut Vec::new(), lookup, mode, unset)
         .map_err(|(e, path)| format!("{file}: {}: {e}", path_text(&path)))?;
     apply_extends(&mut value, &|_| None).map_err(|(path, why)| format!("{file}: {path}: {why}"))?;
     Ok(value)

@@ -114,47 +114,88 @@ pub fn parse_volume(spec: &str) -> std::result::Result<ShortVolume, String> {
     Ok(v)
 }
 
-/// A short-syntax port: `[[ip:]published[-range]:]target[-range][/protocol]`, each port
-/// 0–65535 (compose's rules).
+/// A short-syntax port read as compose reads it (`[[ip:]published[-range]:]target[-range]
+/// [/protocol]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShortPort {
+    /// The host address, without the brackets of an IPv6 one ("" = every address).
+    pub ip: String,
+    /// The published port or range as written ("" = a random one).
+    pub published: String,
+    pub target: (u16, u16),
+    pub protocol: String,
+}
+
+/// `lo[-hi]`, each 0–65535 and `hi >= lo`.
+fn port_range(text: &str) -> Option<(u16, u16)> {
+    let num = |t: &str| -> Option<u16> {
+        (!t.is_empty() && t.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    let (lo, hi) = match text.split_once('-') {
+        Some((a, b)) => (num(a)?, num(b)?),
+        None => (num(text)?, num(text)?),
+    };
+    (hi >= lo).then_some((lo, hi))
+}
+
+/// Parse a short port as compose does (docker's port-spec rules): parts split at `:` (more
+/// than three: the address is all but the last two), the protocol after `/` (tcp, udp,
+/// sctp; empty is tcp), the address a literal IP, a host range only as wide as the
+/// container's (or any width for a single container port).
+pub fn parse_port(spec: &str) -> std::result::Result<ShortPort, String> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let n = parts.len();
+    let (ip, published, rest) = match n {
+        1 => ("".to_string(), "", parts[0]),
+        2 => ("".to_string(), parts[0], parts[1]),
+        _ => (parts[..n - 2].join(":"), parts[n - 2], parts[n - 1]),
+    };
+    let (target, protocol) = match rest.split_once('/') {
+        _ if rest.is_empty() || rest.starts_with('/') => ("", "tcp"),
+        None => (rest, "tcp"),
+        Some((t, "")) => (t, "tcp"),
+        Some((t, p)) => (t, p.split('/').next().unwrap_or_default()),
+    };
+    let ip = match ip.strip_prefix('[') {
+        Some(inner) => match inner.strip_suffix(']') {
+            Some(v6) if !v6.contains(['[', ']']) => v6.to_string(),
+            _ => return Err(format!("invalid IP address {ip}")),
+        },
+        None => ip,
+    };
+    if !ip.is_empty() && ip.parse::<std::net::IpAddr>().is_err() {
+        return Err(format!("invalid IP address: {ip}"));
+    }
+    if target.is_empty() {
+        return Err(format!("no port specified: {spec}<empty>"));
+    }
+    let t = port_range(target).ok_or_else(|| format!("invalid containerPort: {target}"))?;
+    if !published.is_empty() {
+        let p = port_range(published).ok_or_else(|| format!("invalid hostPort: {published}"))?;
+        if p.1 - p.0 != t.1 - t.0 && t.1 != t.0 {
+            return Err(format!(
+                "invalid ranges specified for container and host Ports: {target} and {published}"
+            ));
+        }
+    }
+    if !["tcp", "udp", "sctp"].contains(&protocol.to_ascii_lowercase().as_str()) {
+        return Err(format!("invalid proto: {protocol}"));
+    }
+    Ok(ShortPort {
+        ip,
+        published: published.to_string(),
+        target: t,
+        protocol: protocol.to_ascii_lowercase(),
+    })
+}
+
+/// A short-syntax port compose accepts (see [`parse_port`]).
 pub fn check_port(spec: &str) -> std::result::Result<(), String> {
-    let (body, proto) = spec.rsplit_once('/').unwrap_or((spec, "tcp"));
-    if proto.is_empty() {
-        return Err(format!("invalid port `{spec}`: empty protocol"));
-    }
-    // An IPv6 host address is in brackets; the ports are the last one or two parts.
-    let parts: Vec<&str> = if let Some(rest) = body.strip_prefix('[') {
-        match rest.split_once("]:") {
-            Some((_, ports)) => ports.split(':').collect(),
-            None => return Err(format!("invalid port `{spec}`")),
-        }
-    } else {
-        body.rsplitn(3, ':')
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect()
-    };
-    let ports: &[&str] = match parts.len() {
-        1 => &parts[..],
-        2 => &parts[..],
-        _ => &parts[parts.len() - 2..],
-    };
-    for (i, p) in ports.iter().enumerate() {
-        // The published part may be empty (`ip::80`, a random host port).
-        if p.is_empty() && i == 0 && ports.len() == 2 {
-            continue;
-        }
-        let (lo, hi) = p.split_once('-').unwrap_or((p, p));
-        for x in [lo, hi] {
-            let ok = !x.is_empty()
-                && x.bytes().all(|c| c.is_ascii_digit())
-                && x.parse::<u32>().is_ok_and(|n| n <= 65535);
-            if !ok {
-                return Err(format!("invalid port `{spec}`"));
-            }
-        }
-    }
-    Ok(())
+    parse_port(spec)
+        .map(|_| ())
+        .map_err(|why| format!("invalid port `{spec}`: {why}"))
 }
 
 /// Go's `time.ParseDuration` grammar: `[-+]` then one or more `number unit` (`1h30m`, `1.5s`,
@@ -232,6 +273,26 @@ pub fn check_references(model: &ComposeFile) -> Check<Vec<Referenced>> {
         check_service_refs(model, name, s, &mut files)?;
     }
     check_cycles(model)?;
+    // `include` is kept as written, but compose reads the files it names: one missing is
+    // an error there.
+    for item in model.include.iter().flatten() {
+        let paths: Vec<&serde_json::Value> = match item {
+            serde_json::Value::Object(m) => match m.get("path") {
+                Some(serde_json::Value::Array(a)) => a.iter().collect(),
+                Some(p) => vec![p],
+                None => Vec::new(),
+            },
+            other => vec![other],
+        };
+        for p in paths.into_iter().filter_map(|p| p.as_str()) {
+            files.push(Referenced {
+                service: String::new(),
+                what: "include",
+                path: p.to_string(),
+                required: true,
+            });
+        }
+    }
     Ok(files)
 }
 
@@ -287,13 +348,8 @@ fn check_service_shape(name: &str, s: &Service) -> Check<()> {
         }
     }
     for (key, v) in [("command", &s.command), ("entrypoint", &s.entrypoint)] {
-        if let Some(StringOrList::String(line)) = v
-            && shlex::split(line).is_none()
-        {
-            return Err((
-                svc_path(name, key),
-                format!("invalid command line string (unbalanced quotes): {line}"),
-            ));
+        if let Some(StringOrList::String(line)) = v {
+            super::shellwords::split(line).map_err(|why| (svc_path(name, key), why))?;
         }
     }
     Ok(())
@@ -306,7 +362,15 @@ fn check_service_refs(
     files: &mut Vec<Referenced>,
 ) -> Check<()> {
     for d in deps(s) {
-        if !model.services.contains_key(&d) {
+        // `required: false`: compose goes on without it (it may be of an inactive profile).
+        let optional = match &s.depends_on {
+            Some(DependsOn::Map(m)) => m
+                .get(&d)
+                .and_then(|c| c.get("required"))
+                .is_some_and(|r| r == &serde_json::Value::Bool(false)),
+            _ => false,
+        };
+        if !model.services.contains_key(&d) && !optional {
             return Err((
                 svc_path(name, "depends_on"),
                 format!("service `{name}` depends on undefined service `{d}`"),
@@ -406,6 +470,22 @@ fn check_service_refs(
         }
         _ => {}
     }
+    let label_files = match &s.label_file {
+        Some(serde_json::Value::String(p)) => vec![p.clone()],
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for path in label_files {
+        files.push(Referenced {
+            service: name.into(),
+            what: "label_file",
+            path,
+            required: true,
+        });
+    }
     if let Some(serde_json::Value::Object(m)) = &s.extends
         && let Some(f) = m.get("file").and_then(|x| x.as_str())
     {
@@ -478,10 +558,25 @@ mod tests {
             "1000-1002:80-82",
             "127.0.0.1::80",
             "[::1]:80:80",
+            "::1:8080:80",
+            "80/",
+            ":80",
+            "8080-8081:80",
         ] {
             check_port(ok).unwrap();
         }
-        for bad in ["70000:80", "x:80", "80:"] {
+        assert_eq!(parse_port("[::1]:8080:80/UDP").unwrap().ip, "::1");
+        for bad in [
+            "70000:80",
+            "x:80",
+            "80:",
+            "localhost:8080:80",
+            "8080:80:90",
+            "80-70",
+            "8080-8082:80-81",
+            "80/http",
+            "127.0.0.1:80",
+        ] {
             assert!(check_port(bad).is_err(), "{bad}");
         }
         for ok in ["10s", "1m30s", "1.5h", "500ms", "0"] {

@@ -82,6 +82,29 @@ pub struct Doc {
 
 /// Parse one YAML document (an empty text is an empty mapping's `null`).
 pub fn parse(text: &str) -> Result<Doc, YamlError> {
+    let mut docs = parse_documents(text)?;
+    if docs.len() > 1 {
+        return Err(YamlError {
+            line: docs[1].first_line,
+            message: "a compose file holds one YAML document (found a second `---`)".into(),
+        });
+    }
+    Ok(docs.pop().map(|d| d.doc).unwrap_or(Doc {
+        value: Value::Null,
+        lines: Lines::default(),
+        tags: HashMap::new(),
+    }))
+}
+
+/// One document of a YAML stream and the line it starts at.
+pub struct Document {
+    pub doc: Doc,
+    pub first_line: usize,
+}
+
+/// Every document of `text` (`---` separated; compose merges them in order, as if each
+/// were a file of its own). An empty text is no document.
+pub fn parse_documents(text: &str) -> Result<Vec<Document>, YamlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut b = Builder {
         parser: Parser::new_from_str(text),
@@ -89,35 +112,32 @@ pub fn parse(text: &str) -> Result<Doc, YamlError> {
         lines: Lines::default(),
         tags: HashMap::new(),
     };
-    let mut value = Value::Null;
-    let mut docs = 0;
+    let mut out = Vec::new();
     loop {
         let (ev, mark) = b.next()?;
-        match ev {
+        let value = match ev {
             Event::StreamEnd => break,
-            Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
+            Event::StreamStart | Event::DocumentEnd | Event::Nothing => continue,
             Event::DocumentStart => {
-                docs += 1;
-                if docs > 1 {
-                    return Err(YamlError {
-                        line: mark.line(),
-                        message: "a compose file holds one YAML document (found a second `---`)"
-                            .into(),
-                    });
-                }
                 let (ev, mark) = b.next()?;
-                value = b.node(ev, mark, "")?;
+                if ev == Event::DocumentEnd {
+                    Value::Null
+                } else {
+                    b.node(ev, mark, "")?
+                }
             }
-            other => {
-                value = b.node(other, mark, "")?;
-            }
-        }
+            other => b.node(other, mark, "")?,
+        };
+        out.push(Document {
+            doc: Doc {
+                value,
+                lines: std::mem::take(&mut b.lines),
+                tags: std::mem::take(&mut b.tags),
+            },
+            first_line: mark.line(),
+        });
     }
-    Ok(Doc {
-        value,
-        lines: b.lines,
-        tags: b.tags,
-    })
+    Ok(out)
 }
 
 struct Builder<'a> {
@@ -175,7 +195,7 @@ impl Builder<'_> {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 self.note_tag(&tag, path);
-                let v = scalar(&text, style, tag.as_ref()).map_err(|message| YamlError {
+                let v = scalar(&text, style, tag.as_ref(), path).map_err(|message| YamlError {
                     line: mark.line(),
                     message,
                 })?;
@@ -248,7 +268,31 @@ impl Builder<'_> {
                 continue;
             }
             let key = match ev {
-                Event::Scalar(text, _, _, _) => text,
+                Event::Scalar(text, style, _, tag) => {
+                    // compose reads keys as go-yaml does and refuses any that is not a
+                    // string (`1:`, `true:`, `~:`, a date), anywhere in the file.
+                    let core = tag
+                        .as_ref()
+                        .filter(|t| t.handle == "tag:yaml.org,2002:" || t.handle == "!!")
+                        .map(|t| t.suffix.as_str());
+                    let not_string = match core {
+                        Some(t) => ["int", "float", "bool", "null", "timestamp"].contains(&t),
+                        None => {
+                            style == TScalarStyle::Plain && tag.is_none() && !reads_as_string(&text)
+                        }
+                    };
+                    if not_string {
+                        return Err(YamlError {
+                            line: m.line(),
+                            message: if path.is_empty() {
+                                format!("non-string key at top level: {text}")
+                            } else {
+                                format!("non-string key in {path}: {text}")
+                            },
+                        });
+                    }
+                    text
+                }
                 Event::Alias(id) => match self.anchors.get(&id) {
                     Some((Value::String(s), _)) => s.clone(),
                     Some((other, _)) => other.to_string(),
@@ -291,9 +335,21 @@ impl Builder<'_> {
     }
 }
 
-/// A scalar's value. Quoted and block scalars are strings; plain ones are resolved.
-fn scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
+/// A scalar's value at `path`. Quoted and block scalars are strings; plain ones are
+/// resolved.
+fn scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>, path: &str) -> Result<Value, String> {
     let core = tag.filter(|t| t.handle == "tag:yaml.org,2002:" || t.handle == "!!");
+    let date = || {
+        // compose's schema refuses a date anywhere but under an `x-` extension, whose
+        // content it does not check and writes as RFC 3339.
+        if path.split(['.', '[']).any(|p| p.starts_with("x-")) {
+            Ok(Value::String(rfc3339(text)))
+        } else {
+            Err(format!(
+                "`{text}` reads as a date (compose refuses timestamps); quote it: \"{text}\""
+            ))
+        }
+    };
     if let Some(t) = core {
         return match t.suffix.as_str() {
             "str" => Ok(Value::String(text.to_string())),
@@ -302,6 +358,7 @@ fn scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Result<Value, S
                 Resolved::Value(v) if !v.is_string() => Ok(v),
                 _ => Err(format!("cannot read `{text}` as !!{}", t.suffix)),
             },
+            "timestamp" if is_timestamp(text) => date(),
             _ => Ok(Value::String(text.to_string())),
         };
     }
@@ -310,9 +367,67 @@ fn scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Result<Value, S
     }
     match resolve_plain(text) {
         Resolved::Value(v) => Ok(v),
-        Resolved::Timestamp => Err(format!(
-            "`{text}` reads as a date (compose refuses timestamps); quote it: \"{text}\""
-        )),
+        Resolved::Timestamp => date(),
+    }
+}
+
+/// A YAML timestamp (`2024-1-2`, `2024-01-02 10:00:00`, `2024-01-02T10:00:00.5+01:00`) as
+/// Go's `time.Time` prints in RFC 3339 (UTC when no zone is given).
+fn rfc3339(text: &str) -> String {
+    let (date, time) = match text.find(['T', 't', ' ']) {
+        Some(i) => (&text[..i], text[i..].trim_start_matches(['T', 't', ' '])),
+        None => (text, ""),
+    };
+    let mut d = date.splitn(3, '-');
+    let (y, m, day) = (
+        d.next().unwrap_or_default(),
+        d.next().unwrap_or_default(),
+        d.next().unwrap_or_default(),
+    );
+    let pad = |x: &str| format!("{:0>2}", x);
+    if time.is_empty() {
+        return format!("{y}-{}-{}T00:00:00Z", pad(m), pad(day));
+    }
+    let split = time.find(['Z', '+', '-', ' ']).unwrap_or(time.len());
+    let (clock, zone) = (&time[..split], time[split..].trim());
+    let mut c = clock.splitn(3, ':');
+    let (h, mi, sec) = (
+        c.next().unwrap_or_default(),
+        c.next().unwrap_or_default(),
+        c.next().unwrap_or_default(),
+    );
+    let (whole, frac) = sec.split_once('.').unwrap_or((sec, ""));
+    let frac = frac.trim_end_matches('0');
+    let frac = if frac.is_empty() {
+        String::new()
+    } else {
+        format!(".{frac}")
+    };
+    let zone = if zone.is_empty() || zone == "Z" || zone == "+00:00" {
+        "Z"
+    } else {
+        zone
+    };
+    format!(
+        "{y}-{}-{}T{}:{}:{}{frac}{zone}",
+        pad(m),
+        pad(day),
+        pad(h),
+        pad(mi),
+        pad(whole)
+    )
+}
+
+/// Whether go-yaml reads a plain scalar as a string (not a number, boolean, null, date,
+/// infinity or NaN).
+fn reads_as_string(text: &str) -> bool {
+    match resolve_plain(text) {
+        Resolved::Timestamp => false,
+        // hoist keeps these floats JSON cannot hold as strings; go-yaml has floats.
+        Resolved::Value(Value::String(s)) => {
+            !(text.starts_with(['.', '+', '-']) && (s == "NaN" || s.ends_with("Inf")))
+        }
+        Resolved::Value(_) => false,
     }
 }
 
@@ -740,6 +855,40 @@ mod tests {
         );
         assert!(parse("a: 2024-01-01T10:00:00Z\n").is_err());
         assert_eq!(v("a: 2024-13-01\n"), json!({"a": "2024-13-01"}));
+        // Under an extension compose takes a date and writes it in RFC 3339.
+        assert_eq!(
+            v("x-a: 2024-1-2\ns:\n  x-b: [2024-01-02 10:00:00]\n"),
+            json!({"x-a": "2024-01-02T00:00:00Z", "s": {"x-b": ["2024-01-02T10:00:00Z"]}})
+        );
+    }
+
+    #[test]
+    fn keys_must_read_as_strings() {
+        for bad in [
+            "1: a",
+            "true: a",
+            "~: a",
+            "1.5: a",
+            ".inf: a",
+            "2024-01-01: a",
+        ] {
+            let e = parse(&format!("s:\n  {bad}\n")).unwrap_err();
+            assert!(
+                e.message.starts_with("non-string key in s: "),
+                "{bad}: {}",
+                e.message
+            );
+        }
+        assert!(
+            parse("1: a\n")
+                .unwrap_err()
+                .message
+                .contains("at top level")
+        );
+        assert_eq!(
+            v("'1': a\nyes: b\n!!str 2: c\n"),
+            json!({"1": "a", "yes": "b", "2": "c"})
+        );
     }
 
     #[test]

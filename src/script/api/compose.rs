@@ -40,7 +40,7 @@ struct OpenOpts {
     /// "v1" or "v2" instead of detecting.
     #[serde(default)]
     tool: Option<String>,
-    /// "lazy" (default) or "eager": how unused `${A:-default}` branches are read.
+    /// "eager" (default) or "lazy": how unused `${A:-default}` branches are read.
     #[serde(default)]
     interpolation: Option<String>,
 }
@@ -83,7 +83,7 @@ impl ScriptOptions for ComposeOptions {
             Some(t) => Some(lift(Tool::parse(t))?),
         };
         let interpolation = match o.interpolation.as_deref() {
-            None => Mode::Lazy,
+            None => Mode::default(),
             Some(m) => match Mode::parse(m) {
                 Some(m) => m,
                 None => {
@@ -151,7 +151,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         &["h", "dir"],
         "A compose project in `dir` on the host: the host's compose tool (v2 plugin, else v1) runs it;\n\
          files are read and interpolated by hoist. tool: \"v1\" | \"v2\" (default: detect);\n\
-         interpolation: \"lazy\" (default) | \"eager\"; env: #{..} (values may be secrets).",
+         interpolation: \"eager\" (default) | \"lazy\"; env: #{..} (values may be secrets).",
         |h: Host, dir: String, o: ComposeOptions| async move { Project::new(&h, &dir, o) },
     );
     b.method1(
