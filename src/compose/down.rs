@@ -9,8 +9,6 @@
 //! The whole teardown is one change at the effect boundary ("down compose project NAME"): a
 //! dry run plans it with what it would remove as notes, a real run audits it.
 
-use std::time::Instant;
-
 use bollard::query_parameters::{
     ListNetworksOptions, ListVolumesOptions, RemoveContainerOptionsBuilder,
     RemoveVolumeOptionsBuilder,
@@ -19,7 +17,6 @@ use serde::Serialize;
 
 use super::labels::{self, Member, Which};
 use crate::docker::Docker;
-use crate::effect::Change;
 use crate::error::{Error, Result};
 
 /// What a down removed (or, in a dry run, would remove), by name.
@@ -97,21 +94,19 @@ pub async fn down(
         "down compose project {project}{}",
         if volumes { " and its volumes" } else { "" }
     );
-    let effects = docker.services().effects();
-    let change = Change::Docker {
-        op: "down".into(),
-        detail: detail.clone(),
-    };
-    if !effects.admit(host, &change) {
+    let done = docker
+        .perform("down", detail, |w| {
+            remove(w, docker, project, &members, &found, volumes)
+        })
+        .await?;
+    if done.planned() {
         // What exists now; what the planned steps before it start goes too.
-        effects.annotate_last(host, found.notes());
-        return Ok(found);
+        docker
+            .services()
+            .effects()
+            .annotate_last(host, found.notes());
     }
-    let step = crate::step::current();
-    let started = Instant::now();
-    let r = remove(docker, project, &members, &found, volumes).await;
-    docker.record("down", detail, step, started, r.as_ref().err(), 0);
-    r.map(|()| found)
+    Ok(found)
 }
 
 /// 404 (gone already: the goal is reached) or 304 (stopped already).
@@ -126,17 +121,19 @@ fn done_already(e: &bollard::errors::Error) -> bool {
 }
 
 async fn remove(
+    w: crate::docker::Writes,
     docker: &Docker,
     project: &str,
     members: &[Member],
     found: &Removed,
     volumes: bool,
 ) -> Result<()> {
+    let w = &w;
     for level in stop_order(members) {
         futures_util::future::try_join_all(level.into_iter().map(|i| {
             let m = &members[i];
             async move {
-                match docker.api().stop_container(&m.id, None).await {
+                match w.stop_container(&m.id, None).await {
                     Err(e) if !done_already(&e) => {
                         Err(docker.container_fail("cannot stop", &m.name, e))
                     }
@@ -153,7 +150,7 @@ async fn remove(
     futures_util::future::try_join_all(members.iter().map(|m| {
         let rm = rm.clone();
         async move {
-            match docker.api().remove_container(&m.id, Some(rm)).await {
+            match w.remove_container(&m.id, Some(rm)).await {
                 Err(e) if !done_already(&e) => {
                     Err(docker.container_fail("cannot remove", &m.name, e))
                 }
@@ -163,7 +160,7 @@ async fn remove(
     }))
     .await?;
     for n in &found.networks {
-        if let Err(e) = docker.api().remove_network(n).await
+        if let Err(e) = w.remove_network(n).await
             && !done_already(&e)
         {
             return Err(in_use(docker, project, "network", n, e).await);
@@ -171,7 +168,7 @@ async fn remove(
     }
     for v in &found.volumes {
         let opts = RemoveVolumeOptionsBuilder::default().force(false).build();
-        if let Err(e) = docker.api().remove_volume(v, Some(opts)).await
+        if let Err(e) = w.remove_volume(v, Some(opts)).await
             && !done_already(&e)
         {
             return Err(in_use(docker, project, "volume", v, e).await);

@@ -1150,13 +1150,18 @@ impl Project {
                     crate::command::join(cmd)
                 ),
             };
-            let planned = !self
+            let done = self
                 .inner
                 .host
                 .services()
-                .effects()
-                .admit(self.inner.host.name(), &change);
-            debug_assert!(planned, "started_by_plan holds only in a dry run");
+                .perform(self.inner.host.name(), change, async {
+                    // Only a dry run gets here: the project's start is planned, not made.
+                    Err::<(), _>(Error::failed(format!(
+                        "compose project {project} has no containers to exec in"
+                    )))
+                })
+                .await?;
+            debug_assert!(done.planned(), "started_by_plan holds only in a dry run");
             let mut out = Output::from_raw(0, Vec::new(), Vec::new(), 0);
             out.planned = true;
             return Ok(out);

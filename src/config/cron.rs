@@ -96,42 +96,81 @@ pub fn edit(crontab: &str, name: &str, o: &CronOpts) -> Result<String> {
 }
 
 impl Host {
-    /// Set the named cron entry; true if the crontab changed.
+    /// Set the named cron entry; true if the crontab changed. The crontab is changed as a
+    /// file (`crontab -` installs it whole): a plan shows its diff, and a later cron edit of
+    /// the same dry run starts from the crontab the earlier one planned.
     pub async fn cron(&self, name: &str, o: &CronOpts) -> Result<bool> {
         let mut argv = vec!["crontab".to_string()];
         if let Some(u) = &o.user {
             argv.extend(["-u".into(), u.clone()]);
         }
-        let mut list = argv.clone();
-        list.push("-l".into());
-        let out = self
-            .run(
-                &Command::argv(&list)
-                    .sudo(o.sudo)
-                    .check(false)
-                    .quiet()
-                    .probe(),
-            )
-            .await?;
-        // `crontab -l` exits 1 with "no crontab for USER" when there is none yet.
-        if out.code != 0 && !out.stderr.contains("no crontab") {
-            return Err(
-                Error::failed(format!("cannot read the crontab: {}", out.stderr.trim()))
-                    .host(self.name()),
-            );
-        }
-        let old = if out.code == 0 {
-            out.stdout
-        } else {
-            String::new()
+        let whose = match &o.user {
+            Some(u) => u.clone(),
+            None if o.sudo => "root".into(),
+            None => self.user(),
+        };
+        // The name the plan, the audit log and the dry run's file view give this crontab.
+        let file = format!("crontab of {whose}");
+        let effects = self.services().effects();
+        let (old, existed) = match effects.planned_file(self.name(), &file) {
+            Some(planned) => {
+                let existed = planned.is_some();
+                (
+                    String::from_utf8_lossy(&planned.unwrap_or_default()).into_owned(),
+                    existed,
+                )
+            }
+            None => {
+                let mut list = argv.clone();
+                list.push("-l".into());
+                let out = self
+                    .run(
+                        &Command::argv(&list)
+                            .sudo(o.sudo)
+                            .check(false)
+                            .quiet()
+                            .probe(),
+                    )
+                    .await?;
+                // `crontab -l` exits 1 with "no crontab for USER" when there is none yet.
+                if out.code != 0 && !out.stderr.contains("no crontab") {
+                    return Err(Error::failed(format!(
+                        "cannot read the crontab: {}",
+                        out.stderr.trim()
+                    ))
+                    .host(self.name()));
+                }
+                if out.code == 0 {
+                    (out.stdout, true)
+                } else {
+                    (String::new(), false)
+                }
+            }
         };
         let new = edit(&old, name, o).map_err(|e| e.host(self.name()))?;
         if new == old {
             return Ok(false);
         }
+        let change = crate::effect::Change::File {
+            path: file.clone(),
+            before: Some(old.into_bytes()),
+            existed,
+            after: new.clone().into_bytes(),
+            mode: None,
+            owner: None,
+        };
         argv.push("-".into());
-        self.run(&Command::argv(&argv).stdin(new.into_bytes()).sudo(o.sudo))
+        let out = self
+            .run(
+                &Command::argv(&argv)
+                    .stdin(new.clone().into_bytes())
+                    .sudo(o.sudo)
+                    .describe(change),
+            )
             .await?;
+        if out.planned {
+            effects.plan_file(self.name(), &file, Some(new.into_bytes()));
+        }
         Ok(true)
     }
 }

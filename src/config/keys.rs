@@ -69,17 +69,10 @@ impl Host {
             format!("{home}/.ssh"),
             format!("{home}/.ssh/authorized_keys"),
         );
-        let old = self
-            .run(
-                &Command::shell(format!("cat -- {} 2>/dev/null || true", quote_path(&path)))
-                    .sudo(o.sudo)
-                    .quiet()
-                    .probe(),
-            )
-            .await?
-            .stdout;
-        let new = edit(&old, key, o.state).map_err(|e| e.host(self.name()))?;
-        if new == old {
+        // Read through the dry run's planned files: a key added earlier in the run is there.
+        let file = self.begin_edit(&path, o.sudo).await?;
+        let new = edit(&file.old, key, o.state).map_err(|e| e.host(self.name()))?;
+        if new == file.old {
             return Ok(false);
         }
         self.run(
@@ -92,6 +85,7 @@ impl Host {
             .quiet(),
         )
         .await?;
+        // sshd ignores a key file others may write: 0600 whether it is new or not.
         self.write(
             &path,
             &new,

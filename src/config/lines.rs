@@ -169,7 +169,8 @@ pub fn edit_block(text: &str, block: &str, o: &BlockOpts) -> Result<String> {
     Ok(join(&lines))
 }
 
-/// Read `path` (empty when missing), apply `edit`, write back when the text changed.
+/// Read `path` (empty when missing; through a dry run's planned files), apply `edit`, write
+/// back when the text changed (a new file gets `mode`).
 async fn apply(
     h: &Host,
     path: &str,
@@ -177,34 +178,15 @@ async fn apply(
     mode: Option<u32>,
     edit: impl FnOnce(&str) -> Result<String>,
 ) -> Result<bool> {
-    let exists = h
-        .test(
-            &crate::command::Command::shell(format!(
-                "test -f {}",
-                crate::command::quote_path(path)
-            ))
-            .sudo(sudo)
-            .quiet()
-            .probe(),
-        )
-        .await?;
-    let old = if exists {
-        String::from_utf8(h.read_bytes(path, sudo).await?)
-            .map_err(|_| Error::failed(format!("{path} is not UTF-8 text")).host(h.name()))?
-    } else {
-        String::new()
-    };
-    let new = edit(&old).map_err(|e| e.host(h.name()))?;
-    if exists && new == old {
-        return Ok(false);
-    }
+    let file = h.begin_edit(path, sudo).await?;
+    let new = edit(&file.old).map_err(|e| e.host(h.name()))?;
     let opts = FileOpts {
-        mode: if exists { None } else { mode },
+        // A new file gets `mode`; an existing one keeps its own.
+        mode: if file.existed { None } else { mode },
         sudo,
         ..FileOpts::default()
     };
-    h.write(path, &new, &opts).await?;
-    Ok(true)
+    h.finish_edit(&file, &new, &opts).await
 }
 
 impl Host {

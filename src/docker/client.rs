@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::endpoint::{self, Endpoint};
+use super::reads::Writes;
 use crate::command::Command;
 use crate::error::{Error, Result};
 use crate::host::{ForwardTarget, Host, Tunnel};
@@ -199,9 +200,9 @@ impl Docker {
         })
     }
 
-    /// The bollard client, for primitives built on the Engine API.
-    pub fn api(&self) -> &bollard::Docker {
-        &self.api
+    /// The engine's read-only calls (probes). A change goes through [`Docker::audited`].
+    pub fn api(&self) -> super::reads::Reads<'_> {
+        super::reads::Reads(&self.api)
     }
 
     pub fn host_name(&self) -> &str {
@@ -284,54 +285,50 @@ impl Cache {
 }
 
 impl Docker {
-    /// Run one engine action that changes something, through the effect boundary: a dry run
-    /// records it and returns the placeholder `T::default()`; a real run makes it and audits
-    /// it (what, where, how it ended).
-    pub(crate) async fn audited<T: Default>(
+    /// Run one engine action that changes something, through the gate
+    /// ([`Services::perform`]): a dry run records it and returns the placeholder
+    /// `T::default()`; a real run makes it and audits it (what, where, how it ended). The
+    /// engine's write calls are reachable only here: `op` receives them as [`Writes`].
+    pub(crate) async fn audited<T: Default, F: std::future::Future<Output = Result<T>>>(
         &self,
         action: &str,
         command: String,
-        fut: impl std::future::Future<Output = Result<T>>,
+        op: impl FnOnce(Writes) -> F,
     ) -> Result<T> {
-        let change = crate::effect::Change::Docker {
-            op: action.to_string(),
-            detail: command.clone(),
-        };
-        if !self.services().effects().admit(self.host_name(), &change) {
-            return Ok(T::default());
-        }
-        let step = crate::step::current();
-        let started = std::time::Instant::now();
-        let r = fut.await;
-        self.record(action, command, step, started, r.as_ref().err(), 0);
-        r
+        self.perform(action, command, op)
+            .await
+            .map(crate::effect::Performed::or_placeholder)
     }
 
-    pub(crate) fn record(
+    /// [`Docker::audited`], telling the caller whether the change was made or only planned.
+    pub(crate) async fn perform<T, F: std::future::Future<Output = Result<T>>>(
         &self,
         action: &str,
         command: String,
-        step: Option<String>,
-        started: std::time::Instant,
-        err: Option<&Error>,
-        code: i32,
-    ) {
-        self.services().audit(crate::audit::Entry {
-            host: self.host_name().to_string(),
-            step,
-            action: format!("docker {action}"),
-            command: command.clone(),
-            exit_code: if err.is_some() { None } else { Some(code) },
-            ms: started.elapsed().as_millis() as u64,
-            error: err.map(|e| e.message.clone()),
-            probe: false,
-            change: Some(
-                crate::effect::Change::Docker {
-                    op: action.to_string(),
-                    detail: command.clone(),
-                }
-                .to_json(),
-            ),
-        });
+        op: impl FnOnce(Writes) -> F,
+    ) -> Result<crate::effect::Performed<T>> {
+        self.perform_coded(
+            action,
+            command,
+            |w| async move { op(w).await.map(|v| (v, 0)) },
+        )
+        .await
+    }
+
+    /// [`Docker::perform`] for an operation with an exit code of its own (an exec).
+    pub(crate) async fn perform_coded<T, F: std::future::Future<Output = Result<(T, i32)>>>(
+        &self,
+        action: &str,
+        command: String,
+        op: impl FnOnce(Writes) -> F,
+    ) -> Result<crate::effect::Performed<T>> {
+        let change = crate::effect::Change::Docker {
+            op: action.to_string(),
+            detail: command,
+        };
+        let writes = Writes(self.api.clone());
+        self.services()
+            .perform_coded(self.host_name(), change, op(writes))
+            .await
     }
 }

@@ -140,7 +140,7 @@ pub struct RmOpts {
 impl Docker {
     /// Create and start a container; returns its id.
     pub async fn run(&self, image: &str, opts: &RunOpts) -> Result<String> {
-        self.audited("run", format!("run {image}{}", opts.name.as_ref().map(|n| format!(" --name {n}")).unwrap_or_default()), async {
+        self.audited("run", format!("run {image}{}", opts.name.as_ref().map(|n| format!(" --name {n}")).unwrap_or_default()), |w| async move {
         let what = match &opts.name {
             Some(n) => format!("cannot run {image} as {n}"),
             None => format!("cannot run {image}"),
@@ -153,7 +153,7 @@ impl Docker {
         if let Some(n) = &opts.name {
             copts = copts.name(n);
         }
-        let created = match self.api().create_container(Some(copts.build()), body).await {
+        let created = match w.create_container(Some(copts.build()), body).await {
             Ok(c) => c,
             Err(e) if status_of(&e) == Some(404) => {
                 return Err(self.fail(&what, e).hint(format!(
@@ -167,12 +167,10 @@ impl Docker {
             }
             Err(e) => return Err(self.fail(&what, e)),
         };
-        if let Err(e) = self.api().start_container(&created.id, None).await {
+        if let Err(e) = w.start_container(&created.id, None).await {
             // A container that never started is only in the way of the next attempt (same
             // name): remove it, unlike `docker run` which leaves it behind.
-            let _ = self
-                .api()
-                .remove_container(
+            let _ = w.remove_container(
                     &created.id,
                     Some(RemoveContainerOptionsBuilder::default().force(true).build()),
                 )
@@ -230,9 +228,8 @@ impl Docker {
     }
 
     pub async fn start(&self, c: &str) -> Result<()> {
-        self.audited("start", format!("start {c}"), async {
-            self.api()
-                .start_container(c, None)
+        self.audited("start", format!("start {c}"), |w| async move {
+            w.start_container(c, None)
                 .await
                 .map_err(|e| self.container_fail("cannot start", c, e))
         })
@@ -241,12 +238,12 @@ impl Docker {
 
     /// Stop (SIGTERM, then SIGKILL after `timeout_s`, default 10 s).
     pub async fn stop(&self, c: &str, timeout_s: Option<i32>) -> Result<()> {
-        self.audited("stop", format!("stop {c}"), async {
+        self.audited("stop", format!("stop {c}"), |w| async move {
             let mut b = StopContainerOptionsBuilder::default();
             if let Some(t) = timeout_s {
                 b = b.t(t);
             }
-            match self.api().stop_container(c, Some(b.build())).await {
+            match w.stop_container(c, Some(b.build())).await {
                 Ok(()) => Ok(()),
                 // 304: already stopped — the goal is reached.
                 Err(e) if status_of(&e) == Some(304) => Ok(()),
@@ -257,9 +254,8 @@ impl Docker {
     }
 
     pub async fn restart(&self, c: &str) -> Result<()> {
-        self.audited("restart", format!("restart {c}"), async {
-            self.api()
-                .restart_container(c, Some(RestartContainerOptionsBuilder::default().build()))
+        self.audited("restart", format!("restart {c}"), |w| async move {
+            w.restart_container(c, Some(RestartContainerOptionsBuilder::default().build()))
                 .await
                 .map_err(|e| self.container_fail("cannot restart", c, e))
         })
@@ -267,12 +263,12 @@ impl Docker {
     }
 
     pub async fn rm(&self, c: &str, opts: &RmOpts) -> Result<()> {
-        self.audited("rm", format!("rm {c}"), async {
+        self.audited("rm", format!("rm {c}"), |w| async move {
             let o = RemoveContainerOptionsBuilder::default()
                 .force(opts.force)
                 .v(opts.volumes)
                 .build();
-            self.api().remove_container(c, Some(o)).await.map_err(|e| {
+            w.remove_container(c, Some(o)).await.map_err(|e| {
                 let err = self.container_fail("cannot remove", c, e);
                 if err.message.contains("running") {
                     err.hint("stop it first, or pass #{force: true}")

@@ -29,24 +29,30 @@ impl Docker {
     /// Run `argv` in container `c`.
     pub async fn exec(&self, c: &str, argv: &[String], opts: &ExecOpts) -> Result<Output> {
         let shown = format!("exec {c} {}", crate::command::join(argv));
-        let change = crate::effect::Change::Docker {
-            op: "exec".into(),
-            detail: shown.clone(),
-        };
-        if !self.services().effects().admit(self.host_name(), &change) {
-            let mut planned = Output::from_raw(0, Vec::new(), Vec::new(), 0);
-            planned.planned = true;
-            return Ok(planned);
-        }
-        let step = crate::step::current();
-        let started = Instant::now();
-        let r = self.exec_inner(c, argv, opts).await;
-        let code = r.as_ref().map(|o| o.code).unwrap_or(0);
-        self.record("exec", shown, step, started, r.as_ref().err(), code);
-        r
+        let done = self
+            .perform_coded("exec", shown, |w| async move {
+                let out = self.exec_inner(&w, c, argv, opts).await?;
+                let code = out.code;
+                Ok((out, code))
+            })
+            .await?;
+        Ok(match done {
+            crate::effect::Performed::Done(out) => out,
+            crate::effect::Performed::Planned => {
+                let mut planned = Output::from_raw(0, Vec::new(), Vec::new(), 0);
+                planned.planned = true;
+                planned
+            }
+        })
     }
 
-    async fn exec_inner(&self, c: &str, argv: &[String], opts: &ExecOpts) -> Result<Output> {
+    async fn exec_inner(
+        &self,
+        w: &crate::docker::Writes,
+        c: &str,
+        argv: &[String],
+        opts: &ExecOpts,
+    ) -> Result<Output> {
         let shown = crate::command::join(argv);
         // The API would pass a NUL on to execve, which refuses it with a bare "invalid
         // argument": say which argument instead.
@@ -76,13 +82,11 @@ impl Docker {
             }
             err
         };
-        let created = self
-            .api()
+        let created = w
             .create_exec(c, config)
             .await
             .map_err(|e| fail("cannot exec in", e))?;
-        let started_exec = self
-            .api()
+        let started_exec = w
             .start_exec(
                 &created.id,
                 Some(StartExecOptions {

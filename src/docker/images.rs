@@ -28,14 +28,13 @@ pub struct ImageInfo {
 impl Docker {
     /// Give the image `src` (name or id) another name `dst`.
     pub async fn tag(&self, src: &str, dst: &str) -> Result<()> {
-        self.audited("tag", format!("tag {src} {dst}"), async {
+        self.audited("tag", format!("tag {src} {dst}"), |w| async move {
             let r = ImageRef::parse(dst);
             let opts = TagImageOptionsBuilder::default()
                 .repo(&r.name)
                 .tag(r.tag_or_latest())
                 .build();
-            self.api()
-                .tag_image(src, Some(opts))
+            w.tag_image(src, Some(opts))
                 .await
                 .map_err(|e| self.fail(format!("cannot tag {src} as {dst}"), e))
         })
@@ -44,7 +43,7 @@ impl Docker {
 
     /// Push an image to its registry, with the engine host's credentials for it.
     pub async fn push(&self, reference: &str) -> Result<()> {
-        self.audited("push", format!("push {reference}"), async {
+        self.audited("push", format!("push {reference}"), |w| async move {
             let r = ImageRef::parse(reference);
             let auth = credentials::lookup(self.host(), &r.credentials_key()).await?;
             let opts = PushImageOptionsBuilder::default()
@@ -52,7 +51,7 @@ impl Docker {
                 .build();
             let what = format!("push {reference}");
             let progress = Progress::start(self.services(), self.host_name(), what.clone());
-            let mut stream = self.api().push_image(&r.name, Some(opts), auth);
+            let mut stream = w.push_image(&r.name, Some(opts), auth);
             while let Some(item) = stream.next().await {
                 match item {
                     Ok(info) => {
@@ -90,7 +89,7 @@ impl Docker {
 
     /// Pull an image from its registry, with the engine host's credentials for it.
     pub async fn pull(&self, reference: &str) -> Result<()> {
-        self.audited("pull", format!("pull {reference}"), async {
+        self.audited("pull", format!("pull {reference}"), |w| async move {
             let r = ImageRef::parse(reference);
             let auth = credentials::lookup(self.host(), &r.credentials_key()).await?;
             let mut b = CreateImageOptionsBuilder::default().from_image(&r.name);
@@ -100,7 +99,7 @@ impl Docker {
             };
             let what = format!("pull {reference}");
             let progress = Progress::start(self.services(), self.host_name(), what.clone());
-            let mut stream = self.api().create_image(Some(b.build()), None, auth);
+            let mut stream = w.create_image(Some(b.build()), None, auth);
             while let Some(item) = stream.next().await {
                 match item {
                     Ok(info) => {
@@ -157,10 +156,9 @@ impl Docker {
 
     /// Remove an image (name or id).
     pub async fn rmi(&self, reference: &str, force: bool) -> Result<()> {
-        self.audited("rmi", format!("rmi {reference}"), async {
+        self.audited("rmi", format!("rmi {reference}"), |w| async move {
             let opts = RemoveImageOptionsBuilder::default().force(force).build();
-            self.api()
-                .remove_image(reference, Some(opts), None)
+            w.remove_image(reference, Some(opts), None)
                 .await
                 .map(|_| ())
                 .map_err(|e| self.fail(format!("cannot remove image {reference}"), e))

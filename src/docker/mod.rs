@@ -14,11 +14,13 @@ mod login;
 mod logs;
 mod networks;
 mod progress;
+mod reads;
 pub mod reference;
 mod transfer;
 mod volumes;
 
 pub use build::BuildOpts;
+pub(crate) use client::status_of;
 pub use client::{Cache, Docker};
 pub use containers::{
     CommandSpec, ContainerInfo, EnvSpec, OneOrMany, PsOpts, RmOpts, RunOpts, parse_port,
@@ -30,6 +32,7 @@ pub use logs::LogsOpts;
 pub(crate) use logs::since_unix;
 pub use networks::{NetworkInfo, NetworkOpts};
 pub use progress::Progress;
+pub use reads::{Reads, Writes};
 pub use reference::ImageRef;
 pub use transfer::Sent;
 pub use volumes::{VolumeInfo, VolumeOpts};

@@ -29,29 +29,38 @@ pub struct NetworkInfo {
 }
 
 impl Docker {
-    /// Create the network unless it exists; true if it was created.
+    /// Create the network unless it exists; true if it was created (or, in a dry run, would
+    /// be). The probe runs outside the gate: a network that is there plans and audits nothing.
     pub async fn ensure_network(&self, name: &str, opts: &NetworkOpts) -> Result<bool> {
-        self.audited("network", format!("ensure network {name}"), async {
-            match self.api().inspect_network(name, None).await {
-                Ok(_) => return Ok(false),
-                Err(e) if status_of(&e) == Some(404) => {}
-                Err(e) => return Err(self.fail(format!("cannot inspect network {name}"), e)),
-            }
-            let req = NetworkCreateRequest {
-                name: name.to_string(),
-                driver: opts.driver.clone(),
-                internal: Some(opts.internal),
-                labels: (!opts.labels.is_empty())
-                    .then(|| opts.labels.clone().into_iter().collect()),
-                ..Default::default()
-            };
-            self.api()
-                .create_network(req)
-                .await
-                .map_err(|e| self.fail(format!("cannot create network {name}"), e))?;
-            Ok(true)
-        })
-        .await
+        if self.network_exists(name).await? {
+            return Ok(false);
+        }
+        let req = NetworkCreateRequest {
+            name: name.to_string(),
+            driver: opts.driver.clone(),
+            internal: Some(opts.internal),
+            labels: (!opts.labels.is_empty()).then(|| opts.labels.clone().into_iter().collect()),
+            ..Default::default()
+        };
+        self.audited(
+            "network",
+            format!("create network {name}"),
+            |w| async move {
+                w.create_network(req)
+                    .await
+                    .map_err(|e| self.fail(format!("cannot create network {name}"), e))
+            },
+        )
+        .await?;
+        Ok(true)
+    }
+
+    async fn network_exists(&self, name: &str) -> Result<bool> {
+        match self.api().inspect_network(name, None).await {
+            Ok(_) => Ok(true),
+            Err(e) if status_of(&e) == Some(404) => Ok(false),
+            Err(e) => Err(self.fail(format!("cannot inspect network {name}"), e)),
+        }
     }
 
     pub async fn networks(&self) -> Result<Vec<NetworkInfo>> {
@@ -73,15 +82,22 @@ impl Docker {
         Ok(out)
     }
 
-    /// Remove a network; true if it existed.
+    /// Remove a network; true if it existed. A network that is not there plans nothing.
     pub async fn remove_network(&self, name: &str) -> Result<bool> {
-        self.audited("network", format!("remove network {name}"), async {
-            match self.api().remove_network(name).await {
-                Ok(()) => Ok(true),
-                Err(e) if status_of(&e) == Some(404) => Ok(false),
-                Err(e) => Err(self.fail(format!("cannot remove network {name}"), e)),
-            }
-        })
+        if !self.network_exists(name).await? {
+            return Ok(false);
+        }
+        self.audited(
+            "network",
+            format!("remove network {name}"),
+            |w| async move {
+                match w.remove_network(name).await {
+                    Ok(()) => Ok(true),
+                    Err(e) if status_of(&e) == Some(404) => Ok(false),
+                    Err(e) => Err(self.fail(format!("cannot remove network {name}"), e)),
+                }
+            },
+        )
         .await
     }
 }

@@ -15,7 +15,6 @@ use sha2::Digest;
 
 use super::client::Docker;
 use super::progress::Progress;
-use crate::effect::Change;
 use crate::error::{Error, Result};
 
 /// What a send moved.
@@ -114,36 +113,21 @@ impl Docker {
         let chains = chain_ids(&layers);
         let skip: Vec<bool> = chains.iter().map(|c| have.contains(c)).collect();
         let sending = skip.iter().filter(|s| !**s).count();
-        let change = Change::Docker {
-            op: "send".into(),
-            detail: format!(
-                "send {image} from {} ({sending} of {} layers; the others are there)",
-                self.host_name(),
-                layers.len()
-            ),
-        };
-        let services = to.services().clone();
-        if !services.effects().admit(to.host_name(), &change) {
+        let detail = format!(
+            "send {image} from {} ({sending} of {} layers; the others are there)",
+            self.host_name(),
+            layers.len()
+        );
+        let done = to
+            .perform("send", detail, |w| self.send_layers(w, image, to, &skip))
+            .await?;
+        let crate::effect::Performed::Done(bytes) = done else {
             return Ok(Sent {
                 layers_sent: sending,
                 layers_skipped: layers.len() - sending,
                 ..Default::default()
             });
-        }
-        let started = std::time::Instant::now();
-        let r = self.send_layers(image, to, &skip).await;
-        to.record(
-            "send",
-            match &change {
-                Change::Docker { detail, .. } => detail.clone(),
-                _ => unreachable!(),
-            },
-            crate::step::current(),
-            started,
-            r.as_ref().err(),
-            0,
-        );
-        let bytes = r?;
+        };
         Ok(Sent {
             layers_sent: sending,
             layers_skipped: layers.len() - sending,
@@ -153,7 +137,13 @@ impl Docker {
     }
 
     /// Save to a private temp file, then load the tar into `to` without the skipped layers.
-    async fn send_layers(&self, image: &str, to: &Docker, skip: &[bool]) -> Result<u64> {
+    async fn send_layers(
+        &self,
+        w: crate::docker::Writes,
+        image: &str,
+        to: &Docker,
+        skip: &[bool],
+    ) -> Result<u64> {
         let progress = Progress::start(to.services(), to.host_name(), format!("send {image}"));
         let dir = tempfile::Builder::new().prefix("hoist-send-").tempdir()?;
         let saved = dir.path().join("image.tar");
@@ -201,7 +191,7 @@ impl Docker {
         let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(8);
         let writer = tokio::task::spawn_blocking(move || filter_tar(&saved, &skipped, tx));
         let body = tokio_stream_from(rx);
-        let mut load = to.api().import_image_stream(
+        let mut load = w.import_image_stream(
             ImportImageOptions {
                 quiet: true,
                 ..Default::default()

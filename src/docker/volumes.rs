@@ -26,28 +26,27 @@ pub struct VolumeInfo {
 }
 
 impl Docker {
-    /// Create the volume unless it exists; true if it was created.
+    /// Create the volume unless it exists; true if it was created (or, in a dry run, would
+    /// be). The probe runs outside the gate: a volume that is there plans and audits nothing.
     pub async fn ensure_volume(&self, name: &str, opts: &VolumeOpts) -> Result<bool> {
-        self.audited("volume", format!("ensure volume {name}"), async {
-            match self.api().inspect_volume(name).await {
-                Ok(_) => return Ok(false),
-                Err(e) if status_of(&e) == Some(404) => {}
-                Err(e) => return Err(self.fail(format!("cannot inspect volume {name}"), e)),
-            }
-            let req = VolumeCreateRequest {
-                name: Some(name.to_string()),
-                driver: opts.driver.clone(),
-                labels: (!opts.labels.is_empty())
-                    .then(|| opts.labels.clone().into_iter().collect()),
-                ..Default::default()
-            };
-            self.api()
-                .create_volume(req)
+        match self.api().inspect_volume(name).await {
+            Ok(_) => return Ok(false),
+            Err(e) if status_of(&e) == Some(404) => {}
+            Err(e) => return Err(self.fail(format!("cannot inspect volume {name}"), e)),
+        }
+        let req = VolumeCreateRequest {
+            name: Some(name.to_string()),
+            driver: opts.driver.clone(),
+            labels: (!opts.labels.is_empty()).then(|| opts.labels.clone().into_iter().collect()),
+            ..Default::default()
+        };
+        self.audited("volume", format!("create volume {name}"), |w| async move {
+            w.create_volume(req)
                 .await
-                .map_err(|e| self.fail(format!("cannot create volume {name}"), e))?;
-            Ok(true)
+                .map_err(|e| self.fail(format!("cannot create volume {name}"), e))
         })
-        .await
+        .await?;
+        Ok(true)
     }
 
     pub async fn volumes(&self) -> Result<Vec<VolumeInfo>> {
@@ -70,11 +69,17 @@ impl Docker {
         Ok(out)
     }
 
-    /// Remove a volume; true if it existed. A volume in use is an error naming it.
+    /// Remove a volume; true if it existed. A volume in use is an error naming it; one that
+    /// is not there plans nothing.
     pub async fn remove_volume(&self, name: &str, force: bool) -> Result<bool> {
-        self.audited("volume", format!("remove volume {name}"), async {
+        match self.api().inspect_volume(name).await {
+            Ok(_) => {}
+            Err(e) if status_of(&e) == Some(404) => return Ok(false),
+            Err(e) => return Err(self.fail(format!("cannot inspect volume {name}"), e)),
+        }
+        self.audited("volume", format!("remove volume {name}"), |w| async move {
             let opts = RemoveVolumeOptionsBuilder::default().force(force).build();
-            match self.api().remove_volume(name, Some(opts)).await {
+            match w.remove_volume(name, Some(opts)).await {
                 Ok(()) => Ok(true),
                 Err(e) if status_of(&e) == Some(404) => Ok(false),
                 Err(e) => Err(self.fail(format!("cannot remove volume {name}"), e)),

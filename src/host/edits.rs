@@ -75,13 +75,8 @@ impl Host {
                 .host(self.name()));
             }
         }
-        let before = self.read_if_exists(path).await?.unwrap_or_default();
-        let after = set_keys(&before, keys);
-        if after == before {
-            return Ok(false);
-        }
-        self.write(path, &after, opts).await?;
-        Ok(true)
+        self.edit_file(path, opts, |before| Ok(set_keys(before, keys)))
+            .await
     }
 
     async fn read_if_exists(&self, path: &str) -> Result<Option<String>> {

@@ -473,19 +473,20 @@ impl Host {
             op: "write".into(),
             path: local.to_string(),
         };
-        if !self.services().effects().admit("local", &change) {
-            return Ok(());
-        }
-        let local_path = std::path::Path::new(local);
-        let dir = local_path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)
-            .map_err(|e| Error::failed(format!("cannot write {local}: {e}")))?;
-        std::io::Write::write_all(&mut tmp, &data)?;
-        tmp.persist(local_path)
-            .map_err(|e| Error::failed(format!("cannot write {local}: {e}")))?;
+        let write = async {
+            let local_path = std::path::Path::new(local);
+            let dir = local_path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .map_err(|e| Error::failed(format!("cannot write {local}: {e}")))?;
+            std::io::Write::write_all(&mut tmp, &data)?;
+            tmp.persist(local_path)
+                .map_err(|e| Error::failed(format!("cannot write {local}: {e}")))?;
+            Ok(())
+        };
+        let _ = self.services().perform("local", change, write).await?;
         Ok(())
     }
 

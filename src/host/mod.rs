@@ -3,6 +3,7 @@
 //! else — files, templates, facts, and the docker/compose/mount primitives — is written once
 //! on top of that, so it works the same on every host.
 
+mod edit_file;
 mod edits;
 mod facts;
 mod feed;
@@ -28,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::report::Event;
 use crate::services::Services;
 
+pub use edit_file::FileEdit;
 pub use facts::Facts;
 pub use files::{FileOpts, MkdirOpts, de_mode};
 pub use sink::LineSink;
@@ -265,86 +267,81 @@ impl Host {
         });
         cmd.validate()
             .map_err(|e| e.host(self.name()).command(display.clone()))?;
-        let step = crate::step::current();
-        // The effect boundary: a change is recorded (dry run) or goes ahead and is audited.
+        // The effect boundary: a change passes the gate (planned, or run and audited); a
+        // probe runs in both modes and is logged only with `-v`.
         let change = (!cmd.probe).then(|| match &cmd.change {
             Some(c) => (**c).clone(),
             None => crate::effect::Change::Command {
                 command: display.clone(),
             },
         });
-        if let Some(c) = &change
-            && !svc.effects().admit(self.name(), c)
-        {
-            return Ok(RawOutput {
-                planned: true,
-                ..RawOutput::default()
-            });
-        }
-        svc.reporter.event(Event::CommandStarted {
-            host: self.name().to_string(),
-            command: display.clone(),
-        });
-        let script = cmd.render();
-        // Lines go to the reporter unless the command is quiet (file transfers, probes);
-        // whether a person sees them is the `echo` flag.
-        let echo = cmd.stream.unwrap_or_else(|| svc.echo_output());
-        let sink = LineSink::new(
-            self.name(),
-            svc.reporter.clone(),
-            svc.redactor.clone(),
-            echo,
-        );
-        let started = Instant::now();
-        let req = ExecRequest {
-            script: &script,
-            stdin: cmd.stdin.as_ref().map(|s| s.bytes()),
-            stdin_file: cmd.stdin.as_ref().and_then(|s| s.file()),
-            timeout: cmd.timeout,
-            cancel: svc.cancel_token(),
-            sink: if cmd.stream == Some(false) {
-                None
-            } else {
-                Some(&sink)
-            },
-            keep_stdout: cmd.capture,
-        };
-        let result = self.inner.transport.exec(req).await;
-        sink.flush();
-        let ms = started.elapsed().as_millis() as u64;
-        let (code, err) = match &result {
-            Ok(raw) => (Some(raw.code), None),
-            Err(e) => (None, Some(e.message.clone())),
-        };
-        svc.audit(crate::audit::Entry {
-            host: self.name().to_string(),
-            step: step.clone(),
-            action: change
-                .as_ref()
-                .map(|c| c.kind())
-                .unwrap_or_else(|| "probe".into()),
-            command: change
-                .as_ref()
-                .map(|c| c.summary())
-                .unwrap_or_else(|| display.clone()),
-            exit_code: code,
-            ms,
-            error: err,
-            probe: change.is_none(),
-            change: change.as_ref().map(|c| c.to_json()),
-        });
-        if let (Some(c), Ok(raw)) = (&change, &result)
-            && raw.code == 0
-            && svc.effects().wants_diffs()
-            && let Some(diff) = c.diff()
-        {
-            svc.reporter.event(Event::Diff {
+        let exec = async {
+            svc.reporter.event(Event::CommandStarted {
                 host: self.name().to_string(),
-                diff: svc.redactor.redact(&diff),
+                command: display.clone(),
             });
-        }
-        let mut raw = result.map_err(|e| e.host(self.name()).command(display.clone()))?;
-        raw.ms = ms;
+            let script = cmd.render();
+            // Lines go to the reporter unless the command is quiet (file transfers, probes);
+            // whether a person sees them is the `echo` flag.
+            let echo = cmd.stream.unwrap_or_else(|| svc.echo_output());
+            let sink = LineSink::new(
+                self.name(),
+                svc.reporter.clone(),
+                svc.redactor.clone(),
+                echo,
+            );
+            let started = Instant::now();
+            let req = ExecRequest {
+                script: &script,
+                stdin: cmd.stdin.as_ref().map(|s| s.bytes()),
+                stdin_file: cmd.stdin.as_ref().and_then(|s| s.file()),
+                timeout: cmd.timeout,
+                cancel: svc.cancel_token(),
+                sink: if cmd.stream == Some(false) {
+                    None
+                } else {
+                    Some(&sink)
+                },
+                keep_stdout: cmd.capture,
+            };
+            let result = self.inner.transport.exec(req).await;
+            sink.flush();
+            result.map(|mut raw| {
+                raw.ms = started.elapsed().as_millis() as u64;
+                let code = raw.code;
+                (raw, code)
+            })
+        };
+        let raw = match change {
+            Some(change) => match svc.perform_coded(self.name(), change, exec).await {
+                Ok(crate::effect::Performed::Planned) => {
+                    return Ok(RawOutput {
+                        planned: true,
+                        ..RawOutput::default()
+                    });
+                }
+                Ok(crate::effect::Performed::Done(raw)) => Ok(raw),
+                Err(e) => Err(e),
+            },
+            None => {
+                let started = Instant::now();
+                let result = exec.await;
+                svc.audit(crate::audit::Entry {
+                    host: self.name().to_string(),
+                    step: crate::step::current(),
+                    action: "probe".into(),
+                    command: display.clone(),
+                    exit_code: result.as_ref().ok().map(|(_, c)| *c),
+                    ms: started.elapsed().as_millis() as u64,
+                    error: result.as_ref().err().map(|e| e.message.clone()),
+                    probe: true,
+                    change: None,
+                });
+                result.map(|(raw, _)| raw)
+            }
+        };
+        let raw = raw.map_err(|e| e.host(self.name()).command(display.clone()))?;
+        let ms = raw.ms;
         svc.reporter.event(Event::CommandFinished {
             host: self.name().to_string(),
             command: display.clone(),
@@ -403,23 +400,16 @@ impl Host {
         let change = crate::effect::Change::Command {
             command: display.clone(),
         };
-        if !self.inner.services.effects().admit(self.name(), &change) {
-            return Ok(0);
-        }
-        let started = Instant::now();
-        let result = self.inner.transport.interactive(&cmd.render()).await;
-        self.inner.services.audit(crate::audit::Entry {
-            host: self.name().to_string(),
-            step: crate::step::current(),
-            action: "interactive".into(),
-            command: display.clone(),
-            exit_code: result.as_ref().ok().copied(),
-            ms: started.elapsed().as_millis() as u64,
-            error: result.as_ref().err().map(|e| e.message.clone()),
-            probe: false,
-            change: Some(change.to_json()),
-        });
-        result.map_err(|e| e.host(self.name()).command(display))
+        let run = async {
+            let code = self.inner.transport.interactive(&cmd.render()).await?;
+            Ok((code, code))
+        };
+        self.inner
+            .services
+            .perform_coded(self.name(), change, run)
+            .await
+            .map(|p| p.or_placeholder())
+            .map_err(|e| e.host(self.name()).command(display))
     }
 
     /// Exit status 0?

@@ -177,33 +177,34 @@ impl Registry {
             op: "delete".into(),
             detail: format!("delete {reference} ({digest}) from {}", self.server()),
         };
-        if !self.admit(&change) {
-            return Ok(());
-        }
-        let (path, _) = self.split(reference);
-        let scope = format!("repository:{path}:pull,push,delete");
-        let resp = self
-            .send(
-                Method::DELETE,
-                &format!("/v2/{path}/manifests/{digest}"),
-                None,
-                &scope,
-            )
-            .await?;
-        if resp.status().is_success() {
-            return Ok(());
-        }
-        let unsupported = resp.status() == StatusCode::METHOD_NOT_ALLOWED;
-        let err = self
-            .refused(&format!("cannot delete {reference}"), resp)
-            .await;
-        Err(if unsupported {
-            err.hint(
-                "this registry has deletes turned off (distribution: storage.delete.enabled: true)",
-            )
-        } else {
-            err
-        })
+        let delete = async {
+            let (path, _) = self.split(reference);
+            let scope = format!("repository:{path}:pull,push,delete");
+            let resp = self
+                .send(
+                    Method::DELETE,
+                    &format!("/v2/{path}/manifests/{digest}"),
+                    None,
+                    &scope,
+                )
+                .await?;
+            if resp.status().is_success() {
+                return Ok(());
+            }
+            let unsupported = resp.status() == StatusCode::METHOD_NOT_ALLOWED;
+            let err = self
+                .refused(&format!("cannot delete {reference}"), resp)
+                .await;
+            Err(if unsupported {
+                err.hint(
+                    "this registry has deletes turned off (distribution: storage.delete.enabled: true)",
+                )
+            } else {
+                err
+            })
+        };
+        let _ = self.perform(change, delete).await?;
+        Ok(())
     }
 
     /// (repository path, tag or digest) of a reference.

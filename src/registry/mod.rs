@@ -177,35 +177,31 @@ impl Registry {
             op: "docker login".into(),
             path: format!("credentials for {}", self.inner.server),
         };
-        if !self.admit(&change) {
-            return Ok(());
-        }
-        crate::docker::credentials::store_local(&self.inner.server, &user, &password)?;
+        let _ = self
+            .perform(change, async {
+                crate::docker::credentials::store_local(&self.inner.server, &user, &password)
+            })
+            .await?;
         Ok(())
     }
 
-    /// The effect boundary of the run this registry belongs to (see [`RegistryOpts`]).
-    pub(crate) fn admit(&self, change: &crate::effect::Change) -> bool {
-        match &self.inner.services {
-            Some(s) => {
-                let go = s.effects().admit("local", change);
-                if go {
-                    s.audit(crate::audit::Entry {
-                        host: "local".into(),
-                        step: crate::step::current(),
-                        action: change.kind(),
-                        command: change.summary(),
-                        exit_code: None,
-                        ms: 0,
-                        error: None,
-                        probe: false,
-                        change: Some(change.to_json()),
-                    });
-                }
-                go
+    /// Make `change` through the gate of the run this registry belongs to (see
+    /// [`RegistryOpts`]); a registry made outside a run has a gate of its own that makes
+    /// every change and logs nowhere.
+    pub(crate) async fn perform<T>(
+        &self,
+        change: crate::effect::Change,
+        op: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<crate::effect::Performed<T>> {
+        let silent;
+        let services = match &self.inner.services {
+            Some(s) => s,
+            None => {
+                silent = crate::services::Services::silent();
+                &silent
             }
-            None => true,
-        }
+        };
+        services.perform("local", change, op).await
     }
 }
 

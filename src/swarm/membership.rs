@@ -77,9 +77,8 @@ impl Docker {
             advertise_addr: addr,
             ..Default::default()
         };
-        self.audited("swarm init", "swarm init".into(), async {
-            self.api()
-                .init_swarm(req)
+        self.audited("swarm init", "swarm init".into(), |w| async move {
+            w.init_swarm(req)
                 .await
                 .map_err(|e| self.fail("initialise a swarm", e))
         })
@@ -97,12 +96,20 @@ impl Docker {
             // A dry run that planned the manager's `init`: the join is planned as it would
             // run, to the address the manager would advertise.
             let addr = manager.reachable_addr().await?.unwrap_or_default();
-            let change = crate::effect::Change::Docker {
-                op: "swarm join".into(),
-                detail: format!("swarm join {addr}:2377 as {role:?}"),
-            };
-            self.services().effects().admit(self.host_name(), &change);
-            return Ok(true);
+            let joined = self
+                .perform(
+                    "swarm join",
+                    format!("swarm join {addr}:2377 as {role:?}"),
+                    |_| async {
+                        // Only a dry run gets here: the manager's swarm is planned, not made.
+                        Err::<(), _>(Error::failed(format!(
+                            "{} is not a swarm manager yet: its swarm is only planned",
+                            manager.host_name()
+                        )))
+                    },
+                )
+                .await?;
+            return Ok(joined.planned());
         }
         if state != "active" || addr.is_empty() {
             return Err(Error::failed(format!(
@@ -131,9 +138,8 @@ impl Docker {
         self.audited(
             "swarm join",
             format!("swarm join {addr}:2377 as {role:?}"),
-            async {
-                self.api()
-                    .join_swarm(req)
+            |w| async move {
+                w.join_swarm(req)
                     .await
                     .map_err(|e| self.fail(format!("join the swarm at {addr}:2377"), e))
             },
@@ -159,9 +165,8 @@ impl Docker {
         if self.swarm_state().await?.0 != "active" {
             return Ok(false);
         }
-        self.audited("swarm leave", "swarm leave".into(), async {
-            self.api()
-                .leave_swarm(Some(LeaveSwarmOptions { force }))
+        self.audited("swarm leave", "swarm leave".into(), |w| async move {
+            w.leave_swarm(Some(LeaveSwarmOptions { force }))
                 .await
                 .map_err(|e| self.fail("leave the swarm", e))
         })
@@ -221,9 +226,8 @@ impl Docker {
         self.audited(
             "node update",
             format!("node update --availability {want} {node}"),
-            async {
-                self.api()
-                    .update_node(node, spec, UpdateNodeOptions { version })
+            |w| async move {
+                w.update_node(node, spec, UpdateNodeOptions { version })
                     .await
                     .map_err(|e| self.fail(format!("set {node} to {want}"), e))
             },

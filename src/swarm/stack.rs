@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::{NAMESPACE_LABEL, spec};
 use crate::compose::Project;
-use crate::docker::{Docker, credentials, reference::ImageRef};
+use crate::docker::{Docker, credentials, reference::ImageRef, status_of};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -103,7 +103,7 @@ impl Stack {
         })
     }
 
-    fn api(&self) -> &bollard::Docker {
+    fn api(&self) -> crate::docker::Reads<'_> {
         self.docker.api()
     }
 
@@ -226,9 +226,8 @@ impl Stack {
             .audited(
                 "network create",
                 format!("network create --driver overlay {name}"),
-                async {
-                    self.api()
-                        .create_network(req)
+                |w| async move {
+                    w.create_network(req)
                         .await
                         .map_err(|e| self.docker.fail(format!("create network {name}"), e))
                 },
@@ -283,13 +282,13 @@ impl Stack {
             .audited(
                 &format!("{what} create"),
                 format!("{what} create {obj}"),
-                async {
+                |w| async move {
                     let created = if secret {
                         let spec = serde_json::from_value(spec).map_err(bad)?;
-                        self.api().create_secret(spec).await
+                        w.create_secret(spec).await
                     } else {
                         let spec = serde_json::from_value(spec).map_err(bad)?;
-                        self.api().create_config(spec).await
+                        w.create_config(spec).await
                     };
                     created
                         .map(|r| r.id)
@@ -380,13 +379,10 @@ impl Stack {
                         .audited(
                             "service update",
                             format!("service update {full} ({image})"),
-                            async {
-                                self.api()
-                                    .update_service(id, spec, opts, auth)
-                                    .await
-                                    .map_err(|e| {
-                                        self.docker.fail(format!("update service {full}"), e)
-                                    })
+                            |w| async move {
+                                w.update_service(id, spec, opts, auth).await.map_err(|e| {
+                                    self.docker.fail(format!("update service {full}"), e)
+                                })
                             },
                         )
                         .await?;
@@ -396,8 +392,8 @@ impl Stack {
                         .audited(
                             "service create",
                             format!("service create {full} ({image})"),
-                            async {
-                                self.api().create_service(spec, auth).await.map_err(|e| {
+                            |w| async move {
+                                w.create_service(spec, auth).await.map_err(|e| {
                                     self.docker.fail(format!("create service {full}"), e)
                                 })
                             },
@@ -431,9 +427,8 @@ impl Stack {
 
     async fn remove(&self, id: &str, full: &str) -> Result<()> {
         self.docker
-            .audited("service rm", format!("service rm {full}"), async {
-                self.api()
-                    .delete_service(id)
+            .audited("service rm", format!("service rm {full}"), |w| async move {
+                w.delete_service(id)
                     .await
                     .map_err(|e| self.docker.fail(format!("remove service {full}"), e))
             })
@@ -659,15 +654,15 @@ impl Stack {
             rollback: Some("previous".into()),
             ..Default::default()
         };
+        let full_name = full.as_str();
         self.docker
             .audited(
                 "service rollback",
                 format!("service rollback {full}"),
-                async {
-                    self.api()
-                        .update_service(&full, spec, opts, None)
+                |w| async move {
+                    w.update_service(full_name, spec, opts, None)
                         .await
-                        .map_err(|e| self.docker.fail(format!("roll back {full}"), e))
+                        .map_err(|e| self.docker.fail(format!("roll back {full_name}"), e))
                 },
             )
             .await?;
@@ -726,43 +721,71 @@ impl Stack {
         for (short, (id, _)) in &existing {
             self.remove(id, &format!("{}_{short}", self.name)).await?;
         }
+        // What else the stack made (found by its label: probes), each removal through the
+        // gate: a dry run plans them all and removes none.
         let filters = Some(label_filter(&self.name));
-        // Tasks take a moment to leave the network; retry its removal briefly.
         let nets = self
             .api()
             .list_networks(Some(ListNetworksOptions {
                 filters: filters.clone(),
             }))
             .await
-            .unwrap_or_default();
+            .map_err(|e| self.docker.fail("list the stack's networks", e))?;
         for n in nets {
-            let id = n.id.unwrap_or_default();
-            for _ in 0..40 {
-                if self.api().remove_network(&id).await.is_ok() {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
+            let (id, name) = (n.id.unwrap_or_default(), n.name.unwrap_or_default());
+            self.docker
+                .audited("network rm", format!("network rm {name}"), |w| async move {
+                    // Tasks take a moment to leave the network: retry its removal briefly.
+                    let mut tries = 0;
+                    loop {
+                        match w.remove_network(&id).await {
+                            Ok(()) => return Ok(()),
+                            Err(e) if status_of(&e) == Some(404) => return Ok(()),
+                            Err(e) if tries >= 120 => {
+                                return Err(self.docker.fail(format!("remove network {name}"), e));
+                            }
+                            Err(_) => tries += 1,
+                        }
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                    }
+                })
+                .await?;
         }
-        for s in self
+        let secrets = self
             .api()
             .list_secrets(Some(bollard::query_parameters::ListSecretsOptions {
                 filters: filters.clone(),
             }))
             .await
-            .unwrap_or_default()
-        {
-            let _ = self.api().delete_secret(&s.id.unwrap_or_default()).await;
+            .map_err(|e| self.docker.fail("list the stack's secrets", e))?;
+        for s in secrets {
+            let id = s.id.unwrap_or_default();
+            let name = s.spec.and_then(|s| s.name).unwrap_or_else(|| id.clone());
+            self.docker
+                .audited("secret rm", format!("secret rm {name}"), |w| async move {
+                    w.delete_secret(&id)
+                        .await
+                        .map_err(|e| self.docker.fail(format!("remove secret {name}"), e))
+                })
+                .await?;
         }
-        for c in self
+        let configs = self
             .api()
             .list_configs(Some(bollard::query_parameters::ListConfigsOptions {
                 filters,
             }))
             .await
-            .unwrap_or_default()
-        {
-            let _ = self.api().delete_config(&c.id.unwrap_or_default()).await;
+            .map_err(|e| self.docker.fail("list the stack's configs", e))?;
+        for c in configs {
+            let id = c.id.unwrap_or_default();
+            let name = c.spec.and_then(|s| s.name).unwrap_or_else(|| id.clone());
+            self.docker
+                .audited("config rm", format!("config rm {name}"), |w| async move {
+                    w.delete_config(&id)
+                        .await
+                        .map_err(|e| self.docker.fail(format!("remove config {name}"), e))
+                })
+                .await?;
         }
         Ok(!existing.is_empty())
     }
