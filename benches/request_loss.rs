@@ -7,7 +7,12 @@
 //! - a bad `deploy` (the new image fails its HTTP check in the pre-flight: nothing changes),
 //! - an `upgrade` to a new image,
 //! - a `bluegreen` release and switch behind a real nginx (tests/support/proxy.rs), the loop
-//!   going through nginx's port.
+//!   going through nginx's port;
+//! - the same app behind the host's front proxy (`--domain`, Caddy from Debian's package,
+//!   scripts/caddy-image), the loop going through the proxy's port 80 with the app's `Host:`
+//!   header: a good deploy, a bad one, an upgrade, `--rollback` and `--to`.
+//!
+//! Each good deploy's wall time is printed too (with and without `--domain`).
 //!
 //! Run: `cargo bench --bench request_loss` (starts the fleet: `scripts/fleet up 4`).
 
@@ -37,9 +42,20 @@ fn succeeded(o: &Output, what: &str) {
 
 /// The loop's counts on each host while `op` runs (and one second after it).
 fn under_load(hosts: &[&FleetHost], url: &str, name: &str, op: impl FnOnce()) -> Vec<Seen> {
+    under_load_for(hosts, url, None, name, op)
+}
+
+/// [`under_load`] with a `Host:` header.
+fn under_load_for(
+    hosts: &[&FleetHost],
+    url: &str,
+    host: Option<&str>,
+    name: &str,
+    op: impl FnOnce(),
+) -> Vec<Seen> {
     let loads: Vec<Load> = hosts
         .iter()
-        .map(|h| Load::start(h, url, &format!("{name}-{}", h.name)))
+        .map(|h| Load::start_for(h, url, host, &format!("{name}-{}", h.name)))
         .collect();
     op();
     std::thread::sleep(Duration::from_secs(1));
@@ -53,6 +69,10 @@ fn main() {
     let pid = std::process::id();
     let app = format!("hlloss{pid}");
     let bg = format!("hllossbg{pid}");
+    let px = format!("hllosspx{pid}");
+    let pxdir = format!("/tmp/hl-losspx-{pid}");
+    let domain = format!("{px}.test");
+    let caddy = support::caddy::image(f);
     let (dir, bgdir) = (
         format!("/tmp/hl-loss-{pid}"),
         format!("/tmp/hl-lossbg-{pid}"),
@@ -65,7 +85,10 @@ fn main() {
                 h.remove_app(&format!("{bg}-{colour}"), &format!("{bgdir}/{colour}"));
             }
             h.sh(&format!("rm -rf {bgdir} /root/.hoist/locks/{bg}"));
+            h.remove_app(&px, &pxdir);
+            support::caddy::remove_proxy(h);
         }
+        support::images::remove_matching(&px);
         support::images::remove_matching(&app);
         support::images::remove_matching(&bg);
     });
@@ -98,8 +121,15 @@ fn main() {
             .output()
             .unwrap()
     };
+    std::fs::write(
+        w.join("routed.yml"),
+        "services:\n  web:\n    image: ${IMAGE}\n    restart: unless-stopped\n    stop_grace_period: 1s\n",
+    )
+    .unwrap();
     let port = PORT.to_string();
-    let deploy = |tag: &str, good: bool| -> Output {
+    // `deploy` of `tag` (a bad one fails its HTTP check): the published-port app, or with
+    // `routed` the app behind the proxy.
+    let deploy_as = |tag: &str, good: bool, routed: bool| -> Output {
         let ctx = w.join("app");
         std::fs::create_dir_all(&ctx).unwrap();
         let layer = if good {
@@ -113,29 +143,48 @@ fn main() {
         )
         .unwrap();
         std::fs::write(ctx.join("index.html"), format!("{tag}\n")).unwrap();
-        hoist(&[
+        let mut args = vec![
             "deploy",
             "--watch",
             "0",
             "--env",
             "bench",
-            "--app",
-            &app,
-            "--dir",
-            &dir,
             "--user",
             &f.registry_user,
             "--context",
             "app",
             "--tag",
             tag,
-            "--health-port",
-            &port,
             "--health-path",
             "/index.html",
             "--timeout",
             "20",
-        ])
+        ];
+        if routed {
+            args.extend([
+                "--app",
+                &px,
+                "--dir",
+                &pxdir,
+                "--compose",
+                "routed.yml",
+                "--domain",
+                &domain,
+                "--drain",
+                "5",
+                "--proxy-image",
+                &caddy,
+            ]);
+        } else {
+            args.extend(["--app", &app, "--dir", &dir, "--health-port", &port]);
+        }
+        hoist(&args)
+    };
+    let deploy = |tag: &str, good: bool| deploy_as(tag, good, false);
+    let timed = |what: &str, op: &dyn Fn() -> Output| {
+        let t = std::time::Instant::now();
+        succeeded(&op(), what);
+        t.elapsed()
     };
     let (conf, reload) = (proxies[0].upstream_conf(), proxies[0].reload_cmd());
     let (bp, gp) = (BLUE.to_string(), GREEN.to_string());
@@ -188,8 +237,9 @@ fn main() {
     served(&front_url, "v1");
 
     let mut rows: Vec<(&str, Vec<Seen>)> = Vec::new();
+    let mut plain_secs = 0.0;
     let seen = under_load(&hosts, &app_url, &app, || {
-        succeeded(&deploy("v2", true), "the good deploy")
+        plain_secs = timed("the good deploy", &|| deploy("v2", true)).as_secs_f64();
     });
     served(&app_url, "v2");
     rows.push(("good deploy", seen));
@@ -235,8 +285,80 @@ fn main() {
     served(&front_url, "v2");
     rows.push(("bluegreen switch (nginx)", seen));
 
+    // Behind the front proxy.
+    for h in &hosts {
+        support::caddy::remove_proxy(h);
+    }
+    succeeded(&deploy_as("p1", true, true), "the first deploy --domain");
+    let px_url = "http://127.0.0.1/index.html";
+    let through = |want: &str| {
+        for h in &hosts {
+            assert_eq!(
+                support::caddy::through(h, &domain, "/index.html"),
+                want,
+                "{}",
+                h.name
+            );
+        }
+    };
+    through("p1");
+    let mut routed_secs = 0.0;
+    let seen = under_load_for(&hosts, px_url, Some(&domain), &px, || {
+        routed_secs =
+            timed("the good deploy --domain", &|| deploy_as("p2", true, true)).as_secs_f64();
+    });
+    through("p2");
+    rows.push(("good deploy --domain", seen));
+    let seen = under_load_for(&hosts, px_url, Some(&domain), &px, || {
+        let o = deploy_as("p3", false, true);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "the bad deploy --domain must fail"
+        );
+    });
+    through("p2");
+    rows.push(("bad deploy --domain", seen));
+    let pup = f.page_image(&format!("{px}:p4"), "p4");
+    let upgrade_px = |extra: &[&str]| {
+        let mut args = vec![
+            "upgrade",
+            "--watch",
+            "0",
+            "--env",
+            "bench",
+            "--app",
+            &px,
+            "--dir",
+            &pxdir,
+            "--health-path",
+            "/index.html",
+            "--timeout",
+            "20",
+            "--drain",
+            "5",
+        ];
+        args.extend_from_slice(extra);
+        hoist(&args)
+    };
+    let seen = under_load_for(&hosts, px_url, Some(&domain), &px, || {
+        succeeded(&upgrade_px(&["--image", &pup]), "the upgrade --domain")
+    });
+    through("p4");
+    rows.push(("upgrade --domain", seen));
+    let seen = under_load_for(&hosts, px_url, Some(&domain), &px, || {
+        succeeded(&upgrade_px(&["--rollback"]), "the rollback --domain")
+    });
+    through("p2");
+    rows.push(("rollback --domain", seen));
+    let seen = under_load_for(&hosts, px_url, Some(&domain), &px, || {
+        succeeded(&upgrade_px(&["--to", "r1"]), "--to r1 --domain")
+    });
+    through("p1");
+    rows.push(("--to r1 --domain", seen));
+
     println!(
-        "requests during each operation (curl loop on the host, published port): answered / failed"
+        "requests during each operation (curl loop on the host; published port, nginx, or Caddy with Host:): answered / failed"
     );
     println!(
         "  {:<30} {:<20} {:<20}",
@@ -245,5 +367,9 @@ fn main() {
     for (what, seen) in &rows {
         println!("  {what:<30} {:<20} {:<20}", seen[0].cell(), seen[1].cell());
     }
+    println!(
+        "good deploy wall time on both hosts: {plain_secs:.1} s published port, {routed_secs:.1} s --domain (x{:.2})",
+        routed_secs / plain_secs.max(0.001)
+    );
     println!("load after: {}", uptime());
 }

@@ -24,6 +24,7 @@ pub mod inventory;
 pub mod local_user;
 pub mod mount;
 pub mod options;
+pub mod proxy;
 pub mod recipes;
 pub mod registry;
 pub mod release;

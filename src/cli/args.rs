@@ -103,6 +103,12 @@ pub enum Command {
         #[command(subcommand)]
         action: LockAction,
     },
+    /// The front proxy (Caddy, container hoist-proxy) of each host: `status` (state, image, routes,
+    /// upstreams), `logs`, `reboot` (restart it and check that every route came back).
+    Proxy {
+        #[command(subcommand)]
+        action: ProxyAction,
+    },
     /// The audit log as a table: every change of every run here (run id, recipe, user, host,
     /// step, what changed, outcome).
     Log {
@@ -129,6 +135,34 @@ pub struct LockTarget {
     /// Inventory group ("" = every host of the environment).
     #[arg(long, default_value = "")]
     pub group: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProxyTarget {
+    /// Inventory group ("" = every host of the environment).
+    #[arg(long, default_value = "")]
+    pub group: String,
+    /// The proxy's image (any with Caddy >= 2.6 and wget; default: the `proxy_image` var, else caddy:2).
+    #[arg(long)]
+    pub proxy_image: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProxyAction {
+    /// One row per host and route: the proxy's state and image, each route's names and upstream,
+    /// requests in flight.
+    Status(ProxyTarget),
+    /// The proxy's last log lines on each host.
+    Logs {
+        #[command(flatten)]
+        target: ProxyTarget,
+        /// Lines from the end.
+        #[arg(long, default_value_t = 100)]
+        tail: u64,
+    },
+    /// Restart the proxy on each host (a new container with --proxy-image when it runs another
+    /// image) and check that it came back with every route it had.
+    Reboot(ProxyTarget),
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ pub mod lines;
 mod lock;
 mod log;
 mod plan;
+mod proxy;
 mod recipe_args;
 mod signals;
 pub mod style;
@@ -19,7 +20,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, Global, LockAction, LockTarget};
+pub use args::{Cli, Command, Global, LockAction, LockTarget, ProxyAction, ProxyTarget};
 use human::Human;
 use json::Json;
 
@@ -114,6 +115,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Lock { action } => with_runtime(&g, |rt| lock::run(rt, &action)),
+        Command::Proxy { action } => with_runtime(&g, |rt| proxy::run(rt, &action)),
         Command::Init { hosts } => init::run(&g, &hosts),
         Command::Repl { hosts } => {
             let rt = build_runtime(&g, crate::repl::reporter(g.verbose))?;

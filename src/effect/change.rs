@@ -38,6 +38,13 @@ pub enum Change {
     Registry { op: String, detail: String },
     /// A file on the machine hoist runs on.
     Local { op: String, path: String },
+    /// A change of a host's front proxy (Caddy, through its admin API): the whole config
+    /// before and after, as pretty JSON, so a plan shows the route change as a diff.
+    Proxy {
+        summary: String,
+        before: String,
+        after: String,
+    },
 }
 
 impl Change {
@@ -49,6 +56,7 @@ impl Change {
             Change::Docker { op, .. } => format!("docker {op}"),
             Change::Registry { op, .. } => format!("registry {op}"),
             Change::Local { op, .. } => format!("local {op}"),
+            Change::Proxy { .. } => "proxy".into(),
         }
     }
 
@@ -102,6 +110,7 @@ impl Change {
             }
             Change::Docker { detail, .. } | Change::Registry { detail, .. } => detail.clone(),
             Change::Local { op, path } => format!("{op} {path}"),
+            Change::Proxy { summary, .. } => summary.clone(),
         }
     }
 
@@ -122,6 +131,11 @@ impl Change {
                     Some(b"")
                 },
                 after,
+            )),
+            Change::Proxy { before, after, .. } => Some(diff::unified(
+                "caddy config (hoist-proxy)",
+                Some(before.as_bytes()),
+                after.as_bytes(),
             )),
             _ => None,
         }

@@ -16,6 +16,7 @@ use super::guard::{self, Disarmed, Guard};
 use super::history::History;
 use super::layout;
 use super::record::Record;
+use super::routing::KeptPreflight;
 use super::undo::{Containers, KeptFile, Restore};
 use crate::compose::{Project, UpOptions};
 use crate::error::{Error, Result};
@@ -50,6 +51,20 @@ impl Release {
                     h.name(),
                     rec.id
                 )));
+            }
+        }
+        // Behind the proxy: the proven pre-flight takes the traffic before the app's own
+        // project is touched; the live container drains (routing.rs).
+        let kept = self.take_preflight(c);
+        if let Some(k) = &kept {
+            match self.route_to(&k.upstream).await {
+                Ok(Some(old)) => self.drain(&old).await,
+                Ok(None) => {}
+                Err(e) => {
+                    c.set_stage(Stage::Failed);
+                    self.retire(k).await;
+                    return Err(e);
+                }
             }
         }
         // The live release keeps its files from now on, so going back restores them exactly.
@@ -98,6 +113,7 @@ impl Release {
         if let Some(e) = failure {
             c.set_stage(Stage::Failed);
             self.undo(c, &g, &before, live.as_ref(), &e).await;
+            self.route_back(c, live.as_ref(), kept.as_ref()).await;
             return Err(e);
         }
         match g
@@ -109,11 +125,20 @@ impl Release {
         {
             Disarmed::Fired(f) => {
                 c.set_stage(Stage::Failed);
+                self.route_back(c, live.as_ref(), kept.as_ref()).await;
                 return Err(guard::fired_error(h, &what, &f, &back_to));
             }
             Disarmed::Disarmed | Disarmed::Planned => {}
         }
         c.set_stage(Stage::Live);
+        // Behind the proxy: the route goes to the app's own container, proven above; then
+        // the pre-flight drains and goes.
+        if let Some(r) = &c.inner.routed {
+            self.route_to_app(r).await?;
+            if let Some(k) = &kept {
+                self.retire(k).await;
+            }
+        }
         let kept = self.inner.store.load().await?;
         self.inner
             .store
@@ -344,7 +369,7 @@ impl Release {
         }
         h.write(
             &self.path(layout::PIN_FILE),
-            &layout::pin_text(&c.inner.pinned_services, &rec.pinned, &rec.image),
+            &c.inner.pin,
             &FileOpts::default(),
         )
         .await?;
@@ -435,11 +460,71 @@ impl Release {
         self.http_check(c).await
     }
 
-    /// The release's HTTP check on its published port (none given: passes).
+    /// After a failed cutover behind the proxy: the route goes back to the app's container
+    /// (the live release, put back), then the pre-flight goes. With no release before, the
+    /// route stays as it was (none, or the pre-flight's until it goes).
+    async fn route_back(&self, c: &Candidate, live: Option<&Record>, kept: Option<&KeptPreflight>) {
+        if let (Some(r), Some(_)) = (&c.inner.routed, live)
+            && let Err(e) = self.route_to_app(r).await
+        {
+            self.say(
+                Level::Warn,
+                format!(
+                    "{}: the route of {} could not go back to its container: {}",
+                    self.inner.host.name(),
+                    self.inner.app,
+                    e.message
+                ),
+            );
+        }
+        if let Some(k) = kept {
+            self.retire(k).await;
+        }
+    }
+
+    /// A kept pre-flight no traffic goes to any more: drained, then removed by its guard.
+    async fn retire(&self, k: &KeptPreflight) {
+        let h = &self.inner.host;
+        self.drain(&k.upstream).await;
+        let fired = crate::services::shielded_async(k.guard.fire(
+            h,
+            format!(
+                "remove the pre-flight project {} (the host's guard)",
+                super::preflight::project(&self.inner.app)
+            ),
+        ))
+        .await;
+        match fired {
+            Ok(Some(f)) if !f.ok() => self.say(
+                Level::Warn,
+                format!(
+                    "{}: removing the pre-flight project failed (exit code {}): {}",
+                    h.name(),
+                    f.code,
+                    f.output
+                ),
+            ),
+            Ok(_) => {}
+            Err(e) => self.say(
+                Level::Warn,
+                format!(
+                    "{}: the host goes on removing the pre-flight project on its own ({})",
+                    h.name(),
+                    e.message
+                ),
+            ),
+        }
+    }
+
+    /// The release's HTTP check on its published port (none given: passes); behind the
+    /// proxy, on its routed container's address and port.
     pub(super) async fn http_check(
         &self,
         c: &Candidate,
     ) -> Result<std::result::Result<(), Failure>> {
+        if let Some(r) = &c.inner.routed {
+            return self.http_check_routed(&self.inner.app, &r.service, r).await;
+        }
         let port = self.inner.opts.health_port;
         if port == 0 {
             return Ok(Ok(()));

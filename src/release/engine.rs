@@ -62,6 +62,39 @@ pub struct ReleaseOptions {
     /// How many releases keep their files (the live and confirmed ones always do).
     #[serde(default = "default_keep")]
     pub keep_releases: usize,
+    /// Host names (comma-separated) the host's front proxy routes to the app: releases switch
+    /// behind it (routing.rs). None: the live release's, else none (published ports).
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Path prefix of the route (none: every path; none given: the live release's).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// `auto` or `internal` (none given: the live release's).
+    #[serde(default)]
+    pub tls: Option<String>,
+    /// The routed service's container port (0: from the compose file or the image, else 80).
+    #[serde(default)]
+    pub app_port: u16,
+    /// Seconds requests in flight to the old release may take after the switch.
+    #[serde(default = "default_drain")]
+    pub drain: u64,
+    /// The proxy's image, when the host has none yet (default caddy:2).
+    #[serde(default)]
+    pub proxy_image: Option<String>,
+    #[serde(default = "default_http_port")]
+    pub proxy_http_port: u16,
+    #[serde(default = "default_https_port")]
+    pub proxy_https_port: u16,
+}
+
+fn default_drain() -> u64 {
+    30
+}
+fn default_http_port() -> u16 {
+    80
+}
+fn default_https_port() -> u16 {
+    443
 }
 
 fn root_path() -> String {
@@ -86,6 +119,14 @@ impl Default for ReleaseOptions {
             timeout: default_timeout(),
             services: Vec::new(),
             keep_releases: default_keep(),
+            domain: None,
+            path: None,
+            tls: None,
+            app_port: 0,
+            drain: default_drain(),
+            proxy_image: None,
+            proxy_http_port: default_http_port(),
+            proxy_https_port: default_https_port(),
         }
     }
 }
@@ -139,6 +180,12 @@ pub(super) struct CandidateInner {
     /// The records before it (with a record for a project found set up by hand).
     pub before: History,
     pub stage: Mutex<Stage>,
+    /// hoist's override file for it (its pin, and the proxy network when routed).
+    pub pin: String,
+    /// Behind the proxy: the routed service and its port.
+    pub routed: Option<super::routing::Routed>,
+    /// Behind the proxy: its pre-flight, kept to serve during the cutover.
+    pub kept: Mutex<Option<super::routing::KeptPreflight>>,
 }
 
 impl Candidate {
@@ -184,6 +231,8 @@ pub(super) struct ReleaseInner {
     pub profiles: Vec<String>,
     pub opts: ReleaseOptions,
     pub store: Store,
+    /// Behind the host's front proxy (`domain`).
+    pub routing: Option<super::routing::Routing>,
 }
 
 impl std::fmt::Debug for Release {
@@ -231,6 +280,7 @@ impl Release {
             .clone()
             .or_else(|| live.map(|l| l.profiles.clone()))
             .unwrap_or_default();
+        let routing = routing_of(host, app, &docker, &opts, live).await?;
         Ok(Release {
             inner: Arc::new(ReleaseInner {
                 host: host.clone(),
@@ -241,6 +291,7 @@ impl Release {
                 profiles,
                 opts,
                 store,
+                routing,
             }),
         })
     }
@@ -354,6 +405,68 @@ impl Release {
         self.inner.store.save(&next).await?;
         Ok(next.live().cloned().expect("confirmed has a live release"))
     }
+}
+
+/// The app's routing: the domain given, else the live release's (its record's params); the
+/// host's proxy is started when it is not running.
+async fn routing_of(
+    host: &Host,
+    app: &str,
+    docker: &Docker,
+    opts: &ReleaseOptions,
+    live: Option<&Record>,
+) -> Result<Option<super::routing::Routing>> {
+    let given = |v: &Option<String>, key: &str| -> Option<String> {
+        v.clone().filter(|s| !s.trim().is_empty()).or_else(|| {
+            live.and_then(|l| l.params.get(key))
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        })
+    };
+    let proxy = crate::proxy::Proxy::new(
+        host,
+        docker.clone(),
+        crate::proxy::ProxyOptions {
+            image: opts.proxy_image.clone().filter(|i| !i.is_empty()),
+            http_port: opts.proxy_http_port,
+            https_port: opts.proxy_https_port,
+        },
+    );
+    let (domains, path, tls) = match given(&opts.domain, "domain") {
+        Some(domain) => {
+            let domains = crate::script::api::proxy::domains(&domain);
+            for d in &domains {
+                crate::proxy::route::check_domain(d)?;
+            }
+            let path = crate::proxy::route::check_path(given(&opts.path, "path").as_deref())?;
+            let tls = crate::proxy::Tls::parse(given(&opts.tls, "tls").as_deref().unwrap_or(""))?;
+            (domains, path, tls)
+        }
+        None => {
+            // The proxy itself knows the apps it routes (a release gone back to may predate
+            // the domain).
+            if !proxy.running().await? {
+                return Ok(None);
+            }
+            match proxy.route(app).await? {
+                Some(r) => (r.domains, r.path, r.tls),
+                None => return Ok(None),
+            }
+        }
+    };
+    {
+        let _step = crate::step::enter(&format!("Front proxy on {}", host.name()));
+        proxy.ensure().await?;
+    }
+    Ok(Some(super::routing::Routing {
+        proxy,
+        domains,
+        path,
+        tls,
+        port: opts.app_port,
+        drain: std::time::Duration::from_secs(opts.drain),
+    }))
 }
 
 /// The time as records keep it: UTC, RFC 3339, whole seconds (one length, so a plan's record

@@ -66,11 +66,43 @@ pub fn pinned_services(config: &ComposeFile, image: &str) -> Vec<String> {
 
 /// hoist's override file pinning `services` to `pinned` (the release asked for `image`).
 pub fn pin_text(services: &[String], pinned: &str, image: &str) -> String {
+    pin_text_routed(services, pinned, image, None)
+}
+
+/// A service the front proxy reaches: it joins the proxy's network (and keeps compose's
+/// `default` network when its compose file names no network, which an override's list would
+/// otherwise replace).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Joins {
+    pub service: String,
+    pub keep_default: bool,
+}
+
+/// [`pin_text`], with `joins`'s service on the proxy's network (declared external).
+pub fn pin_text_routed(
+    services: &[String],
+    pinned: &str,
+    image: &str,
+    joins: Option<&Joins>,
+) -> String {
     let mut text = format!(
         "{PIN_MARK}\n# The project's compose file, .env and env files are never rewritten.\nservices:\n"
     );
     for s in services {
         text.push_str(&format!("  {s}:\n    image: \"{pinned}\"  # {image}\n"));
+        if let Some(j) = joins.filter(|j| &j.service == s) {
+            text.push_str("    networks:\n");
+            if j.keep_default {
+                text.push_str("      default: {}\n");
+            }
+            text.push_str(&format!("      {}: {{}}\n", crate::proxy::NETWORK));
+        }
+    }
+    if joins.is_some() {
+        text.push_str(&format!(
+            "networks:\n  {n}:\n    external: true\n    name: {n}\n",
+            n = crate::proxy::NETWORK
+        ));
     }
     text
 }
@@ -140,6 +172,15 @@ mod tests {
             pin_text(&["web".into()], "reg/app@sha256:1", "reg/app:v1"),
             format!(
                 "{PIN_MARK}\n# The project's compose file, .env and env files are never rewritten.\nservices:\n  web:\n    image: \"reg/app@sha256:1\"  # reg/app:v1\n"
+            )
+        );
+        let j = Joins {
+            service: "web".into(),
+            keep_default: true,
+        };
+        assert!(
+            pin_text_routed(&["web".into()], "p", "i", Some(&j)).ends_with(
+                "    networks:\n      default: {}\n      hoist-proxy: {}\nnetworks:\n  hoist-proxy:\n    external: true\n    name: hoist-proxy\n"
             )
         );
         assert_eq!(project_dir("app", None), "~/apps/app");

@@ -161,8 +161,20 @@ impl Release {
                     }
                 }
             }
+            if c.inner.routed.as_ref().is_some_and(|r| &r.service == s)
+                && !nets.iter().any(|n| n == crate::proxy::NETWORK)
+            {
+                nets.push(crate::proxy::NETWORK.to_string());
+            }
             networks.insert(s.clone(), nets);
         }
+        // Behind the proxy: the live container the route goes back to if this run is lost
+        // while the pre-flight serves.
+        let live_upstream = c.inner.routed.as_ref().and_then(|r| {
+            live.iter()
+                .find(|x| x.service == r.service && x.state == "running")
+                .map(|x| format!("{}:{}", x.name, r.port))
+        });
         let text = file(
             &self.inner.app,
             &c.inner.config,
@@ -188,9 +200,18 @@ impl Release {
             .await?
             .render();
         let undo = format!(
-            "( {down} ) || rc=1\nrm -f -- {} || rc=1\nexit ${{rc:-0}}\n",
+            "{}( {down} ) || rc=1\nrm -f -- {} || rc=1\nexit ${{rc:-0}}\n",
+            live_upstream
+                .as_deref()
+                .map(|u| self.route_back_script(u))
+                .unwrap_or_default(),
             crate::command::quote_path(&self.path(FILE))
         );
+        // Behind the proxy the pre-flight serves through the cutover: its guard waits longer.
+        let deadline = match &self.inner.routing {
+            Some(r) => self.inner.opts.timeout * 4 + 300 + r.drain.as_secs() * 2,
+            None => self.inner.opts.timeout * 2 + 120,
+        };
         let what = format!("the pre-flight of {} on {}", rec.id, h.name());
         let g = Guard::arm(
             h,
@@ -198,7 +219,7 @@ impl Release {
             &format!("{}-preflight-{}", super::lock::run_id(), self.inner.app),
             &what,
             &format!("rc=0\n{undo}"),
-            Some(Duration::from_secs(self.inner.opts.timeout * 2 + 120)),
+            Some(Duration::from_secs(deadline)),
             format!(
                 "arm the host's guard of {what}: the pre-flight project {} goes whatever happens",
                 project(&self.inner.app)
@@ -206,6 +227,44 @@ impl Release {
         )
         .await?;
         let outcome = self.run_preflight(c, &pre).await;
+        if let (Ok(Ok(())), Some(r)) = (&outcome, &c.inner.routed) {
+            // Proven, behind the proxy: it stays to take the traffic during the cutover, which
+            // retires it (its guard still removes it if this run is lost).
+            let upstream = if h.services().effects().planning() {
+                Ok(format!(
+                    "{}-{}-1",
+                    project(&self.inner.app),
+                    service(&r.service)
+                ))
+            } else {
+                self.container_of(&project(&self.inner.app), &service(&r.service))
+                    .await
+            };
+            match upstream {
+                Ok(name) => {
+                    *c.inner.kept.lock().expect("kept lock") =
+                        Some(super::routing::KeptPreflight {
+                            guard: g,
+                            upstream: format!("{name}:{}", r.port),
+                        });
+                    c.set_stage(Stage::Proven);
+                    return Ok(());
+                }
+                Err(e) => {
+                    // Gone between its check and now: it cannot take the traffic.
+                    let _ = crate::services::shielded_async(g.fire(
+                        h,
+                        format!(
+                            "remove the pre-flight project {} (the host's guard)",
+                            project(&self.inner.app)
+                        ),
+                    ))
+                    .await;
+                    c.set_stage(Stage::Failed);
+                    return Err(e);
+                }
+            }
+        }
         // The clean-up is the guard's undo, run on the host; a second signal stops the wait
         // for it, not the clean-up.
         let cleaned = crate::services::shielded_async(g.fire(
@@ -340,6 +399,15 @@ impl Release {
         {
             f.service = f.service.trim_end_matches("-preflight").to_string();
             return Ok(Err(f));
+        }
+        if let Some(r) = &c.inner.routed {
+            let mut f = self
+                .http_check_routed(pre.name(), &service(&r.service), r)
+                .await?;
+            if let Err(f) = &mut f {
+                f.service = r.service.clone();
+            }
+            return Ok(f);
         }
         let port = self.inner.opts.health_port;
         if port == 0 {

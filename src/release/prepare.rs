@@ -186,10 +186,14 @@ impl Release {
         {
             before = History::new(vec![found]);
         }
-        overlay.insert(
-            layout::PIN_FILE.to_string(),
-            Some(layout::pin_text(&pinned_services, &pinned, image)),
+        let routed = self.routed(&unpinned, &pinned_services, &pinned).await?;
+        let pin_file = layout::pin_text_routed(
+            &pinned_services,
+            &pinned,
+            image,
+            routed.as_ref().map(|(_, j)| j),
         );
+        overlay.insert(layout::PIN_FILE.to_string(), Some(pin_file.clone()));
         let config = self
             .project(&env_files, &self.inner.profiles, overlay, image_env)?
             .config()
@@ -206,7 +210,7 @@ impl Release {
                 .collect(),
             env_files,
             profiles: self.inner.profiles.clone(),
-            params: new.params,
+            params: self.with_routing(new.params),
             recipe: self.inner.opts.recipe.clone(),
             run_id: super::lock::run_id().to_string(),
             user: crate::local_user::current_user(),
@@ -228,6 +232,9 @@ impl Release {
                 config,
                 before,
                 stage: Mutex::new(Stage::Prepared),
+                pin: pin_file,
+                routed: routed.map(|(r, _)| r),
+                kept: Mutex::new(None),
             }),
         })
     }
@@ -299,14 +306,16 @@ impl Release {
                 .unwrap_or_default();
             return Err(self.no_service_runs(&file, &record.image));
         }
-        overlay.insert(
-            layout::PIN_FILE.to_string(),
-            Some(layout::pin_text(
-                &pinned_services,
-                &record.pinned,
-                &record.image,
-            )),
+        let routed = self
+            .routed(&unpinned, &pinned_services, &record.pinned)
+            .await?;
+        let pin_file = layout::pin_text_routed(
+            &pinned_services,
+            &record.pinned,
+            &record.image,
+            routed.as_ref().map(|(_, j)| j),
         );
+        overlay.insert(layout::PIN_FILE.to_string(), Some(pin_file.clone()));
         let config = self
             .project(&env_files, &profiles, overlay, image_env)?
             .config()
@@ -321,6 +330,9 @@ impl Release {
                 config,
                 before,
                 stage: Mutex::new(Stage::Prepared),
+                pin: pin_file,
+                routed: routed.map(|(r, _)| r),
+                kept: Mutex::new(None),
             }),
         })
     }

@@ -69,6 +69,7 @@ pub fn build(st: &Arc<ScriptState>) -> Engine {
     api::docker::register(&mut engine, st);
     api::registry::register(&mut engine, st);
     api::release::register(&mut engine, st);
+    api::proxy::register(&mut engine, st);
     api::cleanup::register(&mut engine, st);
     engine
 }

@@ -34,18 +34,25 @@ impl<'a> Load<'a> {
     /// Start the loop; `name` keeps loops of different tests apart (files /tmp/load-NAME.*).
     /// Returns once the loop runs.
     pub fn start(h: &'a FleetHost, url: &str, name: &str) -> Load<'a> {
+        Self::start_for(h, url, None, name)
+    }
+
+    /// [`Load::start`] with a `Host:` header (a front proxy routing by host name).
+    pub fn start_for(h: &'a FleetHost, url: &str, host: Option<&str>, name: &str) -> Load<'a> {
         let base = format!("/tmp/load-{name}");
         // The loop is itself single-quoted shell text: the URL goes in as it is, so it may hold
         // only characters no shell treats specially.
         assert!(
             url.chars()
+                .chain(host.unwrap_or_default().chars())
                 .all(|c| c.is_ascii_alphanumeric() || ":/._-".contains(c)),
-            "load URL with shell characters: {url}"
+            "load URL or host with shell characters: {url} {host:?}"
         );
+        let header = host.map(|h| format!("-H Host:{h} ")).unwrap_or_default();
         h.sh_ok(&format!(
             "rm -f {base}.stop {base}.log {base}.pid; \
              setsid sh -c 'echo $$ > {base}.pid; while [ ! -f {base}.stop ]; do \
-               if b=$(curl -fsS -m 2 {url} 2>/dev/null); then echo \"ok $b\" | head -1; else echo FAIL; fi; \
+               if b=$(curl -fsS -m 2 {header}{url} 2>/dev/null); then echo \"ok $b\" | head -1; else echo FAIL; fi; \
              done > {base}.log' </dev/null >/dev/null 2>&1 & \
              while [ ! -s {base}.pid ]; do sleep 0.1; done"
         ));

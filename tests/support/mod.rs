@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod book;
+pub mod caddy;
 pub mod debs;
 pub mod fleet;
 pub mod follow;

@@ -11,6 +11,7 @@ pub mod hosts;
 pub mod mount;
 pub mod output;
 pub mod paths;
+pub mod proxy;
 pub mod registry;
 pub mod release;
 pub mod run_control;
@@ -45,4 +46,5 @@ script_types! {
     crate::stdlib::git::Repo => "Repo",
     crate::release::Release => "Release",
     crate::release::Candidate => "Candidate",
+    crate::proxy::Proxy => "Proxy",
 }

@@ -1,0 +1,319 @@
+//! Releases behind the host's front proxy (`--domain`, Caddy from Debian's package, driven by
+//! its admin API): on a compose v2 host (host1) and a v1 host (host2) at once, a request loop
+//! on each host against the proxy's port 80 with the app's `Host:` header runs through a
+//! deploy, an upgrade, a --rollback and a release that fails its check — every request must
+//! be answered, only by the releases involved, never by the failing one. Two apps share one
+//! host's proxy on their own domains and one's releases leave the other untouched; a restart
+//! of the host brings every route back without hoist. Every check reads the hosts themselves.
+
+mod support;
+
+use std::process::Output;
+
+use support::caddy::{self, through, through_tls};
+use support::fleet::{FleetHost, fleet_cmd};
+use support::load::{Load, Seen};
+use support::release_app::{ReleaseApp, ok, text};
+
+/// A compose file with no published port: the proxy reaches `web` on its network.
+const ROUTED: &str = "services:\n  web:\n    image: ${IMAGE}\n    restart: unless-stopped\n    stop_grace_period: 1s\n";
+
+struct Routed {
+    a: ReleaseApp,
+    domain: String,
+    caddy: String,
+}
+
+impl Routed {
+    fn new(name: &str, hosts: &[usize]) -> Routed {
+        let a = ReleaseApp::new(name, 0, hosts);
+        a.compose(ROUTED);
+        let caddy = caddy::image(a.f);
+        a.f.login_hosts();
+        let domain = format!("{}.test", a.app);
+        Routed { a, domain, caddy }
+    }
+
+    fn deploy(&self, tag: &str, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "deploy",
+            "--env",
+            "test",
+            "--app",
+            &self.a.app,
+            "--dir",
+            &self.a.remote_dir,
+            "--user",
+            &self.a.f.registry_user,
+            "--context",
+            "app",
+            "--tag",
+            tag,
+            "--domain",
+            &self.domain,
+            "--health-path",
+            "/index.html",
+            "--watch",
+            "0",
+            "--timeout",
+            "20",
+            "--drain",
+            "5",
+            "--proxy-image",
+            &self.caddy,
+        ];
+        args.extend_from_slice(extra);
+        self.a.cmd(&args).output().expect("run hoist")
+    }
+
+    /// `upgrade` names no domain: the app's route is the live release's.
+    fn upgrade(&self, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "upgrade",
+            "--env",
+            "test",
+            "--app",
+            &self.a.app,
+            "--dir",
+            &self.a.remote_dir,
+            "--health-path",
+            "/index.html",
+            "--watch",
+            "0",
+            "--timeout",
+            "20",
+            "--drain",
+            "5",
+        ];
+        args.extend_from_slice(extra);
+        self.a.cmd(&args).output().expect("run hoist")
+    }
+
+    fn served(&self, h: &FleetHost) -> String {
+        through(h, &self.domain, "/index.html")
+    }
+
+    fn loops(&self, what: &str) -> Vec<Load<'static>> {
+        self.a
+            .hosts
+            .iter()
+            .map(|h| {
+                Load::start_for(
+                    h,
+                    "http://127.0.0.1/index.html",
+                    Some(&self.domain),
+                    &format!("{}-{what}", self.a.app),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Stop the loops; each host's count, printed.
+fn stop(what: &str, hosts: &[&FleetHost], loops: Vec<Load>) -> Vec<Seen> {
+    let seen: Vec<Seen> = loops.into_iter().map(Load::stop).collect();
+    for (h, s) in hosts.iter().zip(&seen) {
+        eprintln!(
+            "{what} on {} ({}): answered {}, failed {}",
+            h.name,
+            h.compose_cli(),
+            s.answered,
+            s.failed
+        );
+    }
+    seen
+}
+
+/// Every request answered, only by `allowed` pages, and the loop ran.
+fn only(what: &str, hosts: &[&FleetHost], seen: &[Seen], allowed: &[&str], out: &str) {
+    for (h, s) in hosts.iter().zip(seen) {
+        assert!(s.answered > 0, "{what} on {}: the loop ran: {s:?}", h.name);
+        assert_eq!(
+            s.failed, 0,
+            "{what} on {}: requests failed: {s:?}\n{out}",
+            h.name
+        );
+        let by_allowed: usize = allowed.iter().map(|p| s.said(p)).sum();
+        assert_eq!(
+            by_allowed, s.answered,
+            "{what} on {}: answered by another release than {allowed:?}: {s:?}",
+            h.name
+        );
+    }
+}
+
+#[test]
+fn deploy_upgrade_rollback_and_a_failing_release_lose_no_request_behind_caddy() {
+    let _up = fleet_guard();
+    let r = Routed::new("pxrel", &[1, 2]);
+    let hosts: Vec<&FleetHost> = r.a.hosts.clone();
+    for h in &hosts {
+        caddy::remove_proxy(h);
+    }
+    // First release: the proxy is started, the route set once v1 passed its checks.
+    r.a.version("v1", "");
+    let out = ok(&r.deploy("v1", &[]));
+    for h in &hosts {
+        assert_eq!(r.served(h), "v1", "{}: {out}", h.name);
+        assert_eq!(
+            through_tls(h, &r.domain, "/index.html"),
+            "v1",
+            "{}: HTTPS (internal CA)",
+            h.name
+        );
+        let ports = h.sh_ok(&format!(
+            "docker ps --filter label=com.docker.compose.project={} --format '{{{{.Ports}}}}'",
+            r.a.app
+        ));
+        assert!(
+            !ports.contains("->"),
+            "{}: the app publishes no port: {ports}",
+            h.name
+        );
+        let image = h.sh_ok("docker inspect -f '{{.Config.Image}}' hoist-proxy");
+        assert_eq!(image.trim(), r.caddy, "{}", h.name);
+        // No admin port is published: only 80 and 443.
+        let published = h.sh_ok("docker port hoist-proxy");
+        assert!(!published.contains("2019"), "{}: {published}", h.name);
+        // The record keeps the route, so later runs need no --domain.
+        assert_eq!(
+            h.live_release(&r.a.remote_dir)["params"]["domain"],
+            r.domain.as_str()
+        );
+    }
+
+    // deploy v2: the proven pre-flight takes the traffic, then the app's own container.
+    r.a.version("v2", "");
+    let loops = r.loops("deploy");
+    let out = r.deploy("v2", &[]);
+    let seen = stop("deploy v2", &hosts, loops);
+    let out = ok(&out);
+    only("deploy v2", &hosts, &seen, &["v1", "v2"], &out);
+    for h in &hosts {
+        assert_eq!(r.served(h), "v2", "{}", h.name);
+        assert!(r.a.no_preflight_left(h), "{}: pre-flight left", h.name);
+        let up = caddy::config(h)
+            .pointer("/apps/http/servers/hoist-http/routes/0/handle/0/upstreams/0/dial")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            up.starts_with(&r.a.app) && !up.contains("preflight") && up.ends_with(":8080"),
+            "{}: the route goes to the app's container: {up}",
+            h.name
+        );
+    }
+
+    // upgrade to v3 (a registry image), with no --domain: the live release's route.
+    let v3 = r.a.f.page_image(&format!("{}:v3", r.a.app), "v3");
+    let loops = r.loops("upgrade");
+    let out = r.upgrade(&["--image", &v3]);
+    let seen = stop("upgrade v3", &hosts, loops);
+    let out = ok(&out);
+    only("upgrade v3", &hosts, &seen, &["v2", "v3"], &out);
+    for h in &hosts {
+        assert_eq!(r.served(h), "v3", "{}", h.name);
+    }
+
+    // --rollback: back to v2, the same way.
+    let loops = r.loops("rollback");
+    let out = r.upgrade(&["--rollback"]);
+    let seen = stop("rollback", &hosts, loops);
+    let out = ok(&out);
+    only("rollback", &hosts, &seen, &["v3", "v2"], &out);
+    for h in &hosts {
+        assert_eq!(r.served(h), "v2", "{}", h.name);
+    }
+
+    // A release that never listens fails its pre-flight: it never answers, v2 serves on.
+    r.a.version("bad", "CMD [\"sleep\", \"3600\"]");
+    r.a.compose(&format!("{ROUTED}    healthcheck:\n      disable: true\n"));
+    let loops = r.loops("bad");
+    let out = r.deploy("bad", &["--timeout", "8"]);
+    let seen = stop("failing release", &hosts, loops);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("failed its pre-flight check"), "{said}");
+    only("failing release", &hosts, &seen, &["v2"], &said);
+    for h in &hosts {
+        assert_eq!(r.served(h), "v2", "{}", h.name);
+        assert!(r.a.no_preflight_left(h), "{}: pre-flight left", h.name);
+        assert!(!r.a.locked_on(h), "{}: lock left", h.name);
+    }
+    for h in &hosts {
+        caddy::remove_proxy(h);
+    }
+}
+
+#[test]
+fn two_apps_share_a_proxy_and_a_host_restart_brings_their_routes_back() {
+    let _alone = support::fleet::fleet().exclusive();
+    let one = Routed::new("pxone", &[3]);
+    let two = Routed::new("pxtwo", &[3]);
+    let h = one.a.hosts[0];
+    caddy::remove_proxy(h);
+    one.a.version("one-v1", "");
+    two.a.version("two-v1", "");
+    ok(&one.deploy("v1", &[]));
+    ok(&two.deploy("v1", &[]));
+    assert_eq!(one.served(h), "one-v1");
+    assert_eq!(two.served(h), "two-v1");
+    // A dry run shows the route change as a diff of Caddy's config, and changes nothing.
+    one.a.version("one-v2", "");
+    let plan = ok(&one.deploy("v2", &["--dry-run"]));
+    assert!(
+        plan.contains("caddy config (hoist-proxy)") && plan.contains("preflight"),
+        "{plan}"
+    );
+    assert_eq!(one.served(h), "one-v1");
+
+    let before = two.a.container_ids(h, &two.a.app);
+    let loops = two.loops("neighbour");
+    ok(&one.deploy("v2", &[]));
+    let v3 = one.a.f.page_image(&format!("{}:v3", one.a.app), "one-v3");
+    ok(&one.upgrade(&["--image", &v3]));
+    let seen = stop("the other app's releases", &[h], loops);
+    only("the other app's releases", &[h], &seen, &["two-v1"], "");
+    assert_eq!(
+        two.a.container_ids(h, &two.a.app),
+        before,
+        "the other app was touched"
+    );
+    assert_eq!(one.served(h), "one-v3");
+
+    // hoist proxy status: both routes; reboot: Caddy restarts with every route.
+    let status = ok(&one
+        .a
+        .cmd(&["proxy", "status", "--env", "test", "--json"])
+        .output()
+        .unwrap());
+    assert!(
+        status.contains(&one.domain) && status.contains(&two.domain),
+        "{status}"
+    );
+    ok(&one
+        .a
+        .cmd(&["proxy", "reboot", "--env", "test"])
+        .output()
+        .unwrap());
+    assert_eq!(one.served(h), "one-v3");
+    assert_eq!(two.served(h), "two-v1");
+
+    // The host restarts: its engine starts the proxy and the apps, Caddy resumes its config.
+    fleet_cmd(&["stop", &h.name]);
+    fleet_cmd(&["start", &h.name]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while (one.served(h) != "one-v3" || two.served(h) != "two-v1")
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert_eq!(one.served(h), "one-v3", "after the restart");
+    assert_eq!(two.served(h), "two-v1", "after the restart");
+    caddy::remove_proxy(h);
+}
+
+/// Tests of this binary that need the hosts up hold this (the restart test excludes them).
+fn fleet_guard() -> std::sync::RwLockReadGuard<'static, ()> {
+    support::fleet::fleet().hosts_up()
+}
