@@ -96,7 +96,22 @@ fn status_has_a_row_per_host_with_the_release_even_when_a_host_is_cut_off() {
     let o = hoist(&["status", "--env", "test", "--json"]);
     let human = hoist(&["status", "--env", "test"]);
     cut.undo();
-    let rows = list_value(&o);
+    // Every row is printed, then the run fails (exit 1) naming the host it could not read, so
+    // a script or a CI job notices.
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let out = String::from_utf8_lossy(&o.stdout);
+    let result: serde_json::Value = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["event"] == "result")
+        .unwrap_or_else(|| panic!("no result event:\n{out}"));
+    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "error", "{last}");
+    assert!(
+        last["error"]["message"].as_str().unwrap().contains("no status from host2"),
+        "{last}"
+    );
+    let rows = result["value"].as_array().unwrap().clone();
     assert_eq!(rows.len(), 4, "{rows:?}");
     for (row, h) in rows.iter().zip(&f.hosts) {
         assert_eq!(row["host"], h.name.as_str(), "{rows:?}");
@@ -111,7 +126,8 @@ fn status_has_a_row_per_host_with_the_release_even_when_a_host_is_cut_off() {
         assert_eq!(rows[n]["state"], "running", "{}", rows[n]);
         assert_eq!(rows[n]["release"], v1.as_str(), "{}", rows[n]);
     }
-    let table = ok(&human);
+    assert_eq!(human.status.code(), Some(1), "{human:?}");
+    let table = String::from_utf8_lossy(&human.stdout);
     let err = String::from_utf8_lossy(&human.stderr);
     assert!(
         table.contains("unknown") && table.contains("running") && err.contains("host2: no status"),

@@ -83,16 +83,12 @@ impl Docker {
     pub async fn send(&self, image: &str, to: &Docker) -> Result<Sent> {
         let Some((id, layers)) = self.layers_of(image).await? else {
             // A dry run plans the build before it: the image it would send is not there yet.
-            let services = to.services().clone();
-            if services.effects().planning() {
-                let change = Change::Docker {
-                    op: "send".into(),
-                    detail: format!(
-                        "send {image} from {} (an image this run builds or pulls first)",
-                        self.host_name()
-                    ),
-                };
-                services.effects().admit(to.host_name(), &change);
+            if to.services().effects().planning() {
+                let detail = format!(
+                    "send {image} from {} (an image this run builds or pulls first)",
+                    self.host_name()
+                );
+                to.perform("send", detail, |_| async { Ok(0u64) }).await?;
                 return Ok(Sent::default());
             }
             return Err(Error::usage(format!(
