@@ -178,8 +178,6 @@ impl Release {
                 ..ComposeOptions::default()
             },
         )?;
-        h.write(&self.path(FILE), &text, &FileOpts::default())
-            .await?;
         let down = pre
             .compose_command(
                 pre.tool().await?,
@@ -187,9 +185,10 @@ impl Release {
             )
             .await?
             .render();
+        // No file: the run was stopped before writing it, so nothing was started from it.
         let undo = format!(
-            "( {down} ) || rc=1\nrm -f -- {} || rc=1\nexit ${{rc:-0}}\n",
-            crate::command::quote_path(&self.path(FILE))
+            "if [ -e {f} ]; then ( {down} ) || rc=1; fi\nrm -f -- {f} || rc=1\nexit ${{rc:-0}}\n",
+            f = crate::command::quote_path(&self.path(FILE))
         );
         let what = format!("the pre-flight of {} on {}", rec.id, h.name());
         let g = Guard::arm(
@@ -205,7 +204,12 @@ impl Release {
             ),
         )
         .await?;
-        let outcome = self.run_preflight(c, &pre).await;
+        // Written once the guard is armed: an interrupt before that leaves no file behind.
+        let written = h.write(&self.path(FILE), &text, &FileOpts::default()).await;
+        let outcome = match written {
+            Ok(_) => self.run_preflight(c, &pre).await,
+            Err(e) => Err(e),
+        };
         // The clean-up is the guard's undo, run on the host; a second signal stops the wait
         // for it, not the clean-up.
         let cleaned = crate::services::shielded_async(g.fire(
