@@ -92,6 +92,9 @@ pub struct Command {
     /// What the command changes, when a primitive can say it better than the command line
     /// (a file written, with its old and new content); else the command itself is the change.
     pub change: Option<Box<crate::effect::Change>>,
+    /// stdout goes, byte for byte, into this file as it arrives instead of being kept (a
+    /// download: any size in bounded memory).
+    pub stdout_to: Option<crate::host::RawStdout>,
 }
 
 impl Command {
@@ -120,6 +123,7 @@ impl Command {
             home_paths: false,
             probe: false,
             change: None,
+            stdout_to: None,
         }
     }
     /// Render argv items that are home paths (`~/x`) as the home directory; see
@@ -192,6 +196,12 @@ impl Command {
     }
     pub fn sudo_password(mut self, password: Option<Secret>) -> Self {
         self.sudo_password = password;
+        self
+    }
+    /// Write stdout into `to` as it arrives (and keep none of it).
+    pub fn stdout_to(mut self, to: crate::host::RawStdout) -> Self {
+        self.stdout_to = Some(to);
+        self.capture = false;
         self
     }
     pub fn capture(mut self, on: bool) -> Self {

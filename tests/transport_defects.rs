@@ -270,10 +270,78 @@ fn a_200_mb_upload_is_streamed_in_bounded_memory() {
     );
     let got = h.sh_ok(&format!("sha256sum {remote} | cut -d' ' -f1"));
     assert_eq!(got, want, "the file arrived changed");
-    h.sh(&format!("rm -f {remote}"));
     assert!(
         m.peak_rss_mib < 64.0,
         "uploading 200 MB peaked at {:.1} MiB",
         m.peak_rss_mib
     );
+
+    // And back: a download streams into its file too.
+    std::fs::write(
+        project.path().join("down.rhai"),
+        format!(r#"ssh("{}").download("{remote}", "back.bin");"#, h.spec()),
+    )
+    .unwrap();
+    let mut c = f.hoist_cmd(project.path());
+    c.args(["run", "down.rhai"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let m = support::rusage::run(&mut c);
+    assert!(m.ok, "the download failed: {}", m.stderr);
+    println!(
+        "download 200 MB: peak RSS {:.1} MiB, {:.2}s",
+        m.peak_rss_mib,
+        m.took.as_secs_f64()
+    );
+    h.sh(&format!("rm -f {remote}"));
+    let back = std::process::Command::new("sha256sum")
+        .arg(project.path().join("back.bin"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&back.stdout).starts_with(&want),
+        "the downloaded file differs"
+    );
+    assert!(
+        m.peak_rss_mib < 64.0,
+        "downloading 200 MB peaked at {:.1} MiB",
+        m.peak_rss_mib
+    );
+}
+
+/// A download of a file that is not there fails naming it, and leaves the local target as
+/// it was (no partial file, no temp file).
+#[test]
+fn a_failed_download_leaves_the_local_file_untouched() {
+    let f = fleet();
+    let h = f.host(3);
+    let project = f.project("");
+    std::fs::write(project.path().join("keep.txt"), "before\n").unwrap();
+    std::fs::write(
+        project.path().join("d.rhai"),
+        format!(
+            r#"ssh("{}").download("/nonexistent/hoist-file", "keep.txt");"#,
+            h.spec()
+        ),
+    )
+    .unwrap();
+    let out = f
+        .hoist_cmd(project.path())
+        .args(["run", "d.rhai"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("/nonexistent/hoist-file"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(project.path().join("keep.txt")).unwrap(),
+        "before\n"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(project.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".hoist")
+        .collect();
+    names.sort();
+    assert_eq!(names, ["d.rhai", "hoist.toml", "keep.txt"]);
 }

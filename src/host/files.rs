@@ -465,25 +465,48 @@ impl Host {
         self.write_content(remote, content, opts).await
     }
 
-    /// Copy a file from the host to a local path (atomic locally).
+    /// Copy a file from the host to a local path (atomic locally). Streamed: the bytes go
+    /// into a temp file beside the target as they arrive, which is renamed over it once the
+    /// whole file came (a failed read leaves the target as it was).
     pub async fn download(&self, remote: &str, local: &str) -> Result<()> {
         check_path("local", local)?;
-        let data = self.read_bytes(remote, false).await?;
+        check_path(self.name(), remote)?;
+        let local_path = std::path::Path::new(local);
+        let dir = local_path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        let cannot =
+            |e: &dyn std::fmt::Display| Error::failed(format!("cannot write {local}: {e}"));
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| cannot(&e))?;
+        match self.services().effects().planned_file(self.name(), remote) {
+            // A dry run's earlier write: what it planned.
+            Some(_) => {
+                let data = self.read_bytes(remote, false).await?;
+                std::io::Write::write_all(&mut tmp, &data)?;
+            }
+            None => {
+                let file = tmp.as_file().try_clone().map_err(|e| cannot(&e))?;
+                let to = std::sync::Arc::new(std::sync::Mutex::new(super::RawFile {
+                    file,
+                    error: None,
+                }));
+                let cmd = Command::shell(format!("cat -- {}", quote_path(remote)))
+                    .quiet()
+                    .probe()
+                    .stdout_to(to.clone());
+                self.run_raw(&cmd).await?;
+                if let Some(e) = to.lock().expect("raw stdout lock").error.take() {
+                    return Err(cannot(&e));
+                }
+            }
+        }
         let change = crate::effect::Change::Local {
             op: "write".into(),
             path: local.to_string(),
         };
         let write = async {
-            let local_path = std::path::Path::new(local);
-            let dir = local_path
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)
-                .map_err(|e| Error::failed(format!("cannot write {local}: {e}")))?;
-            std::io::Write::write_all(&mut tmp, &data)?;
-            tmp.persist(local_path)
-                .map_err(|e| Error::failed(format!("cannot write {local}: {e}")))?;
+            tmp.persist(local_path).map_err(|e| cannot(&e))?;
             Ok(())
         };
         let _ = self.services().perform("local", change, write).await?;

@@ -32,7 +32,7 @@ use crate::services::Services;
 pub use edit_file::FileEdit;
 pub use facts::Facts;
 pub use files::{FileOpts, MkdirOpts, de_mode};
-pub use sink::LineSink;
+pub use sink::{LineSink, RawFile, RawStdout};
 pub use spec::HostSpec;
 pub use ssh::SshOptions;
 pub use ssh_env::check as check_ssh_env;
@@ -289,7 +289,8 @@ impl Host {
                 svc.reporter.clone(),
                 svc.redactor.clone(),
                 echo,
-            );
+            )
+            .with_raw_stdout(cmd.stdout_to.clone());
             let started = Instant::now();
             let req = ExecRequest {
                 script: &script,
@@ -297,7 +298,7 @@ impl Host {
                 stdin_file: cmd.stdin.as_ref().and_then(|s| s.file()),
                 timeout: cmd.timeout,
                 cancel: svc.cancel_token(),
-                sink: if cmd.stream == Some(false) {
+                sink: if cmd.stream == Some(false) && !sink.has_raw_stdout() {
                     None
                 } else {
                     Some(&sink)

@@ -4,10 +4,12 @@
 //!
 //! ```text
 //! __h_s='<script>'                      # quoted by the one renderer
-//! (trap '<kill the command's group>' TERM; trap '<the same, with KILL>' USR1
-//!  HOIST_SCRIPT="$__h_s" $__h_ss sh -c '<eval from env>' </dev/null &
-//!  __h_p=$!; wait $__h_p; __h_rc=$?
-//!  printf '\n<nonce> E <id> %s\n' $__h_rc; printf '\n<nonce> E <id>\n' >&2) &
+//! (trap '<pass TERM on to $__h_i>' TERM; trap '<pass USR1 on>' USR1     # the watcher
+//!  (trap '<kill the command's group>' TERM; trap '<the same, with KILL>' USR1   # the waiter
+//!   HOIST_SCRIPT="$__h_s" $__h_ss sh -c '<eval from env>' </dev/null &
+//!   __h_p=$!; wait $__h_p; __h_rc=$?
+//!   printf '\n<nonce> E <id> %s\n' $__h_rc; printf '\n<nonce> E <id>\n' >&2) &
+//!  __h_i=$!; wait $__h_i; <if a signal ended the waiter: the end markers, with `d`>) &
 //! __h_w=$!
 //! ```
 //!
@@ -20,7 +22,8 @@
 //! and stopping a command needs no new channel. The script reaches the command through its
 //! environment, never argv. The random nonce makes the end markers impossible to produce by
 //! accident. A lone builtin and a lone program with plain words are started more cheaply,
-//! keeping all of that (`launch.rs`).
+//! keeping all of that (`launch.rs`). The watcher exists for a command that kills its waiter
+//! (`kill -9 $PPID`): then nobody else would print the end markers ([`watched`]).
 
 use memchr::memmem;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};

@@ -19,6 +19,19 @@ pub struct LineSink {
     /// Per stream: the line was shown before its newline arrived ([`LineSink::end_line`]), so
     /// that newline, when it comes, ends nothing more.
     ended_early: Mutex<[bool; 2]>,
+    /// stdout's bytes go here exactly as they come, not to the reporter (a download streamed
+    /// into its file); the first error writing it is kept for [`LineSink::raw_error`].
+    raw_stdout: Option<RawStdout>,
+}
+
+/// A file that receives a command's stdout byte for byte (see [`LineSink::with_raw_stdout`]).
+pub type RawStdout = std::sync::Arc<Mutex<RawFile>>;
+
+/// The file and the first error writing to it.
+#[derive(Debug)]
+pub struct RawFile {
+    pub file: std::fs::File,
+    pub error: Option<String>,
 }
 
 impl LineSink {
@@ -30,7 +43,33 @@ impl LineSink {
             echo,
             partial: Mutex::new([Vec::new(), Vec::new()]),
             ended_early: Mutex::new([false, false]),
+            raw_stdout: None,
         }
+    }
+
+    /// Send stdout, byte for byte, to a file instead of the reporter.
+    pub fn with_raw_stdout(mut self, to: Option<RawStdout>) -> Self {
+        self.raw_stdout = to;
+        self
+    }
+
+    /// Whether stdout goes to a file (then the command must be given this sink however quiet
+    /// it is).
+    pub fn has_raw_stdout(&self) -> bool {
+        self.raw_stdout.is_some()
+    }
+
+    fn write_raw(&self, bytes: &[u8]) -> bool {
+        let Some(raw) = &self.raw_stdout else {
+            return false;
+        };
+        let mut raw = raw.lock().expect("raw stdout lock");
+        if raw.error.is_none()
+            && let Err(e) = std::io::Write::write_all(&mut raw.file, bytes)
+        {
+            raw.error = Some(e.to_string());
+        }
+        true
     }
 
     fn index(stream: Stream) -> usize {
@@ -44,6 +83,9 @@ impl LineSink {
     /// ends (linear time however long a line grows), and a line longer than [`MAX_LINE`] is
     /// cut into pieces of that size (bounded memory for a stream with no newline).
     pub fn feed(&self, stream: Stream, bytes: &[u8]) {
+        if stream == Stream::Stdout && self.write_raw(bytes) {
+            return;
+        }
         let mut partial = self.partial.lock().expect("sink lock");
         let bytes = {
             let mut early = self.ended_early.lock().expect("sink lock");
@@ -86,6 +128,9 @@ impl LineSink {
     /// reader (it may be the start of the shell's end marker). Show the line now, and swallow
     /// that newline when it is fed. Without this, a line would wait for the next output.
     pub fn end_line(&self, stream: Stream) {
+        if stream == Stream::Stdout && self.raw_stdout.is_some() {
+            return; // bytes, not lines: the held newline is written when it is fed
+        }
         let mut partial = self.partial.lock().expect("sink lock");
         let buf = &mut partial[Self::index(stream)];
         if buf.is_empty() {

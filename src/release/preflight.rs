@@ -190,8 +190,6 @@ impl Release {
                 ..ComposeOptions::default()
             },
         )?;
-        h.write(&self.path(FILE), &text, &FileOpts::default())
-            .await?;
         let down = pre
             .compose_command(
                 pre.tool().await?,
@@ -199,13 +197,14 @@ impl Release {
             )
             .await?
             .render();
+        // No file: the run was stopped before writing it, so nothing was started from it.
         let undo = format!(
-            "{}( {down} ) || rc=1\nrm -f -- {} || rc=1\nexit ${{rc:-0}}\n",
+            "{}if [ -e {f} ]; then ( {down} ) || rc=1; fi\nrm -f -- {f} || rc=1\nexit ${{rc:-0}}\n",
             live_upstream
                 .as_deref()
                 .map(|u| self.route_back_script(u))
                 .unwrap_or_default(),
-            crate::command::quote_path(&self.path(FILE))
+            f = crate::command::quote_path(&self.path(FILE))
         );
         // Behind the proxy the pre-flight serves through the cutover: its guard waits longer.
         let deadline = match &self.inner.routing {
@@ -226,7 +225,12 @@ impl Release {
             ),
         )
         .await?;
-        let outcome = self.run_preflight(c, &pre).await;
+        // Written once the guard is armed: an interrupt before that leaves no file behind.
+        let written = h.write(&self.path(FILE), &text, &FileOpts::default()).await;
+        let outcome = match written {
+            Ok(_) => self.run_preflight(c, &pre).await,
+            Err(e) => Err(e),
+        };
         if let (Ok(Ok(())), Some(r)) = (&outcome, &c.inner.routed) {
             // Proven, behind the proxy: it stays to take the traffic during the cutover, which
             // retires it (its guard still removes it if this run is lost).
