@@ -274,6 +274,16 @@ fn service(name: &str, s: &Map<String, Value>, top: &Map<String, Value>) -> Chec
             }
         }
     }
+    if let Some(Value::String(p)) = s.get("pull_policy")
+        && !pull_policy_ok(p)
+    {
+        return Err((
+            at("pull_policy"),
+            format!(
+                "'{p}' is not always, never, build, if_not_present, missing, refresh, daily, weekly or every_<duration>"
+            ),
+        ));
+    }
     if let Some(Value::String(c)) = s.get("container_name") {
         let b = c.as_bytes();
         let ok = b.len() >= 2
@@ -302,7 +312,8 @@ fn service(name: &str, s: &Map<String, Value>, top: &Map<String, Value>) -> Chec
             return Err((at(key), format!("invalid size: '{size}'")));
         }
     }
-    // Other services it names: `links` (`name[:alias]`), `ipc`/`pid` `service:name`.
+    // Other services it names: `links` (`name[:alias]`), `ipc`/`pid`/`network_mode`
+    // `service:name`.
     let services = top.get("services").and_then(Value::as_object);
     let mut named: Vec<(&str, &str)> = Vec::new();
     for l in s
@@ -315,7 +326,7 @@ fn service(name: &str, s: &Map<String, Value>, top: &Map<String, Value>) -> Chec
             named.push(("links", l.split(':').next().unwrap_or_default()));
         }
     }
-    for key in ["ipc", "pid"] {
+    for key in ["ipc", "pid", "network_mode"] {
         if let Some(svc) = s
             .get(key)
             .and_then(Value::as_str)
@@ -398,6 +409,29 @@ fn service(name: &str, s: &Map<String, Value>, top: &Map<String, Value>) -> Chec
         }
     }
     Ok(())
+}
+
+/// The schema's pattern for `pull_policy`, which (unanchored, as JSON schema patterns are)
+/// a value passes when any part of it matches.
+fn pull_policy_ok(p: &str) -> bool {
+    const WORDS: [&str; 8] = [
+        "always",
+        "never",
+        "build",
+        "if_not_present",
+        "missing",
+        "refresh",
+        "daily",
+        "weekly",
+    ];
+    if WORDS.iter().any(|w| p.contains(w)) {
+        return true;
+    }
+    p.match_indices("every_").any(|(i, _)| {
+        let rest = &p.as_bytes()[i + 6..];
+        let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+        digits > 0 && rest.get(digits).is_some_and(|c| b"wdhms".contains(c))
+    })
 }
 
 /// `10m`, `1gb`, `1.5 GiB`, `512`: what compose's byte units read
@@ -566,6 +600,8 @@ mod tests {
             json!({"deploy": {"resources": {"impossible": 1}}}),
             json!({"volumes": [{"type": "tmpfs", "target": "/t", "tmpfs": {"size": -1}}]}),
             json!({"develop": {"watch": [{"path": "./src"}]}}),
+            json!({"pull_policy": "bogus"}),
+            json!({"network_mode": "service:nosuch"}),
         ] {
             assert!(check(&svc(bad.clone())).is_err(), "{bad}");
         }
