@@ -238,6 +238,111 @@ fn service(name: &str, s: &Map<String, Value>, top: &Map<String, Value>) -> Chec
             }
         }
     }
+    if let Some(replicas) = replicas {
+        let ok = match replicas {
+            Value::Number(n) => n.as_f64().is_some_and(|f| f >= 0.0 && f.fract() == 0.0),
+            Value::String(_) => true,
+            _ => false,
+        };
+        if !ok {
+            return Err((
+                at("deploy.replicas"),
+                "must be an integer >= 0 (or a string)".into(),
+            ));
+        }
+    }
+    if let Some(h) = s.get("healthcheck")
+        && let Some(test) = h.get("test")
+        && !(test.is_string() || test.is_array())
+    {
+        return Err((at("healthcheck.test"), "must be a string or array".into()));
+    }
+    if let Some(Value::Object(deps)) = s.get("depends_on") {
+        const CONDITIONS: [&str; 3] = [
+            "service_started",
+            "service_healthy",
+            "service_completed_successfully",
+        ];
+        for (dep, d) in deps {
+            if let Some(c) = d.get("condition")
+                && !CONDITIONS.contains(&c.as_str().unwrap_or_default())
+            {
+                return Err((
+                    at(&format!("depends_on.{dep}.condition")),
+                    format!("value must be one of '{}'", CONDITIONS.join("', '")),
+                ));
+            }
+        }
+    }
+    if let Some(Value::String(p)) = s.get("pull_policy")
+        && !pull_policy_ok(p)
+    {
+        return Err((
+            at("pull_policy"),
+            format!(
+                "'{p}' is not always, never, build, if_not_present, missing, refresh, daily, weekly or every_<duration>"
+            ),
+        ));
+    }
+    if let Some(Value::String(c)) = s.get("container_name") {
+        let b = c.as_bytes();
+        let ok = b.len() >= 2
+            && b[0].is_ascii_alphanumeric()
+            && b[1..]
+                .iter()
+                .all(|x| x.is_ascii_alphanumeric() || b"_.-".contains(x));
+        if !ok {
+            return Err((
+                at("container_name"),
+                format!("'{c}' does not match pattern '[a-zA-Z0-9][a-zA-Z0-9_.-]+'"),
+            ));
+        }
+    }
+    if let Some(Value::Object(hosts)) = s.get("extra_hosts") {
+        for (h, ip) in hosts {
+            if !(ip.is_string() || ip.is_array()) {
+                return Err((at(&format!("extra_hosts.{h}")), "must be a string".into()));
+            }
+        }
+    }
+    for key in ["mem_limit", "mem_reservation", "memswap_limit", "shm_size"] {
+        if let Some(Value::String(size)) = s.get(key)
+            && !is_byte_size(size)
+        {
+            return Err((at(key), format!("invalid size: '{size}'")));
+        }
+    }
+    // Other services it names: `links` (`name[:alias]`), `ipc`/`pid`/`network_mode`
+    // `service:name`.
+    let services = top.get("services").and_then(Value::as_object);
+    let mut named: Vec<(&str, &str)> = Vec::new();
+    for l in s
+        .get("links")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(l) = l.as_str() {
+            named.push(("links", l.split(':').next().unwrap_or_default()));
+        }
+    }
+    for key in ["ipc", "pid", "network_mode"] {
+        if let Some(svc) = s
+            .get(key)
+            .and_then(Value::as_str)
+            .and_then(|v| v.strip_prefix("service:"))
+        {
+            named.push((key, svc));
+        }
+    }
+    for (key, svc) in named {
+        if !services.is_some_and(|m| m.contains_key(svc)) {
+            return Err((
+                at(key),
+                format!("service \"{name}\" depends on undefined service \"{svc}\""),
+            ));
+        }
+    }
     if let Some(Value::Array(from)) = s.get("volumes_from") {
         let services = top.get("services").and_then(Value::as_object);
         for f in from.iter().filter_map(Value::as_str) {
@@ -257,11 +362,17 @@ fn service(name: &str, s: &Map<String, Value>, top: &Map<String, Value>) -> Chec
         .flatten()
         .enumerate()
     {
-        if v.get("type").and_then(Value::as_str) == Some("bind")
-            && v.get("source")
-                .and_then(Value::as_str)
-                .is_none_or(str::is_empty)
+        if let Some(kind) = v.get("type").and_then(Value::as_str)
+            && !["bind", "volume", "tmpfs", "cluster", "npipe", "image"].contains(&kind)
         {
+            return Err((
+                at(&format!("volumes[{i}].type")),
+                "value must be one of 'bind', 'volume', 'tmpfs', 'cluster', 'npipe', 'image'"
+                    .into(),
+            ));
+        }
+        // An empty source is taken (as the project directory); none at all is not.
+        if v.get("type").and_then(Value::as_str) == Some("bind") && v.get("source").is_none() {
             return Err((
                 at(&format!("volumes[{i}]")),
                 "invalid mount config for type \"bind\": field Source must not be empty".into(),
@@ -300,19 +411,47 @@ fn service(name: &str, s: &Map<String, Value>, top: &Map<String, Value>) -> Chec
     Ok(())
 }
 
-/// `10m`, `1gb`, `512`: what compose's byte units read.
+/// The schema's pattern for `pull_policy`, which (unanchored, as JSON schema patterns are)
+/// a value passes when any part of it matches.
+fn pull_policy_ok(p: &str) -> bool {
+    const WORDS: [&str; 8] = [
+        "always",
+        "never",
+        "build",
+        "if_not_present",
+        "missing",
+        "refresh",
+        "daily",
+        "weekly",
+    ];
+    if WORDS.iter().any(|w| p.contains(w)) {
+        return true;
+    }
+    p.match_indices("every_").any(|(i, _)| {
+        let rest = &p.as_bytes()[i + 6..];
+        let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+        digits > 0 && rest.get(digits).is_some_and(|c| b"wdhms".contains(c))
+    })
+}
+
+/// `10m`, `1gb`, `1.5 GiB`, `512`: what compose's byte units read
+/// (`digits[.digits] [kmgtp][i][b]`, any case).
 fn is_byte_size(t: &str) -> bool {
-    let t = t.trim().to_ascii_lowercase();
+    let t = t.to_ascii_lowercase();
     let digits = t
         .bytes()
         .take_while(|c| c.is_ascii_digit() || *c == b'.')
         .count();
-    digits > 0
-        && t[..digits].parse::<f64>().is_ok()
-        && [
-            "", "b", "k", "kb", "m", "mb", "g", "gb", "t", "tb", "p", "pb",
-        ]
-        .contains(&t[digits..].trim())
+    let (num, unit) = t.split_at(digits);
+    let unit = unit.strip_prefix(' ').unwrap_or(unit);
+    let unit = unit.strip_prefix(['k', 'm', 'g', 't', 'p']).unwrap_or(unit);
+    let unit = unit.strip_prefix('i').unwrap_or(unit);
+    let unit = unit.strip_prefix('b').unwrap_or(unit);
+    !num.is_empty()
+        && !num.starts_with('.')
+        && !num.ends_with('.')
+        && num.split('.').all(|p| !p.is_empty())
+        && unit.is_empty()
 }
 
 /// `deploy.resources`: `limits` and `reservations` only, with their known keys; a device
@@ -385,9 +524,21 @@ fn resource(section: &str, name: &str, m: &Map<String, Value>) -> Check {
         Value::Object(_) => true,
         _ => false,
     });
-    if external {
+    if section == "configs" {
+        for k in ["driver", "driver_opts"] {
+            if m.contains_key(k) {
+                return Err((
+                    at.clone(),
+                    format!("additional properties '{k}' not allowed"),
+                ));
+            }
+        }
+    }
+    // compose v2.40 refuses these only for volumes (a network may be external with a
+    // driver named).
+    if external && section == "volumes" {
         for k in ["driver", "driver_opts", "labels"] {
-            if m.contains_key(k) && section != "secrets" && section != "configs" {
+            if m.contains_key(k) {
                 return Err((
                     at.clone(),
                     format!("conflicting parameters \"external\" and \"{k}\" specified"),
@@ -449,6 +600,8 @@ mod tests {
             json!({"deploy": {"resources": {"impossible": 1}}}),
             json!({"volumes": [{"type": "tmpfs", "target": "/t", "tmpfs": {"size": -1}}]}),
             json!({"develop": {"watch": [{"path": "./src"}]}}),
+            json!({"pull_policy": "bogus"}),
+            json!({"network_mode": "service:nosuch"}),
         ] {
             assert!(check(&svc(bad.clone())).is_err(), "{bad}");
         }

@@ -291,7 +291,13 @@ impl Builder<'_> {
                             },
                         });
                     }
-                    text
+                    match core {
+                        Some("binary") => match scalar(&text, style, tag.as_ref(), path) {
+                            Ok(Value::String(decoded)) => decoded,
+                            _ => text,
+                        },
+                        _ => text,
+                    }
                 }
                 Event::Alias(id) => match self.anchors.get(&id) {
                     Some((Value::String(s), _)) => s.clone(),
@@ -359,6 +365,17 @@ fn scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>, path: &str) -> Res
                 _ => Err(format!("cannot read `{text}` as !!{}", t.suffix)),
             },
             "timestamp" if is_timestamp(text) => date(),
+            // go-yaml decodes it; compose takes the bytes as text.
+            "binary" => {
+                use base64::Engine as _;
+                let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+                base64::engine::general_purpose::STANDARD
+                    .decode(clean)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .map(Value::String)
+                    .ok_or_else(|| format!("cannot read `{text}` as !!binary"))
+            }
             _ => Ok(Value::String(text.to_string())),
         };
     }
