@@ -13,7 +13,7 @@
 //! A parameter's type is its default's (or the declared one); every value it receives is
 //! checked against it before the recipe runs (see [`param`]).
 
-mod param;
+pub mod param;
 
 use std::path::{Path, PathBuf};
 

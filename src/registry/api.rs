@@ -13,7 +13,7 @@ enum Read {
 }
 use super::auth::parse_challenge;
 use super::error_body::said;
-use crate::docker::ImageRef;
+use super::reference::ImageRef;
 use crate::error::{Error, Result};
 
 /// Manifest types a digest may be asked for (what `docker push` stores).

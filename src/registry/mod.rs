@@ -8,7 +8,9 @@
 
 mod api;
 mod auth;
+pub mod credentials;
 mod error_body;
+pub mod reference;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -179,7 +181,7 @@ impl Registry {
         };
         let _ = self
             .perform(change, |_| async {
-                crate::docker::credentials::store_local(&self.inner.server, &user, &password)
+                credentials::store_local(&self.inner.server, &user, &password)
             })
             .await?;
         Ok(())
