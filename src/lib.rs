@@ -19,6 +19,7 @@ pub mod did_you_mean;
 pub mod docker;
 pub mod effect;
 pub mod error;
+pub mod gate;
 pub mod host;
 pub mod inventory;
 pub mod local_user;

@@ -379,7 +379,8 @@ h.remove(`${{dir}}/sub`, #{{recursive: true}});
 }
 
 /// Edits of one file in a dry run build on each other: a line added to a file the run has not
-/// made yet, a second line and a block after it, two authorized keys and two cron entries each
+/// made yet, a second line, a block and an `h.edit_file` after it, two authorized keys and two
+/// cron entries each
 /// plan the content the real run would leave — the second edit reads the first one's planned
 /// file, not the host — and a crontab change is a file change with its diff.
 #[test]
@@ -408,6 +409,7 @@ fn edits_of_one_file_in_a_dry_run_build_on_each_other() {
                h.line_in_file("{path}", #{{line: "a = 1"}});
                h.line_in_file("{path}", #{{line: "b = 2"}});
                h.block_in_file("{path}", "c = 3", #{{}});
+               h.edit_file("{path}", |old| old + "d = 4\n");
                h.authorized_key("{user}", "{k1}", #{{}});
                h.authorized_key("{user}", "{k2}", #{{}});
                h.cron("first", #{{schedule: "@hourly", command: "true 1", user: "{user}"}});
@@ -437,19 +439,22 @@ fn edits_of_one_file_in_a_dry_run_build_on_each_other() {
     assert_eq!(
         last(&path),
         (
-            3,
-            "a = 1\nb = 2\n# BEGIN hoist managed block\nc = 3\n# END hoist managed block\n"
+            4,
+            "a = 1\nb = 2\n# BEGIN hoist managed block\nc = 3\n# END hoist managed block\nd = 4\n"
                 .to_string()
         ),
-        "{:#?}",
+        "{:?}",
         plan.changes
+            .iter()
+            .map(|c| c.change.summary())
+            .collect::<Vec<_>>()
     );
     assert_eq!(
         last(&format!("/home/{user}/.ssh/authorized_keys")),
         (2, format!("{k1}\n{k2}\n"))
     );
     let (n, crontab) = last(&format!("crontab of {user}"));
-    assert_eq!(n, 2, "{:#?}", plan.changes);
+    assert_eq!(n, 2);
     assert_eq!(
         crontab,
         "# hoist: first\n@hourly true 1\n# hoist: second\n@daily true 2\n"

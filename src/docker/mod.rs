@@ -6,7 +6,6 @@ mod build;
 mod client;
 mod containers;
 mod context;
-pub mod credentials;
 pub mod endpoint;
 mod exec;
 mod images;
@@ -15,7 +14,6 @@ mod logs;
 mod networks;
 mod progress;
 mod reads;
-pub mod reference;
 mod transfer;
 mod volumes;
 
@@ -33,6 +31,7 @@ pub(crate) use logs::since_unix;
 pub use networks::{NetworkInfo, NetworkOpts};
 pub use progress::Progress;
 pub use reads::{Reads, Writes};
-pub use reference::ImageRef;
+// Image references and registry credentials are the registry's: the engine uses them.
+pub use crate::registry::{credentials, reference, reference::ImageRef};
 pub use transfer::Sent;
 pub use volumes::{VolumeInfo, VolumeOpts};

@@ -1,19 +1,19 @@
 //! The effect boundary. Every change a primitive makes — a command that is not a read-only
 //! probe, a file written, a docker, registry or local file operation — is a [`Change`] that
-//! passes one gate, [`crate::services::Services::perform`]. In a real run the change goes ahead and is audited; in a
+//! passes one gate, [`crate::services::Services::perform`] (see [`crate::gate`]). In a real run the change goes ahead and is audited; in a
 //! dry run (`--dry-run`) it is recorded in the [`Plan`] and not made, and the primitive goes on
 //! with a placeholder result. Probes (reads, digests, `docker inspect`, `capture`) run in both
 //! modes, so a plan is computed from the hosts' real state.
 
 mod change;
 pub mod diff;
-mod perform;
+mod performed;
 mod plan;
 
 use std::sync::Mutex;
 
 pub use change::Change;
-pub use perform::Performed;
+pub use performed::Performed;
 pub use plan::{Plan, Planned, Uncertainty};
 
 /// Whether changes are made or only planned.
@@ -85,7 +85,7 @@ impl Effects {
     /// Whether `change` may be made now (`false`: a dry run recorded it in the plan). Only
     /// the gate asks: primitives call [`crate::services::Services::perform`], which also runs,
     /// times and audits the change.
-    pub(super) fn admit(&self, host: &str, change: &Change) -> bool {
+    pub(crate) fn admit(&self, host: &str, change: &Change) -> bool {
         if !self.planning() {
             return true;
         }

@@ -14,7 +14,7 @@
 //! checked against it before the recipe runs (see [`param`]).
 
 pub mod markdown;
-mod param;
+pub mod param;
 
 use std::path::{Path, PathBuf};
 

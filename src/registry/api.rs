@@ -3,10 +3,17 @@
 use reqwest::{Method, StatusCode};
 use sha2::Digest as _;
 
-use super::Registry;
+use super::{Admitted, Registry};
+
+/// The requests that only read: [`Registry::send`] makes no other.
+#[derive(Clone, Copy)]
+enum Read {
+    Get,
+    Head,
+}
 use super::auth::parse_challenge;
 use super::error_body::said;
-use crate::docker::ImageRef;
+use super::reference::ImageRef;
 use crate::error::{Error, Result};
 
 /// Manifest types a digest may be asked for (what `docker push` stores).
@@ -19,6 +26,31 @@ impl Registry {
     /// One request, authenticated: basic credentials up front, or the bearer token the
     /// registry's challenge asks for (fetched once per scope).
     async fn send(
+        &self,
+        read: Read,
+        path: &str,
+        accept: Option<&str>,
+        scope: &str,
+    ) -> Result<reqwest::Response> {
+        let method = match read {
+            Read::Get => Method::GET,
+            Read::Head => Method::HEAD,
+        };
+        self.request(method, path, accept, scope).await
+    }
+
+    /// A request that changes the registry: only with the gate's [`Admitted`].
+    async fn send_change(
+        &self,
+        _admitted: &Admitted,
+        method: Method,
+        path: &str,
+        scope: &str,
+    ) -> Result<reqwest::Response> {
+        self.request(method, path, None, scope).await
+    }
+
+    async fn request(
         &self,
         method: Method,
         path: &str,
@@ -95,7 +127,7 @@ impl Registry {
 
     /// Check that the registry answers and accepts the credentials (`GET /v2/`).
     pub async fn verify(&self) -> Result<()> {
-        let resp = self.send(Method::GET, "/v2/", None, "").await?;
+        let resp = self.send(Read::Get, "/v2/", None, "").await?;
         if resp.status().is_success() {
             return Ok(());
         }
@@ -118,7 +150,7 @@ impl Registry {
         let mut next = Some(format!("/v2/{path}/tags/list"));
         let mut tags = Vec::new();
         while let Some(url) = next.take() {
-            let resp = self.send(Method::GET, &url, None, &scope).await?;
+            let resp = self.send(Read::Get, &url, None, &scope).await?;
             if !resp.status().is_success() {
                 return Err(self
                     .refused(&format!("cannot list the tags of {path}"), resp)
@@ -177,14 +209,14 @@ impl Registry {
             op: "delete".into(),
             detail: format!("delete {reference} ({digest}) from {}", self.server()),
         };
-        let delete = async {
+        let delete = |admitted: Admitted| async move {
             let (path, _) = self.split(reference);
             let scope = format!("repository:{path}:pull,push,delete");
             let resp = self
-                .send(
+                .send_change(
+                    &admitted,
                     Method::DELETE,
                     &format!("/v2/{path}/manifests/{digest}"),
-                    None,
                     &scope,
                 )
                 .await?;
@@ -223,7 +255,7 @@ impl Registry {
         let scope = format!("repository:{path}:pull");
         let url = format!("/v2/{path}/manifests/{tag}");
         let resp = self
-            .send(Method::HEAD, &url, Some(MANIFEST_TYPES), &scope)
+            .send(Read::Head, &url, Some(MANIFEST_TYPES), &scope)
             .await?;
         if resp.status() == StatusCode::NOT_FOUND {
             return Ok(None);
@@ -231,7 +263,7 @@ impl Registry {
         if !resp.status().is_success() {
             // HEAD has no body: ask again with GET to say why.
             let resp = self
-                .send(Method::GET, &url, Some(MANIFEST_TYPES), &scope)
+                .send(Read::Get, &url, Some(MANIFEST_TYPES), &scope)
                 .await?;
             return Err(self
                 .refused(&format!("cannot look up {path}:{tag}"), resp)
@@ -246,7 +278,7 @@ impl Registry {
         }
         // No digest header: the digest is the sha256 of the manifest bytes.
         let resp = self
-            .send(Method::GET, &url, Some(MANIFEST_TYPES), &scope)
+            .send(Read::Get, &url, Some(MANIFEST_TYPES), &scope)
             .await?;
         let body = resp.bytes().await.map_err(|e| self.unreachable(e))?;
         Ok(Some(format!(

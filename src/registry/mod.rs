@@ -8,7 +8,9 @@
 
 mod api;
 mod auth;
+pub mod credentials;
 mod error_body;
+pub mod reference;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -178,8 +180,8 @@ impl Registry {
             path: format!("credentials for {}", self.inner.server),
         };
         let _ = self
-            .perform(change, async {
-                crate::docker::credentials::store_local(&self.inner.server, &user, &password)
+            .perform(change, |_| async {
+                credentials::store_local(&self.inner.server, &user, &password)
             })
             .await?;
         Ok(())
@@ -188,10 +190,10 @@ impl Registry {
     /// Make `change` through the gate of the run this registry belongs to (see
     /// [`RegistryOpts`]); a registry made outside a run has a gate of its own that makes
     /// every change and logs nowhere.
-    pub(crate) async fn perform<T>(
+    pub(crate) async fn perform<T, F: std::future::Future<Output = Result<T>>>(
         &self,
         change: crate::effect::Change,
-        op: impl std::future::Future<Output = Result<T>>,
+        op: impl FnOnce(Admitted) -> F,
     ) -> Result<crate::effect::Performed<T>> {
         let silent;
         let services = match &self.inner.services {
@@ -201,9 +203,13 @@ impl Registry {
                 &silent
             }
         };
-        services.perform("local", change, op).await
+        services.perform("local", change, op(Admitted(()))).await
     }
 }
+
+/// What the gate hands the operation it runs: the registry's calls that change it take one,
+/// so they cannot be made around the plan and the audit log.
+pub(crate) struct Admitted(());
 
 fn is_loopback(server: &str) -> bool {
     let host = match server.rsplit_once(':') {

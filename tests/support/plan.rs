@@ -6,10 +6,10 @@ use serde_json::Value;
 use super::fleet::{Fleet, FleetHost};
 
 /// What a run could change on a host, read through the host: the files under `dirs` with
-/// their digests and modes; and, of the containers (name, image, id, state), images,
-/// crontabs of root and deploy, units in /etc/systemd/system, users, groups, installed
-/// packages and locks, the lines that match the extended regexp `mine` (other tests share
-/// the hosts).
+/// their digests and modes; and, of the containers (name, image, id, state), images, volumes,
+/// networks, crontabs of root and deploy, units in /etc/systemd/system, users, groups,
+/// installed packages and locks, the lines that match the extended regexp `mine` (other tests
+/// share the hosts). `tests/dry_run_snapshot.rs` reads more (swarm objects, the registry).
 pub fn host_state(h: &FleetHost, dirs: &[&str], mine: &str) -> String {
     let mut script = String::new();
     for d in dirs {
@@ -21,6 +21,8 @@ pub fn host_state(h: &FleetHost, dirs: &[&str], mine: &str) -> String {
     script.push_str(
         "{ docker ps -a --format '{{.Names}} {{.Image}} {{.ID}} {{.State}}' | sort; \
          docker images --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort; \
+         docker volume ls --format 'volume {{.Name}}' | sort; \
+         docker network ls --format 'network {{.Name}} {{.ID}}' | sort; \
          crontab -l 2>/dev/null; crontab -u deploy -l 2>/dev/null; \
          ls -l --time-style=+%s /etc/systemd/system; getent passwd; getent group; \
          dpkg-query -W -f='${Package} ${Version} ${Status}\\n' | sort; \

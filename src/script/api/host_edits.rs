@@ -37,6 +37,54 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     register_files(&mut b);
     register_time(engine);
     register_tunnel(engine, st);
+    register_edit_file(engine, st);
+}
+
+/// `h.edit_file(path, [opts], |old| new)`: the closure runs between the read (through a dry
+/// run's planned files) and the write, so it is bound with the call context.
+fn register_edit_file(engine: &mut Engine, st: &Arc<ScriptState>) {
+    fn edit_file(
+        s: &ScriptState,
+        ctx: &NativeCallContext,
+        h: &Host,
+        path: &str,
+        opts: FileOpts,
+        body: FnPtr,
+    ) -> RhaiResult<bool> {
+        let file = lift(s.rt.block_on(h.begin_edit(path, opts.sudo)))?;
+        let new = body.call_within_context::<Dynamic>(ctx, (file.old.clone(),))?;
+        let Some(new) = new.clone().into_string().ok() else {
+            return usage(format!(
+                "h.edit_file(): the closure must return the new text (a string), not {}",
+                new.type_name()
+            ));
+        };
+        lift(s.rt.block_on(h.finish_edit(&file, &new, &opts)))
+    }
+    let doc = "Edit a text file: body(old) gets its text (\"\" when missing) and returns the new text;\n\
+               written (atomically) only when it differs. Returns whether it changed. In a --dry-run the\n\
+               text is what earlier planned writes of the run left there. Options as h.write.";
+    let s = st.clone();
+    func(
+        engine,
+        "edit_file",
+        ["h", "path", "body"],
+        doc,
+        move |ctx: NativeCallContext, h: &mut Host, path: &str, body: FnPtr| {
+            edit_file(&s, &ctx, h, path, FileOpts::default(), body)
+        },
+    );
+    let s = st.clone();
+    func(
+        engine,
+        "edit_file",
+        ["h", "path", "opts", "body"],
+        doc,
+        move |ctx: NativeCallContext, h: &mut Host, path: &str, opts: Map, body: FnPtr| {
+            let opts = options::<FileOpts>(Some(opts), "h.edit_file()")?;
+            edit_file(&s, &ctx, h, path, opts, body)
+        },
+    );
 }
 
 fn register_capture(b: &mut Bind) {

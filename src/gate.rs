@@ -1,45 +1,19 @@
 //! The gate: [`Services::perform`] is the one way a change reaches the world. It admits the
 //! change (a dry run records it in the plan and goes no further), or runs it, times it,
 //! audits how it ended (exit code, or the error) and, with `--diff`, shows a file's diff.
-//! The handles that can change things (the engine's write calls, a host's command runner)
-//! are handed out only inside the operation it runs, so a primitive cannot change the world
-//! without passing here. Probes (reads) do not pass the gate: they run in both modes.
+//! The handles that can change things (the engine's write calls, a host's command runner,
+//! the registry's changing requests) are handed out only inside the operation it runs, so a
+//! primitive cannot change the world without passing here. Probes (reads) do not pass the
+//! gate: they run in both modes. It sits above both the effect boundary's data
+//! ([`crate::effect`]) and the run's services, which know nothing of it.
 
 use std::future::Future;
 use std::time::Instant;
 
-use super::Change;
+use crate::effect::{Change, Performed};
 use crate::error::Result;
 use crate::report::Event;
 use crate::services::Services;
-
-/// What `perform` did with a change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[must_use = "a planned change was not made: the caller must not act as if it had been"]
-pub enum Performed<T> {
-    /// A dry run recorded the change; the operation did not run.
-    Planned,
-    /// The operation ran and gave this.
-    Done(T),
-}
-
-impl<T> Performed<T> {
-    pub fn planned(&self) -> bool {
-        matches!(self, Performed::Planned)
-    }
-
-    /// The operation's value, or `T::default()` for a change a dry run only planned (the
-    /// placeholder the primitive goes on with).
-    pub fn or_placeholder(self) -> T
-    where
-        T: Default,
-    {
-        match self {
-            Performed::Planned => T::default(),
-            Performed::Done(v) => v,
-        }
-    }
-}
 
 impl Services {
     /// Make `change` on `host` by running `op`, or plan it (see the module docs). `op` gives
@@ -109,7 +83,7 @@ mod tests {
     #[test]
     fn a_dry_run_plans_the_change_and_never_runs_the_operation() {
         let s = Services::silent();
-        s.effects().set_mode(super::super::Mode::Plan);
+        s.effects().set_mode(crate::effect::Mode::Plan);
         let ran = std::sync::atomic::AtomicBool::new(false);
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
