@@ -9,6 +9,7 @@
 mod support;
 
 use std::process::Output;
+use std::time::{Duration, Instant};
 
 use support::caddy::{self, through, through_tls};
 use support::fleet::{FleetHost, fleet_cmd};
@@ -87,6 +88,54 @@ impl Routed {
         ];
         args.extend_from_slice(extra);
         self.a.cmd(&args).output().expect("run hoist")
+    }
+
+    /// [`Routed::deploy`], spawned in a process group of its own, output piped.
+    fn spawn_deploy(&self, tag: &str) -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        let args = [
+            "deploy",
+            "--env",
+            "test",
+            "--app",
+            &self.a.app,
+            "--dir",
+            &self.a.remote_dir,
+            "--user",
+            &self.a.f.registry_user,
+            "--context",
+            "app",
+            "--tag",
+            tag,
+            "--domain",
+            &self.domain,
+            "--health-path",
+            "/index.html",
+            "--watch",
+            "0",
+            "--timeout",
+            "20",
+            "--drain",
+            "5",
+            "--proxy-image",
+            &self.caddy,
+        ];
+        self.a
+            .cmd(&args)
+            .process_group(0)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn hoist")
+    }
+
+    /// Where the app's route goes on `h` (Caddy's config, read on the host).
+    fn upstream(&self, h: &FleetHost) -> String {
+        caddy::config(h)
+            .pointer("/apps/http/servers/hoist-http/routes/0/handle/0/upstreams/0/dial")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
     }
 
     fn served(&self, h: &FleetHost) -> String {
@@ -311,6 +360,88 @@ fn two_apps_share_a_proxy_and_a_host_restart_brings_their_routes_back() {
     assert_eq!(one.served(h), "one-v3", "after the restart");
     assert_eq!(two.served(h), "two-v1", "after the restart");
     caddy::remove_proxy(h);
+}
+
+#[test]
+fn kill_9_while_the_preflight_serves_loses_no_request_and_settles() {
+    let _up = fleet_guard();
+    let r = Routed::new("pxkill", &[1, 2]);
+    let hosts: Vec<&FleetHost> = r.a.hosts.clone();
+    // A slow stop: the app's own container takes seconds to be replaced, a window to be lost in.
+    r.a.compose(&ROUTED.replace("stop_grace_period: 1s", "stop_grace_period: 3s"));
+    r.a.version("one", "");
+    ok(&r.deploy("v1", &[]));
+    r.a.version("two", "");
+    let loops = r.loops("kill");
+    let mut run = r.spawn_deploy("v2");
+    // The route goes to the proven pre-flight on both hosts; then the cutover begins: kill.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while !hosts.iter().all(|h| r.upstream(h).contains("preflight")) {
+        assert!(
+            run.try_wait().unwrap().is_none(),
+            "the run ended before the switch"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "no switch to the pre-flight within 180 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    // SAFETY: kill(2) on the pid of a child this test spawned.
+    unsafe { libc::kill(run.id() as libc::pid_t, libc::SIGKILL) };
+    run.wait().unwrap();
+    let lost = Instant::now();
+    // Each host settles on its own: the route back on the app's container, no pre-flight.
+    for h in &hosts {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let up = r.upstream(h);
+            let page = r.served(h);
+            if !up.contains("preflight")
+                && r.a.no_preflight_left(h)
+                && ["one", "two"].contains(&page.as_str())
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: 60 s after the run was lost: route {up}, serves `{page}`, pre-flight left: {}",
+                h.name,
+                !r.a.no_preflight_left(h)
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        // What answers is what the live record pins.
+        let pinned = h.live_release(&r.a.remote_dir)["pinned"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let seen = r.a.containers(h);
+        assert!(
+            !seen.is_empty()
+                && seen
+                    .lines()
+                    .all(|l| l.ends_with(&format!("{pinned} running"))),
+            "{}: live pins {pinned}; containers:\n{seen}",
+            h.name
+        );
+    }
+    eprintln!("settled {:?} after the kill", lost.elapsed());
+    std::thread::sleep(Duration::from_secs(1));
+    let seen = stop("kill -9 while the pre-flight serves", &hosts, loops);
+    only(
+        "kill -9 while the pre-flight serves",
+        &hosts,
+        &seen,
+        &["one", "two"],
+        "",
+    );
+    // Re-running the same command converges.
+    ok(&r.deploy("v2", &[]));
+    for h in &hosts {
+        assert_eq!(r.served(h), "two", "{}", h.name);
+    }
 }
 
 /// Tests of this binary that need the hosts up hold this (the restart test excludes them).

@@ -83,7 +83,7 @@ impl Release {
         let g = Guard::arm(
             h,
             guard::DIR,
-            &format!("{}-cutover-{}", super::lock::run_id(), self.inner.app),
+            &self.cutover_guard_name(),
             &what,
             &restore.script(),
             Some(self.deadline()),
@@ -152,10 +152,15 @@ impl Release {
         })
     }
 
+    /// The name of this run's cutover guard of the app (the pre-flight's guard waits for it).
+    pub(super) fn cutover_guard_name(&self) -> String {
+        format!("{}-cutover-{}", super::lock::run_id(), self.inner.app)
+    }
+
     /// How long the host waits for a cutover to be confirmed before it undoes it on its own
     /// (a network cut leaves hoist's session open on the host): every check's time, twice,
     /// and a margin for compose.
-    fn deadline(&self) -> Duration {
+    pub(super) fn deadline(&self) -> Duration {
         let checks = self.inner.opts.services.len().max(1) as u64;
         Duration::from_secs(self.inner.opts.timeout * 2 * checks + 180)
     }

@@ -149,6 +149,11 @@ fn name_safe(s: &str) -> String {
         .collect()
 }
 
+/// The path prefix of the guard `name` in `guards_dir` (its files are PREFIX.sh, .done …).
+pub fn prefix_of(guards_dir: &str, name: &str) -> String {
+    format!("{guards_dir}/{}", name_safe(name))
+}
+
 impl Guard {
     /// Arm a guard named `name` (unique per run and step) in `guards_dir` on `host`: `undo` is
     /// the shell script it runs; `deadline` None = only when the session ends or hoist asks.
@@ -163,7 +168,7 @@ impl Guard {
         deadline: Option<Duration>,
         summary: String,
     ) -> Result<Guard> {
-        let prefix = format!("{guards_dir}/{}", name_safe(name));
+        let prefix = prefix_of(guards_dir, name);
         let ticks = deadline
             .map(|d| (d.as_millis() as u64 / TICK_MS).max(1).to_string())
             .unwrap_or_default();

@@ -212,11 +212,29 @@ impl Release {
         }
     }
 
-    /// Shell text putting the app's route back to `upstream` in place (for a guard's undo on
-    /// the host; a missing route is no error there).
+    /// Shell text putting the app's route back to `upstream` in place, for the undo of a kept
+    /// pre-flight's guard when the run is lost while the pre-flight serves: first this run's
+    /// cutover settles on the host (its own guard finishes or undoes it), then `upstream`
+    /// answers the HTTP check from the proxy's container (at most the check's timeout), and
+    /// only then does the route leave the pre-flight. A missing route is no error there.
     pub(super) fn route_back_script(&self, upstream: &str) -> String {
         let body = serde_json::to_string(upstream).expect("json");
-        let mut s = String::new();
+        let cutover = crate::command::quote_path(&super::guard::prefix_of(
+            super::guard::DIR,
+            &self.cutover_guard_name(),
+        ));
+        let ticks = self.deadline().as_secs() * 4;
+        let checks = self.inner.opts.timeout * 2;
+        let mut s = format!(
+            "i=0; while [ -e {cutover}.sh ] && [ ! -e {cutover}.done ] && [ $i -lt {ticks} ]; do sleep 0.25 2>/dev/null || sleep 1; i=$((i + 1)); done
+             i=0; until docker exec {c} wget -q -O /dev/null {url} 2>/dev/null || [ $i -ge {checks} ]; do sleep 0.5 2>/dev/null || sleep 1; i=$((i + 1)); done
+",
+            c = crate::proxy::CONTAINER,
+            url = crate::command::quote(&format!(
+                "http://{upstream}{}",
+                self.inner.opts.health_path
+            )),
+        );
         for https in [false, true] {
             s.push_str(&format!(
                 "printf '%s' {b} | docker exec -i {c} wget -q -O /dev/null --header 'Content-Type: application/json' --post-file /dev/stdin {u} 2>/dev/null || true\n",
