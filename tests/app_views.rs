@@ -108,7 +108,10 @@ fn status_has_a_row_per_host_with_the_release_even_when_a_host_is_cut_off() {
     let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     assert_eq!(last["event"], "error", "{last}");
     assert!(
-        last["error"]["message"].as_str().unwrap().contains("no status from host2"),
+        last["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no status from host2"),
         "{last}"
     );
     let rows = result["value"].as_array().unwrap().clone();

@@ -88,7 +88,7 @@ impl Docker {
                     "send {image} from {} (an image this run builds or pulls first)",
                     self.host_name()
                 );
-                to.perform("send", detail, |_| async { Ok(0u64) }).await?;
+                let _ = to.perform("send", detail, |_| async { Ok(0u64) }).await?;
                 return Ok(Sent::default());
             }
             return Err(Error::usage(format!(
