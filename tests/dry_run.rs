@@ -442,8 +442,8 @@ uncertain from plan.rhai:8 on: the script reads the output of a command the dry 
         .unwrap();
     assert_eq!(
         ok(&out),
-        "false\nPlan (dry run: nothing was changed)\nNothing to do: the run would change nothing.\n",
-        "set_env's value (changed?) is false, and the plan is empty"
+        "Plan (dry run: nothing was changed)\nNothing to do: the run would change nothing.\nfalse\n",
+        "the plan is empty, and set_env's value (changed?), after it, is false"
     );
     h.sh(&format!("rm -rf {dir}"));
 }
