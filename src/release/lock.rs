@@ -405,6 +405,10 @@ pub async fn acquire_all(
                     break;
                 }
                 Err(e) => {
+                    // A take cut off by a signal or a dropped connection may have made the
+                    // lock (and half-armed its guard) before hoist heard back: give it back
+                    // with the others (release_mine removes only this run's lock).
+                    taken.push(h);
                     failed = Some(e);
                     break;
                 }
@@ -413,9 +417,10 @@ pub async fn acquire_all(
         if refused.is_none() && failed.is_none() {
             return Ok(taken.into_iter().cloned().collect());
         }
-        // All or none: give back what this attempt took.
+        // All or none: give back what this attempt took — shielded, since the failure may be
+        // the run being interrupted, and an unreturned lock would refuse the next run.
         for h in taken {
-            let _ = release_mine(h, name).await;
+            let _ = crate::services::shielded_async(release_mine(h, name)).await;
         }
         if let Some(e) = failed {
             return Err(Error::failed(format!(
