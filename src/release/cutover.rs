@@ -489,36 +489,8 @@ impl Release {
 
     /// A kept pre-flight no traffic goes to any more: drained, then removed by its guard.
     async fn retire(&self, k: &KeptPreflight) {
-        let h = &self.inner.host;
         self.drain(&k.upstream).await;
-        let fired = crate::services::shielded_async(k.guard.fire(
-            h,
-            format!(
-                "remove the pre-flight project {} (the host's guard)",
-                super::preflight::project(&self.inner.app)
-            ),
-        ))
-        .await;
-        match fired {
-            Ok(Some(f)) if !f.ok() => self.say(
-                Level::Warn,
-                format!(
-                    "{}: removing the pre-flight project failed (exit code {}): {}",
-                    h.name(),
-                    f.code,
-                    f.output
-                ),
-            ),
-            Ok(_) => {}
-            Err(e) => self.say(
-                Level::Warn,
-                format!(
-                    "{}: the host goes on removing the pre-flight project on its own ({})",
-                    h.name(),
-                    e.message
-                ),
-            ),
-        }
+        self.remove_preflight(&k.guard).await;
     }
 
     /// The release's HTTP check on its published port (none given: passes); behind the

@@ -117,6 +117,38 @@ impl Release {
     /// controller cannot leave it behind. A failure leaves the live release untouched, records
     /// a new release as failed, and names the service, the probe's response and its last log
     /// lines. No live release running: nothing to protect (the cutover checks it).
+    /// Remove the pre-flight project through its guard (the undo runs on the host; a second
+    /// signal stops the wait for it, not the removal), saying how that ended when it did not.
+    pub(super) async fn remove_preflight(&self, g: &Guard) {
+        let h = &self.inner.host;
+        let what = project(&self.inner.app);
+        let fired = crate::services::shielded_async(g.fire(
+            h,
+            format!("remove the pre-flight project {what} (the host's guard)"),
+        ))
+        .await;
+        match fired {
+            Ok(Some(f)) if !f.ok() => self.say(
+                Level::Warn,
+                format!(
+                    "{}: removing the pre-flight project {what} failed (exit code {}): {}",
+                    h.name(),
+                    f.code,
+                    f.output
+                ),
+            ),
+            Ok(_) => {}
+            Err(e) => self.say(
+                Level::Warn,
+                format!(
+                    "{}: the host goes on removing the pre-flight project {what} on its own ({})",
+                    h.name(),
+                    e.message
+                ),
+            ),
+        }
+    }
+
     pub async fn preflight(&self, c: &Candidate) -> Result<()> {
         let h = &self.inner.host;
         if c.stage() != Stage::Prepared {
@@ -269,38 +301,8 @@ impl Release {
                 }
             }
         }
-        // The clean-up is the guard's undo, run on the host; a second signal stops the wait
-        // for it, not the clean-up.
-        let cleaned = crate::services::shielded_async(g.fire(
-            h,
-            format!(
-                "remove the pre-flight project {} (the host's guard)",
-                project(&self.inner.app)
-            ),
-        ))
-        .await;
-        match cleaned {
-            Ok(Some(f)) if !f.ok() => self.say(
-                Level::Warn,
-                format!(
-                    "{}: removing the pre-flight project {} failed (exit code {}): {}",
-                    h.name(),
-                    project(&self.inner.app),
-                    f.code,
-                    f.output
-                ),
-            ),
-            Ok(_) => {}
-            Err(e) => self.say(
-                Level::Warn,
-                format!(
-                    "{}: the host goes on removing the pre-flight project {} on its own ({})",
-                    h.name(),
-                    project(&self.inner.app),
-                    e.message
-                ),
-            ),
-        }
+        // The clean-up is the guard's undo, run on the host.
+        self.remove_preflight(&g).await;
         match outcome {
             Ok(Ok(())) => {
                 c.set_stage(Stage::Proven);
