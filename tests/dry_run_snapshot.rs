@@ -204,6 +204,13 @@ fn stack_deploy_and_rm_under_dry_run_change_nothing_and_plan_what_they_do() {
         "[ \"$(docker info -f '{{{{.Swarm.LocalNodeState}}}}')\" = active ] || docker swarm init --advertise-addr {} >/dev/null",
         h.ip
     ));
+    // The engine makes the swarm's `docker_gwbridge` network a moment after `swarm init`
+    // returns (CI once saw it appear during the dry run): wait for it, so the snapshot taken
+    // before the dry run already holds it.
+    h.sh_ok(
+        "for i in $(seq 120); do docker network inspect docker_gwbridge >/dev/null 2>&1 && exit 0; sleep 0.25; done; \
+         echo 'docker_gwbridge did not appear within 30 s of swarm init' >&2; exit 1",
+    );
     let _cleanup = OnDrop(|| {
         h.sh(&format!(
             "docker stack rm {stack} >/dev/null 2>&1; sleep 3; \
