@@ -298,6 +298,17 @@ fn the_reference_pages_are_what_hoist_doc_markdown_prints() {
             generated.contains("\n## "),
             "hoist {args:?} printed no section:\n{generated}"
         );
+        // Every function declares what it does under --dry-run (src/script/fidelity.rs).
+        let undeclared: Vec<&str> = generated
+            .split("\n```text\n")
+            .skip(1)
+            .filter(|entry| entry.contains("*Dry run:* not declared."))
+            .filter_map(|entry| entry.lines().next())
+            .collect();
+        assert!(
+            undeclared.is_empty(),
+            "functions with no plan fidelity declared in src/script/fidelity.rs: {undeclared:#?}"
+        );
         if std::env::var_os("HOIST_BLESS").is_some() {
             std::fs::write(&page_path, &generated).unwrap();
             continue;

@@ -323,6 +323,7 @@ let d = "{dir}";
 h.template("app.conf.j2", d + "/app.conf", #{{port: 8080, name: "web"}});
 h.compose(d).write("services:\n  web:\n    image: busybox:2\n");
 h.set_env(d + "/.env", #{{B: "3", C: "new"}});
+if h.test("test -e " + d + "/flag") {{ print("flag"); }}
 let out = h.run("hostname");
 let same = h.capture("cat " + d + "/app.conf");
 if out.stdout == "" {{ print("no output"); }}
@@ -373,14 +374,17 @@ same
 [host3] +B=3
 [host3]  # keep me
 [host3] +C=new
+[host3] ~ command: test -e {dir}/flag
 [host3] ~ command: hostname
-uncertain from plan.rhai:8 on: the script reads the output of a command the dry run did not run (a placeholder: code 0, no output); use h.capture() for read-only commands so they run in a plan too
-5 change(s) on 1 host(s).
+[host3] assumed: `test -e {dir}/flag` exits 0 (h.test of a command that is not a probe)
+uncertain from plan.rhai:9 on: the script reads the output of a command the dry run did not run (a placeholder: code 0, no output); use h.capture() for read-only commands so they run in a plan too
+6 change(s) on 1 host(s).
 "
     );
-    // The script's print comes first (it printed while it ran), then the plan — what a dry
-    // run is for — then the script's value (the capture ran for real: a probe).
-    assert_eq!(stdout, format!("no output\n{expected}port = 80\n"));
+    // The script's prints come first (it printed while it ran: the planned h.test answered
+    // yes, as the plan says), then the plan — what a dry run is for — then the script's value
+    // (the capture ran for real: a probe).
+    assert_eq!(stdout, format!("flag\nno output\n{expected}port = 80\n"));
 
     // A real run with --diff shows the same diffs, and makes the changes.
     let out = run(&["--diff"]);
@@ -417,6 +421,7 @@ uncertain from plan.rhai:8 on: the script reads the output of a command the dry 
             &format!("mkdir -p -- {dir}"),
             &format!("write {dir}/compose.yml (38 bytes)"),
             &format!("write {dir}/.env (24 bytes)"),
+            &format!("test -e {dir}/flag"),
             "hostname",
         ]
     );

@@ -163,11 +163,12 @@ fn stop(what: &str, hosts: &[&FleetHost], loops: Vec<Load>) -> Vec<Seen> {
     let seen: Vec<Seen> = loops.into_iter().map(Load::stop).collect();
     for (h, s) in hosts.iter().zip(&seen) {
         eprintln!(
-            "{what} on {} ({}): answered {}, failed {}",
+            "{what} on {} ({}): answered {}, failed {} {:?}",
             h.name,
             h.compose_cli(),
             s.answered,
-            s.failed
+            s.failed,
+            s.failures
         );
     }
     seen
@@ -322,16 +323,18 @@ fn two_apps_share_a_proxy_and_a_host_restart_brings_their_routes_back() {
     let v3 = one.a.f.page_image(&format!("{}:v3", one.a.app), "one-v3");
     ok(&one.upgrade(&["--image", &v3]));
     let seen = stop("the other app's releases", &[h], loops);
-    // Known defect (issue 29, open): every route change reloads Caddy's whole config, and a
-    // reload can drop a request of another app on the host (1 of 1,089 seen once). Until
-    // route changes stop reloading the neighbours' servers, the neighbour is held to a few
-    // failed requests out of ~1,000, every answer its own release's.
+    // Issue 29 (open): the neighbour once lost 1 request of 1,089 here and the cause is not
+    // known — not Caddy's reload: 150 upstream switches of one app while another's domain was
+    // asked ~2,200 times (new connection each, as here) lost none. The loop now records each
+    // failure's curl exit code and time; until the cause is found the neighbour is held to a
+    // few failed requests out of ~1,000, every answer its own release's.
     let s = &seen[0];
     assert!(s.answered > 0, "the neighbour's loop ran: {s:?}");
     assert!(
         s.failed <= 3,
-        "the other app lost {} requests while its neighbour was released",
-        s.failed
+        "the other app lost {} requests while its neighbour was released: {:?}",
+        s.failed,
+        s.failures
     );
     assert_eq!(
         s.said("two-v1"),

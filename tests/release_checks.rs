@@ -104,8 +104,8 @@ fn a_release_that_fails_any_check_never_answers_a_request_on_v1_or_v2() {
             );
             assert_eq!(
                 s.failed, 0,
-                "{} on {}: a request failed: {said}",
-                b.name, h.name
+                "{} on {}: a request failed ({:?}): {said}",
+                b.name, h.name, s.failures
             );
         }
         assert!(

@@ -448,6 +448,10 @@ fn doc(g: &Global, name: Option<&str>) -> Result<()> {
         for line in f.doc.lines() {
             println!("    {line}");
         }
+        println!(
+            "    Dry run: {}",
+            crate::script::doc_markdown::dry_run_text(&f)
+        );
         println!();
     }
     Ok(())

@@ -60,7 +60,7 @@ pub fn render(plan: &Plan, p: &Painter, redact: &dyn Fn(&str) -> String, stopped
         } else {
             Lines::prefix(p, host)
         };
-        out.push_str(&format!("{on}{} {what}\n", p.blue("assumed:")));
+        out.push_str(&format!("{on}{} {}\n", p.blue("assumed:"), redact(what)));
     }
     for u in &plan.uncertain {
         let on = u

@@ -82,7 +82,7 @@ impl Plan {
         let assumed: Vec<Value> = self
             .assumed
             .iter()
-            .map(|(h, w)| json!({"host": h, "assumed": w}))
+            .map(|(h, w)| json!({"host": h, "assumed": redact(w)}))
             .collect();
         json!({"changes": self.changes.len(), "hosts": hosts, "uncertain": uncertain, "assumed": assumed})
     }

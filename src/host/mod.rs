@@ -413,11 +413,22 @@ impl Host {
             .map_err(|e| e.host(self.name()).command(display))
     }
 
-    /// Exit status 0?
+    /// Exit status 0? A dry run that only plans the command (not a probe) answers yes, and
+    /// its plan says so: a script's branch on the answer is then no silent guess.
     pub async fn test(&self, cmd: &Command) -> Result<bool> {
         let mut c = cmd.clone();
         c.check = false;
-        Ok(self.run(&c).await?.code == 0)
+        let out = self.run(&c).await?;
+        if out.planned {
+            self.inner.services.effects().assume(
+                self.name(),
+                format!(
+                    "`{}` exits 0 (h.test of a command that is not a probe)",
+                    c.display()
+                ),
+            );
+        }
+        Ok(out.code == 0)
     }
 
     /// Forward a local port (0 = any free one) to `target` on this host.

@@ -14,6 +14,8 @@ pub struct FnDoc {
     /// The last parameter (an option map) may be left out: one entry stands for both arities.
     pub opts_optional: bool,
     pub doc: String,
+    /// What it does under --dry-run ([`super::fidelity`]); none: not declared.
+    pub dry_run: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -78,6 +80,7 @@ pub fn functions(engine: &Engine) -> Vec<FnDoc> {
                 .and_then(|p| p.typ.clone())
                 .filter(|t| crate::script::api::TYPE_NAMES.contains(&t.as_str()));
             let doc = clean_doc_comments(f.doc_comments.iter().map(String::as_str));
+            let dry_run = super::fidelity::of(this_type.as_deref(), &f.name).map(|d| d.text());
             FnDoc {
                 signature: format!("{}({}){ret}", f.name, params.join(", ")),
                 name: f.name,
@@ -85,6 +88,7 @@ pub fn functions(engine: &Engine) -> Vec<FnDoc> {
                 params,
                 opts_optional: false,
                 doc,
+                dry_run,
             }
         })
         .collect();

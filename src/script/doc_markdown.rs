@@ -41,8 +41,17 @@ fn entries(out: &mut String, fns: &[&FnDoc]) {
             // Each doc line stays a line (Markdown would join them into one paragraph).
             let _ = writeln!(out, "{}  ", escape_html(line.trim_end()));
         }
+        let _ = writeln!(out, "*Dry run:* {}", dry_run_text(f));
     }
 }
+
+/// The entry's plan fidelity, or a mark that tests/book.rs refuses.
+pub fn dry_run_text(f: &FnDoc) -> &str {
+    f.dry_run.as_deref().unwrap_or(NOT_DECLARED)
+}
+
+/// What an entry with no declared plan fidelity shows.
+pub const NOT_DECLARED: &str = "not declared.";
 
 /// Doc text says `<fstab>` or `Vec<String>` as prose: outside code spans Markdown would read it
 /// as an HTML tag (and swallow it), so angle brackets there become entities.
@@ -72,6 +81,7 @@ mod tests {
             params: vec![],
             opts_optional: false,
             doc: doc.into(),
+            dry_run: None,
         }
     }
 
@@ -91,7 +101,7 @@ mod tests {
         assert!(at("## Docker") < at("build()"));
         assert!(at("build()") < at("## Host"));
         assert!(at("## Host") < at("run()"));
-        assert!(page.contains("Build.  \nSecond line.  \n"));
+        assert!(page.contains("Build.  \nSecond line.  \n*Dry run:* not declared.\n"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod doc;
 pub mod doc_markdown;
 pub mod engine;
 pub mod errors;
+pub mod fidelity;
 pub mod options;
 pub mod register;
 pub mod resolver;

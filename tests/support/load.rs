@@ -11,12 +11,15 @@ pub struct Load<'a> {
 }
 
 /// What a loop saw: requests answered (2xx) and failed (no answer, refused, timed out, or an
-/// error status), and the answers' first lines in order.
+/// error status), the answers' first lines in order, and for each failure when it happened and
+/// why (curl's exit code and message: 7 refused, 28 timed out, 52/56 reset or empty answer, 22
+/// an error status), so a failed request in a test's message says what went wrong.
 #[derive(Debug, Clone, Default)]
 pub struct Seen {
     pub answered: usize,
     pub failed: usize,
     pub bodies: Vec<String>,
+    pub failures: Vec<String>,
 }
 
 impl Seen {
@@ -52,7 +55,8 @@ impl<'a> Load<'a> {
         h.sh_ok(&format!(
             "rm -f {base}.stop {base}.log {base}.pid; \
              setsid sh -c 'echo $$ > {base}.pid; while [ ! -f {base}.stop ]; do \
-               if b=$(curl -fsS -m 2 {header}{url} 2>/dev/null); then echo \"ok $b\" | head -1; else echo FAIL; fi; \
+               if b=$(curl -fsS -m 2 {header}{url} 2>/tmp/load-{name}.err); then echo \"ok $b\" | head -1; \
+               else echo \"FAIL $? $(date +%T.%N | cut -c1-12) $(head -c 200 /tmp/load-{name}.err | tr -d \\\\n)\"; fi; \
              done > {base}.log' </dev/null >/dev/null 2>&1 & \
              while [ ! -s {base}.pid ]; do sleep 0.1; done"
         ));
@@ -66,7 +70,8 @@ impl<'a> Load<'a> {
             "touch {b}.stop; while kill -0 \"$(cat {b}.pid)\" 2>/dev/null; do sleep 0.2; done"
         ));
         let log = self.h.read(&format!("{b}.log"));
-        self.h.sh(&format!("rm -f {b}.stop {b}.log {b}.pid"));
+        self.h
+            .sh(&format!("rm -f {b}.stop {b}.log {b}.pid {b}.err"));
         let mut seen = Seen::default();
         for line in log.lines() {
             if let Some(body) = line.strip_prefix("ok ") {
@@ -75,8 +80,9 @@ impl<'a> Load<'a> {
             } else if line == "ok" {
                 seen.answered += 1;
                 seen.bodies.push(String::new());
-            } else if line == "FAIL" {
+            } else if let Some(why) = line.strip_prefix("FAIL") {
                 seen.failed += 1;
+                seen.failures.push(format!("curl exit{why}"));
             }
         }
         seen
