@@ -466,3 +466,79 @@ fn kill_9_while_the_preflight_serves_loses_no_request_and_settles() {
 fn fleet_guard() -> std::sync::RwLockReadGuard<'static, ()> {
     support::fleet::fleet().hosts_up()
 }
+
+/// `hoist proxy maintenance`: the app's name answers 503 with the page (its message escaped),
+/// a release can go on behind the page without ending it, `live` brings the app back on its
+/// newest release; a dry run plans the switch as a diff of Caddy's config and changes nothing;
+/// an app with no route is refused naming the host and the routes it has.
+#[test]
+fn maintenance_mode_shows_a_page_through_a_release_and_live_ends_it() {
+    let r = Routed::new("pxmaint", &[4]);
+    let h = r.a.hosts[0];
+    caddy::remove_proxy(h);
+    r.a.version("m-v1", "");
+    ok(&r.deploy("v1", &[]));
+    assert_eq!(r.served(h), "m-v1");
+    let proxy = |args: &[&str]| -> Output {
+        let mut all = vec!["proxy"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--env", "test"]);
+        r.a.cmd(&all).output().expect("run hoist")
+    };
+    // What the page answers: status code, then the body.
+    let page = || {
+        h.sh_ok(&format!(
+            "curl -sS -m 3 -o /tmp/pxmaint.body -w '%{{http_code}}' -H 'Host: {}' http://127.0.0.1/index.html; echo; cat /tmp/pxmaint.body",
+            r.domain
+        ))
+    };
+
+    let bad = proxy(&["maintenance", "--app", "nosuch"]);
+    let said = text(&bad);
+    assert_eq!(bad.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("host4: the proxy has no route for nosuch (it routes pxmaint"),
+        "{said}"
+    );
+
+    ok(&proxy(&[
+        "maintenance",
+        "--app",
+        &r.a.app,
+        "--message",
+        "Back at 5 <pm> & soon",
+    ]));
+    let shown = page();
+    assert!(shown.starts_with("503\n"), "{shown}");
+    assert!(
+        shown.contains("<p>Back at 5 &lt;pm&gt; &amp; soon</p>"),
+        "{shown}"
+    );
+    let status = ok(&proxy(&["status", "--json"]));
+    assert!(status.contains("\"mode\":\"maintenance\""), "{status}");
+
+    // A dry run of `live` plans the change and leaves the page up.
+    let plan = ok(&proxy(&["live", "--app", &r.a.app, "--dry-run"]));
+    assert!(
+        plan.contains("maintenance over") && plan.contains("static_response"),
+        "{plan}"
+    );
+    assert!(page().starts_with("503\n"));
+
+    // A release goes on behind the page: it switches the route, the page stays.
+    r.a.version("m-v2", "");
+    ok(&r.deploy("v2", &[]));
+    assert!(
+        page().starts_with("503\n"),
+        "a release ended maintenance mode"
+    );
+
+    ok(&proxy(&["live", "--app", &r.a.app]));
+    assert_eq!(r.served(h), "m-v2");
+    let status = ok(&proxy(&["status", "--json"]));
+    assert!(status.contains("\"mode\":\"live\""), "{status}");
+    // `live` again changes nothing.
+    let again = ok(&proxy(&["live", "--app", &r.a.app, "--json"]));
+    assert!(again.contains("\"changed\":false"), "{again}");
+    caddy::remove_proxy(h);
+}

@@ -163,6 +163,26 @@ pub enum ProxyAction {
     /// Restart the proxy on each host (a new container with --proxy-image when it runs another
     /// image) and check that it came back with every route it had.
     Reboot(ProxyTarget),
+    /// Put an app in maintenance mode on each host: its names answer 503 with a page (the
+    /// message) while work is done by hand; its route and live release stay as they are.
+    Maintenance {
+        #[command(flatten)]
+        target: ProxyTarget,
+        /// The app (its route's name: the compose project).
+        #[arg(long)]
+        app: String,
+        /// The page's message (default: "APP is down for maintenance and will be back soon.").
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// End maintenance mode: the app's names reach its live release again.
+    Live {
+        #[command(flatten)]
+        target: ProxyTarget,
+        /// The app.
+        #[arg(long)]
+        app: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,4 +1,5 @@
-//! `hoist proxy status|logs|reboot`: the front proxy (Caddy) of every host of the environment.
+//! `hoist proxy status|logs|reboot|maintenance|live`: the front proxy (Caddy) of every host of
+//! the environment.
 
 use std::sync::Arc;
 
@@ -13,7 +14,9 @@ use crate::runtime::Runtime;
 pub fn run(rt: &Arc<Runtime>, action: &ProxyAction) -> Result<Value> {
     let target = match action {
         ProxyAction::Status(t) | ProxyAction::Reboot(t) => t,
-        ProxyAction::Logs { target, .. } => target,
+        ProxyAction::Logs { target, .. }
+        | ProxyAction::Maintenance { target, .. }
+        | ProxyAction::Live { target, .. } => target,
     };
     let group = (!target.group.is_empty()).then_some(target.group.as_str());
     let hosts = rt.group(group)?;
@@ -41,6 +44,13 @@ pub fn run(rt: &Arc<Runtime>, action: &ProxyAction) -> Result<Value> {
                     })],
                     Err(e) => vec![unreachable(h, &e.message)],
                 },
+                ProxyAction::Maintenance { app, message, .. } => {
+                    let message = message
+                        .clone()
+                        .unwrap_or_else(|| crate::proxy::maintenance::default_message(app));
+                    mode_row(h, app, "maintenance", p.maintenance(app, &message).await)
+                }
+                ProxyAction::Live { app, .. } => mode_row(h, app, "live", p.live(app).await),
             }
         },
     )));
@@ -86,6 +96,17 @@ async fn proxy_of(rt: &Arc<Runtime>, h: &Host, t: &ProxyTarget) -> Result<Proxy>
     Ok(Proxy::new(h, d, opts))
 }
 
+/// A host's row after a maintenance switch: the app's mode now, and whether it changed.
+fn mode_row(h: &Host, app: &str, mode: &str, done: Result<bool>) -> Vec<Value> {
+    match done {
+        Ok(changed) => vec![json!({
+            "host": h.name(), "state": "running", "app": app, "mode": mode,
+            "changed": changed,
+        })],
+        Err(e) => vec![unreachable(h, &e.message)],
+    }
+}
+
 fn unreachable(h: &Host, why: &str) -> Value {
     json!({"host": h.name(), "state": "failed", "note": why})
 }
@@ -101,7 +122,7 @@ fn status_rows(h: &Host, s: &crate::proxy::Status) -> Vec<Value> {
     if s.routes.is_empty() {
         return vec![json!({
             "host": h.name(), "state": s.state, "image": s.image,
-            "app": "", "domains": "", "upstream": "", "in_flight": "",
+            "app": "", "domains": "", "upstream": "", "mode": "", "in_flight": "",
         })];
     }
     s.routes
@@ -112,6 +133,7 @@ fn status_rows(h: &Host, s: &crate::proxy::Status) -> Vec<Value> {
                 "app": r.app,
                 "domains": format!("{}{}", r.domains.join(","), r.path.as_deref().unwrap_or("")),
                 "upstream": r.upstream,
+                "mode": if r.maintenance.is_some() { "maintenance" } else { "live" },
                 "in_flight": flight(&r.upstream),
             })
         })

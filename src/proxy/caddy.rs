@@ -3,10 +3,13 @@
 //! same routes — `hoist-http` on :80 (plain HTTP, no redirect) and `hoist-https` on :443
 //! (automatic HTTPS) — and one TLS policy naming the hosts served by Caddy's internal CA.
 //! Each route carries an `@id` (`hoist-APP-http`, `hoist-APP-https`), so a cutover changes
-//! one upstream in place (`POST /id/…/dial`) without rewriting the other apps' routes.
+//! one upstream in place (`POST /id/…/dial`) without rewriting the other apps' routes. An app
+//! in maintenance mode has one more route just before its own (`hoist-APP-maintenance-…`):
+//! the same match, answering 503 with the page of [`super::maintenance`].
 
 use serde_json::{Value, json};
 
+use super::maintenance;
 use super::route::{Route, Tls};
 
 pub const HTTP_SERVER: &str = "hoist-http";
@@ -15,6 +18,14 @@ pub const HTTPS_SERVER: &str = "hoist-https";
 /// The `@id` of an app's route in one of the two servers.
 pub fn route_id(app: &str, https: bool) -> String {
     format!("hoist-{app}-{}", if https { "https" } else { "http" })
+}
+
+/// The `@id` of the maintenance route of an app in one of the two servers.
+fn maintenance_id(app: &str, https: bool) -> String {
+    format!(
+        "hoist-{app}-maintenance-{}",
+        if https { "https" } else { "http" }
+    )
 }
 
 /// The admin API path of the upstream address of an app's route.
@@ -31,21 +42,37 @@ pub fn config(routes: &[Route]) -> Value {
         len(b).cmp(&len(a)).then(a.app.cmp(&b.app))
     });
     let server_routes = |https: bool| -> Vec<Value> {
-        sorted
-            .iter()
-            .map(|r| {
-                let mut m = json!({"host": r.domains});
-                if let Some(p) = &r.path {
-                    m["path"] = json!([p, format!("{p}/*")]);
-                }
-                json!({
-                    "@id": route_id(&r.app, https),
-                    "match": [m],
-                    "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": r.upstream}]}],
+        let mut out = Vec::new();
+        for r in &sorted {
+            let mut m = json!({"host": r.domains});
+            if let Some(p) = &r.path {
+                m["path"] = json!([p, format!("{p}/*")]);
+            }
+            if let Some(message) = &r.maintenance {
+                out.push(json!({
+                    "@id": maintenance_id(&r.app, https),
+                    "match": [m.clone()],
+                    "handle": [{
+                        "handler": "static_response",
+                        "status_code": 503,
+                        "headers": {
+                            "Content-Type": ["text/html; charset=utf-8"],
+                            "Retry-After": ["120"],
+                            "Cache-Control": ["no-store"],
+                        },
+                        "body": maintenance::page(message),
+                    }],
                     "terminal": true,
-                })
-            })
-            .collect()
+                }));
+            }
+            out.push(json!({
+                "@id": route_id(&r.app, https),
+                "match": [m],
+                "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": r.upstream}]}],
+                "terminal": true,
+            }));
+        }
+        out
     };
     let mut internal: Vec<String> = Vec::new();
     for r in &sorted {
@@ -97,9 +124,24 @@ pub fn routes(config: &Value) -> Vec<Route> {
     else {
         return Vec::new();
     };
+    // Maintenance routes come first; their messages, by app.
+    let messages: Vec<(String, String)> = list
+        .iter()
+        .filter_map(|r| {
+            let app = r["@id"]
+                .as_str()?
+                .strip_prefix("hoist-")?
+                .strip_suffix("-maintenance-http")?;
+            let body = r.pointer("/handle/0/body")?.as_str()?;
+            Some((app.to_string(), maintenance::message_of(body)?))
+        })
+        .collect();
     list.iter()
         .filter_map(|r| {
             let id = r["@id"].as_str()?;
+            if id.ends_with("-maintenance-http") {
+                return None;
+            }
             let app = id
                 .strip_prefix("hoist-")?
                 .strip_suffix("-http")?
@@ -115,12 +157,17 @@ pub fn routes(config: &Value) -> Vec<Route> {
                 .pointer("/handle/0/upstreams/0/dial")?
                 .as_str()?
                 .to_string();
+            let maintenance = messages
+                .iter()
+                .find(|(a, _)| *a == app)
+                .map(|(_, m)| m.clone());
             let mut route = Route {
                 app,
                 domains,
                 path,
                 upstream,
                 tls: Tls::Auto,
+                maintenance,
             };
             // A public name served by the internal CA was asked for so.
             if route
@@ -206,6 +253,32 @@ mod tests {
             dial_path("app1", true),
             "/id/hoist-app1-https/handle/0/upstreams/0/dial"
         );
+    }
+
+    #[test]
+    fn a_route_in_maintenance_answers_503_first_and_keeps_its_upstream() {
+        let mut r = route("app1", "app1.test", None, "app1-web-1:8080", Tls::Auto);
+        r.maintenance = Some("back at 5".into());
+        let other = route("app2", "app2.test", None, "app2-web-1:80", Tls::Auto);
+        let c = config(&[r.clone(), other.clone()]);
+        let http = &c["apps"]["http"]["servers"][HTTP_SERVER]["routes"];
+        assert_eq!(http[0]["@id"], "hoist-app1-maintenance-http");
+        assert_eq!(http[0]["handle"][0]["status_code"], 503);
+        assert_eq!(http[0]["match"], http[1]["match"]);
+        assert_eq!(http[1]["@id"], "hoist-app1-http");
+        assert_eq!(http[2]["@id"], "hoist-app2-http");
+        assert_eq!(
+            c["apps"]["http"]["servers"][HTTPS_SERVER]["routes"][0]["@id"],
+            "hoist-app1-maintenance-https"
+        );
+        // The app's own route is where it was: a cutover switches its upstream in place.
+        assert_eq!(
+            c.pointer("/apps/http/servers/hoist-http/routes/1/handle/0/upstreams/0/dial"),
+            Some(&json!("app1-web-1:8080"))
+        );
+        let mut back = routes(&c);
+        back.sort_by(|a, b| a.app.cmp(&b.app));
+        assert_eq!(back, vec![r, other]);
     }
 
     #[test]

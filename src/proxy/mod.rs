@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod caddy;
+pub mod maintenance;
 pub mod route;
 
 use std::time::{Duration, Instant};
@@ -327,6 +328,12 @@ impl Proxy {
     pub async fn set_route(&self, route: &Route) -> Result<bool> {
         let mut routes = self.routes().await?;
         let old = routes.iter().position(|r| r.app == route.app);
+        // A release does not end maintenance mode: only `live` does.
+        let mut route = route.clone();
+        if let Some(i) = old {
+            route.maintenance = routes[i].maintenance.clone();
+        }
+        let route = &route;
         if let Some(i) = old {
             let o = &routes[i];
             if o == route {
@@ -380,6 +387,59 @@ impl Proxy {
         )
         .await?;
         Ok(true)
+    }
+
+    /// Put `app` in maintenance mode: its names answer 503 with `message` (its route and
+    /// upstream stay, so a release may go on behind the page). False when it already showed
+    /// that message.
+    pub async fn maintenance(&self, app: &str, message: &str) -> Result<bool> {
+        self.set_maintenance(app, Some(message.to_string())).await
+    }
+
+    /// End maintenance mode: the app's names reach the app again. False when it was live.
+    pub async fn live(&self, app: &str) -> Result<bool> {
+        self.set_maintenance(app, None).await
+    }
+
+    async fn set_maintenance(&self, app: &str, message: Option<String>) -> Result<bool> {
+        let mut routes = self.routes().await?;
+        let known: Vec<String> = routes.iter().map(|r| r.app.clone()).collect();
+        let Some(r) = routes.iter_mut().find(|r| r.app == app) else {
+            return Err(self.no_route(app, &known));
+        };
+        if r.maintenance == message {
+            return Ok(false);
+        }
+        let summary = match &message {
+            Some(m) => format!(
+                "proxy on {}: {} answers 503 (maintenance: {m})",
+                self.host.name(),
+                r.domains.join(",")
+            ),
+            None => format!(
+                "proxy on {}: {} reaches {app} again (maintenance over)",
+                self.host.name(),
+                r.domains.join(",")
+            ),
+        };
+        r.maintenance = message;
+        self.load(&routes, summary).await?;
+        Ok(true)
+    }
+
+    /// The error for an app the proxy has no route for, naming those it has.
+    fn no_route(&self, app: &str, known: &[String]) -> Error {
+        let has = if known.is_empty() {
+            "it has none".to_string()
+        } else {
+            format!("it routes {}", known.join(", "))
+        };
+        Error::usage(format!(
+            "{}: the proxy has no route for {app} ({has})",
+            self.host.name()
+        ))
+        .host(self.host.name())
+        .hint("an app gets a route when it is deployed with --domain; `hoist proxy status` lists the routes")
     }
 
     /// Point the route of `app` at `upstream`, in place: one admin call per server, each an

@@ -43,6 +43,9 @@ pub struct Route {
     /// Where requests go: `container:port` on the proxy network.
     pub upstream: String,
     pub tls: Tls,
+    /// In maintenance mode: the message its names answer with (503) instead of the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<String>,
 }
 
 /// Suffixes of names no public CA will certify: Caddy's internal CA serves them.
@@ -147,6 +150,7 @@ impl Route {
             path: check_path(path)?,
             upstream: upstream.to_string(),
             tls,
+            maintenance: None,
         })
     }
 
@@ -159,13 +163,18 @@ impl Route {
             .collect()
     }
 
-    /// `app1.test/api → app1-web-1:8080`
+    /// `app1.test/api → app1-web-1:8080` (`… (maintenance)` while in maintenance mode)
     pub fn describe(&self) -> String {
         format!(
-            "{}{} → {}",
+            "{}{} → {}{}",
             self.domains.join(","),
             self.path.as_deref().unwrap_or(""),
-            self.upstream
+            self.upstream,
+            if self.maintenance.is_some() {
+                " (maintenance)"
+            } else {
+                ""
+            }
         )
     }
 }
