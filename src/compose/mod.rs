@@ -23,9 +23,9 @@ pub mod validate;
 pub mod yaml;
 
 pub use down::Removed;
+pub use logs::LogsOptions;
 pub use project::{
-    ComposeOptions, DownOptions, ExecOptions, LogsOptions, Project, PullPolicy, RmOptions,
-    RunOptions, UpOptions,
+    ComposeOptions, DownOptions, ExecOptions, Project, PullPolicy, RmOptions, RunOptions, UpOptions,
 };
 pub use ps::ContainerState;
 pub use tool::Tool;

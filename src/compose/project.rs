@@ -15,7 +15,7 @@ use super::down::{self, Removed};
 use super::env_file;
 use super::interpolate::Mode;
 use super::labels::{self, Which};
-use super::logs;
+use super::logs::{self, LogsOptions};
 use super::model::ComposeFile;
 use super::ps::{self, ContainerState, Health};
 use super::render::{self, Rendered, Source};
@@ -135,24 +135,6 @@ pub struct RunOptions {
     /// Throw on a non-zero exit (default true).
     #[serde(default)]
     pub check: Option<bool>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogsOptions {
-    #[serde(default)]
-    pub service: Option<String>,
-    /// Lines from the end of each container's log.
-    #[serde(default)]
-    pub tail: Option<u64>,
-    /// A duration like "10m" (that long ago), an RFC 3339 time or unix seconds.
-    #[serde(default)]
-    pub since: Option<String>,
-    #[serde(default)]
-    pub timestamps: bool,
-    /// Stream new lines (prefixed by the host) until the containers stop or Ctrl-C.
-    #[serde(default)]
-    pub follow: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
