@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use hoist::Runtime;
 use hoist::command::Value as Var;
 use hoist::compose::interpolate::Mode;
-use hoist::compose::validate::parse_volume;
+use hoist::compose::short_syntax::parse_volume;
 use hoist::compose::{ComposeOptions, Project};
 use serde_json::{Value, json};
 
@@ -895,7 +895,7 @@ fn port_keys(v: Option<&Value>) -> Value {
             }
             other => {
                 let s = text(other).as_str().unwrap_or_default().to_string();
-                match hoist::compose::validate::parse_port(&s) {
+                match hoist::compose::short_syntax::parse_port(&s) {
                     // A range is one port per number in compose's output.
                     Ok(p) => {
                         let (lo, hi) = p.target;

@@ -17,6 +17,7 @@ pub mod ps;
 pub mod render;
 pub mod schema;
 pub mod shellwords;
+pub mod short_syntax;
 pub mod tool;
 mod up_plan;
 pub mod validate;

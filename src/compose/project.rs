@@ -20,6 +20,7 @@ use super::model::ComposeFile;
 use super::ps::{self, ContainerState, Health};
 use super::render::{self, Rendered, Source};
 use super::tool::{self, Tool};
+use super::validate::Referenced;
 use crate::command::{Command, Value, quote_path};
 use crate::docker::Docker;
 use crate::effect::Change;
@@ -667,8 +668,8 @@ impl Project {
 
     /// compose refuses a project whose services name a missing `env_file` or `extends`
     /// file; so does hoist, with one probe on the host.
-    async fn check_referenced(&self, files: &[render::Referenced]) -> Result<()> {
-        let required: Vec<&render::Referenced> = files.iter().filter(|f| f.required).collect();
+    async fn check_referenced(&self, files: &[Referenced]) -> Result<()> {
+        let required: Vec<&Referenced> = files.iter().filter(|f| f.required).collect();
         if required.is_empty() {
             return Ok(());
         }
