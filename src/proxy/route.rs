@@ -31,6 +31,15 @@ impl Tls {
     }
 }
 
+/// The domains of a `domain` value: comma-separated names.
+pub fn domains(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// One app's route.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Route {

@@ -435,7 +435,7 @@ async fn routing_of(
     );
     let (domains, path, tls) = match given(&opts.domain, "domain") {
         Some(domain) => {
-            let domains = crate::script::api::proxy::domains(&domain);
+            let domains = crate::proxy::route::domains(&domain);
             for d in &domains {
                 crate::proxy::route::check_domain(d)?;
             }

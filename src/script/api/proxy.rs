@@ -40,15 +40,6 @@ pub struct LogOpts {
 
 serde_options!(ProxyOptions, RouteOpts, LogOpts);
 
-/// The domains of a `domain` value: comma-separated names.
-pub fn domains(text: &str) -> Vec<String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
 pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     engine.register_fn("to_string", |p: &mut Proxy| format!("{p:?}"));
     engine.register_fn("to_debug", |p: &mut Proxy| format!("{p:?}"));
@@ -83,7 +74,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
          Only the upstream changed: switched in place, atomically. A dry run shows the change as a diff of Caddy's config.",
         |p: Proxy, app: String, o: RouteOpts| async move {
             let tls = Tls::parse(o.tls.as_deref().unwrap_or(""))?;
-            let r = Route::new(&app, &domains(&o.domain), o.path.as_deref(), &o.upstream, tls)?;
+            let r = Route::new(&app, &crate::proxy::route::domains(&o.domain), o.path.as_deref(), &o.upstream, tls)?;
             p.set_route(&r).await
         },
     );
