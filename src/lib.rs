@@ -32,7 +32,6 @@ pub mod release;
 pub mod repl;
 pub mod report;
 pub mod rollout;
-pub mod run_vars;
 pub mod runtime;
 pub mod script;
 pub mod secret;
@@ -68,14 +67,18 @@ pub fn run_script(
     script: &script::Script,
     vars: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<serde_json::Value> {
-    run_script_with(rt, script, run_vars::RunVars::plain(vars, &rt.overrides))
+    run_script_with(
+        rt,
+        script,
+        recipes::run_vars::RunVars::plain(vars, &rt.overrides),
+    )
 }
 
-/// Run script text with the vars of a run (see [`run_vars`] for their precedence).
+/// Run script text with the vars of a run (see [`recipes::run_vars`] for their precedence).
 pub fn run_script_with(
     rt: &Arc<Runtime>,
     script: &script::Script,
-    vars: run_vars::RunVars,
+    vars: recipes::run_vars::RunVars,
 ) -> Result<serde_json::Value> {
     let st = script::ScriptState::new(rt.clone());
     let engine = script::build(&st);
