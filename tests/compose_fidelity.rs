@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex};
 
 use hoist::Runtime;
 use hoist::command::Value as Var;
-use hoist::compose::interpolate::Mode;
 use hoist::compose::short_syntax::parse_volume;
 use hoist::compose::{ComposeOptions, Project};
+use hoist::interpolate::Mode;
 use serde_json::{Value, json};
 
 /// The compose v2 binary (fetched once per machine by scripts/compose-v2).

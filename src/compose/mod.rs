@@ -6,8 +6,6 @@
 //! tools, and without the project's files (see labels.rs).
 
 pub mod down;
-pub mod env_file;
-pub mod interpolate;
 pub mod labels;
 mod logs;
 pub mod merge;

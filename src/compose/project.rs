@@ -12,8 +12,6 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use super::down::{self, Removed};
-use super::env_file;
-use super::interpolate::Mode;
 use super::labels::{self, Which};
 use super::logs::{self, LogsOptions};
 use super::model::ComposeFile;
@@ -24,8 +22,10 @@ use super::validate::Referenced;
 use crate::command::{Command, Value, quote_path};
 use crate::docker::Docker;
 use crate::effect::Change;
+use crate::env_file;
 use crate::error::{Error, Result};
 use crate::host::{FileOpts, Host, MkdirOpts, Output};
+use crate::interpolate::Mode;
 
 /// What one read of the project on its host gives.
 struct Snapshot {

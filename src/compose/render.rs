@@ -10,13 +10,13 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::interpolate::{InterpolateError, Mode, interpolate_noting, interpolate_with};
 use super::merge::{matches, merge, path_text, unique_lists};
 use super::model::ComposeFile;
 use super::schema;
 use super::validate::{self, Referenced};
 use super::yaml::{self, Lines};
 use crate::error::{Error, Result};
+use crate::interpolate::{InterpolateError, Mode, interpolate_noting, interpolate_with};
 
 /// One compose file: where it came from (for errors) and its text.
 #[derive(Debug, Clone)]

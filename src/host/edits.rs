@@ -53,7 +53,7 @@ impl Host {
     pub async fn env_file(&self, path: &str) -> Result<IndexMap<String, String>> {
         let text = self.read_if_exists(path).await?.unwrap_or_default();
         let mut known = IndexMap::new();
-        crate::compose::env_file::parse(&text, &|_| None, &mut known).map_err(|e| {
+        crate::env_file::parse(&text, &|_| None, &mut known).map_err(|e| {
             Error::failed(format!("{path}:{}: {}", e.line, e.message)).host(self.name())
         })?;
         Ok(known)
@@ -156,7 +156,7 @@ mod tests {
 
     fn parse(text: &str) -> IndexMap<String, String> {
         let mut known = IndexMap::new();
-        crate::compose::env_file::parse(text, &|_| None, &mut known).unwrap();
+        crate::env_file::parse(text, &|_| None, &mut known).unwrap();
         known
     }
 

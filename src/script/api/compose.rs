@@ -8,12 +8,12 @@ use rhai::{Array, Dynamic, Engine, Map};
 
 use super::output::ScriptOutput;
 use crate::command::Value;
-use crate::compose::interpolate::Mode;
 use crate::compose::{
     ComposeOptions, DownOptions, ExecOptions, LogsOptions, Project, RmOptions, RunOptions, Tool,
     UpOptions,
 };
 use crate::host::Host;
+use crate::interpolate::Mode;
 use crate::script::api::hosts::resolve_local;
 use crate::script::bind::Bind;
 use crate::script::convert::{self, options};
