@@ -27,6 +27,7 @@ pub mod inventory;
 pub mod local_user;
 pub mod mount;
 pub mod options;
+pub mod present;
 pub mod proxy;
 pub mod recipes;
 pub mod registry;

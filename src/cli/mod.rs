@@ -5,15 +5,12 @@ mod completions;
 mod human;
 mod init;
 mod json;
-pub mod lines;
 mod lock;
 mod log;
 mod plan;
 mod proxy;
 mod recipe_args;
 mod signals;
-pub mod style;
-pub mod table;
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -25,6 +22,7 @@ use human::Human;
 use json::Json;
 
 use crate::error::{Error, Result};
+use crate::present::{style, table};
 use crate::report::SharedReporter;
 use crate::runtime::{Runtime, Settings};
 

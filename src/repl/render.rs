@@ -17,7 +17,7 @@ pub fn value(engine: &Engine, v: &Dynamic) -> String {
     if let Some(o) = v.read_lock::<Output>() {
         return format!("exit {} in {} ms", o.code, o.ms);
     }
-    crate::cli::table::render_value(&to_json(engine, v))
+    crate::present::table::render_value(&to_json(engine, v))
 }
 
 /// Pretty JSON text (used for `:vars`).
