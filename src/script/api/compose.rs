@@ -188,7 +188,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "tool",
         &["p"],
         "Which compose tool the host has: \"v2\" (docker compose) or \"v1\" (docker-compose).",
-        |p: Project| async move { Ok::<_, crate::Error>(p.tool().await?.tag().to_string()) },
+        |p: Project| async move { Ok::<_, crate::error::Error>(p.tool().await?.tag().to_string()) },
     );
     b.method0_opts(
         "up",
@@ -210,7 +210,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         &'a Project,
         &'a [String],
     ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = crate::Result<()>> + Send + 'a>,
+        Box<dyn std::future::Future<Output = crate::error::Result<()>> + Send + 'a>,
     >;
     let acts: [(&str, &str, Act); 4] = [
         ("stop", "Stop services (all when none named).", |p, s| {
@@ -287,7 +287,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         run_doc,
         |p: Project, svc: String| async move {
             let out = p.run(&svc, &[], &RunOptions::default()).await?;
-            Ok::<_, crate::Error>(ScriptOutput::from(out))
+            Ok::<_, crate::error::Error>(ScriptOutput::from(out))
         },
     );
     b.method2_opts(

@@ -135,7 +135,7 @@ fn register_files(b: &mut Bind) {
         "The keys and values of an env file (.env syntax, as compose reads it); #{} if missing.",
         |h: Host, p: String| async move {
             let vars = h.env_file(&p).await?;
-            Ok::<Map, crate::Error>(
+            Ok::<Map, crate::error::Error>(
                 vars.into_iter()
                     .map(|(k, v)| (k.into(), v.into()))
                     .collect(),

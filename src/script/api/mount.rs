@@ -51,7 +51,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
                     .map(|c| Dynamic::from(c.path))
                     .unwrap_or(Dynamic::UNIT),
             );
-            Ok::<_, crate::Error>(out)
+            Ok::<_, crate::error::Error>(out)
         },
     );
     b.method1_opts(

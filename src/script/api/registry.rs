@@ -29,7 +29,7 @@ struct Opts {
 
 serde_options!(Opts);
 
-fn open(s: &ScriptState, url: &str, o: Opts) -> crate::Result<Registry> {
+fn open(s: &ScriptState, url: &str, o: Opts) -> crate::error::Result<Registry> {
     let r = Registry::new(
         url,
         RegistryOpts {
@@ -79,7 +79,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "The tags of a repository (sorted).",
         |r: Registry, repo: String| async move {
             let tags = r.tags(&repo).await?;
-            Ok::<Array, crate::Error>(tags.into_iter().map(Dynamic::from).collect())
+            Ok::<Array, crate::error::Error>(tags.into_iter().map(Dynamic::from).collect())
         },
     );
     b.method1(

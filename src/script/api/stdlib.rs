@@ -116,7 +116,7 @@ fn register_git(b: &mut Bind) {
         "git",
         &["h", "dir"],
         "A git checkout on the host: .clone(url) .pull() .head() .checkout(ref) .dirty().",
-        |h: Host, dir: String| async move { Ok::<_, crate::Error>(Repo::new(h, &dir)) },
+        |h: Host, dir: String| async move { Ok::<_, crate::error::Error>(Repo::new(h, &dir)) },
     );
     b.method1_opts(
         "clone",
