@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod cli;
 pub mod command;
+pub mod command_opts;
 pub mod compose;
 pub mod config;
 pub mod did_you_mean;

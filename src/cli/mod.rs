@@ -438,7 +438,10 @@ fn doc(g: &Global, name: Option<&str>) -> Result<()> {
             Some(t) => format!(
                 "{}  {}",
                 f.signature,
-                style::Painter { on: false }.dim(&format!("(method of {t})"))
+                style::Painter { on: false }.dim(&format!(
+                    "({} of {t})",
+                    if f.property { "property" } else { "method" }
+                ))
             ),
             None => f.signature.clone(),
         };

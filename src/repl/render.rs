@@ -6,7 +6,7 @@
 use rhai::{Dynamic, Engine, Scope};
 
 use crate::host::Host;
-use crate::script::api::output::ScriptOutput as Output;
+use crate::script::script_output::ScriptOutput as Output;
 use crate::secret::Secret;
 
 /// The text to print for the value of an input (empty for `()`).

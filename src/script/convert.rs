@@ -18,7 +18,7 @@ pub fn to_json(d: &Dynamic) -> serde_json::Value {
         // A secret inside data stays hidden; it is exposed only where a primitive asks for it.
         return Value::String(s.to_string());
     }
-    if let Some(o) = d.read_lock::<super::api::output::ScriptOutput>() {
+    if let Some(o) = d.read_lock::<super::script_output::ScriptOutput>() {
         return o.to_json();
     }
     if let Some(e) = d.read_lock::<Error>() {

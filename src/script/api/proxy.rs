@@ -1,9 +1,7 @@
 //! `h.proxy(opts)`: the host's front proxy (Caddy, `crate::proxy`) for scripts — argument
 //! conversion only.
 
-use std::sync::Arc;
-
-use rhai::{Dynamic, Engine};
+use rhai::Dynamic;
 use serde::Deserialize;
 
 use crate::host::Host;
@@ -12,7 +10,6 @@ use crate::script::bind::Bind;
 use crate::script::convert::to_dynamic;
 use crate::script::errors::to_rhai;
 use crate::script::options::serde_options;
-use crate::script::state::ScriptState;
 
 /// `p.route(app, opts)`: where an app's requests go.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -40,12 +37,10 @@ pub struct LogOpts {
 
 serde_options!(ProxyOptions, RouteOpts, LogOpts);
 
-pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    engine.register_fn("to_string", |p: &mut Proxy| format!("{p:?}"));
-    engine.register_fn("to_debug", |p: &mut Proxy| format!("{p:?}"));
-    let mut b = Bind::new(engine, st);
-    let rt = st.rt.clone();
-    b.method0_opts(
+pub fn register(b: &mut Bind) {
+    b.printed_as_debug::<Proxy>("p", "Proxy(hoist-proxy on HOST)");
+    let rt = b.st.rt.clone();
+    b.method0_optional_opts(
         "proxy",
         &["h"],
         "The host's front proxy: Caddy in container hoist-proxy on network hoist-proxy, listening on the host's\n\
@@ -66,7 +61,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
          Its config is saved by Caddy and resumed on every start. True when something changed.",
         |p: Proxy| async move { p.ensure().await },
     );
-    b.method1_with(
+    b.method1_required_opts(
         "route",
         &["p", "app"],
         "Route opts.domain (comma-separated names) and opts.path (a prefix; none: every path) to opts.upstream\n\
@@ -118,7 +113,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             to_dynamic(&s)
         },
     );
-    b.method0_opts(
+    b.method0_optional_opts(
         "logs",
         &["p"],
         "The proxy's last log lines (opts.tail, default 100).",
