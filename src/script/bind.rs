@@ -19,7 +19,6 @@
 
 use std::any::type_name;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::sync::Arc;
 
 use rhai::{Engine, EvalAltResult, Map, RhaiNativeFunc, Variant};
@@ -29,10 +28,15 @@ use super::options::{ScriptOptions, type_of};
 use super::register::{label, with_info};
 use super::state::ScriptState;
 
+/// One property in [`Bind::properties`]: its name, its doc and how it is read.
+pub type PropertyRow<'a, R, T> = (&'a str, &'a str, fn(&R) -> T);
+
 /// Registers methods into one engine for one run.
 pub struct Bind<'e> {
     pub engine: &'e mut Engine,
     pub st: Arc<ScriptState>,
+    /// How the next [`Bind::sync_fn`] types its `Map` parameter (see [`Bind::taking`]).
+    map_type: Option<String>,
 }
 
 /// The error side of a bound function's result: a hoist error or a script error already.
@@ -57,6 +61,7 @@ impl<'e> Bind<'e> {
         Bind {
             engine,
             st: st.clone(),
+            map_type: None,
         }
     }
 
@@ -222,18 +227,24 @@ impl<'e> Bind<'e> {
         R: Variant + Clone,
         FUNC: RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
     {
-        let info = self.infos(&params, &FUNC::param_names());
+        let map = (type_name::<Map>(), self.map_type.take());
+        let info = params
+            .iter()
+            .zip(FUNC::param_names())
+            .map(|(p, ty)| match &map {
+                (m, Some(keys)) if ty == *m => format!("{p}: {keys}"),
+                _ => format!("{p}: {}", label(self.engine, ty)),
+            })
+            .collect();
         with_info(self.engine, name, info, doc, f);
     }
 
     /// For a function that reads an option map itself wherever it sits (`on(hosts, opts,
     /// body)`): `b.taking::<O>().sync_fn(..)` types that map's parameter by `O`'s keys, as a
     /// primitive's is, so the reference and completion know them.
-    pub fn taking<O: ScriptOptions>(&mut self) -> Taking<'_, 'e, O> {
-        Taking {
-            b: self,
-            options: PhantomData,
-        }
+    pub fn taking<O: ScriptOptions>(&mut self) -> &mut Self {
+        self.map_type = Some(type_of::<O>());
+        self
     }
 
     /// A property of `R`, read without a call (`h.name`); `receiver` names the value in the
@@ -249,6 +260,17 @@ impl<'e> Bind<'e> {
         FUNC: RhaiNativeFunc<A, 1, X, T, F> + Send + Sync + 'static,
     {
         self.sync_fn(&format!("get${name}"), [receiver], doc, f);
+    }
+
+    /// Several properties of `R` that read as one type `T`, a row each.
+    pub fn properties<R: Variant + Clone, T: Variant + Clone>(
+        &mut self,
+        receiver: &str,
+        rows: &[PropertyRow<R, T>],
+    ) {
+        for &(name, doc, read) in rows {
+            self.property(name, receiver, doc, move |r: &mut R| read(r));
+        }
     }
 
     /// How a value of `R` prints: `show` for `print(x)` and `` `${x}` ``, `debug` for
@@ -278,36 +300,5 @@ impl<'e> Bind<'e> {
             (shows, |r: &mut R| format!("{r:?}")),
             (shows, |r: &mut R| format!("{r:?}")),
         );
-    }
-}
-
-/// A [`Bind`] whose next function takes an option map of type `O` (see [`Bind::taking`]).
-pub struct Taking<'b, 'e, O> {
-    b: &'b mut Bind<'e>,
-    options: PhantomData<O>,
-}
-
-impl<O: ScriptOptions> Taking<'_, '_, O> {
-    /// [`Bind::sync_fn`], its `Map` parameter typed by `O`'s keys.
-    pub fn sync_fn<A: 'static, const N: usize, const X: bool, R, const F: bool, FUNC>(
-        self,
-        name: &str,
-        params: [&str; N],
-        doc: &str,
-        f: FUNC,
-    ) where
-        R: Variant + Clone,
-        FUNC: RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
-    {
-        let map = type_name::<Map>();
-        let info = params
-            .iter()
-            .zip(FUNC::param_names())
-            .map(|(p, ty)| match ty == map {
-                true => format!("{p}: {}", type_of::<O>()),
-                false => format!("{p}: {}", label(self.b.engine, ty)),
-            })
-            .collect();
-        with_info(self.b.engine, name, info, doc, f);
     }
 }

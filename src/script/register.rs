@@ -16,6 +16,11 @@ pub fn with_info<A: 'static, const N: usize, const X: bool, R, const F: bool, FU
     R: Variant + Clone,
     FUNC: RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
 {
+    // Every name a script can call is in the reference, `:help` and completion with its doc.
+    assert!(
+        !doc.trim().is_empty(),
+        "{name}: a bound function needs a doc line"
+    );
     assert_eq!(
         info.len(),
         N,

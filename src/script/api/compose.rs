@@ -16,7 +16,7 @@ use crate::script::api::hosts::resolve_local;
 use crate::script::bind::Bind;
 use crate::script::convert::{self, options};
 use crate::script::errors::{RhaiResult, lift, usage};
-use crate::script::options::{ScriptOptions, field_names, serde_options};
+use crate::script::options::{ScriptOptions, field_names};
 use crate::script::script_output::ScriptOutput;
 use crate::sensitive::SecretOr;
 
@@ -104,15 +104,6 @@ impl ScriptOptions for ComposeOptions {
     }
 }
 
-serde_options!(
-    UpOptions,
-    DownOptions,
-    LogsOptions,
-    RmOptions,
-    RunOptions,
-    ExecOptions
-);
-
 /// `p.run()`'s command: `()` or `[]` for the service's own, else as `p.exec()` reads it.
 fn run_argv(cmd: Dynamic) -> RhaiResult<Vec<String>> {
     if cmd.is_unit() {
@@ -138,17 +129,16 @@ fn services(d: Dynamic, what: &str) -> RhaiResult<Vec<String>> {
 }
 
 pub fn register(b: &mut Bind) {
-    b.property(
-        "name",
+    b.properties::<Project, String>(
         "p",
-        "The compose project's name.",
-        |p: &mut Project| p.name().to_string(),
-    );
-    b.property(
-        "dir",
-        "p",
-        "The project's directory on the host.",
-        |p: &mut Project| p.dir().to_string(),
+        &[
+            ("name", "The compose project's name.", |p| {
+                p.name().to_string()
+            }),
+            ("dir", "The project's directory on the host.", |p| {
+                p.dir().to_string()
+            }),
+        ],
     );
     b.printed_as_debug::<Project>("p", "Compose(NAME in DIR on HOST)");
     b.method1_optional_opts(

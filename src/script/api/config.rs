@@ -14,7 +14,6 @@ use crate::config::users::{GroupOpts, UserOpts};
 use crate::host::Host;
 use crate::script::bind::Bind;
 use crate::script::errors::{RhaiResult, lift, usage};
-use crate::script::options::serde_options;
 
 fn strings(a: Array, what: &str) -> RhaiResult<Vec<String>> {
     a.into_iter()
@@ -25,17 +24,6 @@ fn strings(a: Array, what: &str) -> RhaiResult<Vec<String>> {
         })
         .collect()
 }
-
-serde_options!(
-    PackageOpts,
-    UserOpts,
-    GroupOpts,
-    KeyOpts,
-    CronOpts,
-    LineOpts,
-    BlockOpts,
-    FileStateOpts
-);
 
 pub fn register(b: &mut Bind) {
     b.method1_optional_opts(

@@ -15,7 +15,7 @@ use crate::script::api::hosts::resolve_local;
 use crate::script::bind::Bind;
 use crate::script::convert::{self, options};
 use crate::script::errors::{RhaiResult, lift, usage};
-use crate::script::options::{ScriptOptions, field_names, serde_options};
+use crate::script::options::{ScriptOptions, field_names};
 use crate::script::script_output::ScriptOutput;
 use crate::sensitive::SecretOr;
 
@@ -72,18 +72,6 @@ impl ScriptOptions for ExecOpts {
     }
 }
 
-serde_options!(
-    StopOpts,
-    ForceOpts,
-    RunOpts,
-    BuildOpts,
-    PsOpts,
-    LogsOpts,
-    NetworkOpts,
-    VolumeOpts,
-    RmOpts
-);
-
 fn seconds(t: f64, what: &str) -> RhaiResult<Duration> {
     if !(t > 0.0 && t.is_finite()) {
         return usage(format!(
@@ -94,17 +82,18 @@ fn seconds(t: f64, what: &str) -> RhaiResult<Duration> {
 }
 
 pub fn register(b: &mut Bind) {
-    b.property(
-        "host",
+    b.properties::<Docker, String>(
         "d",
-        "The name of the host whose engine this is.",
-        |d: &mut Docker| d.host_name().to_string(),
-    );
-    b.property(
-        "endpoint",
-        "d",
-        "How the engine is reached (its socket, or the host's forwarded one).",
-        |d: &mut Docker| d.endpoint().to_string(),
+        &[
+            ("host", "The name of the host whose engine this is.", |d| {
+                d.host_name().to_string()
+            }),
+            (
+                "endpoint",
+                "How the engine is reached (its socket, or the host's forwarded one).",
+                |d| d.endpoint().to_string(),
+            ),
+        ],
     );
     b.printed_as_debug::<Docker>("d", "Docker(HOST via ENDPOINT)");
 

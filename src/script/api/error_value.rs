@@ -42,53 +42,42 @@ pub fn register(b: &mut Bind) {
             .to_string()
         },
     );
-    b.property(
-        "host",
+    b.properties::<Error, Dynamic>(
         "e",
-        "The host it failed on; () if none.",
-        |e: &mut Error| opt(e.host.clone()),
-    );
-    b.property(
-        "step",
-        "e",
-        "The step it failed in; () if none.",
-        |e: &mut Error| opt(e.step.clone()),
-    );
-    b.property(
-        "command",
-        "e",
-        "The command that failed, as rendered (secrets redacted); () if none.",
-        |e: &mut Error| opt(e.command.clone()),
-    );
-    b.property(
-        "code",
-        "e",
-        "The failed command's exit code; () if none.",
-        |e: &mut Error| opt(e.exit_code.map(i64::from)),
-    );
-    b.property(
-        "stderr",
-        "e",
-        "The tail of the failed command's stderr; () if none.",
-        |e: &mut Error| opt(e.stderr_tail.clone()),
-    );
-    b.property(
-        "hint",
-        "e",
-        "What to try next; () if none.",
-        |e: &mut Error| opt(e.hint.clone()),
-    );
-    b.property(
-        "file",
-        "e",
-        "The script file it was raised in, once the error carries a position; else ().",
-        |e: &mut Error| opt(e.location.as_ref().map(|l| l.file.clone())),
-    );
-    b.property(
-        "line",
-        "e",
-        "The script line it was raised at, once the error carries a position; else ().",
-        |e: &mut Error| opt(e.location.as_ref().map(|l| l.line as i64)),
+        &[
+            ("host", "The host it failed on; () if none.", |e| {
+                opt(e.host.clone())
+            }),
+            ("step", "The step it failed in; () if none.", |e| {
+                opt(e.step.clone())
+            }),
+            (
+                "command",
+                "The command that failed, as rendered (secrets redacted); () if none.",
+                |e| opt(e.command.clone()),
+            ),
+            ("code", "The failed command's exit code; () if none.", |e| {
+                opt(e.exit_code.map(i64::from))
+            }),
+            (
+                "stderr",
+                "The tail of the failed command's stderr; () if none.",
+                |e| opt(e.stderr_tail.clone()),
+            ),
+            ("hint", "What to try next; () if none.", |e| {
+                opt(e.hint.clone())
+            }),
+            (
+                "file",
+                "The script file it was raised in, once the error carries a position; else ().",
+                |e| opt(e.location.as_ref().map(|l| l.file.clone())),
+            ),
+            (
+                "line",
+                "The script line it was raised at, once the error carries a position; else ().",
+                |e| opt(e.location.as_ref().map(|l| l.line as i64)),
+            ),
+        ],
     );
     b.property(
         "causes",

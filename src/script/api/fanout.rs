@@ -20,10 +20,7 @@ use crate::rollout::{Rollout, RolloutOptions};
 use crate::script::bind::Bind;
 use crate::script::convert::options;
 use crate::script::errors::{RhaiResult, from_rhai, lift, to_rhai, usage};
-use crate::script::options::serde_options;
 use crate::script::state::ScriptState;
-
-serde_options!(RolloutOptions);
 
 type HostResult = (Result<Dynamic, Box<EvalAltResult>>, u64);
 

@@ -13,7 +13,6 @@ use crate::host::{FileOpts, ForwardTarget, Host};
 use crate::script::bind::Bind;
 use crate::script::convert::options;
 use crate::script::errors::{RhaiResult, lift, usage};
-use crate::script::options::serde_options;
 use crate::script::state::ScriptState;
 use crate::sensitive::SecretOr;
 
@@ -28,8 +27,6 @@ struct RemoveOpts {
     #[serde(default)]
     recursive: bool,
 }
-
-serde_options!(RemoveOpts);
 
 pub fn register(b: &mut Bind) {
     register_capture(b);

@@ -10,11 +10,8 @@ use crate::host::{FileOpts, ForwardTarget, Host, HostSpec, Tunnel};
 use crate::script::bind::Bind;
 use crate::script::convert::{self, options};
 use crate::script::errors::{RhaiResult, lift, usage};
-use crate::script::options::serde_options;
 use crate::script::script_output::ScriptOutput;
 use crate::script::state::ScriptState;
-
-serde_options!(CommandOpts, FileOpts, HostSpec);
 
 /// Build the command a script asked for: `cmd` is a shell string or an argv array.
 pub fn command(cmd: Dynamic, o: CommandOpts, what: &str) -> RhaiResult<Command> {
@@ -40,23 +37,25 @@ pub fn command(cmd: Dynamic, o: CommandOpts, what: &str) -> RhaiResult<Command> 
 pub struct TunnelHandle(pub Arc<std::sync::Mutex<Tunnel>>);
 
 pub fn register(b: &mut Bind) {
-    b.property(
-        "name",
+    b.properties::<Host, String>(
         "h",
-        "The host's name (its inventory spec, or `local`).",
-        |h: &mut Host| h.name().to_string(),
-    );
-    b.property(
-        "addr",
-        "h",
-        "The address the host is reached at (host name or IP; `localhost` for local).",
-        |h: &mut Host| h.addr(),
-    );
-    b.property(
-        "user",
-        "h",
-        "The login user, if one was named (else the SSH config's or the current user).",
-        |h: &mut Host| h.user(),
+        &[
+            (
+                "name",
+                "The host's name (its inventory spec, or `local`).",
+                |h| h.name().to_string(),
+            ),
+            (
+                "addr",
+                "The address the host is reached at (host name or IP; `localhost` for local).",
+                |h| h.addr(),
+            ),
+            (
+                "user",
+                "The login user, if one was named (else the SSH config's or the current user).",
+                |h| h.user(),
+            ),
+        ],
     );
     let s = b.st.clone();
     b.property(

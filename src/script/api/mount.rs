@@ -8,9 +8,6 @@ use crate::mount::{self, MountOptions, UmountOptions};
 use crate::script::bind::Bind;
 use crate::script::convert;
 use crate::script::errors::lift;
-use crate::script::options::serde_options;
-
-serde_options!(MountOptions, UmountOptions);
 
 pub fn register(b: &mut Bind) {
     b.method0_required_opts(

@@ -2,7 +2,7 @@
 //! `o.stdout_blob`, `o.ms` (the value itself is [`ScriptOutput`]). Reading what a dry run did
 //! not run is noted in the plan.
 
-use rhai::NativeCallContext;
+use rhai::{NativeCallContext, Variant};
 
 use crate::script::bind::Bind;
 use crate::script::script_output::ScriptOutput;
@@ -27,59 +27,45 @@ pub fn placeholder_read(s: &ScriptState, ctx: &NativeCallContext, planned: bool,
     );
 }
 
+/// A property that reads what the command did (`what`): a placeholder's is noted in the plan.
+fn result<T: Variant + Clone>(
+    b: &mut Bind,
+    name: &str,
+    doc: &str,
+    what: &'static str,
+    read: fn(&ScriptOutput) -> T,
+) {
+    let s = b.st.clone();
+    b.property(
+        name,
+        "o",
+        doc,
+        move |ctx: NativeCallContext, o: &mut ScriptOutput| {
+            placeholder_read(&s, &ctx, o.planned, what);
+            read(o)
+        },
+    );
+}
+
 pub fn register(b: &mut Bind) {
     // Reading the result of a command a dry run did not run makes the plan uncertain from
     // that line on: the plan says so instead of guessing.
-    let s = b.st.clone();
-    b.property(
-        "code",
-        "o",
-        "The exit code.",
-        move |ctx: NativeCallContext, o: &mut ScriptOutput| {
-            placeholder_read(&s, &ctx, o.planned, "exit code");
-            o.code as i64
-        },
-    );
-    let s = b.st.clone();
-    b.property(
+    result(b, "code", "The exit code.", "exit code", |o| o.code as i64);
+    result(
+        b,
         "ok",
-        "o",
         "Did it exit with 0?",
-        move |ctx: NativeCallContext, o: &mut ScriptOutput| {
-            placeholder_read(&s, &ctx, o.planned, "exit status");
-            o.ok()
-        },
+        "exit status",
+        ScriptOutput::ok,
     );
-    let s = b.st.clone();
-    b.property(
-        "stdout",
-        "o",
-        "What it wrote to stdout, as text (invalid UTF-8 becomes U+FFFD).",
-        move |ctx: NativeCallContext, o: &mut ScriptOutput| {
-            placeholder_read(&s, &ctx, o.planned, "output");
-            o.stdout.clone()
-        },
-    );
-    let s = b.st.clone();
-    b.property(
-        "stderr",
-        "o",
-        "What it wrote to stderr.",
-        move |ctx: NativeCallContext, o: &mut ScriptOutput| {
-            placeholder_read(&s, &ctx, o.planned, "error output");
-            o.stderr.clone()
-        },
-    );
-    let s = b.st.clone();
-    b.property(
-        "stdout_blob",
-        "o",
-        "stdout as the command wrote it, byte for byte (`stdout` is text).",
-        move |ctx: NativeCallContext, o: &mut ScriptOutput| -> rhai::Blob {
-            placeholder_read(&s, &ctx, o.planned, "output");
-            o.stdout_bytes().to_vec()
-        },
-    );
+    let doc = "What it wrote to stdout, as text (invalid UTF-8 becomes U+FFFD).";
+    result(b, "stdout", doc, "output", |o| o.stdout.clone());
+    let doc = "What it wrote to stderr.";
+    result(b, "stderr", doc, "error output", |o| o.stderr.clone());
+    let doc = "stdout as the command wrote it, byte for byte (`stdout` is text).";
+    result(b, "stdout_blob", doc, "output", |o| -> rhai::Blob {
+        o.stdout_bytes().to_vec()
+    });
     b.property(
         "ms",
         "o",

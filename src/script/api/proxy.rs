@@ -9,7 +9,6 @@ use crate::proxy::{Proxy, ProxyOptions, Route, Tls};
 use crate::script::bind::Bind;
 use crate::script::convert::to_dynamic;
 use crate::script::errors::to_rhai;
-use crate::script::options::serde_options;
 
 /// `p.route(app, opts)`: where an app's requests go.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -34,8 +33,6 @@ pub struct LogOpts {
     #[serde(default)]
     pub tail: Option<u64>,
 }
-
-serde_options!(ProxyOptions, RouteOpts, LogOpts);
 
 pub fn register(b: &mut Bind) {
     b.printed_as_debug::<Proxy>("p", "Proxy(hoist-proxy on HOST)");

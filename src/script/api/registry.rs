@@ -5,7 +5,6 @@ use rhai::{Array, Dynamic};
 use crate::registry::{Registry, RegistryOpts};
 use crate::script::api::hosts::resolve_local;
 use crate::script::bind::Bind;
-use crate::script::options::serde_options;
 use crate::script::state::ScriptState;
 use crate::sensitive::Sensitive;
 
@@ -23,8 +22,6 @@ struct Opts {
     #[serde(default)]
     password_file: Option<String>,
 }
-
-serde_options!(Opts);
 
 fn open(s: &ScriptState, url: &str, o: Opts) -> crate::error::Result<Registry> {
     let r = Registry::new(
@@ -45,17 +42,20 @@ fn open(s: &ScriptState, url: &str, o: Opts) -> crate::error::Result<Registry> {
 }
 
 pub fn register(b: &mut Bind) {
-    b.property(
-        "server",
+    b.properties::<Registry, String>(
         "r",
-        "`host[:port]`: the name docker stores the registry's credentials under.",
-        |r: &mut Registry| r.server(),
-    );
-    b.property(
-        "url",
-        "r",
-        "The registry as given (scheme, host, namespace).",
-        |r: &mut Registry| r.url(),
+        &[
+            (
+                "server",
+                "`host[:port]`: the name docker stores the registry's credentials under.",
+                |r| r.server(),
+            ),
+            (
+                "url",
+                "The registry as given (scheme, host, namespace).",
+                |r| r.url(),
+            ),
+        ],
     );
     b.printed(
         "r",

@@ -10,10 +10,7 @@ use crate::release::{Candidate, NewFiles, Release, ReleaseOptions, Store};
 use crate::script::bind::Bind;
 use crate::script::convert::{options, to_dynamic};
 use crate::script::errors::{RhaiResult, lift, to_rhai, usage};
-use crate::script::options::serde_options;
 use crate::script::state::ScriptState;
-
-serde_options!(ReleaseOptions, NewFiles, LockOpts);
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,53 +130,38 @@ fn register_record_fields(b: &mut Bind) {
 
 /// `h.release(app, opts)` and the steps of a release.
 fn register_engine(b: &mut Bind) {
-    b.property(
-        "app",
+    b.properties::<Release, String>(
         "r",
-        "The app (its compose project).",
-        |r: &mut Release| r.app().to_string(),
+        &[
+            ("app", "The app (its compose project).", |r| {
+                r.app().to_string()
+            }),
+            ("dir", "The project directory on the host.", |r| {
+                r.dir().to_string()
+            }),
+        ],
     );
-    b.property(
-        "dir",
+    b.properties::<Release, Array>(
         "r",
-        "The project directory on the host.",
-        |r: &mut Release| r.dir().to_string(),
+        &[
+            ("env_files", "The env files the project runs with.", |r| {
+                strings(r.env_files())
+            }),
+            (
+                "profiles",
+                "The compose profiles the project runs with.",
+                |r| strings(r.profiles()),
+            ),
+        ],
     );
-    b.property(
-        "env_files",
-        "r",
-        "The env files the project runs with.",
-        |r: &mut Release| strings(r.env_files()),
-    );
-    b.property(
-        "profiles",
-        "r",
-        "The compose profiles the project runs with.",
-        |r: &mut Release| strings(r.profiles()),
-    );
-    b.property(
-        "id",
+    b.properties::<Candidate, String>(
         "c",
-        "The release's id: r1, r2, … per host (what upgrade --to ID names).",
-        |c: &mut Candidate| c.record().id.clone(),
-    );
-    b.property(
-        "image",
-        "c",
-        "The image as asked for (registry/app:tag).",
-        |c: &mut Candidate| c.record().image.clone(),
-    );
-    b.property(
-        "pinned",
-        "c",
-        "What the release runs: repo@sha256:… (its digest), sha256:… (an image id) or the tag.",
-        |c: &mut Candidate| c.record().pinned.clone(),
-    );
-    b.property(
-        "previous",
-        "c",
-        "The id of the live release it replaces (\"\" when there is none).",
-        |c: &mut Candidate| c.previous().map(|p| p.id.clone()).unwrap_or_default(),
+        &[
+            ("id", "The release's id: r1, r2, … per host (what upgrade --to ID names).", |c| c.record().id.clone()),
+            ("image", "The image as asked for (registry/app:tag).", |c| c.record().image.clone()),
+            ("pinned", "What the release runs: repo@sha256:… (its digest), sha256:… (an image id) or the tag.", |c| c.record().pinned.clone()),
+            ("previous", "The id of the live release it replaces (\"\" when there is none).", |c| c.previous().map(|p| p.id.clone()).unwrap_or_default()),
+        ],
     );
     b.property(
         "record",

@@ -2,18 +2,9 @@
 
 use crate::host::Host;
 use crate::script::bind::Bind;
-use crate::script::options::serde_options;
 use crate::stdlib::git::{CloneOpts, Repo};
 use crate::stdlib::health::{WaitHttpOpts, wait_http};
 use crate::stdlib::systemd::{InstallOpts, JournalOpts, Service, ServiceOpts};
-
-serde_options!(
-    ServiceOpts,
-    InstallOpts,
-    JournalOpts,
-    CloneOpts,
-    WaitHttpOpts
-);
 
 pub fn register(b: &mut Bind) {
     b.property(

@@ -7,7 +7,6 @@ use crate::host::Host;
 use crate::script::bind::Bind;
 use crate::script::convert;
 use crate::script::errors::lift;
-use crate::script::options::serde_options;
 use crate::swarm::{DeployOpts, Role, Stack};
 
 /// A host's engine, seen as a swarm member.
@@ -41,8 +40,6 @@ struct LogOpts {
     #[serde(default)]
     tail: Option<u32>,
 }
-
-serde_options!(InitOpts, JoinOpts, LeaveOpts, LogOpts, DeployOpts);
 
 pub fn register(b: &mut Bind) {
     b.property("name", "st", "The stack's name.", |s: &mut Stack| {
