@@ -150,6 +150,14 @@ pub fn set_keys(text: &str, keys: &[(String, String)]) -> String {
     out
 }
 
+/// `h.remove(path, #{recursive})`: a directory only with `recursive`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveOpts {
+    #[serde(default)]
+    pub recursive: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

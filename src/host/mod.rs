@@ -31,6 +31,7 @@ use crate::report::Event;
 use crate::services::Services;
 
 pub use edit_file::FileEdit;
+pub use edits::RemoveOpts;
 pub use facts::Facts;
 pub use files::{FileOpts, MkdirOpts, de_mode};
 pub use sink::LineSink;

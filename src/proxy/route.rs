@@ -179,6 +179,22 @@ impl Route {
     }
 }
 
+/// `p.route(app, opts)`: where an app's requests go.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteOpts {
+    /// Host names, comma-separated (`app1.example.org,www.app1.example.org`).
+    pub domain: String,
+    /// Path prefix (`/api`; none: every path).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// `CONTAINER:PORT` on the proxy network.
+    pub upstream: String,
+    /// `auto` (public names: ACME; others: the internal CA) or `internal`.
+    #[serde(default)]
+    pub tls: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

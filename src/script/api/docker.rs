@@ -7,7 +7,8 @@ use std::time::Duration;
 use rhai::{Dynamic, Map};
 
 use crate::docker::{
-    BuildOpts, Docker, ExecOpts, LogsOpts, NetworkOpts, PsOpts, RmOpts, RunOpts, VolumeOpts,
+    BuildOpts, Docker, ExecOpts, ForceOpts, LogsOpts, NetworkOpts, PsOpts, RmOpts, RunOpts,
+    StopOpts, VolumeOpts,
 };
 use crate::host::Host;
 use crate::registry::Registry;
@@ -33,21 +34,6 @@ struct ExecScriptOpts {
     stdin: Option<SecretOr>,
     #[serde(default)]
     check: Option<bool>,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StopOpts {
-    /// Seconds to wait before SIGKILL.
-    #[serde(default)]
-    timeout: Option<i32>,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ForceOpts {
-    #[serde(default)]
-    force: bool,
 }
 
 /// `d.exec`'s options as the engine takes them.

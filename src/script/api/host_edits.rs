@@ -9,7 +9,7 @@ use rhai::{Dynamic, FnPtr, Map, NativeCallContext};
 
 use super::hosts::{TunnelHandle, command};
 use crate::command_opts::CommandOpts;
-use crate::host::{FileOpts, ForwardTarget, Host};
+use crate::host::{FileOpts, ForwardTarget, Host, RemoveOpts};
 use crate::script::bind::Bind;
 use crate::script::convert::options;
 use crate::script::errors::{RhaiResult, lift, usage};
@@ -19,13 +19,6 @@ use crate::sensitive::SecretOr;
 /// Stdout without its trailing line break(s): what `$(cmd)` gives in a shell.
 fn trimmed(stdout: String) -> String {
     stdout.trim_end_matches(['\n', '\r']).to_string()
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RemoveOpts {
-    #[serde(default)]
-    recursive: bool,
 }
 
 pub fn register(b: &mut Bind) {

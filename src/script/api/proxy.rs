@@ -2,37 +2,12 @@
 //! conversion only.
 
 use rhai::Dynamic;
-use serde::Deserialize;
 
 use crate::host::Host;
-use crate::proxy::{Proxy, ProxyOptions, Route, Tls};
+use crate::proxy::{Proxy, ProxyLogOpts, ProxyOptions, Route, RouteOpts, Tls};
 use crate::script::bind::Bind;
 use crate::script::convert::to_dynamic;
 use crate::script::errors::to_rhai;
-
-/// `p.route(app, opts)`: where an app's requests go.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RouteOpts {
-    /// Host names, comma-separated (`app1.example.org,www.app1.example.org`).
-    pub domain: String,
-    /// Path prefix (`/api`; none: every path).
-    #[serde(default)]
-    pub path: Option<String>,
-    /// `CONTAINER:PORT` on the proxy network.
-    pub upstream: String,
-    /// `auto` (public names: ACME; others: the internal CA) or `internal`.
-    #[serde(default)]
-    pub tls: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogOpts {
-    /// Lines from the end (default 100).
-    #[serde(default)]
-    pub tail: Option<u64>,
-}
 
 pub fn register(b: &mut Bind) {
     b.printed_as_debug::<Proxy>("p", "Proxy(hoist-proxy on HOST)");
@@ -114,7 +89,7 @@ pub fn register(b: &mut Bind) {
         "logs",
         &["p"],
         "The proxy's last log lines (opts.tail, default 100).",
-        |p: Proxy, o: LogOpts| async move { p.logs(o.tail.unwrap_or(100)).await },
+        |p: Proxy, o: ProxyLogOpts| async move { p.logs(o.tail.unwrap_or(100)).await },
     );
     b.method0(
         "reboot",

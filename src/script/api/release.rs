@@ -6,19 +6,12 @@ use std::time::Duration;
 use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 
 use crate::host::Host;
+use crate::release::lock::LockOpts;
 use crate::release::{Candidate, NewFiles, Release, ReleaseOptions, Store};
 use crate::script::bind::Bind;
 use crate::script::convert::{options, to_dynamic};
 use crate::script::errors::{RhaiResult, lift, to_rhai, usage};
 use crate::script::state::ScriptState;
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LockOpts {
-    /// Seconds to wait for another run's lock (default: --lock-wait, else 0 = refuse at once).
-    #[serde(default, deserialize_with = "crate::options::opt_float")]
-    wait: Option<f64>,
-}
 
 const DOC: &str = "Run body holding the lock `name` (e.g. the app) on every host: taken on all of them before body starts\n\
 (~/.hoist/locks/NAME, made atomically), removed after it, also when body fails or Ctrl-C stops it.\n\

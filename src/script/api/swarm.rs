@@ -7,39 +7,11 @@ use crate::host::Host;
 use crate::script::bind::Bind;
 use crate::script::convert;
 use crate::script::errors::lift;
-use crate::swarm::{DeployOpts, Role, Stack};
+use crate::swarm::{DeployOpts, InitOpts, JoinOpts, LeaveOpts, Stack, StackLogOpts};
 
 /// A host's engine, seen as a swarm member.
 #[derive(Clone)]
 pub struct Swarm(Docker);
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct InitOpts {
-    #[serde(default)]
-    advertise_addr: Option<String>,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JoinOpts {
-    #[serde(default)]
-    role: Role,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LeaveOpts {
-    #[serde(default)]
-    force: bool,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LogOpts {
-    #[serde(default)]
-    tail: Option<u32>,
-}
 
 pub fn register(b: &mut Bind) {
     b.property("name", "st", "The stack's name.", |s: &mut Stack| {
@@ -143,7 +115,7 @@ pub fn register(b: &mut Bind) {
         "logs",
         &["st", "service"],
         "The service's logs (every task).",
-        |stk: Stack, svc: String, o: LogOpts| async move { stk.logs(&svc, o.tail).await },
+        |stk: Stack, svc: String, o: StackLogOpts| async move { stk.logs(&svc, o.tail).await },
     );
     b.method1(
         "rollback",
