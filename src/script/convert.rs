@@ -180,6 +180,22 @@ pub fn strings(arr: rhai::Array, what: &str) -> RhaiResult<Vec<String>> {
         .collect()
 }
 
+/// An array of hosts (`hosts("web")`, `[h1, h2]`); `what` names the call (`on()`) when an
+/// item is something else.
+pub fn hosts(arr: rhai::Array, what: &str) -> RhaiResult<Vec<crate::host::Host>> {
+    arr.into_iter()
+        .map(|d| {
+            let t = d.type_name();
+            d.try_cast::<crate::host::Host>().ok_or(t)
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|t| {
+            to_rhai(Error::usage(format!(
+                "{what}: every item must be a Host, found {t}"
+            )))
+        })
+}
+
 /// A command for exec in a container: a string is run by `sh -c` (as `h.run` does); an array
 /// is an argv. `what` names the call in errors (`d.exec()`).
 pub fn exec_argv(cmd: Dynamic, what: &str) -> RhaiResult<Vec<String>> {

@@ -18,8 +18,8 @@ use crate::host::Host;
 use crate::report::Event;
 use crate::rollout::{Rollout, RolloutOptions};
 use crate::script::bind::Bind;
-use crate::script::convert::options;
-use crate::script::errors::{RhaiResult, from_rhai, lift, to_rhai, usage};
+use crate::script::convert::{self, options};
+use crate::script::errors::{RhaiResult, from_rhai, lift, to_rhai};
 use crate::script::state::ScriptState;
 
 type HostResult = (Result<Dynamic, Box<EvalAltResult>>, u64);
@@ -93,14 +93,7 @@ fn on(
         None => Rollout::default(),
         Some(m) => lift(options::<RolloutOptions>(Some(m), "on()")?.validate())?,
     };
-    let hosts: Vec<Host> = hosts
-        .into_iter()
-        .map(|d| {
-            let t = d.type_name();
-            d.try_cast::<Host>().ok_or(t)
-        })
-        .collect::<Result<_, _>>()
-        .or_else(|t| usage(format!("on(): every item must be a Host, found {t}")))?;
+    let hosts = convert::hosts(hosts, "on()")?;
     if hosts.is_empty() {
         return Ok(Map::new());
     }

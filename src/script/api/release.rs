@@ -9,7 +9,7 @@ use crate::host::Host;
 use crate::release::lock::LockOpts;
 use crate::release::{Candidate, NewFiles, Release, ReleaseOptions, Store};
 use crate::script::bind::Bind;
-use crate::script::convert::{options, to_dynamic};
+use crate::script::convert::{self, options, to_dynamic};
 use crate::script::errors::{RhaiResult, lift, to_rhai, usage};
 use crate::script::state::ScriptState;
 
@@ -64,14 +64,7 @@ fn with_lock(
     body: FnPtr,
 ) -> RhaiResult<Dynamic> {
     let o: LockOpts = options(opts, "with_lock()")?;
-    let hosts: Vec<Host> = hosts
-        .into_iter()
-        .map(|d| {
-            let t = d.type_name();
-            d.try_cast::<Host>().ok_or(t)
-        })
-        .collect::<Result<_, _>>()
-        .or_else(|t| usage(format!("with_lock(): every item must be a Host, found {t}")))?;
+    let hosts = convert::hosts(hosts, "with_lock()")?;
     let wait = o.wait.unwrap_or(s.rt.settings.lock_wait);
     if !(wait >= 0.0 && wait.is_finite()) {
         return usage("with_lock(): wait must be >= 0 seconds");
