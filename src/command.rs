@@ -64,6 +64,16 @@ impl Stdin {
     }
 }
 
+/// A file that receives a command's stdout byte for byte (see [`Command::stdout_to`]).
+pub type RawStdout = std::sync::Arc<std::sync::Mutex<RawFile>>;
+
+/// The file and the first error writing to it.
+#[derive(Debug)]
+pub struct RawFile {
+    pub file: std::fs::File,
+    pub error: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Command {
     pub program: Program,
@@ -94,7 +104,7 @@ pub struct Command {
     pub change: Option<Box<crate::effect::Change>>,
     /// stdout goes, byte for byte, into this file as it arrives instead of being kept (a
     /// download: any size in bounded memory).
-    pub stdout_to: Option<crate::host::RawStdout>,
+    pub stdout_to: Option<RawStdout>,
 }
 
 impl Command {
@@ -199,7 +209,7 @@ impl Command {
         self
     }
     /// Write stdout into `to` as it arrives (and keep none of it).
-    pub fn stdout_to(mut self, to: crate::host::RawStdout) -> Self {
+    pub fn stdout_to(mut self, to: RawStdout) -> Self {
         self.stdout_to = Some(to);
         self.capture = false;
         self

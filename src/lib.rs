@@ -13,18 +13,22 @@
 pub mod audit;
 pub mod cli;
 pub mod command;
+pub mod command_opts;
 pub mod compose;
 pub mod config;
 pub mod did_you_mean;
 pub mod docker;
 pub mod effect;
+pub mod env_file;
 pub mod error;
 pub mod gate;
 pub mod host;
+pub mod interpolate;
 pub mod inventory;
 pub mod local_user;
 pub mod mount;
 pub mod options;
+pub mod present;
 pub mod proxy;
 pub mod recipes;
 pub mod registry;
@@ -32,7 +36,6 @@ pub mod release;
 pub mod repl;
 pub mod report;
 pub mod rollout;
-pub mod run_vars;
 pub mod runtime;
 pub mod script;
 pub mod secret;
@@ -68,14 +71,18 @@ pub fn run_script(
     script: &script::Script,
     vars: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<serde_json::Value> {
-    run_script_with(rt, script, run_vars::RunVars::plain(vars, &rt.overrides))
+    run_script_with(
+        rt,
+        script,
+        recipes::run_vars::RunVars::plain(vars, &rt.overrides),
+    )
 }
 
-/// Run script text with the vars of a run (see [`run_vars`] for their precedence).
+/// Run script text with the vars of a run (see [`recipes::run_vars`] for their precedence).
 pub fn run_script_with(
     rt: &Arc<Runtime>,
     script: &script::Script,
-    vars: run_vars::RunVars,
+    vars: recipes::run_vars::RunVars,
 ) -> Result<serde_json::Value> {
     let st = script::ScriptState::new(rt.clone());
     let engine = script::build(&st);

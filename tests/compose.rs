@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use hoist::Host;
 use hoist::command::Value;
-use hoist::compose::ps::RunState;
+use hoist::compose::labels::RunState;
 use hoist::compose::{
     ComposeOptions, DownOptions, ExecOptions, LogsOptions, Project, RmOptions, RunOptions, Tool,
     UpOptions,

@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex};
 
 use hoist::Runtime;
 use hoist::command::Value as Var;
-use hoist::compose::interpolate::Mode;
-use hoist::compose::validate::parse_volume;
+use hoist::compose::short_syntax::parse_volume;
 use hoist::compose::{ComposeOptions, Project};
+use hoist::interpolate::Mode;
 use serde_json::{Value, json};
 
 /// The compose v2 binary (fetched once per machine by scripts/compose-v2).
@@ -895,7 +895,7 @@ fn port_keys(v: Option<&Value>) -> Value {
             }
             other => {
                 let s = text(other).as_str().unwrap_or_default().to_string();
-                match hoist::compose::validate::parse_port(&s) {
+                match hoist::compose::short_syntax::parse_port(&s) {
                     // A range is one port per number in compose's output.
                     Ok(p) => {
                         let (lo, hi) = p.target;

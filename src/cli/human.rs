@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::lines::{Line, Lines};
+use crate::present::lines::{Line, Lines};
 use crate::report::{Event, Reporter, Stream};
 
 /// How a host of a fan-out ended, for the summary.

@@ -5,15 +5,12 @@ mod completions;
 mod human;
 mod init;
 mod json;
-pub mod lines;
 mod lock;
 mod log;
 mod plan;
 mod proxy;
 mod recipe_args;
 mod signals;
-pub mod style;
-pub mod table;
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -25,6 +22,7 @@ use human::Human;
 use json::Json;
 
 use crate::error::{Error, Result};
+use crate::present::{style, table};
 use crate::report::SharedReporter;
 use crate::runtime::{Runtime, Settings};
 
@@ -440,7 +438,10 @@ fn doc(g: &Global, name: Option<&str>) -> Result<()> {
             Some(t) => format!(
                 "{}  {}",
                 f.signature,
-                style::Painter { on: false }.dim(&format!("(method of {t})"))
+                style::Painter { on: false }.dim(&format!(
+                    "({} of {t})",
+                    if f.property { "property" } else { "method" }
+                ))
             ),
             None => f.signature.clone(),
         };

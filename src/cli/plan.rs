@@ -4,9 +4,9 @@
 use std::io::IsTerminal;
 
 use super::json::Json;
-use super::lines::{Lines, paint_diff};
-use super::style::Painter;
 use crate::effect::Plan;
+use crate::present::lines::{Lines, paint_diff};
+use crate::present::style::Painter;
 use crate::runtime::Runtime;
 
 /// Print the run's plan (stdout): text, or one `{"event":"plan"}` object with `--json`.

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::args::{ProxyAction, ProxyTarget};
 use crate::error::Result;
 use crate::host::Host;
+use crate::present::table;
 use crate::proxy::{Proxy, ProxyOptions};
 use crate::runtime::Runtime;
 
@@ -62,10 +63,7 @@ pub fn run(rt: &Arc<Runtime>, action: &ProxyAction) -> Result<Value> {
         // Exit 1 after the table, as `status` does for a host it could not read.
         println!(
             "{}",
-            super::table::render_value_within(
-                &Value::Array(rows.clone()),
-                super::table::stdout_columns()
-            )
+            table::render_value_within(&Value::Array(rows.clone()), table::stdout_columns())
         );
         return Err(crate::error::Error::failed(
             "the proxy of some hosts could not be read or managed (see their rows)",

@@ -237,7 +237,7 @@ pub fn stop_order(members: &[Member]) -> Vec<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compose::ps::RunState;
+    use crate::compose::labels::RunState;
 
     fn member(service: &str, depends_on: &[&str], state: RunState) -> Member {
         Member {

@@ -13,9 +13,12 @@ use std::collections::HashMap;
 use bollard::models::ContainerSummary;
 use bollard::query_parameters::ListContainersOptions;
 
-use super::ps::RunState;
 use crate::docker::Docker;
 use crate::error::{Error, Result};
+
+/// A container's run state as the engine reports it (`running`, `exited`, …; serialised as
+/// those words).
+pub use bollard::models::ContainerSummaryStateEnum as RunState;
 
 pub const PROJECT_LABEL: &str = "com.docker.compose.project";
 pub const SERVICE_LABEL: &str = "com.docker.compose.service";

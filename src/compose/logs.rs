@@ -9,12 +9,31 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bollard::container::LogOutput;
 use bollard::query_parameters::LogsOptionsBuilder;
 use futures_util::StreamExt;
+use serde::Deserialize;
 
 use super::labels::{self, Member, Which};
-use super::project::LogsOptions;
 use crate::docker::Docker;
 use crate::error::{Error, Result};
 use crate::report::Stream;
+
+/// The options of `p.logs()`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogsOptions {
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Lines from the end of each container's log.
+    #[serde(default)]
+    pub tail: Option<u64>,
+    /// A duration like "10m" (that long ago), an RFC 3339 time or unix seconds.
+    #[serde(default)]
+    pub since: Option<String>,
+    #[serde(default)]
+    pub timestamps: bool,
+    /// Stream new lines (prefixed by the host) until the containers stop or Ctrl-C.
+    #[serde(default)]
+    pub follow: bool,
+}
 
 /// One line of a container's output.
 struct Line {

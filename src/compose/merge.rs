@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::validate;
+use super::short_syntax;
 use super::yaml::{self, MergeTag};
 
 /// A path as `services.web.ports[0]`.
@@ -277,7 +277,7 @@ fn unique_key(path: &[String], item: &Value) -> Option<std::result::Result<Strin
     if p("services.*.volumes") {
         return Some(Ok(match item {
             Value::Object(m) => m.get("target").map(go_text).unwrap_or_default(),
-            Value::String(s) => validate::parse_volume(s)
+            Value::String(s) => short_syntax::parse_volume(s)
                 .map(|v| v.target)
                 .unwrap_or_else(|_| s.clone()),
             _ => String::new(),
@@ -297,7 +297,7 @@ fn unique_key(path: &[String], item: &Value) -> Option<std::result::Result<Strin
                     get("protocol", "tcp")
                 )
             }
-            other => match validate::parse_port(&go_text(other)) {
+            other => match short_syntax::parse_port(&go_text(other)) {
                 Ok(sp) if sp.target.0 == sp.target.1 => {
                     format!("{}:{}:{}/{}", sp.ip, sp.published, sp.target.0, sp.protocol)
                 }

@@ -6,8 +6,6 @@
 //! tools, and without the project's files (see labels.rs).
 
 pub mod down;
-pub mod env_file;
-pub mod interpolate;
 pub mod labels;
 mod logs;
 pub mod merge;
@@ -17,15 +15,16 @@ pub mod ps;
 pub mod render;
 pub mod schema;
 pub mod shellwords;
+pub mod short_syntax;
 pub mod tool;
 mod up_plan;
 pub mod validate;
 pub mod yaml;
 
 pub use down::Removed;
+pub use logs::LogsOptions;
 pub use project::{
-    ComposeOptions, DownOptions, ExecOptions, LogsOptions, Project, PullPolicy, RmOptions,
-    RunOptions, UpOptions,
+    ComposeOptions, DownOptions, ExecOptions, Project, PullPolicy, RmOptions, RunOptions, UpOptions,
 };
 pub use ps::ContainerState;
 pub use tool::Tool;

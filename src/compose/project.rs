@@ -12,19 +12,20 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use super::down::{self, Removed};
-use super::env_file;
-use super::interpolate::Mode;
 use super::labels::{self, Which};
-use super::logs;
+use super::logs::{self, LogsOptions};
 use super::model::ComposeFile;
 use super::ps::{self, ContainerState, Health};
 use super::render::{self, Rendered, Source};
 use super::tool::{self, Tool};
+use super::validate::Referenced;
 use crate::command::{Command, Value, quote_path};
 use crate::docker::Docker;
 use crate::effect::Change;
+use crate::env_file;
 use crate::error::{Error, Result};
 use crate::host::{FileOpts, Host, MkdirOpts, Output};
+use crate::interpolate::Mode;
 
 /// What one read of the project on its host gives.
 struct Snapshot {
@@ -135,24 +136,6 @@ pub struct RunOptions {
     /// Throw on a non-zero exit (default true).
     #[serde(default)]
     pub check: Option<bool>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogsOptions {
-    #[serde(default)]
-    pub service: Option<String>,
-    /// Lines from the end of each container's log.
-    #[serde(default)]
-    pub tail: Option<u64>,
-    /// A duration like "10m" (that long ago), an RFC 3339 time or unix seconds.
-    #[serde(default)]
-    pub since: Option<String>,
-    #[serde(default)]
-    pub timestamps: bool,
-    /// Stream new lines (prefixed by the host) until the containers stop or Ctrl-C.
-    #[serde(default)]
-    pub follow: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -685,8 +668,8 @@ impl Project {
 
     /// compose refuses a project whose services name a missing `env_file` or `extends`
     /// file; so does hoist, with one probe on the host.
-    async fn check_referenced(&self, files: &[render::Referenced]) -> Result<()> {
-        let required: Vec<&render::Referenced> = files.iter().filter(|f| f.required).collect();
+    async fn check_referenced(&self, files: &[Referenced]) -> Result<()> {
+        let required: Vec<&Referenced> = files.iter().filter(|f| f.required).collect();
         if required.is_empty() {
             return Ok(());
         }

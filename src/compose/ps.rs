@@ -4,11 +4,7 @@
 
 use serde::Serialize;
 
-/// A container's run state as the engine reports it (`running`, `exited`, …; serialised as
-/// those words).
-pub use bollard::models::ContainerSummaryStateEnum as RunState;
-
-use super::labels::{self, Member, Which};
+use super::labels::{self, Member, RunState, Which};
 use crate::docker::Docker;
 use crate::error::Result;
 

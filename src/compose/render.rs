@@ -10,28 +10,19 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::interpolate::{InterpolateError, Mode, interpolate_noting, interpolate_with};
 use super::merge::{matches, merge, path_text, unique_lists};
 use super::model::ComposeFile;
+use super::schema;
+use super::validate::{self, Referenced};
 use super::yaml::{self, Lines};
-use super::{schema, validate};
 use crate::error::{Error, Result};
+use crate::interpolate::{InterpolateError, Mode, interpolate_noting, interpolate_with};
 
 /// One compose file: where it came from (for errors) and its text.
 #[derive(Debug, Clone)]
 pub struct Source {
     pub name: String,
     pub text: String,
-}
-
-/// A file a service names (`env_file`, `extends.file`) that compose will read; compose
-/// refuses the project when a required one is missing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Referenced {
-    pub service: String,
-    pub what: &'static str,
-    pub path: String,
-    pub required: bool,
 }
 
 /// The result of rendering: the merged, interpolated YAML and its typed form.

@@ -123,7 +123,7 @@ mod tests {
         ContainerState {
             service: service.into(),
             name: format!("p-{service}-1"),
-            state: crate::compose::ps::RunState::RUNNING,
+            state: crate::compose::labels::RunState::RUNNING,
             health: crate::compose::ps::Health::None,
             image: String::new(),
             ports: vec![],

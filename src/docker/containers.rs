@@ -532,6 +532,15 @@ fn format_ports(mut ports: Vec<bollard::models::PortSummary>) -> String {
     out.join(", ")
 }
 
+/// `d.stop(container, #{timeout})`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StopOpts {
+    /// Seconds to wait before SIGKILL.
+    #[serde(default)]
+    pub timeout: Option<i32>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -195,3 +195,11 @@ pub fn short_id(id: &str) -> String {
     let hex = id.strip_prefix("sha256:").unwrap_or(id);
     hex.chars().take(12).collect()
 }
+
+/// `d.rmi(image, #{force})`, `d.remove_volume(name, #{force})`: remove even what is in use.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForceOpts {
+    #[serde(default)]
+    pub force: bool,
+}

@@ -21,11 +21,11 @@ pub use build::BuildOpts;
 pub(crate) use client::status_of;
 pub use client::{Cache, Docker};
 pub use containers::{
-    CommandSpec, ContainerInfo, EnvSpec, OneOrMany, PsOpts, RmOpts, RunOpts, parse_port,
+    CommandSpec, ContainerInfo, EnvSpec, OneOrMany, PsOpts, RmOpts, RunOpts, StopOpts, parse_port,
 };
 pub use context::tar_context;
 pub use exec::ExecOpts;
-pub use images::{ImageInfo, short_id};
+pub use images::{ForceOpts, ImageInfo, short_id};
 pub use logs::LogsOpts;
 pub(crate) use logs::since_unix;
 pub use networks::{NetworkInfo, NetworkOpts};

@@ -53,7 +53,7 @@ impl Host {
     pub async fn env_file(&self, path: &str) -> Result<IndexMap<String, String>> {
         let text = self.read_if_exists(path).await?.unwrap_or_default();
         let mut known = IndexMap::new();
-        crate::compose::env_file::parse(&text, &|_| None, &mut known).map_err(|e| {
+        crate::env_file::parse(&text, &|_| None, &mut known).map_err(|e| {
             Error::failed(format!("{path}:{}: {}", e.line, e.message)).host(self.name())
         })?;
         Ok(known)
@@ -150,13 +150,21 @@ pub fn set_keys(text: &str, keys: &[(String, String)]) -> String {
     out
 }
 
+/// `h.remove(path, #{recursive})`: a directory only with `recursive`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveOpts {
+    #[serde(default)]
+    pub recursive: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(text: &str) -> IndexMap<String, String> {
         let mut known = IndexMap::new();
-        crate::compose::env_file::parse(text, &|_| None, &mut known).unwrap();
+        crate::env_file::parse(text, &|_| None, &mut known).unwrap();
         known
     }
 

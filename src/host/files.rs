@@ -487,7 +487,7 @@ impl Host {
             }
             None => {
                 let file = tmp.as_file().try_clone().map_err(|e| cannot(&e))?;
-                let to = std::sync::Arc::new(std::sync::Mutex::new(super::RawFile {
+                let to = std::sync::Arc::new(std::sync::Mutex::new(crate::command::RawFile {
                     file,
                     error: None,
                 }));

@@ -17,6 +17,7 @@ mod spec;
 mod ssh;
 mod ssh_env;
 mod ssh_master;
+mod ssh_options;
 mod tunnel;
 
 use std::sync::Arc;
@@ -30,13 +31,14 @@ use crate::report::Event;
 use crate::services::Services;
 
 pub use edit_file::FileEdit;
+pub use edits::RemoveOpts;
 pub use facts::Facts;
 pub use files::{FileOpts, MkdirOpts, de_mode};
-pub use sink::{LineSink, RawFile, RawStdout};
+pub use sink::LineSink;
 pub use spec::HostSpec;
-pub use ssh::SshOptions;
 pub use ssh_env::check as check_ssh_env;
 pub use ssh_master::LINGER as SSH_MASTER_LINGER;
+pub use ssh_options::SshOptions;
 pub use tunnel::{ForwardTarget, Tunnel};
 
 /// What a finished command left behind.

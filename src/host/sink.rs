@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::sync::Mutex;
 
+use crate::command::RawStdout;
 use crate::report::{SharedReporter, Stream};
 use crate::secret::Redactor;
 
@@ -22,16 +23,6 @@ pub struct LineSink {
     /// stdout's bytes go here exactly as they come, not to the reporter (a download streamed
     /// into its file); the first error writing it is kept for [`LineSink::raw_error`].
     raw_stdout: Option<RawStdout>,
-}
-
-/// A file that receives a command's stdout byte for byte (see [`LineSink::with_raw_stdout`]).
-pub type RawStdout = std::sync::Arc<Mutex<RawFile>>;
-
-/// The file and the first error writing to it.
-#[derive(Debug)]
-pub struct RawFile {
-    pub file: std::fs::File,
-    pub error: Option<String>,
 }
 
 impl LineSink {

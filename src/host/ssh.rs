@@ -14,38 +14,10 @@ use tokio::sync::Mutex;
 use super::race::{Race, race};
 use super::shell::{self, INLINE_STDIN_MAX, Shell};
 use super::spec::HostSpec;
+use super::ssh_options::SshOptions;
 use super::tunnel::{ForwardTarget, LocalEnd, Tunnel};
 use super::{ExecRequest, RawOutput, Transport};
 use crate::error::{Error, Result};
-
-/// How to connect. Host keys are checked strictly unless `accept_new_host_keys` is set.
-#[derive(Debug, Clone)]
-pub struct SshOptions {
-    /// Accept (and remember) the key of a host never seen before; a changed key still fails.
-    pub accept_new_host_keys: bool,
-    /// An ssh_config file to use instead of ~/.ssh/config (`ssh -F`); `HOIST_SSH_CONFIG`.
-    pub config_file: Option<PathBuf>,
-    pub connect_timeout: Duration,
-    /// How often the connection is probed (ServerAliveInterval; 3 unanswered probes end it):
-    /// a host whose packets are silently dropped is named within about 3× this, in every
-    /// primitive, even mid-command. `HOIST_SSH_KEEPALIVE` (seconds) sets it.
-    pub keepalive: Duration,
-}
-
-impl Default for SshOptions {
-    fn default() -> Self {
-        SshOptions {
-            accept_new_host_keys: false,
-            config_file: std::env::var_os("HOIST_SSH_CONFIG").map(PathBuf::from),
-            connect_timeout: Duration::from_secs(10),
-            // The CLI refuses a bad value before a run starts (`ssh_env::check`).
-            keepalive: super::ssh_env::count(super::ssh_env::KEEPALIVE)
-                .ok()
-                .flatten()
-                .map_or(Duration::from_secs(2), Duration::from_secs),
-        }
-    }
-}
 
 /// How long a new shell channel may take to answer its preamble.
 const SHELL_START_MAX: Duration = Duration::from_secs(30);
@@ -547,60 +519,6 @@ fn describe(s: &Socket<'_>) -> String {
         Socket::TcpSocket { host, port } => format!("{host}:{port}"),
         Socket::UnixSocket { path } => path.display().to_string(),
     }
-}
-
-pub(super) fn expand_home(p: &str) -> PathBuf {
-    match (p.strip_prefix("~/"), dirs::home_dir()) {
-        (Some(rest), Some(home)) => home.join(rest),
-        _ => PathBuf::from(p),
-    }
-}
-
-/// Turn what ssh said (its log) into an error that tells the user what to do.
-pub(super) fn connect_error(spec: &HostSpec, detail: &str) -> Error {
-    let all = detail;
-    let name = spec.display_name();
-    let mut err = Error::failed(format!("cannot connect to {name}"))
-        .host(name.clone())
-        .stderr(detail);
-    if all.contains("Host key verification failed")
-        || all.contains("No ED25519 host key is known")
-        || all.contains("host key")
-    {
-        err.message = format!("cannot connect to {name}: host key verification failed");
-        err = err.hint(
-            "the host's key is unknown or changed. Check it (ssh-keyscan) and add it to known_hosts, \
-             or pass --accept-new-host-keys to trust a host seen for the first time",
-        );
-    } else if let Some(why) = unreachable_reason(all) {
-        err.message = format!("cannot connect to {name}: {why}");
-        err = err
-            .hint("is the address right and sshd running? (`ssh` with the same spec tells more)");
-    } else if all.contains("Permission denied") {
-        err.message = format!("cannot connect to {name}: authentication failed");
-        err =
-            err.hint("load a key into ssh-agent or name one with ssh(#{key: ...}) / ~/.ssh/config");
-    }
-    err
-}
-
-/// Why ssh could not reach a host, in words, from what it said (None: it said something else).
-fn unreachable_reason(said: &str) -> Option<&'static str> {
-    [
-        (
-            "Could not resolve",
-            "its name does not resolve (not in DNS, /etc/hosts or the ssh config)",
-        ),
-        (
-            "Connection refused",
-            "connection refused (no sshd on that port?)",
-        ),
-        ("timed out", "connection timed out"),
-        ("No route", "no route to host"),
-    ]
-    .into_iter()
-    .find(|(text, _)| said.contains(text))
-    .map(|(_, why)| why)
 }
 
 /// Bytes the master may write ahead of hoist into a shell's stdout pipe.

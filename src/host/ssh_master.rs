@@ -11,13 +11,14 @@
 //!   who may read it. The master gets only the variables ssh itself uses
 //!   ([`PASSED_ENV`], plus any named in `HOIST_SSH_ENV`).
 
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
 use openssh::Session;
 
 use super::spec::HostSpec;
-use super::ssh::SshOptions;
+use super::ssh_options::SshOptions;
 use crate::error::{Error, Result};
 
 /// How long a master stays after its last channel closed.
@@ -93,7 +94,7 @@ pub async fn launch(spec: &HostSpec, opts: &SshOptions) -> Result<Session> {
     }
     if let Some(k) = &spec.key {
         ssh.args(["-o", "IdentitiesOnly=yes", "-i"])
-            .arg(super::ssh::expand_home(k));
+            .arg(expand_home(k));
     }
     if let Some(cfg) = &opts.config_file {
         ssh.arg("-F").arg(cfg);
@@ -111,7 +112,7 @@ pub async fn launch(spec: &HostSpec, opts: &SshOptions) -> Result<Session> {
         .map_err(|e| Error::wrap("cannot start ssh (is the OpenSSH client installed?)", e))?;
     if !status.success() {
         let said = std::fs::read_to_string(&log).unwrap_or_default();
-        return Err(super::ssh::connect_error(spec, said.trim()));
+        return Err(connect_error(spec, said.trim()));
     }
     Ok(Session::new_native_mux(dir))
 }
@@ -181,4 +182,58 @@ fn passed_env() -> Vec<(String, std::ffi::OsString)> {
             wanted(&k).then_some((k, v))
         })
         .collect()
+}
+
+fn expand_home(p: &str) -> PathBuf {
+    match (p.strip_prefix("~/"), dirs::home_dir()) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(p),
+    }
+}
+
+/// Turn what ssh said (its log) into an error that tells the user what to do.
+fn connect_error(spec: &HostSpec, detail: &str) -> Error {
+    let all = detail;
+    let name = spec.display_name();
+    let mut err = Error::failed(format!("cannot connect to {name}"))
+        .host(name.clone())
+        .stderr(detail);
+    if all.contains("Host key verification failed")
+        || all.contains("No ED25519 host key is known")
+        || all.contains("host key")
+    {
+        err.message = format!("cannot connect to {name}: host key verification failed");
+        err = err.hint(
+            "the host's key is unknown or changed. Check it (ssh-keyscan) and add it to known_hosts, \
+             or pass --accept-new-host-keys to trust a host seen for the first time",
+        );
+    } else if let Some(why) = unreachable_reason(all) {
+        err.message = format!("cannot connect to {name}: {why}");
+        err = err
+            .hint("is the address right and sshd running? (`ssh` with the same spec tells more)");
+    } else if all.contains("Permission denied") {
+        err.message = format!("cannot connect to {name}: authentication failed");
+        err =
+            err.hint("load a key into ssh-agent or name one with ssh(#{key: ...}) / ~/.ssh/config");
+    }
+    err
+}
+
+/// Why ssh could not reach a host, in words, from what it said (None: it said something else).
+fn unreachable_reason(said: &str) -> Option<&'static str> {
+    [
+        (
+            "Could not resolve",
+            "its name does not resolve (not in DNS, /etc/hosts or the ssh config)",
+        ),
+        (
+            "Connection refused",
+            "connection refused (no sshd on that port?)",
+        ),
+        ("timed out", "connection timed out"),
+        ("No route", "no route to host"),
+    ]
+    .into_iter()
+    .find(|(text, _)| said.contains(text))
+    .map(|(_, why)| why)
 }

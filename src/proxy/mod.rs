@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-pub use route::{Route, Tls};
+pub use route::{Route, RouteOpts, Tls};
 
 use crate::command::Command;
 use crate::docker::Docker;
@@ -592,4 +592,13 @@ impl Proxy {
         }
         Ok(after)
     }
+}
+
+/// `p.logs(#{tail})`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyLogOpts {
+    /// Lines from the end (default 100).
+    #[serde(default)]
+    pub tail: Option<u64>,
 }

@@ -31,6 +31,15 @@ impl Tls {
     }
 }
 
+/// The domains of a `domain` value: comma-separated names.
+pub fn domains(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// One app's route.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Route {
@@ -177,6 +186,22 @@ impl Route {
             }
         )
     }
+}
+
+/// `p.route(app, opts)`: where an app's requests go.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteOpts {
+    /// Host names, comma-separated (`app1.example.org,www.app1.example.org`).
+    pub domain: String,
+    /// Path prefix (`/api`; none: every path).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// `CONTAINER:PORT` on the proxy network.
+    pub upstream: String,
+    /// `auto` (public names: ACME; others: the internal CA) or `internal`.
+    #[serde(default)]
+    pub tls: Option<String>,
 }
 
 #[cfg(test)]

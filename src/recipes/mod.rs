@@ -15,6 +15,7 @@
 
 pub mod markdown;
 pub mod param;
+pub mod run_vars;
 
 use std::path::{Path, PathBuf};
 
@@ -22,7 +23,7 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::run_vars::RunVars;
+use run_vars::RunVars;
 
 /// Built-in recipes: (name, source).
 pub const BUILTIN: &[(&str, &str)] = &[

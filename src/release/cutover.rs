@@ -16,7 +16,7 @@ use super::guard::{self, Disarmed, Guard};
 use super::history::History;
 use super::layout;
 use super::record::Record;
-use super::routing::KeptPreflight;
+use super::routed::KeptPreflight;
 use super::undo::{Containers, KeptFile, Restore};
 use crate::compose::{Project, UpOptions};
 use crate::error::{Error, Result};

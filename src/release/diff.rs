@@ -106,7 +106,7 @@ pub fn describe(
 fn env_diff(name: &str, old: &str, new: &str) -> String {
     let read = |t: &str| {
         let mut m = IndexMap::new();
-        let _ = crate::compose::env_file::parse(t, &|_| None, &mut m);
+        let _ = crate::env_file::parse(t, &|_| None, &mut m);
         m
     };
     let (o, n) = (read(old), read(new));

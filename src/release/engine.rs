@@ -183,9 +183,9 @@ pub(super) struct CandidateInner {
     /// hoist's override file for it (its pin, and the proxy network when routed).
     pub pin: String,
     /// Behind the proxy: the routed service and its port.
-    pub routed: Option<super::routing::Routed>,
+    pub routed: Option<super::routed::Routed>,
     /// Behind the proxy: its pre-flight, kept to serve during the cutover.
-    pub kept: Mutex<Option<super::routing::KeptPreflight>>,
+    pub kept: Mutex<Option<super::routed::KeptPreflight>>,
 }
 
 impl Candidate {
@@ -232,7 +232,7 @@ pub(super) struct ReleaseInner {
     pub opts: ReleaseOptions,
     pub store: Store,
     /// Behind the host's front proxy (`domain`).
-    pub routing: Option<super::routing::Routing>,
+    pub routing: Option<super::routed::Routing>,
 }
 
 impl std::fmt::Debug for Release {
@@ -415,7 +415,7 @@ async fn routing_of(
     docker: &Docker,
     opts: &ReleaseOptions,
     live: Option<&Record>,
-) -> Result<Option<super::routing::Routing>> {
+) -> Result<Option<super::routed::Routing>> {
     let given = |v: &Option<String>, key: &str| -> Option<String> {
         v.clone().filter(|s| !s.trim().is_empty()).or_else(|| {
             live.and_then(|l| l.params.get(key))
@@ -435,7 +435,7 @@ async fn routing_of(
     );
     let (domains, path, tls) = match given(&opts.domain, "domain") {
         Some(domain) => {
-            let domains = crate::script::api::proxy::domains(&domain);
+            let domains = crate::proxy::route::domains(&domain);
             for d in &domains {
                 crate::proxy::route::check_domain(d)?;
             }
@@ -459,7 +459,7 @@ async fn routing_of(
         let _step = crate::step::enter(&format!("Front proxy on {}", host.name()));
         proxy.ensure().await?;
     }
-    Ok(Some(super::routing::Routing {
+    Ok(Some(super::routed::Routing {
         proxy,
         domains,
         path,

@@ -538,6 +538,15 @@ fn pid_alive(pid: u32) -> bool {
     rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
+/// `with_lock(hosts, name, #{wait}, body)`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockOpts {
+    /// Seconds to wait for another run's lock (default: --lock-wait, else 0 = refuse at once).
+    #[serde(default, deserialize_with = "crate::options::opt_float")]
+    pub wait: Option<f64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

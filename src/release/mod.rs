@@ -16,6 +16,7 @@ mod preflight;
 mod prepare;
 pub mod readiness;
 pub mod record;
+mod routed;
 mod routing;
 mod store;
 pub mod tag;
@@ -27,7 +28,7 @@ pub use cutover::Switched;
 pub use engine::{Candidate, NewFiles, Release, ReleaseOptions, Stage};
 pub use history::{History, NoTarget};
 pub use record::{Outcome, PinKind, Record};
-pub use routing::Routing;
+pub use routed::Routing;
 pub use store::Store;
 
 use std::time::Duration;

@@ -278,11 +278,10 @@ impl Release {
             };
             match upstream {
                 Ok(name) => {
-                    *c.inner.kept.lock().expect("kept lock") =
-                        Some(super::routing::KeptPreflight {
-                            guard: g,
-                            upstream: format!("{name}:{}", r.port),
-                        });
+                    *c.inner.kept.lock().expect("kept lock") = Some(super::routed::KeptPreflight {
+                        guard: g,
+                        upstream: format!("{name}:{}", r.port),
+                    });
                     c.set_stage(Stage::Proven);
                     return Ok(());
                 }

@@ -20,41 +20,12 @@ use std::time::Duration;
 
 use super::check::{self, Failure, Http};
 use super::engine::{Candidate, Release};
-use super::guard::Guard;
 use super::layout::Joins;
+use super::routed::{KeptPreflight, Routed, Routing};
 use crate::compose::model::{ComposeFile, Port, StringOrNumber};
 use crate::error::{Error, Result};
-use crate::proxy::{Proxy, Route, Tls};
+use crate::proxy::{Route, Tls};
 use crate::report::Level;
-
-/// How an app is routed on a host.
-#[derive(Clone, Debug)]
-pub struct Routing {
-    pub proxy: Proxy,
-    pub domains: Vec<String>,
-    pub path: Option<String>,
-    pub tls: Tls,
-    /// The container port (0: the service's `expose`, its ports' target, its image's EXPOSE,
-    /// else 80).
-    pub port: u16,
-    pub drain: Duration,
-}
-
-/// The routed service of a candidate and its container port.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Routed {
-    pub service: String,
-    pub port: u16,
-}
-
-/// The pre-flight kept running to take the traffic during the cutover: its guard (which
-/// removes it, and puts the route back to the app's container when the run is lost) and
-/// its upstream.
-#[derive(Clone, Debug)]
-pub struct KeptPreflight {
-    pub guard: Guard,
-    pub upstream: String,
-}
 
 /// The first port a service declares: `expose`, else a published port's target.
 fn declared_port(config: &ComposeFile, service: &str) -> Option<u16> {

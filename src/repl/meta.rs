@@ -129,13 +129,17 @@ fn overview(session: &Session) -> String {
     types.sort();
     types.dedup();
     for t in types {
-        let mut methods: Vec<&str> = fns
-            .iter()
-            .filter(|f| f.this_type.as_deref() == Some(t))
-            .map(|f| f.name.as_str())
-            .collect();
-        methods.dedup();
-        let _ = writeln!(out, "{t} methods: {}", methods.join(", "));
+        for (property, what) in [(false, "methods"), (true, "properties")] {
+            let mut names: Vec<&str> = fns
+                .iter()
+                .filter(|f| f.this_type.as_deref() == Some(t) && f.property == property)
+                .map(|f| f.name.as_str())
+                .collect();
+            names.dedup();
+            if !names.is_empty() {
+                let _ = writeln!(out, "{t} {what}: {}", names.join(", "));
+            }
+        }
     }
     out.push_str("\n:help NAME shows a function's signature and doc.");
     out
@@ -152,7 +156,8 @@ fn help(session: &Session, name: &str) -> Result<String> {
         for f in hoist_fns {
             let _ = write!(out, "{}", f.signature);
             if let Some(t) = &f.this_type {
-                let _ = write!(out, "   (method of {t})");
+                let what = if f.property { "property" } else { "method" };
+                let _ = write!(out, "   ({what} of {t})");
             }
             out.push('\n');
             for l in f.doc.lines() {

@@ -31,8 +31,8 @@ use std::sync::Arc;
 pub use reporter::reporter;
 pub use session::Session;
 
-use crate::cli::style::Painter;
 use crate::error::{Error, Result};
+use crate::present::style::Painter;
 use crate::runtime::Runtime;
 
 /// Run the REPL on this runtime (built by the CLI with [`reporter`]).

@@ -6,7 +6,7 @@
 use rhai::{Dynamic, Engine, Scope};
 
 use crate::host::Host;
-use crate::script::api::output::ScriptOutput as Output;
+use crate::script::script_output::ScriptOutput as Output;
 use crate::secret::Secret;
 
 /// The text to print for the value of an input (empty for `()`).
@@ -17,7 +17,7 @@ pub fn value(engine: &Engine, v: &Dynamic) -> String {
     if let Some(o) = v.read_lock::<Output>() {
         return format!("exit {} in {} ms", o.code, o.ms);
     }
-    crate::cli::table::render_value(&to_json(engine, v))
+    crate::present::table::render_value(&to_json(engine, v))
 }
 
 /// Pretty JSON text (used for `:vars`).

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::cli::lines::{Line, Lines};
+use crate::present::lines::{Line, Lines};
 use crate::report::{Event, Reporter, SharedReporter};
 
 /// There is one terminal per process, so the "prompt is up" state is process-wide.

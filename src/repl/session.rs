@@ -218,7 +218,7 @@ mod tests {
 
     #[test]
     fn saved_inputs_form_one_script() {
-        let rt = crate::Runtime::builder()
+        let rt = crate::runtime::Runtime::builder()
             .inventory(crate::inventory::Inventory::default())
             .no_audit_log()
             .build()

@@ -6,22 +6,37 @@
 //! fields become `opts: #{key, ..}`), in both arities when it takes options (the map may be
 //! left out), converts the option map into the struct, runs the future on the run's runtime
 //! and turns a hoist error into a script error. A binding is then one line of glue.
+//!
+//! What is no primitive takes the same path: a function that runs as written
+//! ([`Bind::sync_fn`]: a constructor, a clock, a closure runner), a property read without a
+//! call ([`Bind::property`]: `h.name`) and how a value prints ([`Bind::printed`]). Each one
+//! carries its doc, so `hoist doc`, `:help` and completion know every name a script can use.
+//!
+//! The arity helpers say what they take: `methodN` a receiver and N arguments;
+//! `methodN_optional_opts` those and an option map that may be left out;
+//! `methodN_required_opts` those and a map that must be given; `functionN_optional_opts` a
+//! function of N arguments (no receiver) and an optional map.
 
 use std::any::type_name;
 use std::future::Future;
 use std::sync::Arc;
 
-use rhai::{Engine, EvalAltResult, Map, Variant};
+use rhai::{Engine, EvalAltResult, Map, RhaiNativeFunc, Variant};
 
 use super::errors::{RhaiResult, to_rhai};
-use super::options::ScriptOptions;
+use super::options::{ScriptOptions, type_of};
 use super::register::{label, with_info};
 use super::state::ScriptState;
+
+/// One property in [`Bind::properties`]: its name, its doc and how it is read.
+pub type PropertyRow<'a, R, T> = (&'a str, &'a str, fn(&R) -> T);
 
 /// Registers methods into one engine for one run.
 pub struct Bind<'e> {
     pub engine: &'e mut Engine,
     pub st: Arc<ScriptState>,
+    /// How the next [`Bind::sync_fn`] types its `Map` parameter (see [`Bind::taking`]).
+    map_type: Option<String>,
 }
 
 /// The error side of a bound function's result: a hoist error or a script error already.
@@ -46,6 +61,7 @@ impl<'e> Bind<'e> {
         Bind {
             engine,
             st: st.clone(),
+            map_type: None,
         }
     }
 
@@ -189,10 +205,100 @@ macro_rules! functions {
 }
 
 impl Bind<'_> {
-    functions!(function0_opts;);
-    functions!(function1_opts; a: A);
-    methods!(method0, method0_opts, method0_with;);
-    methods!(method1, method1_opts, method1_with; a: A);
-    methods!(method2, method2_opts, method2_with; a: A, b: B);
-    methods!(method3, method3_opts, method3_with; a: A, b: B, c: C);
+    functions!(function0_optional_opts;);
+    functions!(function1_optional_opts; a: A);
+    methods!(method0, method0_optional_opts, method0_required_opts;);
+    methods!(method1, method1_optional_opts, method1_required_opts; a: A);
+    methods!(method2, method2_optional_opts, method2_required_opts; a: A, b: B);
+    methods!(method3, method3_optional_opts, method3_required_opts; a: A, b: B, c: C);
+}
+
+impl<'e> Bind<'e> {
+    /// A function that runs as written (quick, or blocking on the run's runtime itself): its
+    /// parameter types and return type read from `f`'s own, `params` naming the parameters.
+    /// A first parameter `&mut T` makes it a method of `T` (`t.close()`).
+    pub fn sync_fn<A: 'static, const N: usize, const X: bool, R, const F: bool, FUNC>(
+        &mut self,
+        name: &str,
+        params: [&str; N],
+        doc: &str,
+        f: FUNC,
+    ) where
+        R: Variant + Clone,
+        FUNC: RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
+    {
+        let map = (type_name::<Map>(), self.map_type.take());
+        let info = params
+            .iter()
+            .zip(FUNC::param_names())
+            .map(|(p, ty)| match &map {
+                (m, Some(keys)) if ty == *m => format!("{p}: {keys}"),
+                _ => format!("{p}: {}", label(self.engine, ty)),
+            })
+            .collect();
+        with_info(self.engine, name, info, doc, f);
+    }
+
+    /// For a function that reads an option map itself wherever it sits (`on(hosts, opts,
+    /// body)`): `b.taking::<O>().sync_fn(..)` types that map's parameter by `O`'s keys, as a
+    /// primitive's is, so the reference and completion know them.
+    pub fn taking<O: ScriptOptions>(&mut self) -> &mut Self {
+        self.map_type = Some(type_of::<O>());
+        self
+    }
+
+    /// A property of `R`, read without a call (`h.name`); `receiver` names the value in the
+    /// signature (`h`).
+    pub fn property<A: 'static, const X: bool, T, const F: bool, FUNC>(
+        &mut self,
+        name: &str,
+        receiver: &str,
+        doc: &str,
+        f: FUNC,
+    ) where
+        T: Variant + Clone,
+        FUNC: RhaiNativeFunc<A, 1, X, T, F> + Send + Sync + 'static,
+    {
+        self.sync_fn(&format!("get${name}"), [receiver], doc, f);
+    }
+
+    /// Several properties of `R` that read as one type `T`, a row each.
+    pub fn properties<R: Variant + Clone, T: Variant + Clone>(
+        &mut self,
+        receiver: &str,
+        rows: &[PropertyRow<R, T>],
+    ) {
+        for &(name, doc, read) in rows {
+            self.property(name, receiver, doc, move |r: &mut R| read(r));
+        }
+    }
+
+    /// How a value of `R` prints: `show` for `print(x)` and `` `${x}` ``, `debug` for
+    /// `debug(x)`; `shows` and `debug_shows` say what each gives.
+    pub fn printed<R: Variant + Clone>(
+        &mut self,
+        receiver: &str,
+        (shows, show): (&str, impl Fn(&mut R) -> String + Send + Sync + 'static),
+        (debug_shows, debug): (&str, impl Fn(&mut R) -> String + Send + Sync + 'static),
+    ) {
+        let x = receiver;
+        let doc = format!("What print({x}) and `${{{x}}}` show: {shows}.");
+        self.sync_fn("to_string", [x], &doc, show);
+        let doc = format!("What debug({x}) shows: {debug_shows}.");
+        self.sync_fn("to_debug", [x], &doc, debug);
+    }
+
+    /// [`Bind::printed`] for a type whose `Debug` form (`shows`) is what a script sees of it,
+    /// both ways.
+    pub fn printed_as_debug<R: Variant + Clone + std::fmt::Debug>(
+        &mut self,
+        receiver: &str,
+        shows: &str,
+    ) {
+        self.printed(
+            receiver,
+            (shows, |r: &mut R| format!("{r:?}")),
+            (shows, |r: &mut R| format!("{r:?}")),
+        );
+    }
 }

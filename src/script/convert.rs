@@ -18,7 +18,7 @@ pub fn to_json(d: &Dynamic) -> serde_json::Value {
         // A secret inside data stays hidden; it is exposed only where a primitive asks for it.
         return Value::String(s.to_string());
     }
-    if let Some(o) = d.read_lock::<super::api::output::ScriptOutput>() {
+    if let Some(o) = d.read_lock::<super::script_output::ScriptOutput>() {
         return o.to_json();
     }
     if let Some(e) = d.read_lock::<Error>() {
@@ -178,6 +178,22 @@ pub fn strings(arr: rhai::Array, what: &str) -> RhaiResult<Vec<String>> {
             )),
         })
         .collect()
+}
+
+/// An array of hosts (`hosts("web")`, `[h1, h2]`); `what` names the call (`on()`) when an
+/// item is something else.
+pub fn hosts(arr: rhai::Array, what: &str) -> RhaiResult<Vec<crate::host::Host>> {
+    arr.into_iter()
+        .map(|d| {
+            let t = d.type_name();
+            d.try_cast::<crate::host::Host>().ok_or(t)
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|t| {
+            to_rhai(Error::usage(format!(
+                "{what}: every item must be a Host, found {t}"
+            )))
+        })
 }
 
 /// A command for exec in a container: a string is run by `sh -c` (as `h.run` does); an array

@@ -13,6 +13,8 @@ pub struct FnDoc {
     pub params: Vec<String>,
     /// The last parameter (an option map) may be left out: one entry stands for both arities.
     pub opts_optional: bool,
+    /// A property, read without a call (`h.name`): its signature is `h.name -> String`.
+    pub property: bool,
     pub doc: String,
     /// What it does under --dry-run ([`super::fidelity`]); none: not declared.
     pub dry_run: Option<String>,
@@ -44,7 +46,7 @@ struct MetaParam {
     typ: Option<String>,
 }
 
-/// hoist's own functions (those registered with documentation), sorted by name.
+/// hoist's own functions and properties (those registered with documentation), sorted by name.
 pub fn functions(engine: &Engine) -> Vec<FnDoc> {
     let json = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
     let meta: Meta = serde_json::from_str(&json).unwrap_or(Meta {
@@ -53,8 +55,14 @@ pub fn functions(engine: &Engine) -> Vec<FnDoc> {
     let mut out: Vec<FnDoc> = meta
         .functions
         .into_iter()
-        .filter(|f| !f.doc_comments.is_empty() && !f.name.contains('$'))
-        .map(|f| {
+        .filter(|f| !f.doc_comments.is_empty())
+        .filter_map(|f| {
+            // A property is registered as its getter, `get$name`; no other `$` name is hoist's.
+            let (name, property) = match f.name.strip_prefix("get$") {
+                Some(p) => (p.to_string(), true),
+                None if f.name.contains('$') => return None,
+                None => (f.name.clone(), false),
+            };
             let params: Vec<String> = f
                 .params
                 .iter()
@@ -80,16 +88,25 @@ pub fn functions(engine: &Engine) -> Vec<FnDoc> {
                 .and_then(|p| p.typ.clone())
                 .filter(|t| crate::script::api::TYPE_NAMES.contains(&t.as_str()));
             let doc = clean_doc_comments(f.doc_comments.iter().map(String::as_str));
-            let dry_run = super::fidelity::of(this_type.as_deref(), &f.name).map(|d| d.text());
-            FnDoc {
-                signature: format!("{}({}){ret}", f.name, params.join(", ")),
-                name: f.name,
+            let signature = match (property, f.params.first().and_then(|p| p.name.as_deref())) {
+                (true, Some(receiver)) => format!("{receiver}.{name}{ret}"),
+                _ => format!("{name}({}){ret}", params.join(", ")),
+            };
+            let dry_run = if property {
+                Some(super::fidelity::of_property(this_type.as_deref(), &name).text())
+            } else {
+                super::fidelity::of(this_type.as_deref(), &name).map(|d| d.text())
+            };
+            Some(FnDoc {
+                signature,
+                name,
                 this_type,
                 params,
                 opts_optional: false,
+                property,
                 doc,
                 dry_run,
-            }
+            })
         })
         .collect();
     // A receiver's overloads together, so that the arities of one method meet.

@@ -80,6 +80,7 @@ mod tests {
             this_type: ty.map(str::to_string),
             params: vec![],
             opts_optional: false,
+            property: false,
             doc: doc.into(),
             dry_run: None,
         }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use rhai::{Dynamic, Engine};
 
 use super::api;
+use super::bind::Bind;
 use super::resolver::Resolver;
 use super::state::ScriptState;
 use crate::report::Event;
@@ -54,22 +55,23 @@ pub fn build(st: &Arc<ScriptState>) -> Engine {
     engine.set_module_resolver(Resolver::new(st.clone()));
 
     api::register_types(&mut engine);
-    api::error_value::register(&mut engine);
-    api::hosts::register(&mut engine, st);
-    api::output::register(&mut engine, st);
-    api::host_edits::register(&mut engine, st);
-    api::run_control::register(&mut engine, st);
-    api::paths::register(&mut engine, st);
-    api::fanout::register(&mut engine, st);
-    api::stdlib::register(&mut engine, st);
-    api::config::register(&mut engine, st);
-    api::swarm::register(&mut engine, st);
-    api::compose::register(&mut engine, st);
-    api::mount::register(&mut engine, st);
-    api::docker::register(&mut engine, st);
-    api::registry::register(&mut engine, st);
-    api::release::register(&mut engine, st);
-    api::proxy::register(&mut engine, st);
-    api::cleanup::register(&mut engine, st);
+    let mut b = Bind::new(&mut engine, st);
+    api::error_value::register(&mut b);
+    api::hosts::register(&mut b);
+    api::output::register(&mut b);
+    api::host_edits::register(&mut b);
+    api::run_control::register(&mut b);
+    api::paths::register(&mut b);
+    api::fanout::register(&mut b);
+    api::stdlib::register(&mut b);
+    api::config::register(&mut b);
+    api::swarm::register(&mut b);
+    api::compose::register(&mut b);
+    api::mount::register(&mut b);
+    api::docker::register(&mut b);
+    api::registry::register(&mut b);
+    api::release::register(&mut b);
+    api::proxy::register(&mut b);
+    api::cleanup::register(&mut b);
     engine
 }

@@ -20,6 +20,9 @@ pub enum Fidelity {
     StandIn(&'static str),
     /// Planned on an assumption the plan lists under "assumed".
     Assumes(&'static str),
+    /// A result of a command: a stand-in when the dry run only planned the command; `marked`:
+    /// reading it marks the plan uncertain from that line.
+    CommandResult { marked: bool },
 }
 
 impl Fidelity {
@@ -37,6 +40,8 @@ impl Fidelity {
             Fidelity::Assumes(what) => {
                 format!("planned, not made — assuming {what} (the plan lists it under \"assumed\").")
             }
+            Fidelity::CommandResult { marked: true } => "of a command the dry run only planned, a stand-in (code 0, no output); the plan marks where the script reads it.".into(),
+            Fidelity::CommandResult { marked: false } => "of a command the dry run only planned, a stand-in (code 0, no output).".into(),
         }
     }
 }
@@ -50,10 +55,24 @@ const CONTAINER_COMMAND: Fidelity = Fidelity::StandIn(
     "the command does not run: its output is a stand-in (code 0, no output), and the plan marks where the script reads it",
 );
 
+/// The declaration for a property `name` of `this_type` (read without a call).
+pub fn of_property(this_type: Option<&str>, name: &str) -> Fidelity {
+    match (this_type, name) {
+        (Some("Output"), "code" | "ok" | "stdout" | "stderr" | "stdout_blob") => {
+            Fidelity::CommandResult { marked: true }
+        }
+        _ => Fidelity::Inert,
+    }
+}
+
 /// The declaration for `name` (a method of `this_type`, or a free function).
 pub fn of(this_type: Option<&str>, name: &str) -> Option<Fidelity> {
     use Fidelity::*;
     Some(match (this_type.unwrap_or(""), name) {
+        // How a value prints, and joining secrets: values only (a planned command's output
+        // prints its stand-in).
+        ("Output", "to_string" | "to_debug") => CommandResult { marked: false },
+        (_, "to_string" | "to_debug" | "+") => Inert,
         // Free functions: the run's own control and values.
         (
             "",
@@ -158,6 +177,7 @@ pub fn of(this_type: Option<&str>, name: &str) -> Option<Fidelity> {
         ) => Exact,
         ("Service", "active" | "journal") => Reads,
 
+        ("Output", "to_map") => CommandResult { marked: false },
         ("Secret", "expose" | "sudo_password") => Inert,
         ("Tunnel", "close") => Inert,
         _ => return None,

@@ -15,6 +15,7 @@ pub mod options;
 pub mod register;
 pub mod resolver;
 pub mod run;
+pub mod script_output;
 pub mod state;
 
 pub use engine::build;

@@ -36,38 +36,17 @@ pub fn keys_in_type(ty: &str) -> Option<Vec<String>> {
     )
 }
 
-/// Option structs that are plain serde structs (`deny_unknown_fields`; the defaults are
-/// `Default`'s).
-macro_rules! serde_options {
-    ($($t:ty),* $(,)?) => {$(
-        impl $crate::script::options::ScriptOptions for $t {
-            fn keys() -> Vec<&'static str> {
-                $crate::script::options::field_names::<$t>().to_vec()
-            }
-            fn from_map(
-                map: Option<rhai::Map>,
-                what: &str,
-            ) -> $crate::script::errors::RhaiResult<Self> {
-                $crate::script::convert::options(map, what)
-            }
-        }
-    )*};
-}
-pub(crate) use serde_options;
-
-/// A call that takes no options has none to take.
-impl ScriptOptions for () {
+/// Every plain serde option struct (`deny_unknown_fields`, the defaults `Default`'s) is one:
+/// a primitive's option struct, declared in the core beside it, needs nothing here. A type
+/// that is read from another shape (`ExecOpts`, `ComposeOptions`) implements it by hand.
+impl<T: DeserializeOwned + Default + Send + Sync + 'static> ScriptOptions for T {
     fn keys() -> Vec<&'static str> {
-        Vec::new()
+        field_names::<T>().to_vec()
     }
     fn from_map(map: Option<Map>, what: &str) -> RhaiResult<Self> {
-        options::<NoOptions>(map, what).map(|_| ())
+        options(map, what)
     }
 }
-
-#[derive(Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoOptions {}
 
 /// The field names of a struct, as its derived `Deserialize` declares them (empty for a
 /// type that is no struct). serde hands them to `deserialize_struct`; this deserializer
@@ -118,8 +97,6 @@ mod tests {
         _dir: Option<String>,
     }
 
-    serde_options!(Sample);
-
     #[test]
     fn field_names_are_the_keys_a_map_may_hold() {
         assert_eq!(field_names::<Sample>(), ["sudo", "cwd"]);
@@ -134,15 +111,19 @@ mod tests {
         assert_eq!(keys_in_type("Map"), None);
     }
 
+    #[derive(Debug, Default, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NoOptions {}
+
     #[test]
     fn no_options_refuses_any_key() {
         let mut m = Map::new();
         m.insert("sudo".into(), true.into());
-        let e = match *<()>::from_map(Some(m), "x.y()").unwrap_err() {
+        let e = match *NoOptions::from_map(Some(m), "x.y()").unwrap_err() {
             rhai::EvalAltResult::ErrorRuntime(v, _) => v.cast::<crate::error::Error>().to_string(),
             other => panic!("not a hoist error: {other}"),
         };
         assert!(e.contains("sudo"), "{e}");
-        assert!(<()>::from_map(Some(Map::new()), "x.y()").is_ok());
+        assert!(NoOptions::from_map(Some(Map::new()), "x.y()").is_ok());
     }
 }

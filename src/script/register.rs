@@ -1,33 +1,11 @@
 //! Registering functions with their documentation, so `hoist doc`, `:help` and REPL
-//! completion read everything from the engine's own metadata. A function's signature is
-//! read from its Rust types: only the parameter names are written by hand, and their number
-//! is checked against the function's arity by the compiler.
+//! completion read everything from the engine's own metadata. The one place that hands a
+//! function to the engine; [`super::bind::Bind`] is how the rest of hoist reaches it.
 
 use rhai::{Engine, FuncRegistration, RhaiNativeFunc, Variant};
 
-/// Register `f` as `name`, its parameters named `params` (`["h", "cmd"]`) and typed by the
-/// closure's own parameter types, with a doc text (first line = summary).
-pub fn func<A: 'static, const N: usize, const X: bool, R, const F: bool, FUNC>(
-    engine: &mut Engine,
-    name: &str,
-    params: [&str; N],
-    doc: &str,
-    f: FUNC,
-) where
-    R: Variant + Clone,
-    FUNC: RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
-{
-    let info: Vec<String> = params
-        .iter()
-        .zip(FUNC::param_names())
-        .map(|(p, ty)| format!("{p}: {}", label(engine, ty)))
-        .collect();
-    with_info(engine, name, info, doc, f);
-}
-
 /// Register `f` with parameter infos already written out (`"opts: #{sudo, cwd}"`) and the
-/// return type read from `f`. The binder uses it for types it describes better than Rust's
-/// name does (an option map's keys).
+/// return type read from `f`.
 pub fn with_info<A: 'static, const N: usize, const X: bool, R, const F: bool, FUNC>(
     engine: &mut Engine,
     name: &str,
@@ -38,6 +16,11 @@ pub fn with_info<A: 'static, const N: usize, const X: bool, R, const F: bool, FU
     R: Variant + Clone,
     FUNC: RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
 {
+    // Every name a script can call is in the reference, `:help` and completion with its doc.
+    assert!(
+        !doc.trim().is_empty(),
+        "{name}: a bound function needs a doc line"
+    );
     assert_eq!(
         info.len(),
         N,

@@ -9,7 +9,7 @@ use super::convert;
 use super::errors::from_rhai;
 use super::state::ScriptState;
 use crate::error::{Error, Result};
-use crate::run_vars::RunVars;
+use crate::recipes::run_vars::RunVars;
 
 /// A script to run: its name for error messages, its text, and where relative paths start.
 #[derive(Debug, Clone)]

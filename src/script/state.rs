@@ -17,7 +17,7 @@ pub struct ScriptState {
     pub base_dir: RwLock<std::path::PathBuf>,
     main_source: RwLock<String>,
     /// The run's vars, for `h.vars`.
-    run_vars: RwLock<Arc<crate::run_vars::RunVars>>,
+    run_vars: RwLock<Arc<crate::recipes::run_vars::RunVars>>,
 }
 
 impl ScriptState {
@@ -29,7 +29,7 @@ impl ScriptState {
             main_source: RwLock::new("<script>".into()),
             // Until a run binds its own (a recipe's parameters): the runtime's vars, as the
             // REPL and `hoist run` see them.
-            run_vars: RwLock::new(Arc::new(crate::run_vars::RunVars::plain(
+            run_vars: RwLock::new(Arc::new(crate::recipes::run_vars::RunVars::plain(
                 &rt.vars,
                 &rt.overrides,
             ))),
@@ -63,7 +63,7 @@ impl ScriptState {
         *self.main_source.write().expect("main source lock") = name.to_string();
     }
 
-    pub fn set_run_vars(&self, vars: crate::run_vars::RunVars) {
+    pub fn set_run_vars(&self, vars: crate::recipes::run_vars::RunVars) {
         *self.run_vars.write().expect("run vars lock") = Arc::new(vars);
     }
 

@@ -236,3 +236,27 @@ impl Docker {
         Ok(true)
     }
 }
+
+/// `sw.init(#{advertise_addr})`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitOpts {
+    #[serde(default)]
+    pub advertise_addr: Option<String>,
+}
+
+/// `sw.join(manager, #{role})`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinOpts {
+    #[serde(default)]
+    pub role: Role,
+}
+
+/// `sw.leave(#{force})`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveOpts {
+    #[serde(default)]
+    pub force: bool,
+}

@@ -8,8 +8,8 @@ pub mod membership;
 pub mod spec;
 pub mod stack;
 
-pub use membership::{NodeRow, Role};
-pub use stack::{DeployOpts, ServiceRow, Stack, TaskRow};
+pub use membership::{InitOpts, JoinOpts, LeaveOpts, NodeRow, Role};
+pub use stack::{DeployOpts, ServiceRow, Stack, StackLogOpts, TaskRow};
 
 /// The label docker's own `stack deploy` puts on everything of a stack.
 pub const NAMESPACE_LABEL: &str = "com.docker.stack.namespace";

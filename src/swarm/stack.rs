@@ -790,3 +790,11 @@ impl Stack {
         Ok(!existing.is_empty())
     }
 }
+
+/// `st.logs(service, #{tail})`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StackLogOpts {
+    #[serde(default)]
+    pub tail: Option<u32>,
+}

@@ -4,18 +4,15 @@
 //! signal stops the clean-up too; its `skipped` callback (when given) then says, as a warning,
 //! what the host is left in — computed without touching any host.
 
-use std::sync::Arc;
+use rhai::{Dynamic, FnPtr, NativeCallContext};
 
-use rhai::{Dynamic, Engine, FnPtr, NativeCallContext};
-
+use crate::script::bind::Bind;
 use crate::script::errors::RhaiResult;
-use crate::script::register::func;
 use crate::script::state::ScriptState;
 
-pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    let s = st.clone();
-    func(
-        engine,
+pub fn register(b: &mut Bind) {
+    let s = b.st.clone();
+    b.sync_fn(
         "on_failure",
         ["body", "undo"],
         "Run body; when it fails — or Ctrl-C / a termination signal stops it — run undo, then throw body's error.\n\
@@ -25,9 +22,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             guarded(&s, &ctx, body, undo, None, false)
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "on_failure",
         ["body", "undo", "skipped"],
         "on_failure() that says what is left when a second Ctrl-C / signal stops the undo: skipped() returns that text\n\
@@ -37,9 +33,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             guarded(&s, &ctx, body, undo, Some(skipped), false)
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "always",
         ["body", "cleanup"],
         "Run body, then cleanup whatever happened (also after Ctrl-C, as on_failure's undo); body's value or error.",
@@ -47,9 +42,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             guarded(&s, &ctx, body, cleanup, None, true)
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "always",
         ["body", "cleanup", "skipped"],
         "always() that says what is left when a second Ctrl-C / signal stops the clean-up (see on_failure).",

@@ -2,24 +2,22 @@
 //! in `crate::compose`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, Map};
+use rhai::{Array, Dynamic, Map};
 
-use super::output::ScriptOutput;
 use crate::command::Value;
-use crate::compose::interpolate::Mode;
 use crate::compose::{
     ComposeOptions, DownOptions, ExecOptions, LogsOptions, Project, RmOptions, RunOptions, Tool,
     UpOptions,
 };
 use crate::host::Host;
+use crate::interpolate::Mode;
 use crate::script::api::hosts::resolve_local;
 use crate::script::bind::Bind;
 use crate::script::convert::{self, options};
 use crate::script::errors::{RhaiResult, lift, usage};
-use crate::script::options::{ScriptOptions, field_names, serde_options};
-use crate::script::state::ScriptState;
+use crate::script::options::{ScriptOptions, field_names};
+use crate::script::script_output::ScriptOutput;
 use crate::sensitive::SecretOr;
 
 /// The option map of `h.compose()`.
@@ -106,15 +104,6 @@ impl ScriptOptions for ComposeOptions {
     }
 }
 
-serde_options!(
-    UpOptions,
-    DownOptions,
-    LogsOptions,
-    RmOptions,
-    RunOptions,
-    ExecOptions
-);
-
 /// `p.run()`'s command: `()` or `[]` for the service's own, else as `p.exec()` reads it.
 fn run_argv(cmd: Dynamic) -> RhaiResult<Vec<String>> {
     if cmd.is_unit() {
@@ -139,14 +128,20 @@ fn services(d: Dynamic, what: &str) -> RhaiResult<Vec<String>> {
     }
 }
 
-pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    engine.register_get("name", |p: &mut Project| p.name().to_string());
-    engine.register_get("dir", |p: &mut Project| p.dir().to_string());
-    engine.register_fn("to_string", |p: &mut Project| format!("{p:?}"));
-    engine.register_fn("to_debug", |p: &mut Project| format!("{p:?}"));
-
-    let mut b = Bind::new(engine, st);
-    b.method1_opts(
+pub fn register(b: &mut Bind) {
+    b.properties::<Project, String>(
+        "p",
+        &[
+            ("name", "The compose project's name.", |p| {
+                p.name().to_string()
+            }),
+            ("dir", "The project's directory on the host.", |p| {
+                p.dir().to_string()
+            }),
+        ],
+    );
+    b.printed_as_debug::<Project>("p", "Compose(NAME in DIR on HOST)");
+    b.method1_optional_opts(
         "compose",
         &["h", "dir"],
         "A compose project in `dir` on the host: the host's compose tool (v2 plugin, else v1) runs it;\n\
@@ -160,7 +155,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "Write the project's compose file (atomic; the directory is created); true if it changed.",
         |p: Project, text: String| async move { p.write(&text).await },
     );
-    let s = st.clone();
+    let s = b.st.clone();
     b.method2(
         "write_template",
         &["p", "src", "vars"],
@@ -188,16 +183,16 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "tool",
         &["p"],
         "Which compose tool the host has: \"v2\" (docker compose) or \"v1\" (docker-compose).",
-        |p: Project| async move { Ok::<_, crate::Error>(p.tool().await?.tag().to_string()) },
+        |p: Project| async move { Ok::<_, crate::error::Error>(p.tool().await?.tag().to_string()) },
     );
-    b.method0_opts(
+    b.method0_optional_opts(
         "up",
         &["p"],
         "Start the project detached. pull: \"always\" | \"missing\" | \"never\"; timeout in s;\n\
          wait: until every container runs and is healthy (where it has a healthcheck).",
         |p: Project, o: UpOptions| async move { p.up(&o).await },
     );
-    b.method0_opts(
+    b.method0_optional_opts(
         "down",
         &["p"],
         "Stop and remove the project's containers (one-off ones too) and networks, found by their labels:\n\
@@ -210,7 +205,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         &'a Project,
         &'a [String],
     ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = crate::Result<()>> + Send + 'a>,
+        Box<dyn std::future::Future<Output = crate::error::Result<()>> + Send + 'a>,
     >;
     let acts: [(&str, &str, Act); 4] = [
         ("stop", "Stop services (all when none named).", |p, s| {
@@ -260,7 +255,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "As p.ps(), but a project with no containers on the host throws, naming the compose projects that are there.",
         |p: Project| async move { convert::rows(&lift(p.require_containers().await)?) },
     );
-    b.method0_opts(
+    b.method0_optional_opts(
         "logs",
         &["p"],
         "The project's logs (or one service's) as text, each line prefixed like compose's (`web-1 | ...`), merged in time order;\n\
@@ -268,7 +263,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
          follow: stream new lines (prefixed by the host) until the containers stop or Ctrl-C; then returns \"\".",
         |p: Project, o: LogsOptions| async move { p.logs(&o).await },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "rm",
         &["p", "services"],
         "Remove the containers of services (one name or an array; all when empty).\n\
@@ -287,10 +282,10 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         run_doc,
         |p: Project, svc: String| async move {
             let out = p.run(&svc, &[], &RunOptions::default()).await?;
-            Ok::<_, crate::Error>(ScriptOutput::from(out))
+            Ok::<_, crate::error::Error>(ScriptOutput::from(out))
         },
     );
-    b.method2_opts(
+    b.method2_optional_opts(
         "run",
         &["p", "service", "cmd"],
         run_doc,
@@ -299,7 +294,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             async move { RhaiResult::Ok(ScriptOutput::from(lift(p.run(&svc, &argv?, &o).await)?)) }
         },
     );
-    b.method2_opts(
+    b.method2_optional_opts(
         "exec",
         &["p", "service", "cmd"],
         "Run a command in a service's running container (no TTY), found by its labels (no files needed):\n\

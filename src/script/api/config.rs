@@ -3,9 +3,7 @@
 //! conversion only; the work (probe, plan, apply) is in `crate::config`. Each returns whether
 //! anything changed.
 
-use std::sync::Arc;
-
-use rhai::{Array, Engine};
+use rhai::Array;
 
 use crate::config::cron::CronOpts;
 use crate::config::file_state::FileStateOpts;
@@ -16,8 +14,6 @@ use crate::config::users::{GroupOpts, UserOpts};
 use crate::host::Host;
 use crate::script::bind::Bind;
 use crate::script::errors::{RhaiResult, lift, usage};
-use crate::script::options::serde_options;
-use crate::script::state::ScriptState;
 
 fn strings(a: Array, what: &str) -> RhaiResult<Vec<String>> {
     a.into_iter()
@@ -29,20 +25,8 @@ fn strings(a: Array, what: &str) -> RhaiResult<Vec<String>> {
         .collect()
 }
 
-serde_options!(
-    PackageOpts,
-    UserOpts,
-    GroupOpts,
-    KeyOpts,
-    CronOpts,
-    LineOpts,
-    BlockOpts,
-    FileStateOpts
-);
-
-pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    let mut b = Bind::new(engine, st);
-    b.method1_opts(
+pub fn register(b: &mut Bind) {
+    b.method1_optional_opts(
         "packages",
         &["h", "names"],
         "Packages installed (state \"present\", default), removed (\"absent\") or upgraded (\"latest\", apt) with the host's manager (apt, dnf/yum, apk).\n\
@@ -52,19 +36,19 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             lift(h.packages(&names, &o).await)
         },
     );
-    b.method1_with(
+    b.method1_required_opts(
         "user",
         &["h", "name"],
         "A user account as wanted (groups: exactly these). True if anything changed.",
         |h: Host, name: String, o: UserOpts| async move { h.ensure_user(&name, &o).await },
     );
-    b.method1_with(
+    b.method1_required_opts(
         "group",
         &["h", "name"],
         "A group as wanted. True if anything changed.",
         |h: Host, name: String, o: GroupOpts| async move { h.ensure_group(&name, &o).await },
     );
-    b.method2_opts(
+    b.method2_optional_opts(
         "authorized_key",
         &["h", "user", "key"],
         "The ssh-copy-id step as desired state: the public key line is in (state \"present\") or out of (\"absent\") the user's ~/.ssh/authorized_keys, never twice. True if the file changed.",
@@ -72,21 +56,21 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             h.authorized_key(&user, &key, &o).await
         },
     );
-    b.method1_with(
+    b.method1_required_opts(
         "cron",
         &["h", "name"],
         "One named entry in a crontab, added, replaced or removed by name, never duplicated:\n\
          schedule \"0 * * * *\" or \"@hourly\". True if the crontab changed.",
         |h: Host, name: String, o: CronOpts| async move { h.cron(&name, &o).await },
     );
-    b.method1_with(
+    b.method1_required_opts(
         "line_in_file",
         &["h", "path"],
         "One line of a text file as wanted, every other line kept: regexp replaces the last match\n\
          (or removes the matches); after, before: regexps placing a new line; mode: of a new file. True if the file changed.",
         |h: Host, path: String, o: LineOpts| async move { h.line_in_file(&path, &o).await },
     );
-    b.method2_opts(
+    b.method2_optional_opts(
         "block_in_file",
         &["h", "path", "text"],
         "A block of lines between marker lines (\"# BEGIN hoist managed block\" ... \"# END ...\"), replaced in place,\n\
@@ -95,7 +79,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             h.block_in_file(&path, &text, &o).await
         },
     );
-    b.method1_with(
+    b.method1_required_opts(
         "file",
         &["h", "path"],
         "A path as wanted: state \"file\" | \"directory\" | \"link\" | \"absent\"; recurse: directories; src: links.\n\

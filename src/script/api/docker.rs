@@ -2,14 +2,13 @@
 //! in `crate::docker`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use rhai::{Dynamic, Engine, Map};
+use rhai::{Dynamic, Map};
 
-use super::output::ScriptOutput;
 use crate::docker::{
-    BuildOpts, Docker, ExecOpts, LogsOpts, NetworkOpts, PsOpts, RmOpts, RunOpts, VolumeOpts,
+    BuildOpts, Docker, ExecOpts, ForceOpts, LogsOpts, NetworkOpts, PsOpts, RmOpts, RunOpts,
+    StopOpts, VolumeOpts,
 };
 use crate::host::Host;
 use crate::registry::Registry;
@@ -17,9 +16,8 @@ use crate::script::api::hosts::resolve_local;
 use crate::script::bind::Bind;
 use crate::script::convert::{self, options};
 use crate::script::errors::{RhaiResult, lift, usage};
-use crate::script::options::{ScriptOptions, field_names, serde_options};
-use crate::script::register::func;
-use crate::script::state::ScriptState;
+use crate::script::options::{ScriptOptions, field_names};
+use crate::script::script_output::ScriptOutput;
 use crate::sensitive::SecretOr;
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -36,21 +34,6 @@ struct ExecScriptOpts {
     stdin: Option<SecretOr>,
     #[serde(default)]
     check: Option<bool>,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StopOpts {
-    /// Seconds to wait before SIGKILL.
-    #[serde(default)]
-    timeout: Option<i32>,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ForceOpts {
-    #[serde(default)]
-    force: bool,
 }
 
 /// `d.exec`'s options as the engine takes them.
@@ -75,18 +58,6 @@ impl ScriptOptions for ExecOpts {
     }
 }
 
-serde_options!(
-    StopOpts,
-    ForceOpts,
-    RunOpts,
-    BuildOpts,
-    PsOpts,
-    LogsOpts,
-    NetworkOpts,
-    VolumeOpts,
-    RmOpts
-);
-
 fn seconds(t: f64, what: &str) -> RhaiResult<Duration> {
     if !(t > 0.0 && t.is_finite()) {
         return usage(format!(
@@ -96,15 +67,24 @@ fn seconds(t: f64, what: &str) -> RhaiResult<Duration> {
     Ok(Duration::from_secs_f64(t))
 }
 
-pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    engine.register_get("host", |d: &mut Docker| d.host_name().to_string());
-    engine.register_get("endpoint", |d: &mut Docker| d.endpoint().to_string());
-    engine.register_fn("to_string", |d: &mut Docker| format!("{d:?}"));
-    engine.register_fn("to_debug", |d: &mut Docker| format!("{d:?}"));
+pub fn register(b: &mut Bind) {
+    b.properties::<Docker, String>(
+        "d",
+        &[
+            ("host", "The name of the host whose engine this is.", |d| {
+                d.host_name().to_string()
+            }),
+            (
+                "endpoint",
+                "How the engine is reached (its socket, or the host's forwarded one).",
+                |d| d.endpoint().to_string(),
+            ),
+        ],
+    );
+    b.printed_as_debug::<Docker>("d", "Docker(HOST via ENDPOINT)");
 
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "docker",
         [],
         "The local docker engine (DOCKER_HOST honoured). Connected once per run.",
@@ -113,8 +93,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             lift(s.rt.block_on(s.rt.docker(&local)))
         },
     );
-    let mut b = Bind::new(engine, st);
-    let s = st.clone();
+    let s = b.st.clone();
     b.method0(
         "docker",
         &["h"],
@@ -124,9 +103,9 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             async move { s.rt.docker(&h).await }
         },
     );
-    register_images(&mut b);
-    register_containers(&mut b);
-    register_networks_volumes(&mut b);
+    register_images(b);
+    register_containers(b);
+    register_networks_volumes(b);
     b.method1(
         "login",
         &["d", "registry"],
@@ -137,7 +116,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
 
 fn register_images(b: &mut Bind) {
     let s = b.st.clone();
-    b.method1_opts(
+    b.method1_optional_opts(
         "build",
         &["d", "dir"],
         "Build an image from a local directory; returns the image id. `tag` or `tags` name it.\n\
@@ -197,7 +176,7 @@ fn register_images(b: &mut Bind) {
         "Does the engine have this image?",
         |d: Docker, image: String| async move { d.image_exists(&image).await },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "rmi",
         &["d", "image"],
         "Remove an image (`force`: also one a container uses).",
@@ -206,28 +185,28 @@ fn register_images(b: &mut Bind) {
 }
 
 fn register_containers(b: &mut Bind) {
-    b.method1_opts(
+    b.method1_optional_opts(
         "run",
         &["d", "image"],
         "Create and start a container; returns its id.\n\
          ports: [\"8080:80\"], env: #{..} (values may be secrets), volumes: [\"src:/dst[:ro]\"].",
         |d: Docker, image: String, o: RunOpts| async move { d.run(&image, &o).await },
     );
-    b.method0_opts(
+    b.method0_optional_opts(
         "ps",
         &["d"],
         "Containers as rows [#{id, name, image, state, status, ports, labels}] (running only\n\
          unless `all`). `label`: \"k=v\" or an array of them.",
         |d: Docker, o: PsOpts| async move { convert::rows(&lift(d.ps(&o).await)?) },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "logs",
         &["d", "container"],
         "A container's output (stdout and stderr interleaved).\n\
          since: \"10m\" | RFC 3339 | unix seconds.",
         |d: Docker, c: String, o: LogsOpts| async move { d.logs(&c, &o).await },
     );
-    b.method2_opts(
+    b.method2_optional_opts(
         "exec",
         &["d", "container", "cmd"],
         "Run a command in a running container: a string is run by sh -c, an array is an argv.\n\
@@ -246,7 +225,7 @@ fn register_containers(b: &mut Bind) {
         "Start a stopped container.",
         |d: Docker, c: String| async move { d.start(&c).await },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "stop",
         &["d", "container"],
         "Stop a container (SIGTERM, then SIGKILL after `timeout` s, default 10). Stopping a\n\
@@ -259,7 +238,7 @@ fn register_containers(b: &mut Bind) {
         "Restart a container.",
         |d: Docker, c: String| async move { d.restart(&c).await },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "rm",
         &["d", "container"],
         "Remove a stopped container (`force`: also a running one; `volumes`: its anonymous volumes).",
@@ -306,7 +285,7 @@ fn register_containers(b: &mut Bind) {
 }
 
 fn register_networks_volumes(b: &mut Bind) {
-    b.method1_opts(
+    b.method1_optional_opts(
         "ensure_network",
         &["d", "name"],
         "Create the network unless it exists; true if created.",
@@ -324,7 +303,7 @@ fn register_networks_volumes(b: &mut Bind) {
         "Remove a network; true if it existed.",
         |d: Docker, n: String| async move { d.remove_network(&n).await },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "ensure_volume",
         &["d", "name"],
         "Create the named volume unless it exists; true if created.",
@@ -336,7 +315,7 @@ fn register_networks_volumes(b: &mut Bind) {
         "The engine's named volumes: [#{name, driver, mountpoint}].",
         |d: Docker| async move { convert::rows(&lift(d.volumes().await)?) },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "remove_volume",
         &["d", "name"],
         "Remove a named volume; true if it existed (`force`: also one in use).",

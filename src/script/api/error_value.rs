@@ -5,45 +5,90 @@
 //! script position (Rhai hands `catch` the thrown value without its position). A field that
 //! does not apply is `()`. `throw e` rethrows it unchanged.
 
-use rhai::{Dynamic, Engine};
+use rhai::Dynamic;
 
 use crate::error::{Error, ErrorKind};
+use crate::script::bind::Bind;
 
 fn opt<T: Into<Dynamic>>(v: Option<T>) -> Dynamic {
     v.map_or(Dynamic::UNIT, Into::into)
 }
 
-pub fn register(engine: &mut Engine) {
-    engine.register_fn("to_string", |e: &mut Error| e.to_string());
-    engine.register_fn("to_debug", |e: &mut Error| {
-        e.render().trim_end().to_string()
-    });
-    engine.register_get("message", |e: &mut Error| e.message.clone());
-    engine.register_get("kind", |e: &mut Error| {
-        match e.kind {
-            ErrorKind::Usage => "usage",
-            ErrorKind::Failed => "failed",
-            ErrorKind::Cancelled => "cancelled",
-        }
-        .to_string()
-    });
-    engine.register_get("host", |e: &mut Error| opt(e.host.clone()));
-    engine.register_get("step", |e: &mut Error| opt(e.step.clone()));
-    engine.register_get("command", |e: &mut Error| opt(e.command.clone()));
-    engine.register_get("code", |e: &mut Error| opt(e.exit_code.map(i64::from)));
-    engine.register_get("stderr", |e: &mut Error| opt(e.stderr_tail.clone()));
-    engine.register_get("hint", |e: &mut Error| opt(e.hint.clone()));
-    engine.register_get("file", |e: &mut Error| {
-        opt(e.location.as_ref().map(|l| l.file.clone()))
-    });
-    engine.register_get("line", |e: &mut Error| {
-        opt(e.location.as_ref().map(|l| l.line as i64))
-    });
-    engine.register_get("causes", |e: &mut Error| {
-        e.causes
-            .iter()
-            .cloned()
-            .map(Dynamic::from)
-            .collect::<rhai::Array>()
-    });
+pub fn register(b: &mut Bind) {
+    b.printed(
+        "e",
+        ("its message", |e: &mut Error| e.to_string()),
+        (
+            "the whole report: host, step, command, exit code, stderr's tail, hint",
+            |e: &mut Error| e.render().trim_end().to_string(),
+        ),
+    );
+    b.property(
+        "message",
+        "e",
+        "What went wrong, in one line.",
+        |e: &mut Error| e.message.clone(),
+    );
+    b.property(
+        "kind",
+        "e",
+        "\"usage\" (the script or its input is wrong), \"failed\" (a step failed) or \"cancelled\" (Ctrl-C).",
+        |e: &mut Error| {
+            match e.kind {
+                ErrorKind::Usage => "usage",
+                ErrorKind::Failed => "failed",
+                ErrorKind::Cancelled => "cancelled",
+            }
+            .to_string()
+        },
+    );
+    b.properties::<Error, Dynamic>(
+        "e",
+        &[
+            ("host", "The host it failed on; () if none.", |e| {
+                opt(e.host.clone())
+            }),
+            ("step", "The step it failed in; () if none.", |e| {
+                opt(e.step.clone())
+            }),
+            (
+                "command",
+                "The command that failed, as rendered (secrets redacted); () if none.",
+                |e| opt(e.command.clone()),
+            ),
+            ("code", "The failed command's exit code; () if none.", |e| {
+                opt(e.exit_code.map(i64::from))
+            }),
+            (
+                "stderr",
+                "The tail of the failed command's stderr; () if none.",
+                |e| opt(e.stderr_tail.clone()),
+            ),
+            ("hint", "What to try next; () if none.", |e| {
+                opt(e.hint.clone())
+            }),
+            (
+                "file",
+                "The script file it was raised in, once the error carries a position; else ().",
+                |e| opt(e.location.as_ref().map(|l| l.file.clone())),
+            ),
+            (
+                "line",
+                "The script line it was raised at, once the error carries a position; else ().",
+                |e| opt(e.location.as_ref().map(|l| l.line as i64)),
+            ),
+        ],
+    );
+    b.property(
+        "causes",
+        "e",
+        "One error per failed host of an on(); empty otherwise.",
+        |e: &mut Error| {
+            e.causes
+                .iter()
+                .cloned()
+                .map(Dynamic::from)
+                .collect::<rhai::Array>()
+        },
+    );
 }

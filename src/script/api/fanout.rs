@@ -7,20 +7,19 @@
 //! than max_fail hosts have failed, no further batch starts and its hosts are left untouched.
 
 use std::ops::Range;
-use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext};
+use rhai::{Array, Dynamic, EvalAltResult, FnPtr, Map, NativeCallContext};
 
 use crate::error::{Error, ErrorKind};
 use crate::host::Host;
 use crate::report::Event;
 use crate::rollout::{Rollout, RolloutOptions};
-use crate::script::convert::options;
-use crate::script::errors::{RhaiResult, from_rhai, lift, to_rhai, usage};
-use crate::script::register::func;
+use crate::script::bind::Bind;
+use crate::script::convert::{self, options};
+use crate::script::errors::{RhaiResult, from_rhai, lift, to_rhai};
 use crate::script::state::ScriptState;
 
 type HostResult = (Result<Dynamic, Box<EvalAltResult>>, u64);
@@ -33,10 +32,9 @@ and its hosts are left untouched (reported as such, with the reason).\n\
 A batch's hosts run concurrently (at most --forks at once); the next batch starts when the whole batch has finished.\n\
 Returns #{host_name: result}; throws when any host failed, naming the failed and the untouched hosts.";
 
-pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    let s = st.clone();
-    func(
-        engine,
+pub fn register(b: &mut Bind) {
+    let s = b.st.clone();
+    b.sync_fn(
         "on",
         ["hosts", "body"],
         "Run body(host) on every host concurrently (at most --forks at once); returns #{host_name: result}.\nAfter all hosts finish, throws one error naming every failed host and why.",
@@ -44,9 +42,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             on(&s, &ctx, hosts, None, body)
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.taking::<RolloutOptions>().sync_fn(
         "on",
         ["hosts", "opts", "body"],
         BATCH_DOC,
@@ -54,9 +51,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             on(&s, &ctx, hosts, Some(opts), body)
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "on",
         ["host", "body"],
         "on() for a single host.",
@@ -97,14 +93,7 @@ fn on(
         None => Rollout::default(),
         Some(m) => lift(options::<RolloutOptions>(Some(m), "on()")?.validate())?,
     };
-    let hosts: Vec<Host> = hosts
-        .into_iter()
-        .map(|d| {
-            let t = d.type_name();
-            d.try_cast::<Host>().ok_or(t)
-        })
-        .collect::<Result<_, _>>()
-        .or_else(|t| usage(format!("on(): every item must be a Host, found {t}")))?;
+    let hosts = convert::hosts(hosts, "on()")?;
     if hosts.is_empty() {
         return Ok(Map::new());
     }

@@ -5,15 +5,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rhai::{Dynamic, Engine, FnPtr, Map, NativeCallContext};
+use rhai::{Dynamic, FnPtr, Map, NativeCallContext};
 
-use super::hosts::{CommandOpts, TunnelHandle, command};
-use crate::host::{FileOpts, ForwardTarget, Host};
+use super::hosts::{TunnelHandle, command};
+use crate::command_opts::CommandOpts;
+use crate::host::{FileOpts, ForwardTarget, Host, RemoveOpts};
 use crate::script::bind::Bind;
 use crate::script::convert::options;
 use crate::script::errors::{RhaiResult, lift, usage};
-use crate::script::options::serde_options;
-use crate::script::register::func;
 use crate::script::state::ScriptState;
 use crate::sensitive::SecretOr;
 
@@ -22,27 +21,17 @@ fn trimmed(stdout: String) -> String {
     stdout.trim_end_matches(['\n', '\r']).to_string()
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RemoveOpts {
-    #[serde(default)]
-    recursive: bool,
-}
-
-serde_options!(RemoveOpts);
-
-pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    let mut b = Bind::new(engine, st);
-    register_capture(&mut b);
-    register_files(&mut b);
-    register_time(engine);
-    register_tunnel(engine, st);
-    register_edit_file(engine, st);
+pub fn register(b: &mut Bind) {
+    register_capture(b);
+    register_files(b);
+    register_time(b);
+    register_tunnel(b);
+    register_edit_file(b);
 }
 
 /// `h.edit_file(path, [opts], |old| new)`: the closure runs between the read (through a dry
 /// run's planned files) and the write, so it is bound with the call context.
-fn register_edit_file(engine: &mut Engine, st: &Arc<ScriptState>) {
+fn register_edit_file(b: &mut Bind) {
     fn edit_file(
         s: &ScriptState,
         ctx: &NativeCallContext,
@@ -64,9 +53,8 @@ fn register_edit_file(engine: &mut Engine, st: &Arc<ScriptState>) {
     let doc = "Edit a text file: body(old) gets its text (\"\" when missing) and returns the new text;\n\
                written (atomically) only when it differs. Returns whether it changed. In a --dry-run the\n\
                text is what earlier planned writes of the run left there. Options as h.write.";
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "edit_file",
         ["h", "path", "body"],
         doc,
@@ -74,9 +62,8 @@ fn register_edit_file(engine: &mut Engine, st: &Arc<ScriptState>) {
             edit_file(&s, &ctx, h, path, FileOpts::default(), body)
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.taking::<FileOpts>().sync_fn(
         "edit_file",
         ["h", "path", "opts", "body"],
         doc,
@@ -88,7 +75,7 @@ fn register_edit_file(engine: &mut Engine, st: &Arc<ScriptState>) {
 }
 
 fn register_capture(b: &mut Bind) {
-    b.method1_opts(
+    b.method1_optional_opts(
         "capture",
         &["h", "cmd"],
         "Run a read-only command and return its stdout without the trailing newline, like\n\
@@ -99,7 +86,7 @@ fn register_capture(b: &mut Bind) {
             lift(h.run(&c).await).map(|out| trimmed(out.stdout))
         },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "try_capture",
         &["h", "cmd"],
         "Like capture, but a command that exits non-zero gives () instead of throwing\n\
@@ -123,7 +110,7 @@ fn register_files(b: &mut Bind) {
         "Append text to a file (created if missing). Not idempotent: for log lines.",
         |h: Host, p: String, text: String| async move { h.append(&p, &text).await },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "remove",
         &["h", "path"],
         "Remove a file or symlink; a directory only with #{recursive: true}. Returns whether it existed.",
@@ -135,7 +122,7 @@ fn register_files(b: &mut Bind) {
         "The keys and values of an env file (.env syntax, as compose reads it); #{} if missing.",
         |h: Host, p: String| async move {
             let vars = h.env_file(&p).await?;
-            Ok::<Map, crate::Error>(
+            Ok::<Map, crate::error::Error>(
                 vars.into_iter()
                     .map(|(k, v)| (k.into(), v.into()))
                     .collect(),
@@ -143,7 +130,7 @@ fn register_files(b: &mut Bind) {
         },
     );
     let s = b.st.clone();
-    b.method2_opts(
+    b.method2_optional_opts(
         "set_env",
         &["h", "path", "keys"],
         "Set keys in an env file: each key's line is replaced where it is, new keys are added,\n\
@@ -168,9 +155,8 @@ fn register_files(b: &mut Bind) {
     );
 }
 
-fn register_time(engine: &mut Engine) {
-    func(
-        engine,
+fn register_time(b: &mut Bind) {
+    b.sync_fn(
         "now",
         [],
         "The current time in UTC, RFC 3339 (2026-12-02T17:04:05Z).",
@@ -185,8 +171,7 @@ fn register_time(engine: &mut Engine) {
                 .unwrap_or_default()
         },
     );
-    func(
-        engine,
+    b.sync_fn(
         "utc_stamp",
         [],
         "The current time in UTC for file names: 20261202-170405.",
@@ -199,7 +184,7 @@ fn register_time(engine: &mut Engine) {
     );
 }
 
-fn register_tunnel(engine: &mut Engine, st: &Arc<ScriptState>) {
+fn register_tunnel(b: &mut Bind) {
     let with_tunnel = |s: &ScriptState,
                        ctx: &NativeCallContext,
                        h: &Host,
@@ -215,9 +200,8 @@ fn register_tunnel(engine: &mut Engine, st: &Arc<ScriptState>) {
     };
     let doc = "Forward a free local port to a port on the host's loopback (or \"addr:port\", \"/sock\"),\n\
                call body(tunnel) — t.port, t.local — and close the tunnel when it returns or throws.";
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "with_tunnel",
         ["h", "port", "body"],
         doc,
@@ -236,9 +220,8 @@ fn register_tunnel(engine: &mut Engine, st: &Arc<ScriptState>) {
             with_tunnel(&s, &ctx, h, target, body)
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "with_tunnel",
         ["h", "target", "body"],
         doc,

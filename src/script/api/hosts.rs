@@ -1,56 +1,21 @@
 //! `local()`, `ssh()`, `hosts()` and the `Host` methods.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use rhai::{Array, Dynamic, Engine, Map};
+use rhai::{Array, Dynamic, Map};
 
-use super::output::ScriptOutput;
 use crate::command::Command;
+use crate::command_opts::CommandOpts;
 use crate::host::{FileOpts, ForwardTarget, Host, HostSpec, Tunnel};
 use crate::script::bind::Bind;
 use crate::script::convert::{self, options};
 use crate::script::errors::{RhaiResult, lift, usage};
-use crate::script::options::{serde_options, type_of};
-use crate::script::register::{func, with_info};
+use crate::script::script_output::ScriptOutput;
 use crate::script::state::ScriptState;
-use crate::sensitive::SecretOr;
-
-/// Options of `h.run`, `h.test`, `h.capture` (a command's options).
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CommandOpts {
-    #[serde(default)]
-    sudo: bool,
-    #[serde(default)]
-    cwd: Option<String>,
-    /// Values may be secrets: they reach the command's environment, never its argv.
-    #[serde(default)]
-    env: BTreeMap<String, SecretOr>,
-    #[serde(default)]
-    stdin: Option<SecretOr>,
-    /// Seconds.
-    #[serde(default, deserialize_with = "crate::options::opt_float")]
-    timeout: Option<f64>,
-    #[serde(default)]
-    check: Option<bool>,
-    /// Show output lines as they arrive (default: with -v and in the REPL).
-    #[serde(default)]
-    stream: Option<bool>,
-    /// Keep stdout for the result (default true); `false` only streams it, in bounded memory.
-    #[serde(default)]
-    capture: Option<bool>,
-    /// A read-only command: it runs in a dry run too (see `crate::effect`).
-    #[serde(default)]
-    probe: bool,
-}
-
-serde_options!(CommandOpts, FileOpts, HostSpec);
 
 /// Build the command a script asked for: `cmd` is a shell string or an argv array.
 pub fn command(cmd: Dynamic, o: CommandOpts, what: &str) -> RhaiResult<Command> {
-    let mut c = if cmd.is_string() {
+    let c = if cmd.is_string() {
         Command::shell(cmd.into_string().unwrap_or_default())
     } else if cmd.is_array() {
         let argv = convert::strings(cmd.into_array().unwrap_or_default(), "command argv")?;
@@ -64,70 +29,74 @@ pub fn command(cmd: Dynamic, o: CommandOpts, what: &str) -> RhaiResult<Command> 
             cmd.type_name()
         ));
     };
-    c = c
-        .sudo(o.sudo)
-        .check(o.check.unwrap_or(true))
-        .stream(o.stream)
-        .capture(o.capture.unwrap_or(true));
-    c.probe = o.probe;
-    if let Some(cwd) = o.cwd {
-        c = c.cwd(cwd);
-    }
-    if let Some(t) = o.timeout {
-        if !(t > 0.0 && t.is_finite()) {
-            return usage(format!(
-                "{what}: timeout must be a positive number of seconds"
-            ));
-        }
-        c = c.timeout(Some(Duration::from_secs_f64(t)));
-    }
-    for (k, v) in o.env {
-        c = match v {
-            SecretOr::Plain(s) => c.env(k.as_str(), s),
-            SecretOr::Secret(s) => c.env_secret(k.as_str(), s),
-        };
-    }
-    if let Some(stdin) = o.stdin {
-        c = match stdin {
-            SecretOr::Plain(s) => c.stdin(s.into_bytes()),
-            SecretOr::Secret(s) => c.stdin_secret(s),
-        };
-    }
-    Ok(c)
+    lift(o.apply(c, what))
 }
 
 /// A tunnel shared between script values (closing one closes it for all).
 #[derive(Clone)]
 pub struct TunnelHandle(pub Arc<std::sync::Mutex<Tunnel>>);
 
-pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    engine.register_get("name", |h: &mut Host| h.name().to_string());
-    engine.register_get("addr", |h: &mut Host| h.addr());
-    engine.register_get("user", |h: &mut Host| h.user());
-    let s = st.clone();
-    engine.register_get("vars", move |h: &mut Host| {
-        convert::map_from_json(&s.host_vars(h))
-    });
-    engine.register_fn("to_string", |h: &mut Host| h.name().to_string());
-    engine.register_fn("to_debug", |h: &mut Host| format!("Host({})", h.name()));
+pub fn register(b: &mut Bind) {
+    b.properties::<Host, String>(
+        "h",
+        &[
+            (
+                "name",
+                "The host's name (its inventory spec, or `local`).",
+                |h| h.name().to_string(),
+            ),
+            (
+                "addr",
+                "The address the host is reached at (host name or IP; `localhost` for local).",
+                |h| h.addr(),
+            ),
+            (
+                "user",
+                "The login user, if one was named (else the SSH config's or the current user).",
+                |h| h.user(),
+            ),
+        ],
+    );
+    let s = b.st.clone();
+    b.property(
+        "vars",
+        "h",
+        "The run's vars with the inventory's group and host vars of this host over them.",
+        move |h: &mut Host| convert::map_from_json(&s.host_vars(h)),
+    );
+    b.printed(
+        "h",
+        ("its name", |h: &mut Host| h.name().to_string()),
+        ("Host(NAME)", |h: &mut Host| format!("Host({})", h.name())),
+    );
 
-    engine.register_get("port", |t: &mut TunnelHandle| {
-        t.0.lock()
-            .expect("tunnel")
-            .port()
-            .map(|p| p as i64)
-            .unwrap_or(0)
-    });
-    engine.register_get("local", |t: &mut TunnelHandle| {
-        t.0.lock().expect("tunnel").local()
-    });
-    engine.register_fn("to_string", |t: &mut TunnelHandle| {
-        format!("{:?}", t.0.lock().expect("tunnel"))
-    });
+    b.property(
+        "port",
+        "t",
+        "The local TCP port the tunnel listens on (0 for a socket tunnel).",
+        |t: &mut TunnelHandle| {
+            t.0.lock()
+                .expect("tunnel")
+                .port()
+                .map(|p| p as i64)
+                .unwrap_or(0)
+        },
+    );
+    b.property(
+        "local",
+        "t",
+        "The tunnel's local end: 127.0.0.1:PORT, or a socket's path.",
+        |t: &mut TunnelHandle| t.0.lock().expect("tunnel").local(),
+    );
+    b.sync_fn(
+        "to_string",
+        ["t"],
+        "What print(t) and `${t}` show: Tunnel(LOCAL -> TARGET).",
+        |t: &mut TunnelHandle| format!("{:?}", t.0.lock().expect("tunnel")),
+    );
     {
-        let s = st.clone();
-        func(
-            engine,
+        let s = b.st.clone();
+        b.sync_fn(
             "close",
             ["t"],
             "Close the tunnel.",
@@ -138,18 +107,16 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         );
     }
 
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "local",
         [],
         "The machine hoist runs on, as a Host.",
         move || s.rt.local(),
     );
 
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "ssh",
         ["spec"],
         "An SSH host: \"[user@]host[:port]\". Connects now, so an unreachable host fails at this line.\nKeys, ProxyJump and ports also come from ~/.ssh/config.",
@@ -158,11 +125,10 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             connect(&s, spec)
         },
     );
-    let s = st.clone();
-    with_info(
-        engine,
+    let s = b.st.clone();
+    b.taking::<HostSpec>().sync_fn(
         "ssh",
-        vec![format!("spec: {}", type_of::<HostSpec>())],
+        ["spec"],
         "An SSH host from a map; `host` is required.",
         move |spec: Map| -> RhaiResult<Host> {
             let spec: HostSpec = options(Some(spec), "ssh()")?;
@@ -172,9 +138,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             connect(&s, spec)
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "hosts",
         ["group"],
         "The hosts of an inventory group in the selected environment.",
@@ -185,9 +150,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
                 .collect())
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "hosts",
         [],
         "Every host of the selected environment.",
@@ -198,10 +162,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
                 .collect())
         },
     );
-
-    let mut b = Bind::new(engine, st);
-    register_run(&mut b);
-    register_files(&mut b);
+    register_run(b);
+    register_files(b);
     b.method2(
         "forward",
         &["h", "local_port", "target"],
@@ -230,7 +192,7 @@ fn connect(s: &ScriptState, spec: HostSpec) -> RhaiResult<Host> {
 }
 
 fn register_run(b: &mut Bind) {
-    b.method1_opts(
+    b.method1_optional_opts(
         "run",
         &["h", "cmd"],
         "Run a command: a string is run by sh; an array is an argv, each item quoted.\n\
@@ -242,7 +204,7 @@ fn register_run(b: &mut Bind) {
             RhaiResult::Ok(ScriptOutput::from(lift(h.run(&c).await)?))
         },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "interactive",
         &["h", "cmd"],
         "Run a command with the terminal attached (a shell, `docker compose exec web bash`);\n\
@@ -252,7 +214,7 @@ fn register_run(b: &mut Bind) {
             lift(h.interactive(&c).await).map(i64::from)
         },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "test",
         &["h", "cmd"],
         "Run a command; true when it exits 0. Options as for run.",
@@ -276,20 +238,20 @@ fn register_files(b: &mut Bind) {
         "Does the path exist?",
         |h: Host, p: String| async move { h.exists(&p).await },
     );
-    b.method2_opts(
+    b.method2_optional_opts(
         "write",
         &["h", "path", "text"],
         "Write text to a file atomically (temp file + rename); true if it changed.",
         |h: Host, p: String, text: String, o: FileOpts| async move { h.write(&p, &text, &o).await },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "mkdir",
         &["h", "path"],
         "Create a directory and its parents.",
         |h: Host, p: String, o: FileOpts| async move { h.mkdir(&p, &o).await },
     );
     let s = b.st.clone();
-    b.method2_opts(
+    b.method2_optional_opts(
         "upload",
         &["h", "local", "remote"],
         "Copy a local file to the host (atomic); true if it changed.",
@@ -299,7 +261,7 @@ fn register_files(b: &mut Bind) {
         },
     );
     let s = b.st.clone();
-    b.method3_opts(
+    b.method3_optional_opts(
         "template",
         &["h", "src", "dest", "vars"],
         "Render a minijinja template file locally and write it to the host; true if it changed.\n\

@@ -34,7 +34,7 @@ macro_rules! script_types {
 script_types! {
     crate::host::Host => "Host",
     hosts::TunnelHandle => "Tunnel",
-    output::ScriptOutput => "Output",
+    crate::script::script_output::ScriptOutput => "Output",
     crate::error::Error => "Error",
     crate::secret::Secret => "Secret",
     crate::docker::Docker => "Docker",

@@ -1,23 +1,16 @@
 //! `h.mount()`, `h.umount()`, `h.mounts()`, `h.is_mounted()`, `h.mount_plan()`,
 //! `h.check_traversable()`: argument conversion only; the work is in `crate::mount`.
 
-use std::sync::Arc;
-
-use rhai::{Array, Dynamic, Engine, Map};
+use rhai::{Array, Dynamic, Map};
 
 use crate::host::Host;
 use crate::mount::{self, MountOptions, UmountOptions};
 use crate::script::bind::Bind;
 use crate::script::convert;
 use crate::script::errors::lift;
-use crate::script::options::serde_options;
-use crate::script::state::ScriptState;
 
-serde_options!(MountOptions, UmountOptions);
-
-pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    let mut b = Bind::new(engine, st);
-    b.method0_with(
+pub fn register(b: &mut Bind) {
+    b.method0_required_opts(
         "mount",
         &["h"],
         "Mount a spec: type \"bind\" | \"tmpfs\" | \"sshfs\" | \"cifs\" | \"nfs\"; options \"ro,noexec\" or an array;\n\
@@ -28,7 +21,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
          CIFS credentials go to a 0600 file, never argv. persist keeps one fstab line for the target (backup: <fstab>.hoist.bak).",
         |h: Host, o: MountOptions| async move { h.mount(&o.spec()?).await },
     );
-    b.method0_with(
+    b.method0_required_opts(
         "mount_plan",
         &["h"],
         "What h.mount(spec) would run, without running it: #{commands, fstab_line, credentials_file}.",
@@ -51,10 +44,10 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
                     .map(|c| Dynamic::from(c.path))
                     .unwrap_or(Dynamic::UNIT),
             );
-            Ok::<_, crate::Error>(out)
+            Ok::<_, crate::error::Error>(out)
         },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "umount",
         &["h", "target"],
         "Unmount target; false when nothing was mounted there.",

@@ -2,17 +2,11 @@
 //! Relative local paths resolve against `project_dir()` in every primitive (the one path
 //! rule); `script_dir()` reaches files shipped beside a script.
 
-use std::sync::Arc;
+use crate::script::bind::Bind;
 
-use rhai::Engine;
-
-use crate::script::register::func;
-use crate::script::state::ScriptState;
-
-pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    let s = st.clone();
-    func(
-        engine,
+pub fn register(b: &mut Bind) {
+    let s = b.st.clone();
+    b.sync_fn(
         "project_dir",
         [],
         "The directory relative local paths start at (docker build contexts, local().read/write, \
@@ -20,9 +14,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
          hoist.toml — the directory of the script being run.",
         move || s.project_dir().display().to_string(),
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "script_dir",
         [],
         "The directory of the script being run (a built-in recipe's is project_dir()): \

@@ -1,60 +1,18 @@
 //! `h.proxy(opts)`: the host's front proxy (Caddy, `crate::proxy`) for scripts — argument
 //! conversion only.
 
-use std::sync::Arc;
-
-use rhai::{Dynamic, Engine};
-use serde::Deserialize;
+use rhai::Dynamic;
 
 use crate::host::Host;
-use crate::proxy::{Proxy, ProxyOptions, Route, Tls};
+use crate::proxy::{Proxy, ProxyLogOpts, ProxyOptions, Route, RouteOpts, Tls};
 use crate::script::bind::Bind;
 use crate::script::convert::to_dynamic;
 use crate::script::errors::to_rhai;
-use crate::script::options::serde_options;
-use crate::script::state::ScriptState;
 
-/// `p.route(app, opts)`: where an app's requests go.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RouteOpts {
-    /// Host names, comma-separated (`app1.example.org,www.app1.example.org`).
-    pub domain: String,
-    /// Path prefix (`/api`; none: every path).
-    #[serde(default)]
-    pub path: Option<String>,
-    /// `CONTAINER:PORT` on the proxy network.
-    pub upstream: String,
-    /// `auto` (public names: ACME; others: the internal CA) or `internal`.
-    #[serde(default)]
-    pub tls: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogOpts {
-    /// Lines from the end (default 100).
-    #[serde(default)]
-    pub tail: Option<u64>,
-}
-
-serde_options!(ProxyOptions, RouteOpts, LogOpts);
-
-/// The domains of a `domain` value: comma-separated names.
-pub fn domains(text: &str) -> Vec<String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    engine.register_fn("to_string", |p: &mut Proxy| format!("{p:?}"));
-    engine.register_fn("to_debug", |p: &mut Proxy| format!("{p:?}"));
-    let mut b = Bind::new(engine, st);
-    let rt = st.rt.clone();
-    b.method0_opts(
+pub fn register(b: &mut Bind) {
+    b.printed_as_debug::<Proxy>("p", "Proxy(hoist-proxy on HOST)");
+    let rt = b.st.rt.clone();
+    b.method0_optional_opts(
         "proxy",
         &["h"],
         "The host's front proxy: Caddy in container hoist-proxy on network hoist-proxy, listening on the host's\n\
@@ -75,7 +33,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
          Its config is saved by Caddy and resumed on every start. True when something changed.",
         |p: Proxy| async move { p.ensure().await },
     );
-    b.method1_with(
+    b.method1_required_opts(
         "route",
         &["p", "app"],
         "Route opts.domain (comma-separated names) and opts.path (a prefix; none: every path) to opts.upstream\n\
@@ -83,7 +41,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
          Only the upstream changed: switched in place, atomically. A dry run shows the change as a diff of Caddy's config.",
         |p: Proxy, app: String, o: RouteOpts| async move {
             let tls = Tls::parse(o.tls.as_deref().unwrap_or(""))?;
-            let r = Route::new(&app, &domains(&o.domain), o.path.as_deref(), &o.upstream, tls)?;
+            let r = Route::new(&app, &crate::proxy::route::domains(&o.domain), o.path.as_deref(), &o.upstream, tls)?;
             p.set_route(&r).await
         },
     );
@@ -127,11 +85,11 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             to_dynamic(&s)
         },
     );
-    b.method0_opts(
+    b.method0_optional_opts(
         "logs",
         &["p"],
         "The proxy's last log lines (opts.tail, default 100).",
-        |p: Proxy, o: LogOpts| async move { p.logs(o.tail.unwrap_or(100)).await },
+        |p: Proxy, o: ProxyLogOpts| async move { p.logs(o.tail.unwrap_or(100)).await },
     );
     b.method0(
         "reboot",

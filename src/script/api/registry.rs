@@ -1,14 +1,10 @@
 //! `registry(url, opts)` and the `Registry` methods.
 
-use std::sync::Arc;
-
-use rhai::{Array, Dynamic, Engine};
+use rhai::{Array, Dynamic};
 
 use crate::registry::{Registry, RegistryOpts};
 use crate::script::api::hosts::resolve_local;
 use crate::script::bind::Bind;
-use crate::script::options::serde_options;
-use crate::script::register::func;
 use crate::script::state::ScriptState;
 use crate::sensitive::Sensitive;
 
@@ -27,9 +23,7 @@ struct Opts {
     password_file: Option<String>,
 }
 
-serde_options!(Opts);
-
-fn open(s: &ScriptState, url: &str, o: Opts) -> crate::Result<Registry> {
+fn open(s: &ScriptState, url: &str, o: Opts) -> crate::error::Result<Registry> {
     let r = Registry::new(
         url,
         RegistryOpts {
@@ -47,15 +41,29 @@ fn open(s: &ScriptState, url: &str, o: Opts) -> crate::Result<Registry> {
     Ok(r)
 }
 
-pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    engine.register_get("server", |r: &mut Registry| r.server());
-    engine.register_get("url", |r: &mut Registry| r.url());
-    engine.register_fn("to_string", |r: &mut Registry| r.url());
-    engine.register_fn("to_debug", |r: &mut Registry| format!("{r:?}"));
-
-    let mut b = Bind::new(engine, st);
-    let s = st.clone();
-    b.function1_opts(
+pub fn register(b: &mut Bind) {
+    b.properties::<Registry, String>(
+        "r",
+        &[
+            (
+                "server",
+                "`host[:port]`: the name docker stores the registry's credentials under.",
+                |r| r.server(),
+            ),
+            (
+                "url",
+                "The registry as given (scheme, host, namespace).",
+                |r| r.url(),
+            ),
+        ],
+    );
+    b.printed(
+        "r",
+        ("its url", |r: &mut Registry| r.url()),
+        ("Registry(URL)", |r: &mut Registry| format!("{r:?}")),
+    );
+    let s = b.st.clone();
+    b.function1_optional_opts(
         "registry",
         &["url"],
         "A registry: \"host[:port][/namespace]\" (http for loopback, else https, unless the URL says).\n\
@@ -79,7 +87,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "The tags of a repository (sorted).",
         |r: Registry, repo: String| async move {
             let tags = r.tags(&repo).await?;
-            Ok::<Array, crate::Error>(tags.into_iter().map(Dynamic::from).collect())
+            Ok::<Array, crate::error::Error>(tags.into_iter().map(Dynamic::from).collect())
         },
     );
     b.method1(
@@ -100,8 +108,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "Delete the manifest \"repo:tag\" points to (the registry must allow deletes).",
         |r: Registry, reference: String| async move { r.delete(&reference).await },
     );
-    func(
-        b.engine,
+    b.sync_fn(
         "image",
         ["r", "repo", "tag"],
         "The full image name \"host[/namespace]/repo:tag\" for pushes and pulls.",

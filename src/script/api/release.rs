@@ -1,29 +1,17 @@
 //! The release engine (`h.release(app, opts)`, its candidates) and `with_lock`, the per-app
 //! lock, for scripts: argument conversion only — every decision is `crate::release`'s.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use rhai::{Array, Dynamic, Engine, FnPtr, Map, NativeCallContext};
+use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 
 use crate::host::Host;
+use crate::release::lock::LockOpts;
 use crate::release::{Candidate, NewFiles, Release, ReleaseOptions, Store};
 use crate::script::bind::Bind;
-use crate::script::convert::{options, to_dynamic};
+use crate::script::convert::{self, options, to_dynamic};
 use crate::script::errors::{RhaiResult, lift, to_rhai, usage};
-use crate::script::options::serde_options;
-use crate::script::register::func;
 use crate::script::state::ScriptState;
-
-serde_options!(ReleaseOptions, NewFiles);
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LockOpts {
-    /// Seconds to wait for another run's lock (default: --lock-wait, else 0 = refuse at once).
-    #[serde(default, deserialize_with = "crate::options::opt_float")]
-    wait: Option<f64>,
-}
 
 const DOC: &str = "Run body holding the lock `name` (e.g. the app) on every host: taken on all of them before body starts\n\
 (~/.hoist/locks/NAME, made atomically), removed after it, also when body fails or Ctrl-C stops it.\n\
@@ -31,12 +19,11 @@ Another run holding it: refused at once with an error naming the holder (user, c
 or waits up to opts.wait / --lock-wait seconds. Nested with_lock of the same name in one run is a no-op.\n\
 `hoist lock status|release --app NAME` shows or breaks it.";
 
-pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    register_record_fields(engine);
-    register_engine(engine, st);
-    let s = st.clone();
-    func(
-        engine,
+pub fn register(b: &mut Bind) {
+    register_record_fields(b);
+    register_engine(b);
+    let s = b.st.clone();
+    b.sync_fn(
         "with_lock",
         ["hosts", "name", "body"],
         DOC,
@@ -44,9 +31,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             with_lock(&s, &ctx, hosts, name, None, body)
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.taking::<LockOpts>().sync_fn(
         "with_lock",
         ["hosts", "name", "opts", "body"],
         "with_lock() with options: #{wait: SECONDS}.",
@@ -54,9 +40,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             with_lock(&s, &ctx, hosts, name, Some(opts), body)
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "with_lock",
         ["name", "body"],
         "with_lock() on every host of the selected environment.",
@@ -79,14 +64,7 @@ fn with_lock(
     body: FnPtr,
 ) -> RhaiResult<Dynamic> {
     let o: LockOpts = options(opts, "with_lock()")?;
-    let hosts: Vec<Host> = hosts
-        .into_iter()
-        .map(|d| {
-            let t = d.type_name();
-            d.try_cast::<Host>().ok_or(t)
-        })
-        .collect::<Result<_, _>>()
-        .or_else(|t| usage(format!("with_lock(): every item must be a Host, found {t}")))?;
+    let hosts = convert::hosts(hosts, "with_lock()")?;
     let wait = o.wait.unwrap_or(s.rt.settings.lock_wait);
     if !(wait >= 0.0 && wait.is_finite()) {
         return usage("with_lock(): wait must be >= 0 seconds");
@@ -109,9 +87,8 @@ fn recipe_name(source: &str) -> String {
 }
 
 /// What a release record says about the run that made it, and the digests it keeps.
-fn register_record_fields(engine: &mut Engine) {
-    func(
-        engine,
+fn register_record_fields(b: &mut Bind) {
+    b.sync_fn(
         "run_info",
         [],
         "This run, as a release record names it: #{run_id, user, controller} (the same run id the lock holder shows).",
@@ -126,8 +103,7 @@ fn register_record_fields(engine: &mut Engine) {
             m
         },
     );
-    func(
-        engine,
+    b.sync_fn(
         "sha256",
         ["text"],
         "The SHA-256 of a text, as 64 hex digits (what `sha256sum` prints for a file holding it).",
@@ -139,28 +115,50 @@ fn register_record_fields(engine: &mut Engine) {
 }
 
 /// `h.release(app, opts)` and the steps of a release.
-fn register_engine(engine: &mut Engine, st: &Arc<ScriptState>) {
-    engine.register_get("app", |r: &mut Release| r.app().to_string());
-    engine.register_get("dir", |r: &mut Release| r.dir().to_string());
-    engine.register_get("env_files", |r: &mut Release| strings(r.env_files()));
-    engine.register_get("profiles", |r: &mut Release| strings(r.profiles()));
-    engine.register_get("id", |c: &mut Candidate| c.record().id.clone());
-    engine.register_get("image", |c: &mut Candidate| c.record().image.clone());
-    engine.register_get("pinned", |c: &mut Candidate| c.record().pinned.clone());
-    engine.register_get("previous", |c: &mut Candidate| {
-        c.previous().map(|p| p.id.clone()).unwrap_or_default()
-    });
-    engine.register_get("record", |c: &mut Candidate| {
-        to_dynamic(c.record()).unwrap_or(Dynamic::UNIT)
-    });
-    engine.register_fn("to_string", |r: &mut Release| format!("{r:?}"));
-    engine.register_fn("to_debug", |r: &mut Release| format!("{r:?}"));
-    engine.register_fn("to_string", |c: &mut Candidate| format!("{c:?}"));
-    engine.register_fn("to_debug", |c: &mut Candidate| format!("{c:?}"));
-
-    let mut b = Bind::new(engine, st);
-    let rt = st.rt.clone();
-    b.method1_opts(
+fn register_engine(b: &mut Bind) {
+    b.properties::<Release, String>(
+        "r",
+        &[
+            ("app", "The app (its compose project).", |r| {
+                r.app().to_string()
+            }),
+            ("dir", "The project directory on the host.", |r| {
+                r.dir().to_string()
+            }),
+        ],
+    );
+    b.properties::<Release, Array>(
+        "r",
+        &[
+            ("env_files", "The env files the project runs with.", |r| {
+                strings(r.env_files())
+            }),
+            (
+                "profiles",
+                "The compose profiles the project runs with.",
+                |r| strings(r.profiles()),
+            ),
+        ],
+    );
+    b.properties::<Candidate, String>(
+        "c",
+        &[
+            ("id", "The release's id: r1, r2, … per host (what upgrade --to ID names).", |c| c.record().id.clone()),
+            ("image", "The image as asked for (registry/app:tag).", |c| c.record().image.clone()),
+            ("pinned", "What the release runs: repo@sha256:… (its digest), sha256:… (an image id) or the tag.", |c| c.record().pinned.clone()),
+            ("previous", "The id of the live release it replaces (\"\" when there is none).", |c| c.previous().map(|p| p.id.clone()).unwrap_or_default()),
+        ],
+    );
+    b.property(
+        "record",
+        "c",
+        "Its release record, as a map.",
+        |c: &mut Candidate| to_dynamic(c.record()).unwrap_or(Dynamic::UNIT),
+    );
+    b.printed_as_debug::<Release>("r", "Release(APP in DIR on HOST)");
+    b.printed_as_debug::<Candidate>("c", "Release(ID IMAGE STAGE)");
+    let rt = b.st.rt.clone();
+    b.method1_optional_opts(
         "release",
         &["h", "app"],
         "The releases of compose app `app` on the host (project directory opts.dir, default ~/apps/APP): records in\n\
@@ -175,7 +173,7 @@ fn register_engine(engine: &mut Engine, st: &Arc<ScriptState>) {
             }
         },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "prepare",
         &["r", "image"],
         "A new release of `image` (already on the host: pulled or sent), read-only: its files (opts.compose and\n\
@@ -259,9 +257,8 @@ fn register_engine(engine: &mut Engine, st: &Arc<ScriptState>) {
         "What changed from release `from` to `to`: image, profiles, the compose file as a diff, env files by key (no values).",
         |r: Release, from: String, to: String| async move { r.diff(&from, &to).await },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "image_tag",
         ["context"],
         "The tag for a build context: its git commit (short, `-dirty` with changes), else the time (UTC).",
@@ -271,8 +268,7 @@ fn register_engine(engine: &mut Engine, st: &Arc<ScriptState>) {
             lift(s.rt.block_on(crate::release::tag::for_context(&local, &dir)))
         },
     );
-    func(
-        engine,
+    b.sync_fn(
         "app_dir",
         ["app", "dir"],
         "The project directory of `app` on a host: `dir` when given (not () or \"\"), else ~/apps/APP.",
@@ -281,9 +277,8 @@ fn register_engine(engine: &mut Engine, st: &Arc<ScriptState>) {
             crate::release::layout::project_dir(app, dir.as_deref())
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "release_records",
         ["h", "dir"],
         "The release records of the project in `dir` on host h, oldest first ([] when never released) — read only.",
@@ -292,9 +287,8 @@ fn register_engine(engine: &mut Engine, st: &Arc<ScriptState>) {
             crate::script::convert::rows(&history.records)
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "live_release",
         ["h", "dir"],
         "The live release record of the project in `dir` on host h, or () — read only.",

@@ -1,38 +1,52 @@
 //! Run control: `step`, `info`, `warn`, `fail`, `confirm`, `secret`, `render`, `sleep`,
 //! `dry_run`, `assume`.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use rhai::{Dynamic, Engine, FnPtr, Map, NativeCallContext};
+use rhai::{Dynamic, FnPtr, Map, NativeCallContext};
 
 use crate::error::Error;
 use crate::report::{Event, Level};
+use crate::script::bind::Bind;
 use crate::script::convert;
 use crate::script::errors::{RhaiResult, lift, to_rhai, usage};
-use crate::script::register::func;
 use crate::script::state::ScriptState;
 use crate::secret::Secret;
 
-pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    engine.register_fn("to_string", |s: &mut Secret| s.to_string());
-    engine.register_fn("to_debug", |s: &mut Secret| s.to_string());
+pub fn register(b: &mut Bind) {
+    b.printed(
+        "s",
+        ("[REDACTED], never the value", |s: &mut Secret| {
+            s.to_string()
+        }),
+        ("[REDACTED], never the value", |s: &mut Secret| {
+            s.to_string()
+        }),
+    );
     // Joining a secret into a string keeps it redacted rather than leaking it.
-    engine.register_fn("+", |a: &str, s: Secret| format!("{a}{s}"));
-    engine.register_fn("+", |s: Secret, a: &str| format!("{s}{a}"));
+    b.sync_fn(
+        "+",
+        ["a", "s"],
+        "Text joined with a secret: the secret stays [REDACTED] (use it through secret_env or stdin).",
+        |a: &str, s: Secret| format!("{a}{s}"),
+    );
+    b.sync_fn(
+        "+",
+        ["s", "a"],
+        "A secret joined with text: the secret stays [REDACTED] (use it through secret_env or stdin).",
+        |s: Secret, a: &str| format!("{s}{a}"),
+    );
 
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "dry_run",
         [],
         "Is this a --dry-run? Changes are then recorded in the plan, not made; a check that\n\
          needs them made (a health check of the new release) is skipped with assume().",
         move || s.rt.services.effects().planning(),
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "assume",
         ["what"],
         "In a --dry-run, say what the plan takes for granted (\"the new release is healthy\"):\n\
@@ -44,9 +58,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             }
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "step",
         ["name", "body"],
         "Run `body` as a named step: shown as a banner, timed, and named in every error inside it.",
@@ -70,9 +83,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
     );
 
     for (fname, level) in [("info", Level::Info), ("warn", Level::Warn)] {
-        let s = st.clone();
-        func(
-            engine,
+        let s = b.st.clone();
+        b.sync_fn(
             fname,
             ["message"],
             "Tell the user something (goes to the reporter, and to --json).",
@@ -83,17 +95,15 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         );
     }
 
-    func(
-        engine,
+    b.sync_fn(
         "fail",
         ["message"],
         "Stop the run with this error (the position of the call is shown).",
         |m: &str| -> RhaiResult<()> { Err(to_rhai(Error::failed(m))) },
     );
 
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "fail_at_end",
         ["message"],
         "Let the run go on and show its result, then end it as failed (exit code 1) with this message —\n\
@@ -101,9 +111,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         move |m: &str| s.rt.services.fail_at_end(m),
     );
 
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "confirm",
         ["question"],
         "Ask yes/no on the terminal. --yes answers yes; with no terminal and no --yes it is an error.\n\
@@ -130,9 +139,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         },
     );
 
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "secret",
         ["value"],
         "Mark a value secret: shown as [REDACTED] in every output, plan, log and error.\nIt reaches commands only through opts.env or opts.stdin, never argv.",
@@ -142,18 +150,16 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             secret
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "sudo_password",
         ["password"],
         "From now on, `sudo: true` commands give sudo this password when it asks (for users\n\
          without passwordless sudo), e.g. sudo_password(secret_cmd([\"pass\", \"show\", \"ops/sudo\"])).",
         move |password: Secret| s.rt.services.set_sudo_password(password),
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "secret_env",
         ["name"],
         "A secret read from a local environment variable (an error when unset).",
@@ -168,9 +174,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             Ok(secret)
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "secret_cmd",
         ["argv"],
         "A secret from a password manager: the local command runs without a shell and its stdout\n(trailing newline removed) is the secret: secret_cmd([\"pass\", \"show\", \"lab/registry\"]), [\"op\", \"read\", \"op://vault/item/field\"], [\"sops\", \"-d\", \"secrets.env\"].\nA failure shows the command, exit code and stderr, never the value.",
@@ -181,9 +186,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             Ok(secret)
         },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "secret_file",
         ["path"],
         "A secret read from a local file (trailing newline removed).",
@@ -197,16 +201,14 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             Ok(secret)
         },
     );
-    func(
-        engine,
+    b.sync_fn(
         "expose",
         ["s"],
         "The secret's real text. Only for passing it on to a primitive that wants a string.",
         |s: &mut Secret| s.expose().to_string(),
     );
 
-    func(
-        engine,
+    b.sync_fn(
         "render",
         ["template", "vars"],
         "Render minijinja template text with vars (undefined variables are errors).",
@@ -216,17 +218,15 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         },
     );
 
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "sleep",
         ["seconds"],
         "Wait (interrupted by Ctrl-C).",
         move |secs: f64| -> RhaiResult<()> { sleep(&s, secs) },
     );
-    let s = st.clone();
-    func(
-        engine,
+    let s = b.st.clone();
+    b.sync_fn(
         "sleep",
         ["seconds"],
         "Wait (interrupted by Ctrl-C).",

@@ -1,34 +1,28 @@
 //! `h.systemd(unit)`, `h.git(dir)`, `wait_http(url)`.
 
-use std::sync::Arc;
-
-use rhai::Engine;
-
 use crate::host::Host;
 use crate::script::bind::Bind;
-use crate::script::options::serde_options;
-use crate::script::state::ScriptState;
 use crate::stdlib::git::{CloneOpts, Repo};
 use crate::stdlib::health::{WaitHttpOpts, wait_http};
 use crate::stdlib::systemd::{InstallOpts, JournalOpts, Service, ServiceOpts};
 
-serde_options!(
-    ServiceOpts,
-    InstallOpts,
-    JournalOpts,
-    CloneOpts,
-    WaitHttpOpts
-);
-
-pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    engine.register_get("unit", |s: &mut Service| s.unit.clone());
-    engine.register_get("dir", |r: &mut Repo| r.dir.clone());
-
-    let mut b = Bind::new(engine, st);
-    register_systemd(&mut b);
-    register_git(&mut b);
-    let s = st.clone();
-    b.function1_opts(
+pub fn register(b: &mut Bind) {
+    b.property(
+        "unit",
+        "s",
+        "The systemd unit's name.",
+        |s: &mut Service| s.unit.clone(),
+    );
+    b.property(
+        "dir",
+        "r",
+        "The repository's directory on the host.",
+        |r: &mut Repo| r.dir.clone(),
+    );
+    register_systemd(b);
+    register_git(b);
+    let s = b.st.clone();
+    b.function1_optional_opts(
         "wait_http",
         &["url"],
         "Poll an URL until it answers 2xx (or status) and contains `contains`; timeout in s (default 30).\n\
@@ -41,7 +35,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
 }
 
 fn register_systemd(b: &mut Bind) {
-    b.method1_opts(
+    b.method1_optional_opts(
         "systemd",
         &["h", "unit"],
         "A systemd unit on the host: .start() .stop() .restart() .enable() .disable() .mask() .unmask() .active() .install(text) .journal(opts).\n\
@@ -96,14 +90,14 @@ fn register_systemd(b: &mut Bind) {
         "Unmask the unit; true if it was masked.",
         |svc: Service| async move { svc.unmask().await },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "install",
         &["s", "unit_text"],
         "Write the unit file atomically (mode 0644 unless `mode`: part of the desired state, so a re-run\n\
          changes nothing); daemon-reload only if it changed; true if changed.",
         |svc: Service, text: String, o: InstallOpts| async move { svc.install(&text, &o).await },
     );
-    b.method0_with(
+    b.method0_required_opts(
         "journal",
         &["s"],
         "The unit's journal; since: \"1 hour ago\"; follow: stream until Ctrl-C.",
@@ -116,9 +110,9 @@ fn register_git(b: &mut Bind) {
         "git",
         &["h", "dir"],
         "A git checkout on the host: .clone(url) .pull() .head() .checkout(ref) .dirty().",
-        |h: Host, dir: String| async move { Ok::<_, crate::Error>(Repo::new(h, &dir)) },
+        |h: Host, dir: String| async move { Ok::<_, crate::error::Error>(Repo::new(h, &dir)) },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "clone",
         &["r", "url"],
         "Clone url (its `branch`) into the directory unless a checkout is there; true if cloned.",

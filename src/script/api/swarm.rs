@@ -1,59 +1,23 @@
 //! `h.swarm()` (membership) and `h.stack(name, dir, [opts])` (a compose file deployed to a
 //! swarm). Argument conversion only; the work is in `crate::swarm`.
 
-use std::sync::Arc;
-
-use rhai::Engine;
-
 use crate::compose::{ComposeOptions, Project};
 use crate::docker::Docker;
 use crate::host::Host;
 use crate::script::bind::Bind;
 use crate::script::convert;
 use crate::script::errors::lift;
-use crate::script::options::serde_options;
-use crate::script::state::ScriptState;
-use crate::swarm::{DeployOpts, Role, Stack};
+use crate::swarm::{DeployOpts, InitOpts, JoinOpts, LeaveOpts, Stack, StackLogOpts};
 
 /// A host's engine, seen as a swarm member.
 #[derive(Clone)]
 pub struct Swarm(Docker);
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct InitOpts {
-    #[serde(default)]
-    advertise_addr: Option<String>,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JoinOpts {
-    #[serde(default)]
-    role: Role,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LeaveOpts {
-    #[serde(default)]
-    force: bool,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LogOpts {
-    #[serde(default)]
-    tail: Option<u32>,
-}
-
-serde_options!(InitOpts, JoinOpts, LeaveOpts, LogOpts, DeployOpts);
-
-pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
-    engine.register_get("name", |s: &mut Stack| s.name.clone());
-
-    let mut b = Bind::new(engine, st);
-    let s = st.clone();
+pub fn register(b: &mut Bind) {
+    b.property("name", "st", "The stack's name.", |s: &mut Stack| {
+        s.name.clone()
+    });
+    let s = b.st.clone();
     b.method0(
         "swarm",
         &["h"],
@@ -63,15 +27,15 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             async move { s.rt.docker(&h).await.map(Swarm) }
         },
     );
-    b.method0_opts(
+    b.method0_optional_opts(
         "init",
         &["sw"],
         "Make this engine a swarm manager (advertising the address its SSH connection reaches, unless\n\
          advertise_addr says); false if it already is in a swarm.",
         |sw: Swarm, o: InitOpts| async move { sw.0.swarm_init(o.advertise_addr).await },
     );
-    let s = st.clone();
-    b.method1_opts(
+    let s = b.st.clone();
+    b.method1_optional_opts(
         "join",
         &["sw", "manager"],
         "Join the swarm the manager host manages (role \"worker\", default, or \"manager\"); false if already in a swarm.",
@@ -83,7 +47,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             }
         },
     );
-    b.method0_opts(
+    b.method0_optional_opts(
         "leave",
         &["sw"],
         "Leave the swarm (a manager needs force); false if not in one.",
@@ -107,8 +71,8 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "Make a drained node active again.",
         |sw: Swarm, n: String| async move { sw.0.swarm_availability(&n, false).await },
     );
-    let s = st.clone();
-    b.method2_opts(
+    let s = b.st.clone();
+    b.method2_optional_opts(
         "stack",
         &["h", "name", "dir"],
         "A stack: the compose project in dir (on this host, a swarm manager) deployed to the swarm through its engine;\n\
@@ -122,7 +86,7 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
             }
         },
     );
-    b.method0_opts(
+    b.method0_optional_opts(
         "deploy",
         &["st"],
         "Create or update every service (images pinned by digest, registry auth sent), then wait until each runs its new spec;\n\
@@ -147,11 +111,11 @@ pub fn register(engine: &mut Engine, st: &Arc<ScriptState>) {
         "The Engine API service specs the compose file converts to (nothing changes).",
         |stk: Stack| async move { convert::to_dynamic(&lift(stk.specs().await)?) },
     );
-    b.method1_opts(
+    b.method1_optional_opts(
         "logs",
         &["st", "service"],
         "The service's logs (every task).",
-        |stk: Stack, svc: String, o: LogOpts| async move { stk.logs(&svc, o.tail).await },
+        |stk: Stack, svc: String, o: StackLogOpts| async move { stk.logs(&svc, o.tail).await },
     );
     b.method1(
         "rollback",

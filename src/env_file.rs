@@ -13,7 +13,7 @@
 
 use indexmap::IndexMap;
 
-use super::interpolate::{Mode, interpolate_noting};
+use crate::interpolate::{Mode, interpolate_noting};
 
 /// A problem in an env file, with its 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq)]

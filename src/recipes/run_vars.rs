@@ -8,7 +8,7 @@
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use crate::recipes::param::Param;
+use super::param::Param;
 
 #[derive(Debug, Clone, Default)]
 pub struct RunVars {
