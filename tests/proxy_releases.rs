@@ -540,5 +540,23 @@ fn maintenance_mode_shows_a_page_through_a_release_and_live_ends_it() {
     // `live` again changes nothing.
     let again = ok(&proxy(&["live", "--app", &r.a.app, "--json"]));
     assert!(again.contains("\"changed\":false"), "{again}");
+    // The same from a script: p.maintenance(app, message) / p.live(app), each true when it
+    // changed something.
+    std::fs::write(
+        r.a.dir.path().join("maint.rhai"),
+        format!(
+            "let p = hosts()[0].proxy();\nprint(p.maintenance(\"{app}\", \"via a script\"));\n\
+             print(p.maintenance(\"{app}\", \"via a script\"));\nprint(p.live(\"{app}\"));\n",
+            app = r.a.app
+        ),
+    )
+    .unwrap();
+    let said = ok(&r
+        .a
+        .cmd(&["run", "maint.rhai", "--env", "test"])
+        .output()
+        .unwrap());
+    assert!(said.starts_with("true\nfalse\ntrue\n"), "{said}");
+    assert_eq!(r.served(h), "m-v2");
     caddy::remove_proxy(h);
 }

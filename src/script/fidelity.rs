@@ -162,7 +162,10 @@ pub fn of(this_type: Option<&str>, name: &str) -> Option<Fidelity> {
         ("Swarm", "nodes") => Reads,
 
         // The front proxy: route changes are shown as a diff of Caddy's config.
-        ("Proxy", "ensure" | "reboot" | "route" | "switch" | "unroute") => Exact,
+        (
+            "Proxy",
+            "ensure" | "live" | "maintenance" | "reboot" | "route" | "switch" | "unroute",
+        ) => Exact,
         ("Proxy", "config" | "logs" | "routes" | "status") => Reads,
 
         // Git checkouts.

@@ -57,6 +57,19 @@ pub fn register(b: &mut Bind) {
         "Point the route of `app` at `upstream` (CONTAINER:PORT), atomically: requests in flight finish where they are.",
         |p: Proxy, app: String, upstream: String| async move { p.switch(&app, &upstream).await },
     );
+    b.method2(
+        "maintenance",
+        &["p", "app", "message"],
+        "Maintenance mode: `app`'s names answer 503 with a page showing `message` (escaped) while work is done by hand;\n\
+         its route and live release stay (a release goes on behind the page). False when it already showed that message.",
+        |p: Proxy, app: String, message: String| async move { p.maintenance(&app, &message).await },
+    );
+    b.method1(
+        "live",
+        &["p", "app"],
+        "End maintenance mode: `app`'s names reach its live release again. False when it was live.",
+        |p: Proxy, app: String| async move { p.live(&app).await },
+    );
     b.method0(
         "routes",
         &["p"],
