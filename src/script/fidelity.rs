@@ -198,7 +198,15 @@ mod tests {
         assert_eq!(of(None, "render"), Some(Fidelity::Inert));
         // `run` of Host is a command; a free `run` does not exist.
         assert_eq!(of(None, "run"), None);
-        assert!(of(Some("Docker"), "exec").unwrap().text().contains("probe"));
+        // A host command can be a probe; a command in a container cannot.
+        assert!(of(Some("Host"), "run").unwrap().text().contains("probe"));
+        assert!(!of(Some("Docker"), "exec").unwrap().text().contains("probe"));
+        // What a planned command printed is a stand-in; a host's name is a plain value.
+        assert_eq!(
+            of_property(Some("Output"), "stdout"),
+            Fidelity::CommandResult { marked: true }
+        );
+        assert_eq!(of_property(Some("Host"), "name"), Fidelity::Inert);
         assert!(
             of(None, "confirm")
                 .unwrap()
