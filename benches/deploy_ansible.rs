@@ -27,6 +27,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use support::bench::{
+    bench_inventory, deploy_args, give_compose_v2, side_by_side, take_compose_v2, uptime,
+    write_context,
+};
 use support::fleet::{FleetHost, OnDrop, fleet, fleet_cmd};
 
 const ANSIBLE: &str = "ansible==12.3.0";
@@ -70,25 +74,6 @@ fn ansible_venv() -> PathBuf {
     bin
 }
 
-fn median(v: &mut [f64]) -> (f64, f64, f64) {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (v[v.len() / 2], v[0], v[v.len() - 1])
-}
-
-/// The build context of an app's round: the busybox test image serving `text`.
-fn write_context(ctx: &Path, text: &str) {
-    std::fs::create_dir_all(ctx).unwrap();
-    std::fs::write(
-        ctx.join("Dockerfile"),
-        format!(
-            "FROM {}\nCOPY index.html /www/index.html\n",
-            support::images::busybox()
-        ),
-    )
-    .unwrap();
-    std::fs::write(ctx.join("index.html"), format!("{text}\n")).unwrap();
-}
-
 fn compose(port: u16, side: &str) -> String {
     format!(
         "services:\n  web:\n    image: ${{IMAGE}}\n    ports:\n      - \"127.0.0.1:{port}:8080\"\n    stop_grace_period: 1s\n  side:\n    image: {side}\n    stop_grace_period: 1s\n"
@@ -125,29 +110,8 @@ fn main() {
     }
 
     // docker_compose_v2 needs the v2 plugin: even hosts get it for the bench, and lose it after.
-    let v2 = String::from_utf8(
-        Command::new(support::fleet::repo_root().join("scripts/compose-v2"))
-            .output()
-            .expect("scripts/compose-v2")
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_string();
-    assert!(
-        !v2.is_empty(),
-        "scripts/compose-v2 found no compose v2 binary"
-    );
-    let even: Vec<&FleetHost> = hosts.iter().filter(|h| !h.compose_v2()).collect();
-    let plugin = "/usr/local/lib/docker/cli-plugins/docker-compose";
-    for h in &even {
-        h.sh_ok("mkdir -p /usr/local/lib/docker/cli-plugins");
-        let ok = Command::new("docker")
-            .args(["cp", &v2, &format!("{}:{plugin}", h.container())])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "cannot copy compose v2 to {}", h.name);
-    }
+    let all: Vec<&FleetHost> = hosts.iter().collect();
+    let even = give_compose_v2(&all);
 
     let pid = std::process::id();
     let (happ, aapp) = (format!("hlbh{pid}"), format!("hlba{pid}"));
@@ -163,9 +127,7 @@ fn main() {
                 ));
             }
         }
-        for h in &even {
-            h.sh(&format!("rm -f {plugin}"));
-        }
+        take_compose_v2(&even);
         for word in [&happ, &aapp, &format!("hlside{pid}")] {
             support::images::remove_matching(word);
         }
@@ -177,21 +139,7 @@ fn main() {
     let w = work.path();
     let home = w.join("home");
     std::fs::create_dir_all(&home).unwrap();
-    let groups: String = COUNTS
-        .iter()
-        .map(|&n| {
-            let names: Vec<String> = (1..=n).map(|i| format!("\"host{i}\"")).collect();
-            format!("g{n} = [{}]\n", names.join(", "))
-        })
-        .collect();
-    std::fs::write(
-        w.join("hoist.toml"),
-        format!(
-            "[env.bench]\nvars = {{ registry = \"{}\" }}\n[env.bench.hosts]\n{groups}",
-            f.registry
-        ),
-    )
-    .unwrap();
+    std::fs::write(w.join("hoist.toml"), bench_inventory(&f.registry, &COUNTS)).unwrap();
     std::fs::write(w.join("compose.yml"), compose(HOIST_PORT, &side)).unwrap();
     std::fs::write(w.join("ansible-compose.yml"), compose(ANSIBLE_PORT, &side)).unwrap();
     let inventory: String = COUNTS
@@ -227,29 +175,12 @@ fn main() {
         let o = f
             .hoist_cmd(w)
             .env("HOME", &home)
+            .args(deploy_args(n, &happ, &hdir, &f.registry_user, "happ", tag))
             .args([
-                "deploy",
-                "--watch",
-                "0",
-                "--env",
-                "bench",
-                "--group",
-                &format!("g{n}"),
-                "--app",
-                &happ,
-                "--dir",
-                &hdir,
-                "--user",
-                &f.registry_user,
-                "--context",
-                "happ",
-                "--tag",
-                tag,
                 "--health-port",
                 &HOIST_PORT.to_string(),
                 "--health-path",
                 "/index.html",
-                "--quiet",
             ])
             .output()
             .unwrap();
@@ -300,26 +231,12 @@ fn main() {
         took
     };
 
-    let load = || {
-        String::from_utf8_lossy(&Command::new("uptime").output().unwrap().stdout)
-            .trim()
-            .to_string()
-    };
     let started = Instant::now();
-    println!("load before: {}", load());
+    println!("load before: {}", uptime());
     // The live release on every host, for both: each timed run replaces one.
     hoist(HOSTS, "r0");
     ansible(HOSTS, "r0");
-    let mut rows = Vec::new();
-    for n in COUNTS {
-        let (mut h, mut a) = (Vec::new(), Vec::new());
-        for r in 0..ROUNDS {
-            let tag = format!("n{n}r{r}");
-            h.push(hoist(n, &tag));
-            a.push(ansible(n, &tag));
-        }
-        rows.push((n, median(&mut h), median(&mut a)));
-    }
+    let rows = side_by_side(&COUNTS, ROUNDS, hoist, ansible);
     println!(
         "deploy of a two-service compose app, new web image each round (build + push included), \
          median of {ROUNDS} (min–max)"
@@ -345,7 +262,7 @@ fn main() {
     );
     println!(
         "load after: {} (bench took {:?})",
-        load(),
+        uptime(),
         Duration::from_secs(started.elapsed().as_secs())
     );
     drop(_restore);

@@ -18,34 +18,18 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use support::bench::{
+    bench_inventory, deploy_args, give_compose_v2, side_by_side, take_compose_v2, uptime,
+    write_context,
+};
 use support::fleet::{FleetHost, OnDrop, fleet};
 
 const COUNTS: [usize; 2] = [1, 3];
 const ROUNDS: usize = 3;
 const HAND_PORT: u16 = 18661;
-
-fn median(v: &mut [f64]) -> (f64, f64, f64) {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (v[v.len() / 2], v[0], v[v.len() - 1])
-}
-
-/// The build context of a round: the busybox test image serving `text`.
-fn write_context(ctx: &Path, text: &str) {
-    std::fs::create_dir_all(ctx).unwrap();
-    std::fs::write(
-        ctx.join("Dockerfile"),
-        format!(
-            "FROM {}\nCOPY index.html /www/index.html\n",
-            support::images::busybox()
-        ),
-    )
-    .unwrap();
-    std::fs::write(ctx.join("index.html"), format!("{text}\n")).unwrap();
-}
 
 fn run_ok(c: &mut Command, what: &str) {
     let o = c.output().unwrap_or_else(|e| panic!("{what}: {e}"));
@@ -63,29 +47,7 @@ fn main() {
     let caddy = support::caddy::image(f);
 
     // `--wait` is compose v2's: even hosts get the plugin for the run, as odd hosts have it.
-    let v2 = String::from_utf8(
-        Command::new(support::fleet::repo_root().join("scripts/compose-v2"))
-            .output()
-            .expect("scripts/compose-v2")
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_string();
-    assert!(
-        !v2.is_empty(),
-        "scripts/compose-v2 found no compose v2 binary"
-    );
-    let plugin = "/usr/local/lib/docker/cli-plugins/docker-compose";
-    let even: Vec<&&FleetHost> = hosts.iter().filter(|h| !h.compose_v2()).collect();
-    for h in &even {
-        h.sh_ok("mkdir -p /usr/local/lib/docker/cli-plugins");
-        let copied = Command::new("docker")
-            .args(["cp", &v2, &format!("{}:{plugin}", h.container())])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(copied, "cannot copy compose v2 to {}", h.name);
-    }
+    let even = give_compose_v2(&hosts);
 
     let pid = std::process::id();
     let (happ, bapp) = (format!("hlhd{pid}"), format!("hlbh{pid}"));
@@ -99,9 +61,7 @@ fn main() {
             }
             support::caddy::remove_proxy(h);
         }
-        for h in &even {
-            h.sh(&format!("rm -f {plugin}"));
-        }
+        take_compose_v2(&even);
         for word in [&happ, &bapp] {
             support::images::remove_matching(word);
         }
@@ -115,21 +75,7 @@ fn main() {
     let w = work.path();
     let home = w.join("home");
     std::fs::create_dir_all(&home).unwrap();
-    let groups: String = COUNTS
-        .iter()
-        .map(|&n| {
-            let names: Vec<String> = (1..=n).map(|i| format!("\"host{i}\"")).collect();
-            format!("g{n} = [{}]\n", names.join(", "))
-        })
-        .collect();
-    std::fs::write(
-        w.join("hoist.toml"),
-        format!(
-            "[env.bench]\nvars = {{ registry = \"{}\" }}\n[env.bench.hosts]\n{groups}",
-            f.registry
-        ),
-    )
-    .unwrap();
+    std::fs::write(w.join("hoist.toml"), bench_inventory(&f.registry, &COUNTS)).unwrap();
     // The app behind the proxy publishes no port.
     std::fs::write(
         w.join("compose.yml"),
@@ -143,32 +89,17 @@ fn main() {
         let domain = format!("{happ}.test");
         let started = Instant::now();
         run_ok(
-            f.hoist_cmd(w).env("HOME", &home).args([
-                "deploy",
-                "--watch",
-                "0",
-                "--env",
-                "bench",
-                "--group",
-                &format!("g{n}"),
-                "--app",
-                &happ,
-                "--dir",
-                &hdir,
-                "--user",
-                &f.registry_user,
-                "--context",
-                "happ",
-                "--tag",
-                tag,
-                "--domain",
-                &domain,
-                "--health-path",
-                "/index.html",
-                "--proxy-image",
-                &caddy,
-                "--quiet",
-            ]),
+            f.hoist_cmd(w)
+                .env("HOME", &home)
+                .args(deploy_args(n, &happ, &hdir, &f.registry_user, "happ", tag))
+                .args([
+                    "--domain",
+                    &domain,
+                    "--health-path",
+                    "/index.html",
+                    "--proxy-image",
+                    &caddy,
+                ]),
             &format!("hoist deploy {tag} to {n} hosts"),
         );
         let took = started.elapsed().as_secs_f64();
@@ -234,25 +165,11 @@ fn main() {
         }
         took
     };
-    let load = || {
-        String::from_utf8_lossy(&Command::new("uptime").output().unwrap().stdout)
-            .trim()
-            .to_string()
-    };
     let started = Instant::now();
-    println!("load before: {}", load());
+    println!("load before: {}", uptime());
     hoist(3, "r0");
     by_hand(3, "r0");
-    let mut rows = Vec::new();
-    for n in COUNTS {
-        let (mut h, mut b) = (Vec::new(), Vec::new());
-        for r in 0..ROUNDS {
-            let tag = format!("n{n}r{r}");
-            h.push(hoist(n, &tag));
-            b.push(by_hand(n, &tag));
-        }
-        rows.push((n, median(&mut h), median(&mut b)));
-    }
+    let rows = side_by_side(&COUNTS, ROUNDS, hoist, by_hand);
     println!(
         "a release of a one-service app, new image each round (build + push included), median of {ROUNDS} (min–max)"
     );
@@ -270,7 +187,7 @@ fn main() {
     }
     println!(
         "load after: {} (bench took {:?})",
-        load(),
+        uptime(),
         Duration::from_secs(started.elapsed().as_secs())
     );
 }

@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod bench;
 pub mod book;
 pub mod caddy;
 pub mod debs;
