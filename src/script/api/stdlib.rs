@@ -42,54 +42,22 @@ fn register_systemd(b: &mut Bind) {
          user: the user's own units (systemctl --user). A name that is not a unit name (\"../x\", no .service suffix) is refused.",
         |h: Host, unit: String, o: ServiceOpts| async move { Service::new(h, &unit, o) },
     );
-    b.method0(
-        "start",
-        &["s"],
-        "Start the unit.",
-        |svc: Service| async move { svc.start().await },
-    );
-    b.method0(
-        "stop",
-        &["s"],
-        "Stop the unit.",
-        |svc: Service| async move { svc.stop().await },
-    );
-    b.method0(
-        "restart",
-        &["s"],
-        "Restart the unit.",
-        |svc: Service| async move { svc.restart().await },
-    );
-    b.method0(
-        "active",
-        &["s"],
-        "Is the unit active?",
-        |svc: Service| async move { svc.active().await },
-    );
-    b.method0(
-        "enable",
-        &["s"],
-        "Enable the unit at boot; true if it was not enabled.",
-        |svc: Service| async move { svc.enable().await },
-    );
-    b.method0(
-        "disable",
-        &["s"],
-        "Disable the unit at boot; true if it was enabled.",
-        |svc: Service| async move { svc.disable().await },
-    );
-    b.method0(
-        "mask",
-        &["s"],
-        "Mask the unit (it cannot be started); true if it was not masked.",
-        |svc: Service| async move { svc.mask().await },
-    );
-    b.method0(
-        "unmask",
-        &["s"],
-        "Unmask the unit; true if it was masked.",
-        |svc: Service| async move { svc.unmask().await },
-    );
+    // The unit's verbs: each one `systemctl` call of the Service, its doc its only difference.
+    macro_rules! verbs {
+        ($($name:literal => $method:ident: $doc:literal;)*) => {$(
+            b.method0($name, &["s"], $doc, |svc: Service| async move { svc.$method().await });
+        )*};
+    }
+    verbs! {
+        "start" => start: "Start the unit.";
+        "stop" => stop: "Stop the unit.";
+        "restart" => restart: "Restart the unit.";
+        "active" => active: "Is the unit active?";
+        "enable" => enable: "Enable the unit at boot; true if it was not enabled.";
+        "disable" => disable: "Disable the unit at boot; true if it was enabled.";
+        "mask" => mask: "Mask the unit (it cannot be started); true if it was not masked.";
+        "unmask" => unmask: "Unmask the unit; true if it was masked.";
+    }
     b.method1_optional_opts(
         "install",
         &["s", "unit_text"],
