@@ -27,9 +27,13 @@ const TICK_MS: u64 = 250;
 
 /// The watcher, run as `sh -c WATCHER hoist-guard G PID TICKS`: `G` the guard's path prefix,
 /// `PID` the session to watch ("" = none), `TICKS` the deadline in ticks ("" = none). It holds
-/// nothing of the undo in its argv: the undo is the file `G.sh`. Once it has fired with no
-/// session left to read its report, it removes its files: what the undo did is in the
-/// records it wrote, and a run that reconnects finds the guard gone (so it knows it fired).
+/// nothing of the undo in its argv: the undo is the file `G.sh`. Once it has fired, its
+/// report (`G.done`, `G.out`) is for the run that armed it, which reads it and removes the
+/// files; so the watcher stays until that happens or that run's session ends — then no one
+/// is left to read it (hoist was killed, or left at a second signal, while the undo ran) and
+/// the watcher removes the files itself: what the undo did is in the records it wrote, and a
+/// run that reconnects finds the guard gone (so it knows it fired). With no session to watch
+/// it leaves the report to the next run ([`reconcile`]).
 const WATCHER: &str = r#"G=$1; pid=$2; ticks=$3; n=0; why=
 echo $$ > "$G.pid"
 while :; do
@@ -44,7 +48,9 @@ mkdir "$G.claim" 2>/dev/null || exit 0
 printf '%s\n' "$why" > "$G.why"
 HOIST_GUARD_WHY=$why sh "$G.sh" > "$G.out" 2>&1
 printf '%s\n' "$?" > "$G.rc" && mv -f "$G.rc" "$G.done"
-if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then rm -rf -- "$G".*; fi"#;
+[ -n "$pid" ] || exit 0
+while [ -e "$G.done" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.25 2>/dev/null || sleep 1; done
+if [ -e "$G.done" ]; then rm -rf -- "$G".*; fi"#;
 
 /// Shell that sets `w` to the process whose end means this run is gone from the host, and
 /// `ws` to its start time (so a reused pid is never taken for it). Over SSH that is the sshd
@@ -52,14 +58,18 @@ if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then rm -rf -- "$G".*; fi"#;
 /// drops a shell whose command was stopped) is its child, and it ends when the connection
 /// does — hoist killed, the laptop asleep, the network gone. Found by walking up from the
 /// shell (HOIST_SESSION_PID) through /proc; where there is no sshd above it (the local host:
-/// HOIST_SESSION_LOCAL) it is that pid itself.
+/// HOIST_SESSION_LOCAL) it is that pid itself. A command hoist sends on an SSH channel of its
+/// own (a stdin too large for the pooled shell: an undo holding a long history) has no
+/// HOIST_SESSION_PID: the walk starts from the script's own shell, and only an sshd found above
+/// it is taken (that shell itself ends with the command, which is not the run ending).
 const SESSION: &str = "w=${HOIST_SESSION_PID:-}\n\
-     if [ -n \"$w\" ] && [ -z \"${HOIST_SESSION_LOCAL:-}\" ]; then p=$w\n\
+     if [ -z \"${HOIST_SESSION_LOCAL:-}\" ]; then p=${w:-$$}; found=\n\
        while [ -n \"$p\" ] && [ \"$p\" -gt 1 ] 2>/dev/null; do\n\
          c=$(cat /proc/$p/comm 2>/dev/null) || break\n\
-         case \"$c\" in sshd*) w=$p; break;; esac\n\
+         case \"$c\" in sshd*) w=$p; found=1; break;; esac\n\
          s=$(cat /proc/$p/stat 2>/dev/null) || break; s=${s##*) }; set -- $s; p=$2\n\
        done\n\
+       [ -n \"$found\" ] || [ -n \"${HOIST_SESSION_PID:-}\" ] || w=\n\
      fi\n\
      ws=; if [ -n \"$w\" ] && s=$(cat /proc/$w/stat 2>/dev/null); then s=${s##*) }; set -- $s; ws=${20}; fi\n";
 
@@ -408,7 +418,10 @@ pub async fn reconcile(host: &Host, guards_dir: &str) -> Result<Vec<Leftover>> {
 /// takes its place (its lock is taken over): each step's undo runs now, as it would have when
 /// the run was lost (a cutover that finished stands), so the new run starts from a settled
 /// app, and no guard of the old run can fire later over the new run's work. The old run's lock
-/// guard is retired without running (its lock is gone). What each undo said.
+/// guard is retired without running (its lock is gone). What each undo said — of the undos
+/// its own watcher ran: the watcher removes its files once the old run's session is gone (as
+/// it is after the kill above), so those are waited for until their files go, not reported
+/// (waiting for a `.done` that is already gone would never end).
 pub async fn settle_run(host: &Host, run_id: &str) -> Result<Vec<(String, Fired)>> {
     let d = quote_path(DIR);
     let run = quote(&name_safe(run_id));
@@ -421,7 +434,8 @@ pub async fn settle_run(host: &Host, run_id: &str) -> Result<Vec<(String, Fired)
          for s in {run}-*.sh; do [ -e \"$s\" ] || continue; n=${{s%.sh}}\n\
            case \"$n\" in *-lock-*) mkdir \"$n.claim\" 2>/dev/null; rm -rf -- \"$n\".*; continue;; esac\n\
            if mkdir \"$n.claim\" 2>/dev/null; then echo lost > \"$n.why\"; HOIST_GUARD_WHY=lost sh \"$n.sh\" > \"$n.out\" 2>&1; echo $? > \"$n.done\"; fi\n\
-           while [ ! -e \"$n.done\" ]; do sleep 0.2 2>/dev/null || sleep 1; done\n\
+           while [ ! -e \"$n.done\" ] && [ -e \"$n.sh\" ]; do sleep 0.2 2>/dev/null || sleep 1; done\n\
+           [ -e \"$n.done\" ] || continue\n\
            printf 'HOIST-GUARD %s\\n' \"$n\"; printf 'HOIST-WHY %s\\n' \"$(cat \"$n.why\")\"; printf 'HOIST-RC %s\\n' \"$(cat \"$n.done\")\"; cat \"$n.out\" 2>/dev/null\n\
            rm -rf -- \"$n\".*\n\
          done"
