@@ -182,21 +182,7 @@ impl Guard {
         let ticks = deadline
             .map(|d| (d.as_millis() as u64 / TICK_MS).max(1).to_string())
             .unwrap_or_default();
-        let g = quote_path(&prefix);
-        // umask 077: the undo may carry what compose needs (env values): the owner's alone.
-        let script = format!(
-            "umask 077; mkdir -p -- {d} || exit 1\n\
-             rm -rf -- {g}.*\n\
-             cat > {g}.sh || exit 1\n\
-             {SESSION}\
-             printf '%s %s\\n' \"$w\" \"$ws\" > {g}.session\n\
-             setsid sh -c {watcher} hoist-guard {g} \"$w\" {ticks} </dev/null >/dev/null 2>&1 &\n\
-             i=0; while [ ! -s {g}.pid ] && [ $i -lt 100 ]; do sleep 0.05 2>/dev/null || sleep 1; i=$((i + 1)); done\n\
-             [ -s {g}.pid ] || {{ echo 'the guard did not start' >&2; exit 1; }}",
-            d = quote_path(guards_dir),
-            watcher = quote(WATCHER),
-            ticks = quote(&ticks),
-        );
+        let script = arm_script(guards_dir, &prefix, &ticks);
         host.run(
             &Command::shell(script)
                 .stdin(undo.as_bytes().to_vec())
@@ -314,6 +300,31 @@ impl Guard {
         }
         Ok(parse_fired(&out.stdout))
     }
+}
+
+/// The script that arms the guard at `prefix` (its undo on stdin; `ticks` its deadline, ""
+/// none). umask 077: the undo may carry what compose needs (env values): the owner's alone.
+/// Until its watcher runs, a stopped arm (hoist interrupted or lost: the command is sent
+/// SIGTERM) removes what it wrote: the step it guards has not begun, and a guard file with no
+/// watcher would stay until the next run on the host (chaos seed 13, run 8).
+fn arm_script(guards_dir: &str, prefix: &str, ticks: &str) -> String {
+    let g = quote_path(prefix);
+    format!(
+        "umask 077; mkdir -p -- {d} || exit 1\n\
+         rm -rf -- {g}.*\n\
+         unarm() {{ rm -rf -- {g}.*; exit 1; }}\n\
+         trap unarm HUP INT TERM\n\
+         cat > {g}.sh || unarm\n\
+         {SESSION}\
+         printf '%s %s\\n' \"$w\" \"$ws\" > {g}.session\n\
+         setsid sh -c {watcher} hoist-guard {g} \"$w\" {ticks} </dev/null >/dev/null 2>&1 &\n\
+         i=0; while [ ! -s {g}.pid ] && [ $i -lt 100 ]; do sleep 0.05 2>/dev/null || sleep 1; i=$((i + 1)); done\n\
+         [ -s {g}.pid ] || {{ echo 'the guard did not start' >&2; unarm; }}\n\
+         trap - HUP INT TERM",
+        d = quote_path(guards_dir),
+        watcher = quote(WATCHER),
+        ticks = quote(ticks),
+    )
 }
 
 fn parse_fired(stdout: &str) -> Fired {
@@ -490,6 +501,50 @@ mod tests {
         assert_eq!(f.output, "putting r1 back\nStarting web");
         let f = parse_fired("HOIST-WHY deadline\nHOIST-RC 3\n");
         assert_eq!((f.why, f.code), (Why::Deadline, 3));
+    }
+
+    /// An arm stopped before its watcher runs leaves no file: here `setsid` never starts the
+    /// watcher, and the arm is sent SIGTERM while it waits for it.
+    #[test]
+    fn an_arm_stopped_before_its_watcher_runs_leaves_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let bin = d.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let shim = bin.join("setsid");
+        std::fs::write(&shim, "#!/bin/sh\nexec sleep 3\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let guards = d.path().join("guards");
+        let guards = guards.to_str().unwrap();
+        let prefix = prefix_of(guards, "run-preflight-app");
+        let mut arm = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(arm_script(guards, &prefix, "40"))
+            .env(
+                "PATH",
+                format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+            )
+            .env("HOIST_SESSION_PID", std::process::id().to_string())
+            .env("HOIST_SESSION_LOCAL", "1")
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        arm.stdin.take().unwrap().write_all(b"echo undo\n").unwrap();
+        let session = format!("{prefix}.session");
+        let t = std::time::Instant::now();
+        while !std::path::Path::new(&session).exists() {
+            assert!(t.elapsed().as_secs() < 5, "the arm never wrote its files");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // SAFETY: kill(2) of the shell this test spawned.
+        unsafe { libc::kill(arm.id() as libc::pid_t, libc::SIGTERM) };
+        assert!(!arm.wait().unwrap().success());
+        let left: Vec<_> = std::fs::read_dir(guards)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "left: {left:?}");
     }
 
     #[test]
