@@ -160,3 +160,94 @@ fn a_release_that_fails_any_check_never_answers_a_request_on_v1_or_v2() {
     ok(&a.deploy("v2", &[]));
     assert_eq!(a.served(), "good-v2");
 }
+
+/// A deploy of `tag` (page `page`, failing its image's health check) with a request loop on
+/// every host: it fails, and its page never answers; nothing of it is left running.
+fn a_failing_deploy_never_answers(a: &ReleaseApp, tag: &str, page: &str) {
+    let url = format!("http://127.0.0.1:{}/index.html", a.port);
+    let loops: Vec<Load> = a
+        .hosts
+        .iter()
+        .map(|h| Load::start(h, &url, &format!("{}-{tag}", a.app)))
+        .collect();
+    let out = a.deploy(tag, &["--timeout", "12"]);
+    let seen: Vec<_> = loops.into_iter().map(Load::stop).collect();
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{tag}: {said}");
+    assert!(
+        said.contains("service web") && said.contains("unhealthy"),
+        "{said}"
+    );
+    for (s, h) in seen.iter().zip(&a.hosts) {
+        assert!(
+            s.answered + s.failed > 0,
+            "{tag} on {}: the loop ran",
+            h.name
+        );
+        assert_eq!(
+            s.said(page),
+            0,
+            "{tag} on {}: the failed release answered {} requests: {said}",
+            h.name,
+            s.said(page)
+        );
+        assert!(
+            a.no_preflight_left(h),
+            "{tag}: pre-flight left on {}",
+            h.name
+        );
+        assert_eq!(a.containers(h), "", "{tag}: containers left on {}", h.name);
+        assert!(!a.locked_on(h), "{tag}: lock left on {}", h.name);
+        let recs = h.releases(&a.remote_dir);
+        assert_eq!(
+            recs.last().unwrap()["outcome"],
+            "failed",
+            "{}: {recs:?}",
+            h.name
+        );
+        assert!(
+            !recs
+                .iter()
+                .any(|r| r["outcome"] == "live" && r["image"] == a.image(tag).as_str()),
+            "{}: {recs:?}",
+            h.name
+        );
+    }
+}
+
+#[test]
+fn a_first_release_that_fails_a_check_never_answers_nor_one_after_a_destroy() {
+    let a = ReleaseApp::new("rlfirst", 19709, &[1, 2]);
+    // Nothing was ever released: the release is proven before it gets the published port.
+    a.version("bad-first", "RUN [\"rm\", \"/www/health\"]");
+    a_failing_deploy_never_answers(&a, "bad1", "bad-first");
+    assert_eq!(a.served(), "");
+    // A good one goes through; after `destroy` nothing runs again (chaos run 10, seed 11).
+    a.version("good-v1", "");
+    ok(&a.deploy("v1", &[]));
+    assert_eq!(a.served(), "good-v1");
+    let d = a
+        .cmd(&[
+            "destroy",
+            "--env",
+            "test",
+            "--app",
+            &a.app,
+            "--dir",
+            &a.remote_dir,
+            "--yes",
+        ])
+        .output()
+        .unwrap();
+    ok(&d);
+    assert_eq!(a.served(), "");
+    a.version("bad-again", "RUN [\"rm\", \"/www/health\"]");
+    a_failing_deploy_never_answers(&a, "bad2", "bad-again");
+    // A good release still goes live from nothing.
+    a.version("good-v2", "");
+    ok(&a.deploy("v2", &[]));
+    assert_eq!(a.served(), "good-v2");
+    for h in &a.hosts {
+        assert!(a.no_preflight_left(h), "{}", h.name);
+    }
+}

@@ -256,3 +256,100 @@ fn a_host_cut_off_mid_cutover_answers_and_the_next_run_takes_over_its_lock() {
         );
     }
 }
+
+#[test]
+fn kill_9_while_the_preflight_is_removed_leaves_no_guard_behind() {
+    // Not alongside the test that cuts a host off.
+    let _up = support::fleet::fleet().hosts_up();
+    let a = ReleaseApp::new("rlkundo", 19707, &[1, 2]);
+    // A quick stop: the pre-flight's removal (the guard's undo) ends before the killed run's
+    // connection does (its ssh master lingers a few seconds after hoist is gone).
+    a.compose(&base_compose(a.port).replace("stop_grace_period: 1s", "stop_grace_period: 0s"));
+    a.version("one", "");
+    ok(&a.deploy("v1", &[]));
+    a.version("two", "");
+    let mut run = a.spawn_deploy("v2", &["--timeout", "30"]);
+    // The pre-flight passed on a host and hoist asked its guard to remove it: hoist and its
+    // ssh clients die now (as a terminal's kill of the process group does), while the host
+    // removes the pre-flight — before hoist could read the guard's report and remove its
+    // files (chaos runs 36 and 101, seed 11).
+    until(
+        "a host's guard began removing the pre-flight",
+        180,
+        &mut run,
+        || {
+            a.hosts.iter().any(|h| {
+                h.sh(&format!(
+                    "ls -d /root/.hoist/guards/*-preflight-{}.fire",
+                    a.app
+                ))
+                .code
+                    == 0
+            })
+        },
+    );
+    // SAFETY: kill(2) of the process group of the child this test spawned (its own group).
+    unsafe { libc::kill(-(run.id() as libc::pid_t), libc::SIGKILL) };
+    run.wait().unwrap();
+    settled(&a, &["one", "two"]);
+}
+
+#[test]
+fn kill_9_mid_cutover_of_a_rollback_with_a_long_history_settles() {
+    // Not alongside the test that cuts a host off.
+    let _up = support::fleet::fleet().hosts_up();
+    let a = ReleaseApp::new("rlkback", 19708, &[1, 2]);
+    slow_stopping(&a);
+    a.version("one", "");
+    ok(&a.deploy("v1", &[]));
+    a.version("two", "");
+    ok(&a.deploy("v2", &[]));
+    // A long history (a soak's worth of failed releases after r2): the cutover's undo holds
+    // the records twice and outgrows what hoist sends through its pooled shell (64 KiB), so
+    // its guard is armed over an SSH channel of its own (chaos runs 83 and 103, seed 11).
+    for h in &a.hosts {
+        let recs = h.releases(&a.remote_dir);
+        let mut text: String = recs.iter().map(|r| format!("{r}\n")).collect();
+        let mut n = recs.len();
+        while text.len() < 48 * 1024 {
+            n += 1;
+            let mut r = recs[1].clone();
+            r["id"] = format!("r{n}").into();
+            r["outcome"] = "failed".into();
+            r["note"] = "its pre-flight beside the live release failed".into();
+            text.push_str(&format!("{r}\n"));
+        }
+        h.sh_ok(&format!(
+            "printf '%s' {} > {}/.hoist/releases.jsonl",
+            hoist::command::quote(&text),
+            a.remote_dir
+        ));
+    }
+    let mut run = {
+        use std::os::unix::process::CommandExt;
+        a.upgrade_cmd(&["--rollback"])
+            .process_group(0)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    until(
+        "both hosts began the rollback's cutover",
+        180,
+        &mut run,
+        || {
+            a.hosts
+                .iter()
+                .all(|h| h.live_release(&a.remote_dir)["id"] == "r1")
+        },
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    kill9(&run);
+    run.wait().unwrap();
+    settled(&a, &["one", "two"]);
+    // Going back to r1 again converges (whether the host finished the rollback or undid it).
+    let o = a.upgrade(&["--to", "r1"]);
+    ok(&o);
+    assert_eq!(a.served(), "one", "{}", text(&o));
+}
