@@ -194,6 +194,7 @@ fn only(what: &str, hosts: &[&FleetHost], seen: &[Seen], allowed: &[&str], out: 
 
 #[test]
 fn deploy_upgrade_rollback_and_a_failing_release_lose_no_request_behind_caddy() {
+    let _turn = hosts_1_2();
     let _up = fleet_guard();
     let r = Routed::new("pxrel", &[1, 2]);
     let hosts: Vec<&FleetHost> = r.a.hosts.clone();
@@ -382,9 +383,13 @@ fn two_apps_share_a_proxy_and_a_host_restart_brings_their_routes_back() {
 
 #[test]
 fn kill_9_while_the_preflight_serves_loses_no_request_and_settles() {
+    let _turn = hosts_1_2();
     let _up = fleet_guard();
     let r = Routed::new("pxkill", &[1, 2]);
     let hosts: Vec<&FleetHost> = r.a.hosts.clone();
+    for h in &hosts {
+        caddy::remove_proxy(h);
+    }
     // A slow stop: the app's own container takes seconds to be replaced, a window to be lost in.
     r.a.compose(&ROUTED.replace("stop_grace_period: 1s", "stop_grace_period: 3s"));
     r.a.version("one", "");
@@ -465,6 +470,14 @@ fn kill_9_while_the_preflight_serves_loses_no_request_and_settles() {
 /// Tests of this binary that need the hosts up hold this (the restart test excludes them).
 fn fleet_guard() -> std::sync::RwLockReadGuard<'static, ()> {
     support::fleet::fleet().hosts_up()
+}
+
+/// The tests on host1 and host2 take turns: each starts from no proxy there (it removes the
+/// one it finds), so one must not remove the proxy another's releases go through, nor start
+/// one at the same moment (two first starts at once race over the `hoist-proxy` network).
+fn hosts_1_2() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// `hoist proxy maintenance`: the app's name answers 503 with the page (its message escaped),
