@@ -462,6 +462,17 @@ impl Stack {
         }
         let deadline = Instant::now() + timeout;
         loop {
+            // A global service runs a task on every ready, active node. Right after a node
+            // joined, the orchestrator has not given it one yet: count the nodes, so such a
+            // service is not called done with the new node's task still missing.
+            let eligible = self
+                .docker
+                .swarm_nodes()
+                .await
+                .unwrap_or_default()
+                .iter()
+                .filter(|n| n.state == "ready" && n.availability == "active")
+                .count();
             let mut pending = vec![];
             for name in names {
                 let full = format!("{}_{name}", self.name);
@@ -489,18 +500,27 @@ impl Stack {
                     ))
                     .host(self.docker.host_name()));
                 }
-                let want = svc
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.mode.as_ref())
+                let mode = svc.spec.as_ref().and_then(|s| s.mode.as_ref());
+                let want = mode
                     .and_then(|m| m.replicated.as_ref())
                     .and_then(|r| r.replicas);
+                // Placement constraints choose some nodes only: then the tasks swarm made are
+                // the measure, as before.
+                let everywhere = mode.is_some_and(|m| m.global.is_some())
+                    && svc
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.task_template.as_ref())
+                        .and_then(|t| t.placement.as_ref())
+                        .and_then(|p| p.constraints.as_ref())
+                        .is_none_or(|c| c.is_empty());
                 let tasks = self.tasks(&full).await?;
                 let desired: Vec<&TaskRow> =
                     tasks.iter().filter(|t| t.desired == "running").collect();
                 let running = desired.iter().filter(|t| t.state == "running").count();
                 let enough = match want {
                     Some(n) => running as i64 >= n,
+                    None if everywhere => running == desired.len() && running >= eligible.max(1),
                     None => running == desired.len() && running > 0,
                 };
                 let updating = matches!(state.as_str(), "updating" | "rollback_started");
