@@ -37,14 +37,14 @@ const ENV_MODE: u32 = 0o600;
 const COMPOSE_MODE: u32 = 0o644;
 
 impl Release {
-    /// Put `c` live (see the module doc). It must have passed its pre-flight — a first
-    /// release too (proven alone, before it gets the app's ports) — the typed stage says so,
-    /// a recipe cannot skip it.
+    /// Put `c` live (see the module doc). It must have passed its pre-flight when a release
+    /// was live — the typed stage says so, a recipe cannot skip it.
     pub async fn cutover(&self, c: &Candidate) -> Result<Switched> {
         let h = &self.inner.host;
         let rec = c.record().clone();
         match c.stage() {
             Stage::Proven => {}
+            Stage::Prepared if c.previous().is_none() => {}
             other => {
                 return Err(Error::usage(format!(
                     "{}: release {} cannot go live from {other:?}: it must pass its pre-flight first (r.preflight)",

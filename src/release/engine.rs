@@ -7,8 +7,7 @@
 //! 1. [`Release::prepare`] / [`Release::prepare_back`]: the release, read-only (its files,
 //!    what pins its image, which services run it, its record).
 //! 2. [`Release::preflight`] (preflight.rs): proven beside the live release, which keeps
-//!    serving untouched whatever happens — or, with nothing running, alone, off the app's
-//!    ports.
+//!    serving untouched whatever happens.
 //! 3. [`Release::cutover`] (cutover.rs): put in place behind a host-side guard that puts the
 //!    live release back — files, records, containers — if anything fails or the run is lost.
 //! 4. [`Release::watch`] (watch.rs): watched for a while; one that turns unhealthy is rolled
@@ -154,7 +153,7 @@ pub struct NewFiles {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Prepared,
-    /// Passed its pre-flight (beside the live release, or alone when nothing ran).
+    /// Passed its pre-flight (or had no live release to be proven beside).
     Proven,
     Live,
     Failed,

@@ -27,13 +27,9 @@ const TICK_MS: u64 = 250;
 
 /// The watcher, run as `sh -c WATCHER hoist-guard G PID TICKS`: `G` the guard's path prefix,
 /// `PID` the session to watch ("" = none), `TICKS` the deadline in ticks ("" = none). It holds
-/// nothing of the undo in its argv: the undo is the file `G.sh`. Once it has fired, its
-/// report (`G.done`, `G.out`) is for the run that armed it, which reads it and removes the
-/// files; so the watcher stays until that happens or that run's session ends — then no one
-/// is left to read it (hoist was killed, or left at a second signal, while the undo ran) and
-/// the watcher removes the files itself: what the undo did is in the records it wrote, and a
-/// run that reconnects finds the guard gone (so it knows it fired). With no session to watch
-/// it leaves the report to the next run ([`reconcile`]).
+/// nothing of the undo in its argv: the undo is the file `G.sh`. Once it has fired with no
+/// session left to read its report, it removes its files: what the undo did is in the
+/// records it wrote, and a run that reconnects finds the guard gone (so it knows it fired).
 const WATCHER: &str = r#"G=$1; pid=$2; ticks=$3; n=0; why=
 echo $$ > "$G.pid"
 while :; do
@@ -48,9 +44,7 @@ mkdir "$G.claim" 2>/dev/null || exit 0
 printf '%s\n' "$why" > "$G.why"
 HOIST_GUARD_WHY=$why sh "$G.sh" > "$G.out" 2>&1
 printf '%s\n' "$?" > "$G.rc" && mv -f "$G.rc" "$G.done"
-[ -n "$pid" ] || exit 0
-while [ -e "$G.done" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.25 2>/dev/null || sleep 1; done
-if [ -e "$G.done" ]; then rm -rf -- "$G".*; fi"#;
+if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then rm -rf -- "$G".*; fi"#;
 
 /// Shell that sets `w` to the process whose end means this run is gone from the host, and
 /// `ws` to its start time (so a reused pid is never taken for it). Over SSH that is the sshd
@@ -58,18 +52,14 @@ if [ -e "$G.done" ]; then rm -rf -- "$G".*; fi"#;
 /// drops a shell whose command was stopped) is its child, and it ends when the connection
 /// does — hoist killed, the laptop asleep, the network gone. Found by walking up from the
 /// shell (HOIST_SESSION_PID) through /proc; where there is no sshd above it (the local host:
-/// HOIST_SESSION_LOCAL) it is that pid itself. A command hoist sends on an SSH channel of its
-/// own (a stdin too large for the pooled shell: an undo holding a long history) has no
-/// HOIST_SESSION_PID: the walk starts from the script's own shell, and only an sshd found above
-/// it is taken (that shell itself ends with the command, which is not the run ending).
+/// HOIST_SESSION_LOCAL) it is that pid itself.
 const SESSION: &str = "w=${HOIST_SESSION_PID:-}\n\
-     if [ -z \"${HOIST_SESSION_LOCAL:-}\" ]; then p=${w:-$$}; found=\n\
+     if [ -n \"$w\" ] && [ -z \"${HOIST_SESSION_LOCAL:-}\" ]; then p=$w\n\
        while [ -n \"$p\" ] && [ \"$p\" -gt 1 ] 2>/dev/null; do\n\
          c=$(cat /proc/$p/comm 2>/dev/null) || break\n\
-         case \"$c\" in sshd*) w=$p; found=1; break;; esac\n\
+         case \"$c\" in sshd*) w=$p; break;; esac\n\
          s=$(cat /proc/$p/stat 2>/dev/null) || break; s=${s##*) }; set -- $s; p=$2\n\
        done\n\
-       [ -n \"$found\" ] || [ -n \"${HOIST_SESSION_PID:-}\" ] || w=\n\
      fi\n\
      ws=; if [ -n \"$w\" ] && s=$(cat /proc/$w/stat 2>/dev/null); then s=${s##*) }; set -- $s; ws=${20}; fi\n";
 
@@ -182,7 +172,21 @@ impl Guard {
         let ticks = deadline
             .map(|d| (d.as_millis() as u64 / TICK_MS).max(1).to_string())
             .unwrap_or_default();
-        let script = arm_script(guards_dir, &prefix, &ticks);
+        let g = quote_path(&prefix);
+        // umask 077: the undo may carry what compose needs (env values): the owner's alone.
+        let script = format!(
+            "umask 077; mkdir -p -- {d} || exit 1\n\
+             rm -rf -- {g}.*\n\
+             cat > {g}.sh || exit 1\n\
+             {SESSION}\
+             printf '%s %s\\n' \"$w\" \"$ws\" > {g}.session\n\
+             setsid sh -c {watcher} hoist-guard {g} \"$w\" {ticks} </dev/null >/dev/null 2>&1 &\n\
+             i=0; while [ ! -s {g}.pid ] && [ $i -lt 100 ]; do sleep 0.05 2>/dev/null || sleep 1; i=$((i + 1)); done\n\
+             [ -s {g}.pid ] || {{ echo 'the guard did not start' >&2; exit 1; }}",
+            d = quote_path(guards_dir),
+            watcher = quote(WATCHER),
+            ticks = quote(&ticks),
+        );
         host.run(
             &Command::shell(script)
                 .stdin(undo.as_bytes().to_vec())
@@ -302,31 +306,6 @@ impl Guard {
     }
 }
 
-/// The script that arms the guard at `prefix` (its undo on stdin; `ticks` its deadline, ""
-/// none). umask 077: the undo may carry what compose needs (env values): the owner's alone.
-/// Until its watcher runs, a stopped arm (hoist interrupted or lost: the command is sent
-/// SIGTERM) removes what it wrote: the step it guards has not begun, and a guard file with no
-/// watcher would stay until the next run on the host (chaos seed 13, run 8).
-fn arm_script(guards_dir: &str, prefix: &str, ticks: &str) -> String {
-    let g = quote_path(prefix);
-    format!(
-        "umask 077; mkdir -p -- {d} || exit 1\n\
-         rm -rf -- {g}.*\n\
-         unarm() {{ rm -rf -- {g}.*; exit 1; }}\n\
-         trap unarm HUP INT TERM\n\
-         cat > {g}.sh || unarm\n\
-         {SESSION}\
-         printf '%s %s\\n' \"$w\" \"$ws\" > {g}.session\n\
-         setsid sh -c {watcher} hoist-guard {g} \"$w\" {ticks} </dev/null >/dev/null 2>&1 &\n\
-         i=0; while [ ! -s {g}.pid ] && [ $i -lt 100 ]; do sleep 0.05 2>/dev/null || sleep 1; i=$((i + 1)); done\n\
-         [ -s {g}.pid ] || {{ echo 'the guard did not start' >&2; unarm; }}\n\
-         trap - HUP INT TERM",
-        d = quote_path(guards_dir),
-        watcher = quote(WATCHER),
-        ticks = quote(ticks),
-    )
-}
-
 fn parse_fired(stdout: &str) -> Fired {
     let mut why = Why::Asked;
     let mut code = -1;
@@ -429,10 +408,7 @@ pub async fn reconcile(host: &Host, guards_dir: &str) -> Result<Vec<Leftover>> {
 /// takes its place (its lock is taken over): each step's undo runs now, as it would have when
 /// the run was lost (a cutover that finished stands), so the new run starts from a settled
 /// app, and no guard of the old run can fire later over the new run's work. The old run's lock
-/// guard is retired without running (its lock is gone). What each undo said — of the undos
-/// its own watcher ran: the watcher removes its files once the old run's session is gone (as
-/// it is after the kill above), so those are waited for until their files go, not reported
-/// (waiting for a `.done` that is already gone would never end).
+/// guard is retired without running (its lock is gone). What each undo said.
 pub async fn settle_run(host: &Host, run_id: &str) -> Result<Vec<(String, Fired)>> {
     let d = quote_path(DIR);
     let run = quote(&name_safe(run_id));
@@ -445,8 +421,7 @@ pub async fn settle_run(host: &Host, run_id: &str) -> Result<Vec<(String, Fired)
          for s in {run}-*.sh; do [ -e \"$s\" ] || continue; n=${{s%.sh}}\n\
            case \"$n\" in *-lock-*) mkdir \"$n.claim\" 2>/dev/null; rm -rf -- \"$n\".*; continue;; esac\n\
            if mkdir \"$n.claim\" 2>/dev/null; then echo lost > \"$n.why\"; HOIST_GUARD_WHY=lost sh \"$n.sh\" > \"$n.out\" 2>&1; echo $? > \"$n.done\"; fi\n\
-           while [ ! -e \"$n.done\" ] && [ -e \"$n.sh\" ]; do sleep 0.2 2>/dev/null || sleep 1; done\n\
-           [ -e \"$n.done\" ] || continue\n\
+           while [ ! -e \"$n.done\" ]; do sleep 0.2 2>/dev/null || sleep 1; done\n\
            printf 'HOIST-GUARD %s\\n' \"$n\"; printf 'HOIST-WHY %s\\n' \"$(cat \"$n.why\")\"; printf 'HOIST-RC %s\\n' \"$(cat \"$n.done\")\"; cat \"$n.out\" 2>/dev/null\n\
            rm -rf -- \"$n\".*\n\
          done"
@@ -501,50 +476,6 @@ mod tests {
         assert_eq!(f.output, "putting r1 back\nStarting web");
         let f = parse_fired("HOIST-WHY deadline\nHOIST-RC 3\n");
         assert_eq!((f.why, f.code), (Why::Deadline, 3));
-    }
-
-    /// An arm stopped before its watcher runs leaves no file: here `setsid` never starts the
-    /// watcher, and the arm is sent SIGTERM while it waits for it.
-    #[test]
-    fn an_arm_stopped_before_its_watcher_runs_leaves_nothing() {
-        let d = tempfile::tempdir().unwrap();
-        let bin = d.path().join("bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        let shim = bin.join("setsid");
-        std::fs::write(&shim, "#!/bin/sh\nexec sleep 3\n").unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let guards = d.path().join("guards");
-        let guards = guards.to_str().unwrap();
-        let prefix = prefix_of(guards, "run-preflight-app");
-        let mut arm = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(arm_script(guards, &prefix, "40"))
-            .env(
-                "PATH",
-                format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
-            )
-            .env("HOIST_SESSION_PID", std::process::id().to_string())
-            .env("HOIST_SESSION_LOCAL", "1")
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        arm.stdin.take().unwrap().write_all(b"echo undo\n").unwrap();
-        let session = format!("{prefix}.session");
-        let t = std::time::Instant::now();
-        while !std::path::Path::new(&session).exists() {
-            assert!(t.elapsed().as_secs() < 5, "the arm never wrote its files");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        // SAFETY: kill(2) of the shell this test spawned.
-        unsafe { libc::kill(arm.id() as libc::pid_t, libc::SIGTERM) };
-        assert!(!arm.wait().unwrap().success());
-        let left: Vec<_> = std::fs::read_dir(guards)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert!(left.is_empty(), "left: {left:?}");
     }
 
     #[test]
